@@ -1,0 +1,276 @@
+"""Activities that keep an order's business record current, one transaction per step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.steps import Clock, StepRecorder
+from models.db import SessionFactory
+from models.domain import (
+    Assignee,
+    ConfirmOrder,
+    CostEstimate,
+    CostingStarted,
+    DepartmentLink,
+    LineCost,
+    LineFacts,
+    OrderFacts,
+    RecordEstimate,
+    RecordUnroutable,
+    Resubmit,
+    Resubmitted,
+    Role,
+    ShippingMode,
+    Stage,
+    StartCosting,
+    StepResult,
+    TodoKind,
+    Withdraw,
+)
+from models.tables import Department, Order, OrderLine
+from workflows import rules
+
+ESTIMATE_SLA = timedelta(days=1)
+REVISE_SLA = timedelta(days=3)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class OrderActivities:
+    def __init__(
+        self,
+        session_factory: SessionFactory,
+        *,
+        base_url: str,
+        currency: str = "CNY",
+        deliver_mail: bool = False,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.session_factory = session_factory
+        self.deliver_mail = deliver_mail
+        self.base_url = base_url
+        self.currency = currency
+        self.clock = clock
+
+    def _recorder(self, session) -> StepRecorder:  # noqa: ANN001
+        return StepRecorder(
+            session,
+            now=self.clock(),
+            base_url=self.base_url,
+            currency=self.currency,
+            deliver_mail=self.deliver_mail,
+        )
+
+    async def _order(self, session, *, order_id: int | None = None, number: str | None = None):  # noqa: ANN001, ANN202
+        query = select(Order).options(
+            selectinload(Order.lines).selectinload(OrderLine.product)
+        )
+        query = query.where(Order.id == order_id) if order_id else query.where(
+            Order.number == number
+        )
+        order = await session.scalar(query)
+        if order is None:
+            raise ApplicationError(f"No order {number or order_id}", non_retryable=True)
+        return order
+
+    @activity.defn
+    async def start_costing(self, step: StartCosting) -> CostingStarted:
+        """The order is submitted: it leaves the owner's hands and pricing is asked to estimate."""
+        async with self.session_factory() as session:
+            order = await self._order(session, number=step.order_number)
+            rec = self._recorder(session)
+            if order.stage == Stage.draft.value:
+                rec.set_stage(order, Stage.costing)
+                order.submitted_at = rec.now
+            await rec.add_event(
+                key=f"{step.workflow_id}/submitted",
+                order=order,
+                kind="submitted",
+                actor_id=step.submitted_by,
+            )
+            await rec.open_todo(
+                key=step.todo_key,
+                order=order,
+                workflow_id=step.workflow_id,
+                kind=TodoKind.estimate_cost,
+                assignees=[Assignee(role=Role.pricing)],
+                due_in=ESTIMATE_SLA,
+                requested_by_id=step.submitted_by,
+            )
+            facts = await self._facts(session, order)
+            await session.commit()
+            return CostingStarted(
+                facts=facts,
+                policy=rules.DEFAULT_APPROVAL_POLICY,
+                round_number=1,
+                opened=rec.opened,
+                mail_ids=rec.mail_ids,
+                stage=Stage(order.stage),
+            )
+
+    @activity.defn
+    async def record_estimate(self, step: RecordEstimate) -> StepResult:
+        """Pricing's estimate becomes the order's cost baseline and approval begins."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id)
+            rec = self._recorder(session)
+            unit_costs = {line.line_id: line.unit_cost for line in step.estimate.lines}
+            for line in order.lines:
+                line.unit_cost = unit_costs[line.id]
+            order.freight_cost = step.estimate.freight
+            order.installation_cost = step.estimate.installation
+            order.other_cost = step.estimate.other
+            order.expected_cost = step.expected_cost
+            order.expected_margin = step.expected_margin
+            await rec.close_todo(step.todo_key, outcome="estimated", by_user_id=step.actor_id)
+            rec.set_stage(order, Stage.approval)
+            await rec.add_event(
+                key=f"{step.todo_key}/done",
+                order=order,
+                kind="estimated",
+                actor_id=step.actor_id,
+                expected_cost=step.expected_cost,
+                expected_margin=step.expected_margin,
+            )
+            await session.commit()
+            return StepResult(stage=Stage.approval)
+
+    @activity.defn
+    async def resubmit(self, step: Resubmit) -> Resubmitted:
+        """The owner resubmits a revised order: pricing again if what is sold changed, else
+        straight to a new approval round on the kept estimate."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id)
+            rec = self._recorder(session)
+            await rec.close_todo(step.todo_key, outcome="resubmit", by_user_id=step.actor_id)
+            await rec.add_event(
+                key=f"{step.todo_key}/done", order=order, kind="resubmitted",
+                actor_id=step.actor_id,
+            )
+            facts = await self._facts(session, order)
+            needs_estimate = rules.needs_new_estimate(facts)
+            if needs_estimate:
+                rec.set_stage(order, Stage.costing)
+                await rec.open_todo(
+                    key=step.estimate_todo_key,
+                    order=order,
+                    workflow_id=step.workflow_id,
+                    kind=TodoKind.estimate_cost,
+                    assignees=[Assignee(role=Role.pricing)],
+                    due_in=ESTIMATE_SLA,
+                    requested_by_id=step.actor_id,
+                )
+            else:
+                figures = rules.expected_cost(facts, _kept_estimate(order))
+                order.expected_cost = figures.expected_cost
+                order.expected_margin = figures.expected_margin
+                rec.set_stage(order, Stage.approval)
+            await session.commit()
+            return Resubmitted(
+                facts=facts,
+                needs_estimate=needs_estimate,
+                round_number=0,
+                opened=rec.opened,
+                mail_ids=rec.mail_ids,
+                stage=Stage(order.stage),
+            )
+
+    @activity.defn
+    async def withdraw(self, step: Withdraw) -> StepResult:
+        """The owner gives up a rejected order instead of revising it."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id)
+            rec = self._recorder(session)
+            await rec.close_todo(
+                step.todo_key, outcome="withdraw", by_user_id=step.actor_id, comment=step.comment
+            )
+            rec.set_stage(order, Stage.cancelled)
+            await rec.add_event(
+                key=f"{step.todo_key}/done", order=order, kind="withdrawn",
+                actor_id=step.actor_id, comment=step.comment or None,
+            )
+            await session.commit()
+            return StepResult(stage=Stage.cancelled)
+
+    @activity.defn
+    async def confirm_order(self, step: ConfirmOrder) -> StepResult:
+        """Every approval is in: the order is confirmed and its owner told."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id)
+            rec = self._recorder(session)
+            if order.stage != Stage.confirmed.value:
+                rec.set_stage(order, Stage.confirmed)
+                order.confirmed_at = rec.now
+            await rec.add_event(key=step.step_key, order=order, kind="confirmed", actor_id=None)
+            await rec.notify(key=step.step_key, users=[order.owner], order=order, event="confirmed")
+            await session.commit()
+            return StepResult(stage=Stage.confirmed, mail_ids=rec.mail_ids)
+
+    @activity.defn
+    async def record_unroutable(self, step: RecordUnroutable) -> StepResult:
+        """Nobody can decide the approval: say so on the order's timeline, where admin sees it."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id)
+            rec = self._recorder(session)
+            await rec.add_event(
+                key=step.step_key, order=order, kind="unroutable", actor_id=None,
+                reason=step.reason,
+            )
+            await session.commit()
+            return StepResult()
+
+    async def _facts(self, session, order: Order) -> OrderFacts:  # noqa: ANN001
+        chain: list[DepartmentLink] = []
+        department_id: int | None = order.department_id
+        while department_id is not None and len(chain) < 50:
+            department = await session.get(Department, department_id)
+            chain.append(
+                DepartmentLink(department_id=department.id, manager_id=department.manager_id)
+            )
+            department_id = department.parent_id
+        return OrderFacts(
+            order_id=order.id,
+            number=order.number,
+            owner_id=order.owner_id,
+            department_id=order.department_id,
+            customer_id=order.customer_id,
+            total=order.total,
+            max_discount_percent=max(
+                (
+                    rules.discount_percent_vs_list(ln.amount, ln.quantity, ln.product.list_price)
+                    for ln in order.lines
+                ),
+                default=0,
+            ),
+            shipping_mode=ShippingMode(order.shipping_mode),
+            lines=[
+                LineFacts(
+                    line_id=ln.id,
+                    product_id=ln.product_id,
+                    quantity=ln.quantity,
+                    amount=ln.amount,
+                    standard_cost=ln.product.standard_cost,
+                    unit_cost=ln.unit_cost,
+                )
+                for ln in order.lines
+            ],
+            department_chain=chain,
+        )
+
+
+def _kept_estimate(order: Order) -> CostEstimate:
+    """The estimate already on the order, for a revision that changed no product or quantity."""
+    return CostEstimate(
+        lines=[LineCost(line_id=ln.id, unit_cost=ln.unit_cost) for ln in order.lines],
+        freight=order.freight_cost or 0,
+        installation=order.installation_cost or 0,
+        other=order.other_cost or 0,
+    )
+

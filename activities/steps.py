@@ -1,0 +1,211 @@
+"""What every step's activity does inside its one transaction: open and close to-dos, write the
+timeline, queue mail. Each operation is idempotent by its key, so a retried activity creates no
+second to-do, event or e-mail."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from i18n import Formatter, translations
+from i18n.labels import EVENTS, TODO_KINDS
+from models.domain import Assignee, OpenTodo, Stage, TodoKind, TodoStatus
+from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, TodoAssignee, User
+from notifications.mail import render
+
+Clock = Callable[[], datetime]
+
+
+class StepRecorder:
+    """One step of one order, recorded in one session (committed by the caller)."""
+
+    def __init__(
+        self,
+        session: AsyncSession,
+        *,
+        now: datetime,
+        base_url: str,
+        currency: str,
+        deliver_mail: bool,
+    ) -> None:
+        self.session = session
+        self.now = now
+        self.base_url = base_url.rstrip("/")
+        self.currency = currency
+        self.deliver_mail = deliver_mail
+        # Mails the send_mail activity must deliver; empty when mail is only kept in the outbox.
+        self.mail_ids: list[int] = []
+        self.opened: list[OpenTodo] = []
+
+    async def open_todo(
+        self,
+        *,
+        key: str,
+        order: Order,
+        workflow_id: str,
+        kind: TodoKind,
+        assignees: Sequence[Assignee],
+        due_in: timedelta | None,
+        requested_by_id: int | None = None,
+    ) -> Todo:
+        todo = await self.session.scalar(select(Todo).where(Todo.key == key))
+        if todo is None:
+            todo = Todo(
+                key=key,
+                order_id=order.id,
+                workflow_id=workflow_id,
+                kind=kind.value,
+                status=TodoStatus.open.value,
+                requested_by_id=requested_by_id,
+                created_at=self.now,
+                due_at=self.now + due_in if due_in else None,
+                assignees=[
+                    TodoAssignee(
+                        user_id=a.user_id,
+                        role=a.role.value if a.role else None,
+                        department_id=a.department_id,
+                        status=TodoStatus.open.value,
+                        created_at=self.now,
+                    )
+                    for a in assignees
+                ],
+            )
+            self.session.add(todo)
+            await self.session.flush()
+        self.opened.append(OpenTodo(key=key, kind=kind, assignees=list(assignees)))
+        for user in await self.people(assignees):
+            await self.queue_mail(
+                key=f"{key}/mail/{user.id}",
+                user=user,
+                template="todo_opened",
+                order=order,
+                what=TODO_KINDS[kind.value],
+                link=f"{self.base_url}/todos/{todo.id}",
+                due_at=todo.due_at,
+            )
+        return todo
+
+    async def close_todo(
+        self, key: str, *, outcome: str, by_user_id: int | None, comment: str | None = None
+    ) -> Todo:
+        todo = await self.session.scalar(select(Todo).where(Todo.key == key))
+        if todo is None:
+            raise LookupError(f"no to-do {key}")
+        if todo.status == TodoStatus.open.value:
+            todo.status = TodoStatus.done.value
+            todo.outcome = outcome
+            todo.comment = comment or None
+            todo.completed_at = self.now
+            todo.completed_by_id = by_user_id
+            await self._close_assignees([todo.id], TodoStatus.done)
+        return todo
+
+    async def cancel_todos(self, todos: Sequence[Todo]) -> None:
+        open_ids = [t.id for t in todos if t.status == TodoStatus.open.value]
+        if not open_ids:
+            return
+        await self.session.execute(
+            update(Todo)
+            .where(Todo.id.in_(open_ids))
+            .values(status=TodoStatus.cancelled.value, outcome="cancelled", completed_at=self.now)
+        )
+        await self._close_assignees(open_ids, TodoStatus.cancelled)
+
+    async def _close_assignees(self, todo_ids: list[int], status: TodoStatus) -> None:
+        await self.session.execute(
+            update(TodoAssignee)
+            .where(TodoAssignee.todo_id.in_(todo_ids))
+            .values(status=status.value)
+        )
+
+    async def add_event(
+        self, *, key: str, order: Order, kind: str, actor_id: int | None, **details: Any
+    ) -> None:
+        exists = await self.session.scalar(
+            select(TimelineEvent.id).where(TimelineEvent.key == key)
+        )
+        if exists is None:
+            self.session.add(
+                TimelineEvent(
+                    key=key,
+                    order_id=order.id,
+                    at=self.now,
+                    actor_id=actor_id,
+                    kind=kind,
+                    details={k: str(v) for k, v in details.items() if v is not None},
+                )
+            )
+
+    def set_stage(self, order: Order, stage: Stage) -> None:
+        order.stage = stage.value
+        order.updated_at = self.now
+
+    async def notify(
+        self, *, key: str, users: Sequence[User], order: Order, event: str, comment: str = ""
+    ) -> None:
+        for user in users:
+            await self.queue_mail(
+                key=f"{key}/mail/{user.id}",
+                user=user,
+                template="order_event",
+                order=order,
+                what=EVENTS[event],
+                link=f"{self.base_url}/orders/{order.number}",
+                comment=comment,
+            )
+
+    async def queue_mail(
+        self, *, key: str, user: User, template: str, order: Order, what: str, **values: Any
+    ) -> None:
+        existing = await self.session.scalar(select(OutboxMail.id).where(OutboxMail.key == key))
+        if existing is not None:
+            if self.deliver_mail:
+                self.mail_ids.append(existing)
+            return
+        locale = user.locale or "en"
+        fmt = Formatter(locale, self.currency)
+        if "due_at" in values:
+            values["due_at"] = fmt.datetime(values["due_at"]) if values["due_at"] else ""
+        subject, body = render(
+            template,
+            locale=locale,
+            recipient_name=user.full_name,
+            order_number=order.number,
+            customer=order.customer.name,
+            total=fmt.money(order.total),
+            what=translations(locale).gettext(what),
+            **values,
+        )
+        mail = OutboxMail(
+            key=key, to_address=user.email, subject=subject, body=body, created_at=self.now
+        )
+        self.session.add(mail)
+        await self.session.flush()
+        if self.deliver_mail:
+            self.mail_ids.append(mail.id)
+
+    async def people(self, assignees: Sequence[Assignee]) -> list[User]:
+        """The active people an assignment reaches."""
+        conditions = []
+        for a in assignees:
+            if a.user_id is not None:
+                conditions.append(User.id == a.user_id)
+            if a.role is not None:
+                conditions.append(User.role == a.role.value)
+            if a.department_id is not None:
+                conditions.append(
+                    User.id
+                    == select(Department.manager_id)
+                    .where(Department.id == a.department_id)
+                    .scalar_subquery()
+                )
+        if not conditions:
+            return []
+        result = await self.session.scalars(
+            select(User).where(User.active.is_(True), or_(*conditions)).order_by(User.id)
+        )
+        return list(result.unique())

@@ -1,0 +1,70 @@
+"""The words for stages, to-do kinds, roles and timeline events, marked for translation."""
+
+from __future__ import annotations
+
+from i18n import N_
+
+STAGES = {
+    "draft": N_("Draft"),
+    "costing": N_("Cost estimate"),
+    "approval": N_("Approval"),
+    "revising": N_("Revising"),
+    "confirmed": N_("Confirmed"),
+    "fulfilment": N_("Fulfilment"),
+    "acceptance": N_("Acceptance"),
+    "collection": N_("Collection"),
+    "cost_review": N_("Cost review"),
+    "closed": N_("Closed"),
+    "cancelled": N_("Cancelled"),
+}
+
+TODO_KINDS = {
+    "estimate_cost": N_("Estimate the cost"),
+    "approve": N_("Approve the order"),
+    "revise": N_("Revise and resubmit the order"),
+}
+
+ROLES = {
+    "sales": N_("Sales rep"),
+    "sales_manager": N_("Sales manager"),
+    "director": N_("Director"),
+    "pricing": N_("Pricing analyst"),
+    "ops": N_("Business operations"),
+    "ops_manager": N_("Operations manager"),
+    "warehouse": N_("Warehouse"),
+    "service": N_("Service engineer"),
+    "finance": N_("Finance"),
+    "follower": N_("Order follower"),
+    "admin": N_("Administrator"),
+}
+
+EVENTS = {
+    "created": N_("Draft created"),
+    "submitted": N_("Submitted"),
+    "estimated": N_("Cost estimated"),
+    "approval_requested": N_("Approval requested"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "resubmitted": N_("Resubmitted"),
+    "withdrawn": N_("Withdrawn"),
+    "confirmed": N_("Order confirmed"),
+    "unroutable": N_("No one can approve"),
+}
+
+OUTCOMES = {
+    "estimated": N_("Estimated"),
+    "approve": N_("Approved"),
+    "reject": N_("Rejected"),
+    "resubmit": N_("Resubmitted"),
+    "withdraw": N_("Withdrawn"),
+    "cancelled": N_("Cancelled"),
+}
+
+SHIPPING_MODES = {"domestic": N_("Domestic"), "export": N_("Export")}
+
+TRIGGERS = {
+    "confirmation": N_("on confirmation"),
+    "dispatch": N_("on dispatch"),
+    "acceptance": N_("on acceptance"),
+    "fixed_date": N_("on a fixed date"),
+}

@@ -1,0 +1,331 @@
+"""Domain types shared by the web layer, activities and workflows: pydantic only, no I/O."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+
+class Role(StrEnum):
+    sales = "sales"
+    sales_manager = "sales_manager"
+    director = "director"
+    pricing = "pricing"
+    ops = "ops"
+    ops_manager = "ops_manager"
+    warehouse = "warehouse"
+    service = "service"
+    finance = "finance"
+    follower = "follower"
+    admin = "admin"
+
+
+# Who sees cost, margin and variance figures (a field-level permission).
+COST_VIEWERS = frozenset(
+    {Role.pricing, Role.ops, Role.ops_manager, Role.finance, Role.director, Role.sales_manager}
+)
+# Who may enter orders.
+ORDER_ENTRY_ROLES = frozenset({Role.sales, Role.sales_manager, Role.follower})
+
+
+class Stage(StrEnum):
+    draft = "draft"
+    costing = "costing"
+    approval = "approval"
+    revising = "revising"
+    confirmed = "confirmed"
+    fulfilment = "fulfilment"
+    acceptance = "acceptance"
+    collection = "collection"
+    cost_review = "cost_review"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+EDITABLE_STAGES = frozenset({Stage.draft, Stage.revising})
+
+
+class ShippingMode(StrEnum):
+    domestic = "domestic"
+    export = "export"
+
+
+class PaymentTrigger(StrEnum):
+    confirmation = "confirmation"
+    dispatch = "dispatch"
+    acceptance = "acceptance"
+    fixed_date = "fixed_date"
+
+
+class TodoKind(StrEnum):
+    estimate_cost = "estimate_cost"
+    approve = "approve"
+    revise = "revise"
+
+
+class TodoStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+class Actor(BaseModel):
+    """The person acting, as the web layer vouches for them after checking role and scope."""
+
+    user_id: int
+    role: Role
+    managed_department_ids: list[int] = Field(default_factory=list)
+
+
+class Assignee(BaseModel):
+    """One way a to-do reaches people: a named person, everyone in a role, or a department's
+    manager. A to-do has one or more; every person they name sees it."""
+
+    user_id: int | None = None
+    role: Role | None = None
+    department_id: int | None = None
+
+    def includes(self, actor: Actor) -> bool:
+        return (
+            (self.user_id is not None and self.user_id == actor.user_id)
+            or (self.role is not None and self.role == actor.role)
+            or (self.department_id is not None and self.department_id in actor.managed_department_ids)
+        )
+
+
+class OpenTodo(BaseModel):
+    """A to-do as its workflow remembers it, to validate who may complete it."""
+
+    key: str
+    kind: TodoKind
+    assignees: list[Assignee]
+
+
+class LineFacts(BaseModel):
+    line_id: int
+    product_id: int
+    quantity: Decimal
+    amount: Decimal
+    standard_cost: Decimal
+    unit_cost: Decimal | None = None
+
+
+class DepartmentLink(BaseModel):
+    """A department on the way from the owner's department up to the root, and its manager."""
+
+    department_id: int
+    manager_id: int | None
+
+
+class OrderFacts(BaseModel):
+    """What the order workflow needs to know of its order, loaded by an activity."""
+
+    order_id: int
+    number: str
+    owner_id: int
+    department_id: int
+    customer_id: int
+    total: Decimal
+    max_discount_percent: Decimal
+    shipping_mode: ShippingMode
+    lines: list[LineFacts]
+    department_chain: list[DepartmentLink]
+
+
+class LineCost(BaseModel):
+    line_id: int
+    unit_cost: Decimal = Field(ge=0)
+
+
+class CostEstimate(BaseModel):
+    lines: list[LineCost]
+    freight: Decimal = Field(default=Decimal("0"), ge=0)
+    installation: Decimal = Field(default=Decimal("0"), ge=0)
+    other: Decimal = Field(default=Decimal("0"), ge=0)
+
+
+class OrderWorkflowInput(BaseModel):
+    order_number: str
+    submitted_by: int
+
+
+class OrderResult(BaseModel):
+    order_number: str
+    stage: Stage
+
+
+class EstimateCompletion(BaseModel):
+    todo_key: str
+    actor: Actor
+    estimate: CostEstimate
+
+
+class Decision(BaseModel):
+    todo_key: str
+    actor: Actor
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class RevisionOutcome(BaseModel):
+    todo_key: str
+    actor: Actor
+    outcome: Literal["resubmit", "withdraw"]
+    comment: str = ""
+
+
+class TodoDone(BaseModel):
+    """What an update returns: the to-do it closed and the stage the order is in now."""
+
+    todo_key: str
+    stage: Stage
+
+
+class Decider(BaseModel):
+    """Who decides a requirement of the approval policy."""
+
+    kind: Literal["department_manager", "role", "user"]
+    role: Role | None = None
+    user_id: int | None = None
+
+
+class PolicyRequirement(BaseModel):
+    code: str
+    decider: Decider
+
+
+class PolicyStage(BaseModel):
+    position: int
+    requirements: list[PolicyRequirement]
+
+
+class ApprovalPolicy(BaseModel):
+    version: int
+    stages: list[PolicyStage]
+
+
+class RouteRequirement(BaseModel):
+    """A requirement of one stage of one round, with the assignee it resolved to."""
+
+    code: str
+    assignee: Assignee
+
+
+class RouteStage(BaseModel):
+    position: int
+    requirements: list[RouteRequirement]
+
+
+class ApprovalRoundInput(BaseModel):
+    order_id: int
+    order_number: str
+    owner_id: int
+    round_number: int
+    policy_version: int
+    stages: list[RouteStage]
+
+
+class ApprovalOutcome(BaseModel):
+    approved: bool
+    revise_todo: OpenTodo | None = None
+
+
+class StepResult(BaseModel):
+    """What a step's activity reports: the to-dos it opened and the mails it queued."""
+
+    opened: list[OpenTodo] = Field(default_factory=list)
+    mail_ids: list[int] = Field(default_factory=list)
+    stage: Stage | None = None
+
+
+class CostingStarted(StepResult):
+    facts: OrderFacts
+    policy: ApprovalPolicy
+    round_number: int
+
+
+class Resubmitted(StepResult):
+    facts: OrderFacts
+    needs_estimate: bool
+    round_number: int
+
+
+class PaymentPlanItem(BaseModel):
+    percent: Decimal = Field(gt=0, le=100)
+    trigger: PaymentTrigger
+    offset_days: int = Field(default=0, ge=0)
+    fixed_date: date | None = None
+
+
+# Activity inputs: what a workflow step hands its activity.
+
+
+class StartCosting(BaseModel):
+    order_number: str
+    workflow_id: str
+    submitted_by: int
+    todo_key: str
+
+
+class RecordEstimate(BaseModel):
+    order_id: int
+    todo_key: str
+    actor_id: int
+    estimate: CostEstimate
+    expected_cost: Decimal
+    expected_margin: Decimal
+
+
+class Resubmit(BaseModel):
+    order_id: int
+    workflow_id: str
+    todo_key: str
+    actor_id: int
+    estimate_todo_key: str
+
+
+class Withdraw(BaseModel):
+    order_id: int
+    todo_key: str
+    actor_id: int
+    comment: str = ""
+
+
+class ConfirmOrder(BaseModel):
+    order_id: int
+    step_key: str
+
+
+class RecordUnroutable(BaseModel):
+    order_id: int
+    step_key: str
+    reason: str
+
+
+class OpenStage(BaseModel):
+    order_id: int
+    workflow_id: str
+    order_workflow_id: str
+    round_number: int
+    policy_version: int
+    stage: RouteStage
+
+
+class RecordDecision(BaseModel):
+    order_id: int
+    round_number: int
+    todo_key: str
+    actor_id: int
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+    round_approved: bool
+    revise_todo_key: str
+    order_workflow_id: str
+
+
+class SendMail(BaseModel):
+    mail_ids: list[int]

@@ -1,0 +1,279 @@
+"""Order entry before submission: a draft is its owner's to edit; pricing is computed here."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models.domain import (
+    EDITABLE_STAGES,
+    PaymentPlanItem,
+    PaymentTrigger,
+    ShippingMode,
+    Stage,
+)
+from models.tables import Customer, Order, OrderLine, OrderNumberCounter, Product, TimelineEvent
+from models.tables import PaymentPlanItem as PaymentPlanRow
+from models.tables import User as UserRow
+from workflows.rules import LineInput, PricingError, price_order
+
+
+class DraftError(ValueError):
+    """A draft that cannot be saved; the message tells the person what to fix."""
+
+
+class DraftLine(BaseModel):
+    product_id: int
+    quantity: Decimal = Field(gt=0, max_digits=15, decimal_places=3)
+    unit_price: Decimal | None = Field(default=None, gt=0, max_digits=16, decimal_places=2)
+    discount_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, decimal_places=3)
+
+
+class DraftOrder(BaseModel):
+    customer_id: int
+    shipping_mode: ShippingMode = ShippingMode.domestic
+    requested_delivery_date: date | None = None
+    lines: list[DraftLine] = Field(min_length=1)
+    order_discount_percent: Decimal | None = Field(
+        default=None, ge=0, le=100, decimal_places=3
+    )
+    target_total: Decimal | None = Field(default=None, gt=0, max_digits=16, decimal_places=2)
+    payment_plan: list[PaymentPlanItem] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_order_level_adjustment(self) -> DraftOrder:
+        if self.order_discount_percent is not None and self.target_total is not None:
+            raise ValueError("Give either a whole-order discount or a target total, not both.")
+        return self
+
+    @field_validator("payment_plan")
+    @classmethod
+    def _plan_sums_to_100(cls, plan: list[PaymentPlanItem]) -> list[PaymentPlanItem]:
+        if plan and sum(item.percent for item in plan) != 100:
+            raise ValueError("The payment plan's percentages must add up to exactly 100.")
+        for n, item in enumerate(plan, start=1):
+            if item.trigger == PaymentTrigger.fixed_date and item.fixed_date is None:
+                raise ValueError(f"Installment {n} is due on a fixed date but has no date.")
+        return plan
+
+
+DEFAULT_PLAN = [PaymentPlanItem(percent=Decimal("100"), trigger=PaymentTrigger.confirmation)]
+
+
+def first_error(error: ValidationError) -> str:
+    """One readable sentence for the first problem pydantic found."""
+    problem = error.errors()[0]
+    where = ".".join(str(p) for p in problem["loc"] if p != "body")
+    message = problem["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+async def next_order_number(session: AsyncSession, year: int) -> str:
+    """SO-<year>-<5 digits>, unique and sequential per year (row-locked counter)."""
+    dialect = session.bind.dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(OrderNumberCounter).values(year=year, last=0).on_conflict_do_nothing()
+    )
+    last = await session.scalar(
+        update(OrderNumberCounter)
+        .where(OrderNumberCounter.year == year)
+        .values(last=OrderNumberCounter.last + 1)
+        .returning(OrderNumberCounter.last)
+    )
+    return f"SO-{year}-{last:05d}"
+
+
+async def _priced_lines(
+    session: AsyncSession, draft: DraftOrder
+) -> tuple[list[OrderLine], Decimal, Decimal]:
+    products = {
+        p.id: p
+        for p in await session.scalars(
+            select(Product).where(Product.id.in_({ln.product_id for ln in draft.lines}))
+        )
+    }
+    for n, line in enumerate(draft.lines, start=1):
+        product = products.get(line.product_id)
+        if product is None or not product.active:
+            raise DraftError(f"Line {n}: there is no product {line.product_id}.")
+    inputs = [
+        LineInput(
+            quantity=ln.quantity,
+            unit_price=ln.unit_price or products[ln.product_id].list_price,
+            discount_percent=ln.discount_percent,
+        )
+        for ln in draft.lines
+    ]
+    try:
+        priced = price_order(
+            inputs,
+            order_discount_percent=draft.order_discount_percent,
+            target_total=draft.target_total,
+        )
+    except PricingError as error:
+        raise DraftError(str(error)) from error
+    lines = [
+        OrderLine(
+            position=n,
+            product_id=ln.product_id,
+            quantity=ln.quantity,
+            unit_price=inp.unit_price,
+            discount_percent=ln.discount_percent,
+            amount=amount,
+        )
+        for n, (ln, inp, amount) in enumerate(
+            zip(draft.lines, inputs, priced.line_amounts, strict=True), start=1
+        )
+    ]
+    list_total = sum(
+        (ln.quantity * products[ln.product_id].list_price for ln in draft.lines), Decimal("0")
+    )
+    return lines, priced.total, list_total.quantize(Decimal("0.01"))
+
+
+async def _customer(session: AsyncSession, customer_id: int) -> Customer:
+    customer = await session.get(Customer, customer_id)
+    if customer is None:
+        raise DraftError(f"There is no customer {customer_id}.")
+    return customer
+
+
+def _plan_rows(draft: DraftOrder) -> list[PaymentPlanRow]:
+    return [
+        PaymentPlanRow(
+            position=n,
+            percent=item.percent,
+            trigger=item.trigger.value,
+            offset_days=item.offset_days,
+            fixed_on=item.fixed_date,
+        )
+        for n, item in enumerate(draft.payment_plan or DEFAULT_PLAN, start=1)
+    ]
+
+
+async def create_draft(
+    *, session: AsyncSession, user: UserRow, draft: DraftOrder, repeated_from: str | None = None
+) -> Order:
+    now = datetime.now(UTC)
+    await _customer(session, draft.customer_id)
+    lines, total, list_total = await _priced_lines(session, draft)
+    order = Order(
+        number=await next_order_number(session, now.year),
+        customer_id=draft.customer_id,
+        owner_id=user.id,
+        department_id=user.department_id,
+        shipping_mode=draft.shipping_mode.value,
+        requested_delivery_on=draft.requested_delivery_date,
+        order_discount_percent=draft.order_discount_percent,
+        target_total=draft.target_total,
+        list_total=list_total,
+        total=total,
+        stage=Stage.draft.value,
+        repeated_from=repeated_from,
+        created_at=now,
+        updated_at=now,
+        lines=lines,
+        payment_plan=_plan_rows(draft),
+    )
+    session.add(order)
+    await session.flush()
+    session.add(
+        TimelineEvent(
+            key=f"order-{order.number}/created",
+            order_id=order.id,
+            at=now,
+            actor_id=user.id,
+            kind="created",
+            details={"repeated_from": repeated_from} if repeated_from else {},
+        )
+    )
+    await session.commit()
+    return order
+
+
+async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder) -> Order:
+    """Replace a draft's (or a revised order's) content. A line keeps its cost estimate only when
+    its product and quantity are unchanged, so a revision that changes what is sold goes back to
+    pricing."""
+    if Stage(order.stage) not in EDITABLE_STAGES:
+        raise DraftError(f"Order {order.number} is submitted and can no longer be edited.")
+    await _customer(session, draft.customer_id)
+    new_lines, total, list_total = await _priced_lines(session, draft)
+    order = await session.scalar(
+        select(Order)
+        .where(Order.id == order.id)
+        .options(selectinload(Order.lines), selectinload(Order.payment_plan))
+    )
+    old_lines = {ln.position: ln for ln in order.lines}
+    kept: list[OrderLine] = []
+    for new in new_lines:
+        old = old_lines.pop(new.position, None)
+        if old is None:
+            kept.append(new)
+            continue
+        same_goods = old.product_id == new.product_id and old.quantity == new.quantity
+        old.product_id, old.quantity = new.product_id, new.quantity
+        old.unit_price, old.discount_percent = new.unit_price, new.discount_percent
+        old.amount = new.amount
+        old.unit_cost = old.unit_cost if same_goods else None
+        kept.append(old)
+    order.lines = kept
+    order.payment_plan = _plan_rows(draft)
+    order.customer_id = draft.customer_id
+    order.shipping_mode = draft.shipping_mode.value
+    order.requested_delivery_on = draft.requested_delivery_date
+    order.order_discount_percent = draft.order_discount_percent
+    order.target_total = draft.target_total
+    order.total, order.list_total = total, list_total
+    order.updated_at = datetime.now(UTC)
+    await session.commit()
+    return order
+
+
+async def draft_of(*, session: AsyncSession, order: Order) -> DraftOrder:
+    """The entry form's content of an existing order (to edit it, or to repeat it)."""
+    order = await session.scalar(
+        select(Order)
+        .where(Order.id == order.id)
+        .options(selectinload(Order.lines), selectinload(Order.payment_plan))
+    )
+    return DraftOrder(
+        customer_id=order.customer_id,
+        shipping_mode=ShippingMode(order.shipping_mode),
+        requested_delivery_date=order.requested_delivery_on,
+        lines=[
+            DraftLine(
+                product_id=ln.product_id,
+                quantity=ln.quantity,
+                unit_price=ln.unit_price,
+                discount_percent=ln.discount_percent,
+            )
+            for ln in order.lines
+        ],
+        order_discount_percent=order.order_discount_percent,
+        target_total=order.target_total,
+        payment_plan=[
+            PaymentPlanItem(
+                percent=item.percent,
+                trigger=PaymentTrigger(item.trigger),
+                offset_days=item.offset_days,
+                fixed_date=item.fixed_on,
+            )
+            for item in order.payment_plan
+        ],
+    )
+
+
+async def repeat_order(*, session: AsyncSession, user: UserRow, order: Order) -> Order:
+    """A new draft with a past order's customer, lines, prices, discounts and payment plan; the
+    delivery date is left for the new order."""
+    draft = await draft_of(session=session, order=order)
+    draft.requested_delivery_date = None
+    return await create_draft(session=session, user=user, draft=draft, repeated_from=order.number)

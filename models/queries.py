@@ -1,0 +1,255 @@
+"""Read queries, always for an acting user so that data scope cannot be forgotten."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import ColumnElement, Select, func, or_, select, true, union
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from models.domain import COST_VIEWERS, Actor, Assignee, Role, Stage, TodoStatus
+from models.tables import (
+    ApprovalRound,
+    ApprovalStep,
+    Customer,
+    Department,
+    Order,
+    OrderLine,
+    TimelineEvent,
+    Todo,
+    TodoAssignee,
+    User,
+)
+
+# Roles that see every order once it has been submitted.
+SUBMITTED_ORDER_ROLES = frozenset({Role.pricing, Role.finance, Role.ops, Role.ops_manager})
+# Roles that see an order once it is confirmed (it reached their stage).
+CONFIRMED_ORDER_ROLES = frozenset({Role.warehouse, Role.service})
+AFTER_CONFIRMATION = [
+    s.value
+    for s in (
+        Stage.confirmed, Stage.fulfilment, Stage.acceptance, Stage.collection,
+        Stage.cost_review, Stage.closed,
+    )
+]
+
+
+async def managed_department_ids(*, session: AsyncSession, user: User) -> list[int]:
+    return list(await session.scalars(select(Department.id).where(Department.manager_id == user.id)))
+
+
+async def actor_for(*, session: AsyncSession, user: User) -> Actor:
+    return Actor(
+        user_id=user.id,
+        role=Role(user.role),
+        managed_department_ids=await managed_department_ids(session=session, user=user),
+    )
+
+
+async def department_subtree(*, session: AsyncSession, roots: list[int]) -> list[int]:
+    """The given departments and every department below them."""
+    found = set(roots)
+    frontier = set(roots)
+    while frontier:
+        children = set(
+            await session.scalars(select(Department.id).where(Department.parent_id.in_(frontier)))
+        )
+        frontier = children - found
+        found |= children
+    return sorted(found)
+
+
+async def order_scope(*, session: AsyncSession, user: User) -> ColumnElement[bool]:
+    """The orders this user may see, as a WHERE clause (DESIGN: the people and their scope)."""
+    role = Role(user.role)
+    if role in (Role.director, Role.admin):
+        return true()
+    if role == Role.sales:
+        return Order.owner_id == user.id
+    if role == Role.follower:
+        return Order.department_id == user.department_id
+    if role == Role.sales_manager:
+        managed = await managed_department_ids(session=session, user=user)
+        tree = await department_subtree(session=session, roots=[*managed, user.department_id])
+        return Order.department_id.in_(tree)
+    if role in SUBMITTED_ORDER_ROLES:
+        return Order.stage != Stage.draft.value
+    if role in CONFIRMED_ORDER_ROLES:
+        return Order.stage.in_(AFTER_CONFIRMATION)
+    return Order.id.is_(None)
+
+
+def sees_costs(user: User) -> bool:
+    return Role(user.role) in COST_VIEWERS
+
+
+def may_edit(user: User, order: Order) -> bool:
+    """Entering and revising orders is their owner's (followers edit only their own)."""
+    return order.owner_id == user.id
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    stage: str | None = None
+    customer_id: int | None = None
+    owner_id: int | None = None
+    q: str | None = None
+    page: int = 1
+    per_page: int = 25
+
+
+@dataclass(frozen=True)
+class OrderPage:
+    orders: list[Order]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter) -> OrderPage:
+    scope = await order_scope(session=session, user=user)
+    query: Select = select(Order).where(scope)
+    if filters.stage:
+        query = query.where(Order.stage == filters.stage)
+    if filters.customer_id:
+        query = query.where(Order.customer_id == filters.customer_id)
+    if filters.owner_id:
+        query = query.where(Order.owner_id == filters.owner_id)
+    if filters.q:
+        like = f"%{filters.q.strip()}%"
+        query = query.where(
+            or_(
+                Order.number.ilike(like),
+                Order.customer_id.in_(select(Customer.id).where(Customer.name.ilike(like))),
+            )
+        )
+    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = await session.scalars(
+        query.order_by(Order.id.desc())
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    )
+    return OrderPage(list(rows.unique()), total or 0, filters.page, filters.per_page)
+
+
+async def get_order(*, session: AsyncSession, user: User, number: str) -> Order | None:
+    """The order with its lines, or None when it does not exist or is outside the user's scope
+    (the caller answers 404 either way, so order numbers don't leak)."""
+    scope = await order_scope(session=session, user=user)
+    return await session.scalar(
+        select(Order)
+        .where(Order.number == number, scope)
+        .options(
+            selectinload(Order.lines).selectinload(OrderLine.product),
+            selectinload(Order.payment_plan),
+        )
+    )
+
+
+async def approval_rounds(*, session: AsyncSession, order: Order) -> list[ApprovalRound]:
+    rounds = await session.scalars(
+        select(ApprovalRound)
+        .where(ApprovalRound.order_id == order.id)
+        .options(selectinload(ApprovalRound.steps).selectinload(ApprovalStep.decided_by))
+        .order_by(ApprovalRound.number)
+    )
+    return list(rounds)
+
+
+async def timeline(*, session: AsyncSession, order: Order) -> list[TimelineEvent]:
+    events = await session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.order_id == order.id)
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    )
+    return list(events.unique())
+
+
+async def open_todos(*, session: AsyncSession, order: Order) -> list[Todo]:
+    todos = await session.scalars(
+        select(Todo)
+        .where(Todo.order_id == order.id, Todo.status == TodoStatus.open.value)
+        .options(selectinload(Todo.assignees))
+        .order_by(Todo.created_at)
+    )
+    return list(todos)
+
+
+def _inbox_todo_ids(actor: Actor, status: TodoStatus) -> Select:
+    """Ids of the to-dos reaching this person: one index range scan per way a to-do can reach
+    them (by name, by role, as a department's manager)."""
+    parts = [
+        select(TodoAssignee.todo_id).where(
+            TodoAssignee.user_id == actor.user_id, TodoAssignee.status == status.value
+        ),
+        select(TodoAssignee.todo_id).where(
+            TodoAssignee.role == actor.role.value, TodoAssignee.status == status.value
+        ),
+    ]
+    if actor.managed_department_ids:
+        parts.append(
+            select(TodoAssignee.todo_id).where(
+                TodoAssignee.department_id.in_(actor.managed_department_ids),
+                TodoAssignee.status == status.value,
+            )
+        )
+    return union(*parts)
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    todo: Todo
+    order: Order
+    requested_by: str | None
+
+    @property
+    def overdue(self) -> bool:
+        return self.todo.due_at is not None and _aware(self.todo.due_at) < _now()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def list_todos(
+    *, session: AsyncSession, user: User, status: TodoStatus = TodoStatus.open, limit: int = 200
+) -> list[InboxItem]:
+    """The user's to-dos, oldest first, with their order (the inbox)."""
+    actor = await actor_for(session=session, user=user)
+    ids = _inbox_todo_ids(actor, status).subquery()
+    requester = User.__table__.alias("requester")
+    rows = await session.execute(
+        select(Todo, Order, requester.c.full_name)
+        .join(ids, ids.c.todo_id == Todo.id)
+        .join(Order, Order.id == Todo.order_id)
+        .outerjoin(requester, requester.c.id == Todo.requested_by_id)
+        .order_by(Todo.created_at, Todo.id)
+        .limit(limit)
+    )
+    return [InboxItem(todo, order, name) for todo, order, name in rows.unique()]
+
+
+async def get_todo(*, session: AsyncSession, todo_id: int) -> Todo | None:
+    return await session.scalar(
+        select(Todo).where(Todo.id == todo_id).options(selectinload(Todo.assignees))
+    )
+
+
+def is_assignee(todo: Todo, actor: Actor) -> bool:
+    return any(
+        Assignee(
+            user_id=a.user_id, role=Role(a.role) if a.role else None, department_id=a.department_id
+        ).includes(actor)
+        for a in todo.assignees
+    )

@@ -1,0 +1,276 @@
+"""SQLAlchemy tables: the read model that activities keep current and the web layer queries."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(18, 2)
+Quantity = Numeric(18, 3)
+Percent = Numeric(7, 3)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, name="fk_departments_manager_id_users")
+    )
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    full_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    locale: Mapped[str | None] = mapped_column(String(10))
+
+    department: Mapped[Department] = relationship(foreign_keys=[department_id], lazy="joined")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    level: Mapped[str] = mapped_column(String(20), default="B")
+    region: Mapped[str] = mapped_column(String(50), default="")
+    industry: Mapped[str] = mapped_column(String(50), default="")
+    credit_limit: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    tax_number: Mapped[str] = mapped_column(String(50), default="")
+    invoice_title: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[str] = mapped_column(String(300), default="")
+
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="customer", order_by="Contact.id", cascade="all, delete-orphan"
+    )
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    phone: Mapped[str] = mapped_column(String(50), default="")
+
+    customer: Mapped[Customer] = relationship(back_populates="contacts")
+
+
+class Product(Base):
+    __tablename__ = "products"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(50), default="")
+    unit: Mapped[str] = mapped_column(String(20), default="pcs")
+    list_price: Mapped[Decimal] = mapped_column(Money)
+    standard_cost: Mapped[Decimal] = mapped_column(Money)
+    stock_on_hand: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
+    reserved: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
+    needs_installation: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class OrderNumberCounter(Base):
+    __tablename__ = "order_number_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    shipping_mode: Mapped[str] = mapped_column(String(10))
+    requested_delivery_on: Mapped[date | None] = mapped_column(Date)
+    order_discount_percent: Mapped[Decimal | None] = mapped_column(Percent)
+    target_total: Mapped[Decimal | None] = mapped_column(Money)
+    list_total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    stage: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    approval_round: Mapped[int] = mapped_column(Integer, default=0)
+    freight_cost: Mapped[Decimal | None] = mapped_column(Money)
+    installation_cost: Mapped[Decimal | None] = mapped_column(Money)
+    other_cost: Mapped[Decimal | None] = mapped_column(Money)
+    expected_cost: Mapped[Decimal | None] = mapped_column(Money)
+    expected_margin: Mapped[Decimal | None] = mapped_column(Money)
+    repeated_from: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    customer: Mapped[Customer] = relationship(lazy="joined")
+    owner: Mapped[User] = relationship(lazy="joined", foreign_keys=[owner_id])
+    department: Mapped[Department] = relationship(lazy="joined")
+    lines: Mapped[list[OrderLine]] = relationship(
+        order_by="OrderLine.position", cascade="all, delete-orphan", back_populates="order"
+    )
+    payment_plan: Mapped[list[PaymentPlanItem]] = relationship(
+        order_by="PaymentPlanItem.position", cascade="all, delete-orphan"
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    quantity: Mapped[Decimal] = mapped_column(Quantity)
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+    discount_percent: Mapped[Decimal] = mapped_column(Percent, default=Decimal("0"))
+    amount: Mapped[Decimal] = mapped_column(Money)
+    unit_cost: Mapped[Decimal | None] = mapped_column(Money)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+    product: Mapped[Product] = relationship(lazy="joined")
+
+
+class PaymentPlanItem(Base):
+    __tablename__ = "payment_plan_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    percent: Mapped[Decimal] = mapped_column(Percent)
+    trigger: Mapped[str] = mapped_column(String(20))
+    offset_days: Mapped[int] = mapped_column(Integer, default=0)
+    fixed_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Todo(Base):
+    __tablename__ = "todos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    workflow_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    comment: Mapped[str | None] = mapped_column(Text)
+
+    assignees: Mapped[list[TodoAssignee]] = relationship(cascade="all, delete-orphan")
+
+
+class TodoAssignee(Base):
+    """One assignee of a to-do; status and created_at are copied here so that an inbox is one
+    index range scan however many to-dos the company has."""
+
+    __tablename__ = "todo_assignees"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    todo_id: Mapped[int] = mapped_column(ForeignKey("todos.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    role: Mapped[str | None] = mapped_column(String(20))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index("ix_todo_assignees_user_inbox", "user_id", "status", "created_at"),
+        Index("ix_todo_assignees_role_inbox", "role", "status", "created_at"),
+        Index("ix_todo_assignees_department_inbox", "department_id", "status", "created_at"),
+    )
+
+
+class ApprovalRound(Base):
+    __tablename__ = "approval_rounds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    policy_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(10), default="running")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    steps: Mapped[list[ApprovalStep]] = relationship(
+        order_by="(ApprovalStep.stage, ApprovalStep.id)", cascade="all, delete-orphan"
+    )
+    __table_args__ = (UniqueConstraint("order_id", "number"),)
+
+
+class ApprovalStep(Base):
+    """One requirement of one stage of a round, and how it was decided."""
+
+    __tablename__ = "approval_steps"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("approval_rounds.id"), index=True)
+    stage: Mapped[int] = mapped_column(Integer)
+    code: Mapped[str] = mapped_column(String(50))
+    todo_id: Mapped[int] = mapped_column(ForeignKey("todos.id"))
+    assignee_label: Mapped[str] = mapped_column(String(200))
+    decision: Mapped[str | None] = mapped_column(String(10))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    comment: Mapped[str | None] = mapped_column(Text)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    decided_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship(lazy="joined")
+
+
+class OutboxMail(Base):
+    __tablename__ = "outbox"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(250), unique=True)
+    to_address: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

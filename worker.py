@@ -1,0 +1,105 @@
+"""The Temporal worker: every workflow and activity of the application on the `orders` queue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Worker
+
+from activities.approvals import ApprovalActivities
+from activities.notify import NotifyActivities
+from activities.orders import OrderActivities
+from models.db import SessionFactory, create_engine, create_session_factory
+from notifications.mail import Mailer
+from settings import Settings, get_settings
+from workflows.approval import ApprovalWorkflow
+from workflows.order import OrderWorkflow
+
+WORKFLOWS = [OrderWorkflow, ApprovalWorkflow]
+
+
+def mailer_from(settings: Settings) -> Mailer | None:
+    if not settings.smtp_host:
+        return None
+    return Mailer(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        sender=settings.mail_from,
+        username=settings.smtp_username,
+        password=settings.smtp_password,
+        use_tls=settings.smtp_use_tls,
+    )
+
+
+def activities_for(
+    session_factory: SessionFactory, settings: Settings, mailer: Mailer | None
+) -> list:
+    """The bound activity methods, constructed once with what they need."""
+    common = dict(
+        base_url=settings.base_url, currency=settings.currency, deliver_mail=mailer is not None
+    )
+    orders = OrderActivities(session_factory, **common)
+    approvals = ApprovalActivities(session_factory, **common)
+    notify = NotifyActivities(session_factory, mailer)
+    return [
+        orders.start_costing,
+        orders.record_estimate,
+        orders.resubmit,
+        orders.withdraw,
+        orders.confirm_order,
+        orders.record_unroutable,
+        approvals.open_stage,
+        approvals.record_decision,
+        notify.send_mail,
+    ]
+
+
+async def connect(settings: Settings) -> Client:
+    return await Client.connect(
+        settings.temporal_address,
+        namespace=settings.temporal_namespace,
+        data_converter=pydantic_data_converter,
+    )
+
+
+def build_worker(
+    client: Client,
+    session_factory: SessionFactory,
+    settings: Settings,
+    *,
+    task_queue: str | None = None,
+    mailer: Mailer | None = None,
+) -> Worker:
+    return Worker(
+        client,
+        task_queue=task_queue or settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(session_factory, settings, mailer),
+        max_concurrent_workflow_tasks=100,
+        max_concurrent_local_activities=50,
+    )
+
+
+async def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(message)s")
+    settings = get_settings()
+    engine = create_engine(settings.database_url)
+    client = await connect(settings)
+    worker = build_worker(
+        client, create_session_factory(engine), settings, mailer=mailer_from(settings)
+    )
+    logging.getLogger(__name__).info("polling task queue %s", settings.task_queue)
+    try:
+        await worker.run()
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,198 @@
+"""OrderWorkflow: one sales order from submission to confirmation, read top to bottom."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+from temporalio.exceptions import ApplicationError
+
+from models.domain import (
+    ApprovalPolicy,
+    ApprovalRoundInput,
+    ConfirmOrder,
+    EstimateCompletion,
+    OrderFacts,
+    OrderResult,
+    OrderWorkflowInput,
+    RecordEstimate,
+    RecordUnroutable,
+    Resubmit,
+    RevisionOutcome,
+    Stage,
+    StartCosting,
+    TodoDone,
+    Withdraw,
+)
+from workflows import rules
+from workflows.approval import ApprovalWorkflow
+from workflows.steps import INVALID, StepRunner, TodoBook
+
+with workflow.unsafe.imports_passed_through():
+    from activities.orders import OrderActivities
+
+STAGE = SearchAttributeKey.for_keyword("Stage")
+ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
+
+
+@workflow.defn
+class OrderWorkflow:
+    def __init__(self) -> None:
+        self.todos = TodoBook()
+        self.steps = StepRunner(self.todos)
+        self.facts: OrderFacts | None = None
+        self.policy: ApprovalPolicy | None = None
+        self.stage = Stage.draft
+        self.awaiting_estimate = False
+        self.estimates = 0
+        self.revision: str | None = None
+
+    @workflow.run
+    async def run(self, order: OrderWorkflowInput) -> OrderResult:
+        wid = workflow.info().workflow_id
+        self.estimates = 1
+        started = await self.steps.run(
+            OrderActivities.start_costing,
+            StartCosting(
+                order_number=order.order_number,
+                workflow_id=wid,
+                submitted_by=order.submitted_by,
+                todo_key=f"{wid}/estimate/1",
+            ),
+        )
+        self.facts, self.policy = started.facts, started.policy
+        self._enter(started.stage)
+        self.awaiting_estimate = True
+
+        round_number = 0
+        while True:
+            await workflow.wait_condition(lambda: not self.awaiting_estimate)
+            round_number += 1
+            approved = await self._approval_round(round_number)
+            if approved:
+                break
+            await workflow.wait_condition(lambda: self.revision is not None)
+            if self.revision == "withdraw":
+                return await self._finish(Stage.cancelled)
+            self.revision = None
+
+        confirmed = await self.steps.run(
+            OrderActivities.confirm_order,
+            ConfirmOrder(order_id=self.facts.order_id, step_key=f"{wid}/confirmed"),
+        )
+        return await self._finish(confirmed.stage)
+
+    async def _approval_round(self, round_number: int) -> bool:
+        """One round of the approval chain as a child workflow; True when the order passed."""
+        wid = workflow.info().workflow_id
+        try:
+            stages = rules.approval_route(self.policy, self.facts)
+        except rules.UnroutableError as unroutable:
+            await self.steps.run(
+                OrderActivities.record_unroutable,
+                RecordUnroutable(
+                    order_id=self.facts.order_id,
+                    step_key=f"{wid}/approval/{round_number}/unroutable",
+                    reason=str(unroutable),
+                ),
+            )
+            # Held in sight on the timeline until the approval policy can route it.
+            await workflow.wait_condition(lambda: False)
+        self._enter(Stage.approval)
+        outcome = await workflow.execute_child_workflow(
+            ApprovalWorkflow.run,
+            ApprovalRoundInput(
+                order_id=self.facts.order_id,
+                order_number=self.facts.number,
+                owner_id=self.facts.owner_id,
+                round_number=round_number,
+                policy_version=self.policy.version,
+                stages=stages,
+            ),
+            id=f"{wid}/approval/{round_number}",
+        )
+        if outcome.approved:
+            return True
+        self.todos.add([outcome.revise_todo])
+        self._enter(Stage.revising)
+        return False
+
+    async def _finish(self, stage: Stage) -> OrderResult:
+        self._enter(stage)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.steps.mail_sent()
+        return OrderResult(order_number=self.facts.number, stage=stage)
+
+    def _enter(self, stage: Stage | None) -> None:
+        if stage is None or stage == self.stage:
+            return
+        self.stage = stage
+        workflow.upsert_search_attributes([STAGE.value_set(stage.value)])
+
+    @workflow.query
+    def status(self) -> Stage:
+        return self.stage
+
+    @workflow.update
+    async def estimate_cost(self, completion: EstimateCompletion) -> TodoDone:
+        self.todos.take(completion.todo_key, completion.actor)
+        figures = rules.expected_cost(self.facts, completion.estimate)
+        result = await self.steps.run(
+            OrderActivities.record_estimate,
+            RecordEstimate(
+                order_id=self.facts.order_id,
+                todo_key=completion.todo_key,
+                actor_id=completion.actor.user_id,
+                estimate=completion.estimate,
+                expected_cost=figures.expected_cost,
+                expected_margin=figures.expected_margin,
+            ),
+        )
+        self._enter(result.stage)
+        self.awaiting_estimate = False
+        return TodoDone(todo_key=completion.todo_key, stage=result.stage)
+
+    @estimate_cost.validator
+    def validate_estimate_cost(self, completion: EstimateCompletion) -> None:
+        self.todos.check(completion.todo_key, completion.actor)
+        if problems := rules.estimate_problems(self.facts, completion.estimate):
+            raise ApplicationError(" ".join(problems), type=INVALID)
+
+    @workflow.update
+    async def revise(self, revision: RevisionOutcome) -> TodoDone:
+        self.todos.take(revision.todo_key, revision.actor)
+        wid = workflow.info().workflow_id
+        if revision.outcome == "withdraw":
+            result = await self.steps.run(
+                OrderActivities.withdraw,
+                Withdraw(
+                    order_id=self.facts.order_id,
+                    todo_key=revision.todo_key,
+                    actor_id=revision.actor.user_id,
+                    comment=revision.comment,
+                ),
+            )
+            self.revision = "withdraw"
+            return TodoDone(todo_key=revision.todo_key, stage=result.stage)
+        next_estimate = self.estimates + 1
+        result = await self.steps.run(
+            OrderActivities.resubmit,
+            Resubmit(
+                order_id=self.facts.order_id,
+                workflow_id=wid,
+                todo_key=revision.todo_key,
+                actor_id=revision.actor.user_id,
+                estimate_todo_key=f"{wid}/estimate/{next_estimate}",
+            ),
+        )
+        self.facts = result.facts
+        if result.needs_estimate:
+            self.estimates = next_estimate
+            self.awaiting_estimate = True
+        workflow.upsert_search_attributes([ORDER_TOTAL.value_set(float(self.facts.total))])
+        self._enter(result.stage)
+        self.revision = "resubmit"
+        return TodoDone(todo_key=revision.todo_key, stage=result.stage)
+
+    @revise.validator
+    def validate_revise(self, revision: RevisionOutcome) -> None:
+        self.todos.check(revision.todo_key, revision.actor)

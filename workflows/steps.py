@@ -1,0 +1,94 @@
+"""What the order's workflows share: the book of open to-dos that validators check, and how a
+step runs its database activity and hands its mail to the outbox sender."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ApplicationError
+
+from models.domain import Actor, OpenTodo, SendMail, StepResult
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import NotifyActivities
+
+R = TypeVar("R", bound=StepResult)
+
+DB_STEP_TIMEOUT = timedelta(seconds=30)
+DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(
+    seconds=10))
+MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(
+    minutes=10))
+
+# Refusal types, mapped to HTTP status codes by the web layer.
+NOT_OPEN = "TodoNotOpen"
+NOT_ASSIGNEE = "NotAssignee"
+SELF_APPROVAL = "SelfApproval"
+INVALID = "InvalidInput"
+
+
+class TodoBook:
+    """The open to-dos of a workflow, so a validator can refuse without any I/O."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, OpenTodo] = {}
+
+    def add(self, todos: list[OpenTodo]) -> None:
+        for todo in todos:
+            self._open[todo.key] = todo
+
+    def check(self, key: str, actor: Actor) -> OpenTodo:
+        todo = self._open.get(key)
+        if todo is None:
+            raise ApplicationError("This to-do is no longer open.", type=NOT_OPEN)
+        if not any(a.includes(actor) for a in todo.assignees):
+            raise ApplicationError("This to-do is not assigned to you.", type=NOT_ASSIGNEE)
+        return todo
+
+    def take(self, key: str, actor: Actor) -> OpenTodo:
+        """Check and close in one go, at the start of a handler: a second update for the same
+        to-do that passed its validator in the same workflow task is refused here."""
+        todo = self.check(key, actor)
+        del self._open[key]
+        return todo
+
+    def discard_all(self) -> None:
+        self._open.clear()
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._open
+
+
+class StepRunner:
+    """Runs a step's database activity as a local activity (one short transaction) and sends
+    the mail it queued through its own activity, without waiting for the mail server."""
+
+    def __init__(self, todos: TodoBook) -> None:
+        self.todos = todos
+        self._mail: list[Awaitable[Any]] = []
+
+    async def run(self, activity: Callable[..., Awaitable[R]], arg: Any) -> R:
+        result: R = await workflow.execute_local_activity_method(
+            activity, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
+        )
+        self.todos.add(result.opened)
+        if result.mail_ids:
+            self._mail.append(
+                workflow.start_activity_method(
+                    NotifyActivities.send_mail,
+                    SendMail(mail_ids=result.mail_ids),
+                    start_to_close_timeout=timedelta(minutes=2),
+                    retry_policy=MAIL_RETRY,
+                )
+            )
+        return result
+
+    async def mail_sent(self) -> None:
+        """Wait for the outbox sender before the workflow ends."""
+        for handle in self._mail:
+            await handle
+        self._mail.clear()
