@@ -96,6 +96,8 @@ class OrderFilter:
     customer_id: int | None = None
     owner_id: int | None = None
     q: str | None = None
+    overdue: bool | None = None
+    delayed: bool | None = None
     page: int = 1
     per_page: int = 25
 
@@ -121,6 +123,10 @@ async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter
         query = query.where(Order.customer_id == filters.customer_id)
     if filters.owner_id:
         query = query.where(Order.owner_id == filters.owner_id)
+    if filters.overdue is not None:
+        query = query.where(Order.overdue.is_(filters.overdue))
+    if filters.delayed is not None:
+        query = query.where(Order.delayed.is_(filters.delayed))
     if filters.q:
         like = f"%{filters.q.strip()}%"
         query = query.where(
@@ -238,6 +244,31 @@ async def list_todos(
         .limit(limit)
     )
     return [InboxItem(todo, order, name) for todo, order, name in rows.unique()]
+
+
+async def open_todo_deadlines(
+    *, session: AsyncSession, order_ids: list[int]
+) -> dict[int, list[datetime | None]]:
+    """The due times of each order's open to-dos (for the health colour of a list page)."""
+    rows = await session.execute(
+        select(Todo.order_id, Todo.due_at).where(
+            Todo.order_id.in_(order_ids), Todo.status == TodoStatus.open.value
+        )
+    )
+    deadlines: dict[int, list[datetime | None]] = {}
+    for order_id, due_at in rows:
+        deadlines.setdefault(order_id, []).append(due_at)
+    return deadlines
+
+
+def health(order: Order, deadlines: list[datetime | None]) -> str:
+    """green on track, yellow waiting on someone, red delayed, overdue or past a to-do's SLA."""
+    if order.delayed or order.overdue:
+        return "red"
+    now = _now()
+    if any(due is not None and _aware(due) < now for due in deadlines):
+        return "red"
+    return "yellow" if deadlines else "green"
 
 
 async def get_todo(*, session: AsyncSession, todo_id: int) -> Todo | None:

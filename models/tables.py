@@ -129,6 +129,9 @@ class Order(Base):
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     stage: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     approval_round: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept current by the fulfilment and collection steps; lists filter on them.
+    delayed: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
     freight_cost: Mapped[Decimal | None] = mapped_column(Money)
     installation_cost: Mapped[Decimal | None] = mapped_column(Money)
     other_cost: Mapped[Decimal | None] = mapped_column(Money)

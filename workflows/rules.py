@@ -104,8 +104,14 @@ def spread(total: Decimal, weights: Sequence[Decimal]) -> list[Decimal]:
     if weight_sum == 0:
         raise PricingError("Nothing to spread the target total over.")
     parts = [money(total * w / weight_sum) for w in weights]
-    largest = max(range(len(weights)), key=lambda i: (weights[i], -i))
-    parts[largest] += total - sum(parts, Decimal("0"))
+    remainder = total - sum(parts, Decimal("0"))
+    # When many small parts were all rounded up, the remainder can be more than the largest
+    # part holds; what it cannot take comes off the next largest, so no part turns negative.
+    for i in sorted(range(len(weights)), key=lambda i: (-weights[i], i)):
+        parts[i] += remainder
+        if parts[i] >= 0:
+            break
+        remainder, parts[i] = parts[i], Decimal("0.00")
     return parts
 
 
@@ -208,3 +214,12 @@ DEFAULT_APPROVAL_POLICY = ApprovalPolicy(
         )
     ],
 )
+
+
+def installment_amounts(total: Decimal, percents: Sequence[Decimal]) -> list[Decimal]:
+    """Each installment's share of the order total, half up, the remainder on the last one so
+    that they sum exactly to the total."""
+    amounts = [money(total * p / HUNDRED) for p in percents]
+    if amounts:
+        amounts[-1] += total - sum(amounts, Decimal("0"))
+    return amounts

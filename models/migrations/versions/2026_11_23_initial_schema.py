@@ -129,6 +129,8 @@ def upgrade() -> None:
     sa.Column('total', sa.Numeric(precision=18, scale=2), nullable=False),
     sa.Column('stage', sa.String(length=20), nullable=False),
     sa.Column('approval_round', sa.Integer(), nullable=False),
+    sa.Column('delayed', sa.Boolean(), nullable=False),
+    sa.Column('overdue', sa.Boolean(), nullable=False),
     sa.Column('freight_cost', sa.Numeric(precision=18, scale=2), nullable=True),
     sa.Column('installation_cost', sa.Numeric(precision=18, scale=2), nullable=True),
     sa.Column('other_cost', sa.Numeric(precision=18, scale=2), nullable=True),

@@ -1,0 +1,210 @@
+"""The JSON API under /api/v1 (DESIGN: the JSON API contract)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models.domain import Stage, TodoStatus
+from models.drafts import repeat_order
+from models.passwords import verify_password
+from models.queries import OrderFilter, list_orders, list_todos, sees_costs
+from models.tables import Customer, Product
+from web import operations
+from web.deps import (
+    ApiUser,
+    ScopedOrder,
+    SessionDep,
+    SettingsDep,
+    TemporalClient,
+    user_by_name,
+)
+from web.operations import Refused, TodoCompletion
+from web.schemas import Me, OrderPageOut, Token, TodoOut
+from web.views import customer_out, order_detail, order_summaries, product_out, todo_out
+
+router = APIRouter(prefix="/api/v1")
+
+
+def refused(error: Refused) -> HTTPException:
+    return HTTPException(error.status, error.message)
+
+
+@router.post("/auth/token", response_model=Token, tags=["auth"])
+async def issue_token(
+    request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
+) -> Token:
+    """A bearer token for the username and password (OAuth2 password form)."""
+    user = await user_by_name(session, form.username)
+    if not verify_password(user.password_hash if user else None, form.password) or not (
+        user and user.active
+    ):
+        raise HTTPException(401, "Wrong username or password.")
+    return Token(access_token=request.app.state.token_signer.issue(user.id))
+
+
+@router.get("/me", response_model=Me, tags=["auth"])
+async def me(user: ApiUser) -> Me:
+    return Me(
+        id=user.id,
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        role=user.role,
+        department={"id": user.department.id, "name": user.department.name},
+        locale=user.locale,
+        sees_costs=sees_costs(user),
+    )
+
+
+@router.get("/customers", tags=["master data"])
+async def customers(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
+    rows = await session.scalars(
+        select(Customer).options(selectinload(Customer.contacts)).order_by(Customer.name)
+    )
+    return [customer_out(c).model_dump(mode="json") for c in rows]
+
+
+@router.get("/products", tags=["master data"])
+async def products(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
+    costs = sees_costs(user)
+    rows = await session.scalars(
+        select(Product).where(Product.active.is_(True)).order_by(Product.code)
+    )
+    return [
+        product_out(p, sees_costs=costs).model_dump(
+            mode="json", exclude=None if costs else {"standard_cost"}
+        )
+        for p in rows
+    ]
+
+
+@router.post("/orders", status_code=201, tags=["orders"])
+async def create_order(
+    user: ApiUser, session: SessionDep, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, str]:
+    """A new draft: customer, shipping mode, delivery date, lines, an order discount or a
+    target total, and the payment plan."""
+    try:
+        draft = operations.parse_draft(body)
+        order = await operations.new_draft(session=session, user=user, draft=draft)
+    except Refused as error:
+        raise refused(error) from error
+    return {"number": order.number, "stage": order.stage, "total": f"{order.total:f}"}
+
+
+@router.patch("/orders/{number}", tags=["orders"])
+async def edit_order(
+    order: ScopedOrder, user: ApiUser, session: SessionDep, body: Annotated[dict[str, Any], Body()]
+) -> dict[str, str]:
+    """Edit a draft, or an order sent back for revision."""
+    try:
+        draft = operations.parse_draft(body)
+        order = await operations.edit_draft(session=session, user=user, order=order, draft=draft)
+    except Refused as error:
+        raise refused(error) from error
+    return {"number": order.number, "stage": order.stage, "total": f"{order.total:f}"}
+
+
+@router.post("/orders/{number}/submit", status_code=202, tags=["orders"])
+async def submit_order(
+    order: ScopedOrder,
+    user: ApiUser,
+    session: SessionDep,
+    client: TemporalClient,
+    settings: SettingsDep,
+) -> dict[str, str]:
+    """Start the order's workflow (or resume it after a revision)."""
+    try:
+        await operations.submit_order(
+            session=session, user=user, order=order, client=client,
+            task_queue=settings.task_queue,
+        )
+    except Refused as error:
+        raise refused(error) from error
+    return {"number": order.number, "workflow_id": f"order-{order.number}"}
+
+
+@router.post("/orders/{number}/repeat", status_code=201, tags=["orders"])
+async def repeat(order: ScopedOrder, user: ApiUser, session: SessionDep) -> dict[str, str]:
+    """A new draft copied from a past order."""
+    try:
+        operations.require_order_entry(user)
+    except Refused as error:
+        raise refused(error) from error
+    copy = await repeat_order(session=session, user=user, order=order)
+    return {"number": copy.number, "stage": copy.stage, "total": f"{copy.total:f}"}
+
+
+@router.get("/orders", response_model=OrderPageOut, tags=["orders"])
+async def orders(
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    stage: Stage | None = None,
+    customer_id: int | None = None,
+    owner_id: int | None = None,
+    overdue: bool | None = None,
+    delayed: bool | None = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> OrderPageOut:
+    result = await list_orders(
+        session=session,
+        user=user,
+        filters=OrderFilter(
+            stage=stage.value if stage else None, customer_id=customer_id, owner_id=owner_id,
+            overdue=overdue, delayed=delayed, q=q, page=page, per_page=per_page,
+        ),
+    )
+    return OrderPageOut(
+        items=await order_summaries(
+            session=session, orders=result.orders, currency=settings.currency
+        ),
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+    )
+
+
+@router.get("/orders/{number}", tags=["orders"])
+async def order(
+    order: ScopedOrder, user: ApiUser, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """The whole order; cost and margin figures only for the roles that may see them."""
+    detail = await order_detail(session=session, user=user, order=order, settings=settings)
+    return JSONResponse(detail.for_viewer(sees_costs(user)))
+
+
+@router.get("/todos", response_model=list[TodoOut], tags=["to-dos"])
+async def todos(
+    user: ApiUser, session: SessionDep, status: TodoStatus = TodoStatus.open
+) -> list[TodoOut]:
+    """The user's to-dos, oldest first."""
+    items = await list_todos(session=session, user=user, status=status)
+    return [todo_out(i.todo, i.order, i.requested_by) for i in items]
+
+
+@router.post("/todos/{todo_id}/complete", tags=["to-dos"])
+async def complete(
+    todo_id: int,
+    completion: TodoCompletion,
+    user: ApiUser,
+    session: SessionDep,
+    client: TemporalClient,
+) -> dict[str, Any]:
+    """Complete a to-do with its outcome: 403 not yours, 409 no longer open, 422 bad fields."""
+    try:
+        todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+        done = await operations.complete_todo(
+            session=session, user=user, todo=todo, completion=completion, client=client
+        )
+    except Refused as error:
+        raise refused(error) from error
+    return {"id": todo_id, "status": "done", "stage": done.stage.value}

@@ -1,0 +1,94 @@
+"""The web application: JSON API under /api/v1 and server-rendered pages, one FastAPI app."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+from temporalio.client import Client
+
+from models.db import SessionFactory, create_engine, create_session_factory
+from settings import Settings, get_settings
+from web.api.routes import router as api_router
+from web.deps import PageLogin, TemporalGateway
+from web.pages import admin, auth, orders, todos
+from web.security import TokenSigner
+from web.templating import render
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def _first_error(error: RequestValidationError) -> str:
+    problem = error.errors()[0]
+    where = ".".join(str(p) for p in problem["loc"] if p not in ("body", "query", "path"))
+    message = str(problem["msg"]).removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    session_factory: SessionFactory | None = None,
+    temporal_client: Client | None = None,
+) -> FastAPI:
+    settings = settings or get_settings()
+    engine = None
+    if session_factory is None:
+        engine = create_engine(settings.database_url)
+        session_factory = create_session_factory(engine)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):  # noqa: ANN202
+        yield
+        if engine is not None:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Order-to-cash",
+        description="Every sales order is a long-lived Temporal workflow.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.session_factory = session_factory
+    app.state.temporal = TemporalGateway(settings, temporal_client)
+    app.state.token_signer = TokenSigner(
+        settings.resolved_secret_key(), settings.token_lifetime_minutes
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie="o2c_session",
+        same_site="lax",
+        max_age=12 * 3600,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api_router)
+    for pages in (auth, todos, orders, admin):
+        app.include_router(pages.router)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _first_error(error)}, status_code=422)
+
+    @app.exception_handler(PageLogin)
+    async def login_first(request: Request, _error: PageLogin) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException):  # noqa: ANN202
+        if request.url.path.startswith("/api/") or request.url.path.startswith("/docs"):
+            return JSONResponse(
+                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+            )
+        return render(
+            request, "error.html", status_code=error.status_code, message=error.detail,
+            status=error.status_code,
+        )
+
+    return app

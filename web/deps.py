@@ -1,0 +1,121 @@
+"""FastAPI dependencies: the session, the current user, the Temporal client, scoped loads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from models.db import SessionFactory
+from models.domain import Role
+from models.queries import get_order
+from models.tables import Order, User
+from settings import Settings
+from web.security import TokenSigner
+
+
+class TemporalGateway:
+    """Connects to Temporal on first use, so the app starts (and shows its pages) even while
+    the engine is still starting."""
+
+    def __init__(self, settings: Settings, client: Client | None = None) -> None:
+        self._settings = settings
+        self._client = client
+        self._lock = asyncio.Lock()
+
+    async def client(self) -> Client:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    from worker import connect
+
+                    try:
+                        self._client = await connect(self._settings)
+                    except RuntimeError as error:
+                        raise HTTPException(
+                            503, "The workflow engine is not reachable; try again shortly."
+                        ) from error
+        return self._client
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    factory: SessionFactory = request.app.state.session_factory
+    async with factory() as session:
+        yield session
+
+
+async def get_temporal(request: Request) -> Client:
+    return await request.app.state.temporal.client()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+TemporalClient = Annotated[Client, Depends(get_temporal)]
+
+bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+async def api_user(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(bearer)]
+) -> User:
+    """The user of a bearer token (the API), 401 without a valid one."""
+    signer: TokenSigner = request.app.state.token_signer
+    user_id = signer.user_id(token) if token else None
+    user = await session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        raise HTTPException(
+            401, "Not signed in or the token has expired.", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return user
+
+
+ApiUser = Annotated[User, Depends(api_user)]
+
+
+async def scoped_order(number: str, user: ApiUser, session: SessionDep) -> Order:
+    """The order if the user may see it; 404 otherwise (so order numbers don't leak)."""
+    order = await get_order(session=session, user=user, number=number)
+    if order is None:
+        raise HTTPException(404, f"There is no order {number}.")
+    return order
+
+
+ScopedOrder = Annotated[Order, Depends(scoped_order)]
+
+
+class PageLogin(Exception):
+    """A page needs a signed-in user; the app redirects to the login page."""
+
+
+async def page_user(request: Request, session: SessionDep) -> User:
+    user_id = request.session.get("user_id")
+    user = await session.get(User, user_id) if user_id else None
+    if user is None or not user.active:
+        raise PageLogin()
+    return user
+
+
+PageUser = Annotated[User, Depends(page_user)]
+
+
+async def page_admin(user: PageUser) -> User:
+    if user.role != Role.admin.value:
+        raise HTTPException(403, "This page is for administrators.")
+    return user
+
+
+PageAdmin = Annotated[User, Depends(page_admin)]
+
+
+async def user_by_name(session: AsyncSession, username: str) -> User | None:
+    return await session.scalar(select(User).where(User.username == username))

@@ -1,0 +1,82 @@
+"""Sign in, sign out and the user's profile (language)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import RedirectResponse
+
+from i18n import SUPPORTED, translations
+from models.passwords import verify_password
+from web.deps import PageUser, SessionDep, user_by_name
+from web.pages.common import page_router
+from web.templating import flash, locale_of, render
+
+router = page_router()
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login")
+async def login_form(request: Request, next: str = "/"):  # noqa: A002, ANN201
+    return render(request, "login.html", next=_safe_next(next))
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",  # noqa: A002
+):  # noqa: ANN201
+    user = await user_by_name(session, username.strip())
+    if not verify_password(user.password_hash if user else None, password) or not (
+        user and user.active
+    ):
+        t = translations(locale_of(request))
+        return render(
+            request, "login.html", status_code=401, next=_safe_next(next), username=username,
+            error=t.gettext("Wrong username or password."),
+        )
+    csrf = request.session.get("csrf")
+    request.session.clear()
+    request.session.update({"user_id": user.id, "csrf": csrf})
+    return RedirectResponse(_safe_next(next), status_code=303)
+
+
+@router.post("/logout")
+async def logout(request: Request):  # noqa: ANN201
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/profile")
+async def profile(request: Request, user: PageUser):  # noqa: ANN201
+    return render(request, "profile.html", user=user)
+
+
+@router.post("/profile")
+async def save_profile(
+    request: Request, user: PageUser, session: SessionDep, locale: Annotated[str, Form()] = ""
+):  # noqa: ANN201
+    if locale not in SUPPORTED:
+        return render(
+            request, "profile.html", user=user, status_code=422,
+            error=translations(locale_of(request, user)).gettext("Choose a language from the list."),
+        )
+    user.locale = locale
+    await session.commit()
+    flash(request, translations(locale).gettext("Your language is saved."))
+    return RedirectResponse("/profile", status_code=303)
+
+
+@router.get("/language/{locale}")
+async def choose_language(request: Request, locale: str, next: str = "/"):  # noqa: A002, ANN201
+    """For people not signed in yet (the login page's language links)."""
+    if locale in SUPPORTED:
+        request.session["locale"] = locale
+    return RedirectResponse(_safe_next(next), status_code=303)

@@ -1,0 +1,110 @@
+"""The inbox (the home page) and a to-do's page with the form that completes it."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+
+from i18n import translations
+from models.domain import TodoKind, TodoStatus
+from models.queries import get_order, list_todos, sees_costs
+from models.tables import Order
+from web import operations
+from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
+from web.operations import Refused, TodoCompletion
+from web.pages.common import page_router
+from web.templating import flash, locale_of, render
+from web.views import order_detail
+
+router = page_router()
+
+
+@router.get("/")
+async def inbox(request: Request, user: PageUser, session: SessionDep):  # noqa: ANN201
+    items = await list_todos(session=session, user=user, status=TodoStatus.open)
+    return render(request, "inbox.html", user=user, items=items)
+
+
+async def _todo_page(request, user, session, settings, todo_id, *, error=None, status_code=200,
+                     values=None):  # noqa: ANN001, ANN202
+    todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+    order = await session.get(Order, todo.order_id)
+    order = await get_order(session=session, user=user, number=order.number) or order
+    detail = await order_detail(session=session, user=user, order=order, settings=settings)
+    return render(
+        request, "todos/detail.html", user=user, todo=todo, order=detail,
+        sees_costs=sees_costs(user), error=error, status_code=status_code, values=values or {},
+    )
+
+
+@router.get("/todos/{todo_id}")
+async def todo_page(
+    request: Request, todo_id: int, user: PageUser, session: SessionDep, settings: SettingsDep
+):  # noqa: ANN201
+    try:
+        return await _todo_page(request, user, session, settings, todo_id)
+    except Refused as error:
+        return render(request, "error.html", user=user, status_code=error.status,
+                      message=error.message, status=error.status)
+
+
+def _completion(kind: str, form) -> TodoCompletion:  # noqa: ANN001
+    """The completion from the to-do's form fields; 422 with a message when a number is bad."""
+    outcome = str(form.get("outcome") or "")
+    comment = str(form.get("comment") or "")
+    if kind != TodoKind.estimate_cost.value:
+        return TodoCompletion(outcome=outcome, comment=comment)
+
+    def amount(name: str) -> Decimal:
+        raw = str(form.get(name) or "0").replace(",", "").strip() or "0"
+        try:
+            value = Decimal(raw)
+        except InvalidOperation as error:
+            raise Refused(422, f"{name}: '{raw}' is not a number.") from error
+        if value < 0 or not value.is_finite():
+            raise Refused(422, f"{name}: the amount cannot be negative.")
+        return value
+
+    lines = [
+        {"line_id": int(key.removeprefix("unit_cost-")), "unit_cost": amount(key)}
+        for key in form
+        if key.startswith("unit_cost-") and key.removeprefix("unit_cost-").isdigit()
+    ]
+    return TodoCompletion(
+        outcome=outcome or "estimated",
+        lines=lines,
+        freight=amount("freight"),
+        installation=amount("installation"),
+        other=amount("other"),
+    )
+
+
+@router.post("/todos/{todo_id}/complete")
+async def complete_todo_form(
+    request: Request,
+    todo_id: int,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    form = await request.form()
+    t = translations(locale_of(request, user))
+    try:
+        todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+        completion = _completion(todo.kind, form)
+        await operations.complete_todo(
+            session=session, user=user, todo=todo, completion=completion, client=client
+        )
+    except Refused as error:
+        if error.status == 404:
+            return render(request, "error.html", user=user, status_code=404,
+                          message=error.message, status=404)
+        return await _todo_page(
+            request, user, session, settings, todo_id, error=t.gettext(error.message),
+            status_code=error.status, values=dict(form),
+        )
+    flash(request, t.gettext("Done. The to-do is closed."))
+    return RedirectResponse("/", status_code=303)

@@ -1,0 +1,220 @@
+"""What the API returns (money and quantities as decimal strings) and the pages render."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, Field, field_serializer
+
+
+class Model(BaseModel):
+    @field_serializer("*", when_used="json")
+    def _decimals_as_strings(self, value: Any) -> Any:
+        if isinstance(value, Decimal):
+            return f"{value:f}"
+        return value
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class DepartmentRef(Model):
+    id: int
+    name: str
+
+
+class UserRef(Model):
+    id: int
+    username: str
+    full_name: str
+
+
+class Me(Model):
+    id: int
+    username: str
+    full_name: str
+    email: str
+    role: str
+    department: DepartmentRef
+    locale: str | None
+    sees_costs: bool
+
+
+class ContactOut(Model):
+    id: int
+    name: str
+    email: str
+    phone: str
+
+
+class CustomerOut(Model):
+    id: int
+    name: str
+    level: str
+    region: str
+    industry: str
+    credit_limit: Decimal
+    tax_number: str
+    invoice_title: str
+    address: str
+    contacts: list[ContactOut]
+
+
+class ProductOut(Model):
+    id: int
+    code: str
+    name: str
+    category: str
+    unit: str
+    list_price: Decimal
+    standard_cost: Decimal | None = None
+    stock_on_hand: Decimal
+    reserved: Decimal
+    available: Decimal
+    needs_installation: bool
+
+
+class CustomerRef(Model):
+    id: int
+    name: str
+
+
+class LineOut(Model):
+    id: int
+    position: int
+    product_id: int
+    product_code: str
+    product_name: str
+    unit: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    amount: Decimal
+    list_price: Decimal
+    standard_cost: Decimal | None = None
+    unit_cost: Decimal | None = None
+
+
+class InstallmentOut(Model):
+    position: int
+    percent: Decimal
+    trigger: str
+    offset_days: int
+    fixed_date: date | None
+    amount: Decimal
+    status: str = "not_due"
+
+
+class ApprovalStepOut(Model):
+    stage: int
+    requirement: str
+    assignee: str
+    decision: str | None
+    decided_by: UserRef | None
+    decided_at: datetime | None
+    comment: str | None
+    pending_since: datetime | None
+
+
+class ApprovalRoundOut(Model):
+    round: int
+    status: str
+    policy_version: int
+    started_at: datetime
+    ended_at: datetime | None
+    steps: list[ApprovalStepOut]
+
+
+class TimelineEntry(Model):
+    at: datetime
+    kind: str
+    actor: UserRef | None
+    details: dict[str, str]
+
+
+class TodoOut(Model):
+    id: int
+    kind: str
+    order_number: str
+    title: str
+    status: str
+    created_at: datetime
+    due_at: datetime | None
+    requested_by: str | None = None
+    customer: str | None = None
+    order_total: Decimal | None = None
+    overdue: bool = False
+
+
+class OrderSummary(Model):
+    number: str
+    customer: CustomerRef
+    owner: UserRef
+    department: DepartmentRef
+    stage: str
+    health: str
+    total: Decimal
+    currency: str
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+class OrderPageOut(Model):
+    items: list[OrderSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+# Omitted from an order for roles that may not see costs (DESIGN: field-level permission).
+COST_FIELDS = {"expected_cost", "expected_margin", "expected_margin_percent", "actual_cost",
+               "variance", "freight_cost", "installation_cost", "other_cost"}
+LINE_COST_FIELDS = {"unit_cost", "standard_cost"}
+
+
+class OrderDetail(OrderSummary):
+    shipping_mode: str
+    requested_delivery_date: date | None
+    order_discount_percent: Decimal | None
+    target_total: Decimal | None
+    list_total: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    invoiced: Decimal
+    collection_status: str
+    repeated_from: str | None
+    confirmed_at: datetime | None
+    expected_cost: Decimal | None = None
+    expected_margin: Decimal | None = None
+    expected_margin_percent: Decimal | None = None
+    freight_cost: Decimal | None = None
+    installation_cost: Decimal | None = None
+    other_cost: Decimal | None = None
+    actual_cost: Decimal | None = None
+    variance: Decimal | None = None
+    lines: list[LineOut]
+    approvals: list[ApprovalRoundOut]
+    milestones: list[dict[str, Any]] = Field(default_factory=list)
+    installments: list[InstallmentOut]
+    payments: list[dict[str, Any]] = Field(default_factory=list)
+    invoices: list[dict[str, Any]] = Field(default_factory=list)
+    timeline: list[TimelineEntry]
+    open_todos: list[TodoOut]
+    workflow_id: str | None
+    temporal_url: str | None = None
+
+    def for_viewer(self, sees_costs: bool) -> dict[str, Any]:
+        """The JSON body for this viewer: cost fields left out unless they may see them."""
+        if sees_costs:
+            return self.model_dump(mode="json")
+        return self.model_dump(
+            mode="json",
+            exclude={
+                **{name: True for name in COST_FIELDS},
+                "lines": {"__all__": LINE_COST_FIELDS},
+            },
+        )
