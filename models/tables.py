@@ -197,7 +197,9 @@ class Todo(Base):
     outcome: Mapped[str | None] = mapped_column(String(30))
     comment: Mapped[str | None] = mapped_column(Text)
 
-    assignees: Mapped[list[TodoAssignee]] = relationship(cascade="all, delete-orphan")
+    assignees: Mapped[list[TodoAssignee]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin"
+    )
 
 
 class TodoAssignee(Base):

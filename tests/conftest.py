@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import shutil
+import sqlite3
+from datetime import UTC, datetime
 from collections.abc import AsyncIterator
 from pathlib import Path
 from uuid import uuid4
@@ -24,6 +27,9 @@ from settings import ROOT, Settings, venv_binary
 from web.temporal import SEARCH_ATTRIBUTES
 
 DEMO_PASSWORD = "demo-pass-123"
+# Every test has its own database but they share one Temporal test server, where workflow ids
+# (order-SO-<year>-<n>) must not repeat: each test's order numbers start in a range of their own.
+_number_ranges = itertools.count(1)
 
 
 def migrate(url: str) -> None:
@@ -49,6 +55,11 @@ async def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def db_url(template_db: Path, tmp_path: Path) -> str:
     path = tmp_path / "o2c.db"
     shutil.copy(template_db, path)
+    with sqlite3.connect(path) as connection:
+        connection.execute(
+            "INSERT INTO order_number_counters (year, last) VALUES (?, ?)",
+            (datetime.now(UTC).year, next(_number_ranges) * 1000),
+        )
     return f"sqlite+aiosqlite:///{path}"
 
 

@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from models.domain import (
+    EDITABLE_STAGES,
     ORDER_ENTRY_ROLES,
     CostEstimate,
     Decision,
@@ -89,12 +90,13 @@ async def edit_draft(
     *, session: AsyncSession, user: User, order: Order, draft: DraftOrder
 ) -> Order:
     require_owner(user, order)
+    if Stage(order.stage) not in EDITABLE_STAGES:
+        raise Refused(409, f"Order {order.number} is submitted and can no longer be edited.")
     try:
         return await update_draft(session=session, order=order, draft=draft)
     except DraftError as error:
         await session.rollback()
-        status = 409 if Stage(order.stage) not in (Stage.draft, Stage.revising) else 422
-        raise Refused(status, str(error)) from error
+        raise Refused(422, str(error)) from error
 
 
 def parse_draft(body: dict) -> DraftOrder:

@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import jinja2
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
@@ -19,7 +20,13 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 @lru_cache
 def templates_for(locale: str) -> Jinja2Templates:
-    templates = Jinja2Templates(directory=TEMPLATES, extensions=["jinja2.ext.i18n"])
+    # Starlette 1.x takes no Environment options, so the environment is built here.
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=jinja2.select_autoescape(),
+        extensions=["jinja2.ext.i18n"],
+    )
+    templates = Jinja2Templates(env=env)
     templates.env.install_gettext_translations(translations(locale), newstyle=True)
     return templates
 

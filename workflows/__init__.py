@@ -1,0 +1,10 @@
+"""The order's workflows.
+
+The domain types pass through the workflow sandbox: activity results are built from the host's
+classes (the activity classes pass through), so the workflows must use the same classes, not
+sandbox copies that pydantic would refuse to mix with them."""
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    import models.domain  # noqa: F401

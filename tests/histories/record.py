@@ -1,0 +1,166 @@
+"""Records the workflow histories that tests/workflows/test_replay.py replays.
+
+    .venv/bin/python -m tests.histories.record [--overwrite] [--out DIR]
+
+Each scenario drives real orders through the real worker on the time-skipping test server over
+a fresh, seeded SQLite file, then saves the history of the order's workflow and of each of its
+approval rounds as `<scenario>[.<child>].json`: {"workflow_id": ..., "history": ...}.
+
+Existing files are kept unless --overwrite is given. When workflow code changes the commands it
+issues (behind `workflow.patched`), keep the old files, which prove that running orders still
+replay, and record the new path under a new name beside them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from uuid import uuid4
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from models.db import SessionFactory, create_engine, create_session_factory
+from models.seed import seed_demo
+from models.tables import Order
+from settings import Settings, venv_binary
+from tests import helpers
+from tests.conftest import DEMO_PASSWORD, migrate
+from tests.workflows.test_order import decide, edit, estimate, revise
+from web.temporal import SEARCH_ATTRIBUTES
+from worker import build_worker
+
+HERE = Path(__file__).resolve().parent
+
+
+def recorded(workflow_id: str, history: WorkflowHistory) -> str:
+    return json.dumps({"workflow_id": workflow_id, "history": history.to_json_dict()}, indent=1)
+
+
+def load(path: Path) -> WorkflowHistory:
+    """A recorded history, ready for the Replayer (the workflow id first)."""
+    saved = json.loads(path.read_text())
+    return WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
+
+
+async def approve_path(client: Client, session_factory: SessionFactory, order: Order) -> None:
+    await estimate(client, session_factory, order)
+    await decide(client, session_factory, order, "sales_manager")
+
+
+async def reject_resubmit_path(
+    client: Client, session_factory: SessionFactory, order: Order
+) -> None:
+    await estimate(client, session_factory, order)
+    await decide(client, session_factory, order, "sales_manager", "reject", "Discount too small")
+    await edit(session_factory, order, discount_percent="5")
+    await revise(client, session_factory, order)
+    await decide(client, session_factory, order, "sales_manager")
+
+
+async def reject_new_estimate_path(
+    client: Client, session_factory: SessionFactory, order: Order
+) -> None:
+    await estimate(client, session_factory, order)
+    await decide(client, session_factory, order, "sales_manager", "reject", "Quantity too small")
+    await edit(session_factory, order, quantity="3")
+    await revise(client, session_factory, order)
+    await estimate(client, session_factory, order, unit_cost="5200")
+    await decide(client, session_factory, order, "sales_manager")
+
+
+async def withdraw_path(client: Client, session_factory: SessionFactory, order: Order) -> None:
+    await estimate(client, session_factory, order)
+    await decide(client, session_factory, order, "sales_manager", "reject", "Customer over limit")
+    await revise(client, session_factory, order, "withdraw", "Customer bought elsewhere")
+
+
+Scenario = Callable[[Client, SessionFactory, Order], Awaitable[None]]
+
+# scenario name -> (what people do, approval rounds it has)
+SCENARIOS: dict[str, tuple[Scenario, int]] = {
+    "approve_path": (approve_path, 1),
+    "reject_resubmit_path": (reject_resubmit_path, 2),
+    "reject_new_estimate_path": (reject_new_estimate_path, 2),
+    "withdraw_path": (withdraw_path, 1),
+}
+
+
+async def record(
+    client: Client,
+    session_factory: SessionFactory,
+    settings: Settings,
+    out: Path,
+    *,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Run every scenario with a worker on a fresh task queue and save its histories in out."""
+    written: list[Path] = []
+    async with build_worker(client, session_factory, settings):
+        for name, (scenario, rounds) in SCENARIOS.items():
+            order = await helpers.draft(session_factory)
+            handle = await helpers.submit(client, session_factory, order, settings.task_queue)
+            await scenario(client, session_factory, order)
+            await handle.result()
+            files = {f"{name}.json": handle.id}
+            for n in range(1, rounds + 1):
+                files[f"{name}.approval_{n}.json"] = f"{handle.id}/approval/{n}"
+            for filename, workflow_id in files.items():
+                path = out / filename
+                if path.exists() and not overwrite:
+                    continue
+                history = await client.get_workflow_handle(workflow_id).fetch_history()
+                path.write_text(recorded(workflow_id, history) + "\n")
+                written.append(path)
+    return written
+
+
+async def main(out: Path, overwrite: bool) -> list[Path]:
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'o2c.db'}"
+        await asyncio.to_thread(migrate, url)  # alembic's env.py runs its own event loop
+        engine = create_engine(url)
+        session_factory = create_session_factory(engine)
+        async with session_factory() as session:
+            await seed_demo(session, DEMO_PASSWORD)
+        settings = Settings(
+            database_url=url,
+            base_url="http://testserver",
+            secret_key="record",
+            task_queue=f"record-{uuid4()}",
+            smtp_host=None,
+        )
+        try:
+            async with await WorkflowEnvironment.start_time_skipping(
+                data_converter=pydantic_data_converter,
+                test_server_existing_path=venv_binary("temporal-test-server"),
+            ) as env:
+                await env.client.operator_service.add_search_attributes(
+                    AddSearchAttributesRequest(
+                        namespace=env.client.namespace,
+                        search_attributes={
+                            name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+                            for name, kind in SEARCH_ATTRIBUTES.items()
+                        },
+                    )
+                )
+                return await record(env.client, session_factory, settings, out, overwrite=overwrite)
+        finally:
+            await engine.dispose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=HERE)
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
+    args = parser.parse_args()
+    for path in asyncio.run(main(args.out, args.overwrite)):
+        sys.stdout.write(f"wrote {path}\n")
