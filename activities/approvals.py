@@ -91,7 +91,9 @@ class ApprovalActivities(OrderActivities):
             order = await self._order(session, order_id=step.order_id)
             rec = self._recorder(session)
             todo = await rec.close_todo(
-                step.todo_key, outcome=step.outcome, by_user_id=step.actor_id,
+                step.todo_key,
+                outcome=step.outcome,
+                by_user_id=step.actor_id,
                 comment=step.comment,
             )
             approval_step = await session.scalar(
@@ -114,9 +116,9 @@ class ApprovalActivities(OrderActivities):
                 approval_round.status = "rejected"
                 approval_round.ended_at = approval_round.ended_at or rec.now
                 round_todos = await session.scalars(
-                    select(Todo).join(ApprovalStep, ApprovalStep.todo_id == Todo.id).where(
-                        ApprovalStep.round_id == approval_round.id
-                    )
+                    select(Todo)
+                    .join(ApprovalStep, ApprovalStep.todo_id == Todo.id)
+                    .where(ApprovalStep.round_id == approval_round.id)
                 )
                 await rec.cancel_todos(list(round_todos))
                 rec.set_stage(order, Stage.revising)

@@ -69,11 +69,9 @@ class OrderActivities:
         )
 
     async def _order(self, session, *, order_id: int | None = None, number: str | None = None):  # noqa: ANN001, ANN202
-        query = select(Order).options(
-            selectinload(Order.lines).selectinload(OrderLine.product)
-        )
-        query = query.where(Order.id == order_id) if order_id else query.where(
-            Order.number == number
+        query = select(Order).options(selectinload(Order.lines).selectinload(OrderLine.product))
+        query = (
+            query.where(Order.id == order_id) if order_id else query.where(Order.number == number)
         )
         order = await session.scalar(query)
         if order is None:
@@ -88,7 +86,7 @@ class OrderActivities:
             rec = self._recorder(session)
             if order.stage == Stage.draft.value:
                 rec.set_stage(order, Stage.costing)
-                order.submitted_at = rec.now
+                order.submitted_at = order.submitted_at or rec.now
             await rec.add_event(
                 key=f"{step.workflow_id}/submitted",
                 order=order,
@@ -151,7 +149,9 @@ class OrderActivities:
             rec = self._recorder(session)
             await rec.close_todo(step.todo_key, outcome="resubmit", by_user_id=step.actor_id)
             await rec.add_event(
-                key=f"{step.todo_key}/done", order=order, kind="resubmitted",
+                key=f"{step.todo_key}/done",
+                order=order,
+                kind="resubmitted",
                 actor_id=step.actor_id,
             )
             facts = await self._facts(session, order)
@@ -193,8 +193,11 @@ class OrderActivities:
             )
             rec.set_stage(order, Stage.cancelled)
             await rec.add_event(
-                key=f"{step.todo_key}/done", order=order, kind="withdrawn",
-                actor_id=step.actor_id, comment=step.comment or None,
+                key=f"{step.todo_key}/done",
+                order=order,
+                kind="withdrawn",
+                actor_id=step.actor_id,
+                comment=step.comment or None,
             )
             await session.commit()
             return StepResult(stage=Stage.cancelled)
@@ -220,7 +223,10 @@ class OrderActivities:
             order = await self._order(session, order_id=step.order_id)
             rec = self._recorder(session)
             await rec.add_event(
-                key=step.step_key, order=order, kind="unroutable", actor_id=None,
+                key=step.step_key,
+                order=order,
+                kind="unroutable",
+                actor_id=None,
                 reason=step.reason,
             )
             await session.commit()
@@ -273,4 +279,3 @@ def _kept_estimate(order: Order) -> CostEstimate:
         installation=order.installation_cost or 0,
         other=order.other_cost or 0,
     )
-

@@ -125,9 +125,7 @@ class StepRecorder:
     async def add_event(
         self, *, key: str, order: Order, kind: str, actor_id: int | None, **details: Any
     ) -> None:
-        exists = await self.session.scalar(
-            select(TimelineEvent.id).where(TimelineEvent.key == key)
-        )
+        exists = await self.session.scalar(select(TimelineEvent.id).where(TimelineEvent.key == key))
         if exists is None:
             self.session.add(
                 TimelineEvent(

@@ -59,16 +59,18 @@ class Formatter:
         self.locale = locale
         self.currency = currency
 
-    def money(self, value: Decimal | None) -> str:
-        if value is None:
+    def money(self, value: Decimal | str | None) -> str:
+        """Money with its currency and thousands separators (timeline details carry strings)."""
+        if value is None or value == "":
             return "—"
-        return format_currency(value, self.currency, locale=self.locale)
+        return format_currency(Decimal(value), self.currency, locale=self.locale)
 
     def number(self, value: Decimal | None) -> str:
         if value is None:
             return "—"
-        return format_decimal(value.normalize() if value == value.to_integral() else value,
-                              locale=self.locale)
+        return format_decimal(
+            value.normalize() if value == value.to_integral() else value, locale=self.locale
+        )
 
     def percent(self, value: Decimal | None) -> str:
         if value is None:

@@ -46,9 +46,6 @@ class Stage(StrEnum):
     cancelled = "cancelled"
 
 
-EDITABLE_STAGES = frozenset({Stage.draft, Stage.revising})
-
-
 class ShippingMode(StrEnum):
     domestic = "domestic"
     export = "export"
@@ -93,7 +90,10 @@ class Assignee(BaseModel):
         return (
             (self.user_id is not None and self.user_id == actor.user_id)
             or (self.role is not None and self.role == actor.role)
-            or (self.department_id is not None and self.department_id in actor.managed_department_ids)
+            or (
+                self.department_id is not None
+                and self.department_id in actor.managed_department_ids
+            )
         )
 
 

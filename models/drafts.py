@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.domain import (
-    EDITABLE_STAGES,
     PaymentPlanItem,
     PaymentTrigger,
     ShippingMode,
@@ -40,9 +39,7 @@ class DraftOrder(BaseModel):
     shipping_mode: ShippingMode = ShippingMode.domestic
     requested_delivery_date: date | None = None
     lines: list[DraftLine] = Field(min_length=1)
-    order_discount_percent: Decimal | None = Field(
-        default=None, ge=0, le=100, decimal_places=3
-    )
+    order_discount_percent: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=3)
     target_total: Decimal | None = Field(default=None, gt=0, max_digits=16, decimal_places=2)
     payment_plan: list[PaymentPlanItem] = Field(default_factory=list)
 
@@ -198,11 +195,40 @@ async def create_draft(
     return order
 
 
+def is_editable(order: Order) -> bool:
+    """A draft until it is submitted, or an order its workflow sent back for revision."""
+    if order.stage == Stage.revising.value:
+        return True
+    return order.stage == Stage.draft.value and order.submitted_at is None
+
+
+async def mark_submitted(*, session: AsyncSession, order: Order) -> bool:
+    """Take the draft out of its owner's hands, once: False when it was already submitted.
+    From here on its workflow is the only writer."""
+    result = await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.stage == Stage.draft.value, Order.submitted_at.is_(None))
+        .values(submitted_at=datetime.now(UTC))
+    )
+    await session.commit()
+    return result.rowcount == 1
+
+
+async def unmark_submitted(*, session: AsyncSession, order: Order) -> None:
+    """The workflow could not be started: the draft is its owner's again."""
+    await session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.stage == Stage.draft.value)
+        .values(submitted_at=None)
+    )
+    await session.commit()
+
+
 async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder) -> Order:
     """Replace a draft's (or a revised order's) content. A line keeps its cost estimate only when
     its product and quantity are unchanged, so a revision that changes what is sold goes back to
     pricing."""
-    if Stage(order.stage) not in EDITABLE_STAGES:
+    if not is_editable(order):
         raise DraftError(f"Order {order.number} is submitted and can no longer be edited.")
     await _customer(session, draft.customer_id)
     new_lines, total, list_total = await _priced_lines(session, draft)

@@ -30,14 +30,20 @@ CONFIRMED_ORDER_ROLES = frozenset({Role.warehouse, Role.service})
 AFTER_CONFIRMATION = [
     s.value
     for s in (
-        Stage.confirmed, Stage.fulfilment, Stage.acceptance, Stage.collection,
-        Stage.cost_review, Stage.closed,
+        Stage.confirmed,
+        Stage.fulfilment,
+        Stage.acceptance,
+        Stage.collection,
+        Stage.cost_review,
+        Stage.closed,
     )
 ]
 
 
 async def managed_department_ids(*, session: AsyncSession, user: User) -> list[int]:
-    return list(await session.scalars(select(Department.id).where(Department.manager_id == user.id)))
+    return list(
+        await session.scalars(select(Department.id).where(Department.manager_id == user.id))
+    )
 
 
 async def actor_for(*, session: AsyncSession, user: User) -> Actor:

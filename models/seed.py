@@ -31,17 +31,41 @@ DEPARTMENTS = [
 USERS = [
     # login, full name, role, department, manager login, locale
     ("director", "Zhou Wei (Director)", "director", "Sales", None, "en"),
-    ("sales_manager", "Li Na (Sales manager, East)", "sales_manager", "East China office",
-     "director", "en"),
-    ("sales_manager2", "Zhao Lei (Sales manager, North)", "sales_manager", "North China office",
-     "director", "en"),
+    (
+        "sales_manager",
+        "Li Na (Sales manager, East)",
+        "sales_manager",
+        "East China office",
+        "director",
+        "en",
+    ),
+    (
+        "sales_manager2",
+        "Zhao Lei (Sales manager, North)",
+        "sales_manager",
+        "North China office",
+        "director",
+        "en",
+    ),
     ("sales", "Wang Fang (Sales, East)", "sales", "East China office", "sales_manager", "en"),
     ("sales2", "Chen Jie (Sales, North)", "sales", "North China office", "sales_manager2", "en"),
-    ("follower", "Liu Yang (Order follower)", "follower", "East China office", "sales_manager",
-     "en"),
+    (
+        "follower",
+        "Liu Yang (Order follower)",
+        "follower",
+        "East China office",
+        "sales_manager",
+        "en",
+    ),
     ("pricing", "Sun Li (Pricing)", "pricing", "Pricing", "director", "en"),
-    ("ops_manager", "Ma Jun (Operations manager)", "ops_manager", "Business Operations",
-     "director", "en"),
+    (
+        "ops_manager",
+        "Ma Jun (Operations manager)",
+        "ops_manager",
+        "Business Operations",
+        "director",
+        "en",
+    ),
     ("ops", "Hu Min (Business operations)", "ops", "Business Operations", "ops_manager", "en"),
     ("warehouse", "Guo Qiang (Warehouse)", "warehouse", "Warehouse", "ops_manager", "en"),
     ("service", "He Tao (Service engineer)", "service", "Service", "ops_manager", "en"),
@@ -51,16 +75,56 @@ USERS = [
 
 CUSTOMERS = [
     # name, level, region, industry, credit limit, tax number, contact, e-mail
-    ("Shanghai Precision Machinery Co.", "A", "East China", "Manufacturing", "2000000",
-     "91310000MA1FL0001X", "Xu Ming", "xu.ming@shpm.example.com"),
-    ("Hangzhou Green Foods Ltd.", "B", "East China", "Food", "500000",
-     "91330100MA2CD0002Y", "Yang Ling", "yang.ling@hzgf.example.com"),
-    ("Beijing Northern Logistics", "A", "North China", "Logistics", "1500000",
-     "91110000MA0EF0003Z", "Qian Hao", "qian.hao@bjnl.example.com"),
-    ("Tianjin Port Equipment", "C", "North China", "Equipment", "200000",
-     "91120000MA0GH0004W", "Deng Yu", "deng.yu@tjpe.example.com"),
-    ("Saigon Industrial Supply", "B", "Overseas", "Distribution", "800000",
-     "VN0312345678", "Nguyen An", "an.nguyen@sis.example.com"),
+    (
+        "Shanghai Precision Machinery Co.",
+        "A",
+        "East China",
+        "Manufacturing",
+        "2000000",
+        "91310000MA1FL0001X",
+        "Xu Ming",
+        "xu.ming@shpm.example.com",
+    ),
+    (
+        "Hangzhou Green Foods Ltd.",
+        "B",
+        "East China",
+        "Food",
+        "500000",
+        "91330100MA2CD0002Y",
+        "Yang Ling",
+        "yang.ling@hzgf.example.com",
+    ),
+    (
+        "Beijing Northern Logistics",
+        "A",
+        "North China",
+        "Logistics",
+        "1500000",
+        "91110000MA0EF0003Z",
+        "Qian Hao",
+        "qian.hao@bjnl.example.com",
+    ),
+    (
+        "Tianjin Port Equipment",
+        "C",
+        "North China",
+        "Equipment",
+        "200000",
+        "91120000MA0GH0004W",
+        "Deng Yu",
+        "deng.yu@tjpe.example.com",
+    ),
+    (
+        "Saigon Industrial Supply",
+        "B",
+        "Overseas",
+        "Distribution",
+        "800000",
+        "VN0312345678",
+        "Nguyen An",
+        "an.nguyen@sis.example.com",
+    ),
 ]
 
 PRODUCTS = [
@@ -70,8 +134,7 @@ PRODUCTS = [
     ("PUMP-10", "Hydraulic pump HP-10", "Components", "pcs", "8500", "5100", "120", False),
     ("VALVE-3", "Control valve CV-3", "Components", "pcs", "1200", "650", "800", False),
     ("SENSOR-7", "Pressure sensor PS-7", "Components", "pcs", "450", "210", "2000", False),
-    ("BELT-90", "Conveyor belt CB-90 (per metre)", "Consumables", "m", "95", "52", "5000",
-     False),
+    ("BELT-90", "Conveyor belt CB-90 (per metre)", "Consumables", "m", "95", "52", "5000", False),
     ("OIL-20", "Hydraulic oil HO-20", "Consumables", "barrel", "1600", "1100", "300", False),
     ("ROBOT-1", "Palletising robot PR-1", "Machines", "set", "520000", "390000", "3", True),
 ]
@@ -120,8 +183,13 @@ async def seed_demo(session: AsyncSession, password: str) -> bool:
     for name, level, region, industry, limit, tax, contact, email in CUSTOMERS:
         session.add(
             Customer(
-                name=name, level=level, region=region, industry=industry,
-                credit_limit=Decimal(limit), tax_number=tax, invoice_title=name,
+                name=name,
+                level=level,
+                region=region,
+                industry=industry,
+                credit_limit=Decimal(limit),
+                tax_number=tax,
+                invoice_title=name,
                 address=f"{region}, {name}",
                 contacts=[Contact(name=contact, email=email)],
             )
@@ -129,9 +197,14 @@ async def seed_demo(session: AsyncSession, password: str) -> bool:
     for code, name, category, unit, price, cost, stock, install in PRODUCTS:
         session.add(
             Product(
-                code=code, name=name, category=category, unit=unit,
-                list_price=Decimal(price), standard_cost=Decimal(cost),
-                stock_on_hand=Decimal(stock), reserved=Decimal("0"),
+                code=code,
+                name=name,
+                category=category,
+                unit=unit,
+                list_price=Decimal(price),
+                standard_cost=Decimal(cost),
+                stock_on_hand=Decimal(stock),
+                reserved=Decimal("0"),
                 needs_installation=install,
             )
         )

@@ -8,8 +8,8 @@ import asyncio
 import itertools
 import shutil
 import sqlite3
-from datetime import UTC, datetime
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
 

@@ -9,12 +9,11 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
 
 from models.db import SessionFactory
-from models.domain import Actor, OrderWorkflowInput
+from models.domain import Actor
 from models.drafts import DraftLine, DraftOrder, create_draft
 from models.queries import actor_for
 from models.tables import Order, Product, Todo, User
 from web.temporal import start_order_workflow
-from workflows.order import OrderWorkflow
 
 
 async def user(session_factory: SessionFactory, username: str) -> User:
@@ -29,7 +28,10 @@ async def actor(session_factory: SessionFactory, username: str) -> Actor:
 
 
 async def draft(
-    session_factory: SessionFactory, owner: str = "sales", *, quantity: str = "2",
+    session_factory: SessionFactory,
+    owner: str = "sales",
+    *,
+    quantity: str = "2",
     product_code: str = "PUMP-10",
 ) -> Order:
     async with session_factory() as session:
@@ -71,5 +73,3 @@ async def open_todos(
             return rows
         await asyncio.sleep(0.05)
 
-
-__all__ = ["OrderWorkflow", "OrderWorkflowInput"]

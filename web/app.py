@@ -87,7 +87,10 @@ def create_app(
                 {"detail": error.detail}, status_code=error.status_code, headers=error.headers
             )
         return render(
-            request, "error.html", status_code=error.status_code, message=error.detail,
+            request,
+            "error.html",
+            status_code=error.status_code,
+            message=error.detail,
             status=error.status_code,
         )
 

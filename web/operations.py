@@ -13,7 +13,6 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from models.domain import (
-    EDITABLE_STAGES,
     ORDER_ENTRY_ROLES,
     CostEstimate,
     Decision,
@@ -26,7 +25,16 @@ from models.domain import (
     TodoKind,
     TodoStatus,
 )
-from models.drafts import DraftError, DraftOrder, create_draft, first_error, update_draft
+from models.drafts import (
+    DraftError,
+    DraftOrder,
+    create_draft,
+    first_error,
+    is_editable,
+    mark_submitted,
+    unmark_submitted,
+    update_draft,
+)
 from models.queries import actor_for, get_todo, is_assignee, order_scope
 from models.tables import Order, Todo, User
 from web.temporal import start_order_workflow
@@ -90,7 +98,7 @@ async def edit_draft(
     *, session: AsyncSession, user: User, order: Order, draft: DraftOrder
 ) -> Order:
     require_owner(user, order)
-    if Stage(order.stage) not in EDITABLE_STAGES:
+    if not is_editable(order):
         raise Refused(409, f"Order {order.number} is submitted and can no longer be edited.")
     try:
         return await update_draft(session=session, order=order, draft=draft)
@@ -123,18 +131,22 @@ async def submit_order(
         if todo is None:
             raise Refused(409, "This order is not waiting for a revision.")
         return await complete_todo(
-            session=session, user=user, todo=todo, completion=TodoCompletion(outcome="resubmit"),
+            session=session,
+            user=user,
+            todo=todo,
+            completion=TodoCompletion(outcome="resubmit"),
             client=client,
         )
-    if order.stage != Stage.draft.value:
-        raise Refused(409, f"Order {order.number} has already been submitted.")
     if not order.lines:
         raise Refused(422, "An order needs at least one line.")
+    if not await mark_submitted(session=session, order=order):
+        raise Refused(409, f"Order {order.number} has already been submitted.")
     try:
         await start_order_workflow(client, session, order, task_queue=task_queue)
     except WorkflowAlreadyStartedError as error:
         raise Refused(409, f"Order {order.number} has already been submitted.") from error
     except RPCError as error:
+        await unmark_submitted(session=session, order=order)
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
     return None
 
@@ -177,14 +189,17 @@ async def complete_todo(
     if kind == TodoKind.estimate_cost:
         if not completion.lines:
             raise Refused(422, "Give a unit cost for every line.")
-        update, argument = "estimate_cost", EstimateCompletion(
-            todo_key=todo.key,
-            actor=actor,
-            estimate=CostEstimate(
-                lines=completion.lines,
-                freight=completion.freight,
-                installation=completion.installation,
-                other=completion.other,
+        update, argument = (
+            "estimate_cost",
+            EstimateCompletion(
+                todo_key=todo.key,
+                actor=actor,
+                estimate=CostEstimate(
+                    lines=completion.lines,
+                    freight=completion.freight,
+                    installation=completion.installation,
+                    other=completion.other,
+                ),
             ),
         )
     elif kind == TodoKind.approve:
@@ -192,12 +207,24 @@ async def complete_todo(
             raise Refused(403, "Nobody approves their own order.")
         if completion.outcome == "reject" and not completion.comment.strip():
             raise Refused(422, "A rejection needs a comment saying why.")
-        update, argument = "decide", Decision(
-            todo_key=todo.key, actor=actor, outcome=completion.outcome, comment=completion.comment
+        update, argument = (
+            "decide",
+            Decision(
+                todo_key=todo.key,
+                actor=actor,
+                outcome=completion.outcome,
+                comment=completion.comment,
+            ),
         )
     else:
-        update, argument = "revise", RevisionOutcome(
-            todo_key=todo.key, actor=actor, outcome=completion.outcome, comment=completion.comment
+        update, argument = (
+            "revise",
+            RevisionOutcome(
+                todo_key=todo.key,
+                actor=actor,
+                outcome=completion.outcome,
+                comment=completion.comment,
+            ),
         )
     try:
         return await handle.execute_update(update, argument, result_type=TodoDone)

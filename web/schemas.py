@@ -171,8 +171,16 @@ class OrderPageOut(Model):
 
 
 # Omitted from an order for roles that may not see costs (DESIGN: field-level permission).
-COST_FIELDS = {"expected_cost", "expected_margin", "expected_margin_percent", "actual_cost",
-               "variance", "freight_cost", "installation_cost", "other_cost"}
+COST_FIELDS = {
+    "expected_cost",
+    "expected_margin",
+    "expected_margin_percent",
+    "actual_cost",
+    "variance",
+    "freight_cost",
+    "installation_cost",
+    "other_cost",
+}
 LINE_COST_FIELDS = {"unit_cost", "standard_cost"}
 
 

@@ -11,8 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
-from i18n import LANGUAGE_NAMES, SUPPORTED, Formatter, negotiate, translations
-from i18n import labels
+from i18n import LANGUAGE_NAMES, SUPPORTED, Formatter, labels, negotiate, translations
 from web.security import new_csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,7 +36,9 @@ def locale_of(request: Request, user: Any = None) -> str:
     chosen = request.session.get("locale")
     if chosen in SUPPORTED:
         return chosen
-    return negotiate(request.headers.get("accept-language"), request.app.state.settings.default_locale)
+    return negotiate(
+        request.headers.get("accept-language"), request.app.state.settings.default_locale
+    )
 
 
 def csrf_token(request: Request) -> str:

@@ -55,12 +55,8 @@ def order_summary(order: Order, health: str, currency: str) -> OrderSummary:
 async def order_summaries(
     *, session: AsyncSession, orders: list[Order], currency: str
 ) -> list[OrderSummary]:
-    deadlines = await queries.open_todo_deadlines(
-        session=session, order_ids=[o.id for o in orders]
-    )
-    return [
-        order_summary(o, queries.health(o, deadlines.get(o.id, [])), currency) for o in orders
-    ]
+    deadlines = await queries.open_todo_deadlines(session=session, order_ids=[o.id for o in orders])
+    return [order_summary(o, queries.health(o, deadlines.get(o.id, [])), currency) for o in orders]
 
 
 def todo_out(todo: Todo, order: Order, requested_by: str | None = None) -> TodoOut:

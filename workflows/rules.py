@@ -207,9 +207,7 @@ DEFAULT_APPROVAL_POLICY = ApprovalPolicy(
         PolicyStage(
             position=1,
             requirements=[
-                PolicyRequirement(
-                    code="sales_manager", decider=Decider(kind="department_manager")
-                )
+                PolicyRequirement(code="sales_manager", decider=Decider(kind="department_manager"))
             ],
         )
     ],

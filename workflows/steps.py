@@ -19,10 +19,12 @@ with workflow.unsafe.imports_passed_through():
 R = TypeVar("R", bound=StepResult)
 
 DB_STEP_TIMEOUT = timedelta(seconds=30)
-DB_RETRY = RetryPolicy(initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(
-    seconds=10))
-MAIL_RETRY = RetryPolicy(initial_interval=timedelta(seconds=5), maximum_interval=timedelta(
-    minutes=10))
+DB_RETRY = RetryPolicy(
+    initial_interval=timedelta(milliseconds=200), maximum_interval=timedelta(seconds=10)
+)
+MAIL_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10)
+)
 
 # Refusal types, mapped to HTTP status codes by the web layer.
 NOT_OPEN = "TodoNotOpen"

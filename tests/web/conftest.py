@@ -77,8 +77,12 @@ async def browser_session(app) -> AsyncIterator[ApiLogin]:
         page = await client.get("/login")
         response = await client.post(
             "/login",
-            data={"username": username, "password": DEMO_PASSWORD, "next": "/",
-                  "csrf_token": csrf_of(page.text)},
+            data={
+                "username": username,
+                "password": DEMO_PASSWORD,
+                "next": "/",
+                "csrf_token": csrf_of(page.text),
+            },
         )
         assert response.status_code == 303, response.text
         return client

@@ -7,7 +7,6 @@ import asyncio
 import httpx
 import pytest
 
-
 PUMP = 3  # seeded product ids: 3 = PUMP-10 (8,500.00 list), 4 = VALVE-3 (1,200.00)
 VALVE = 4
 

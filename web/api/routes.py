@@ -25,7 +25,7 @@ from web.deps import (
     user_by_name,
 )
 from web.operations import Refused, TodoCompletion
-from web.schemas import Me, OrderPageOut, Token, TodoOut
+from web.schemas import Me, OrderPageOut, TodoOut, Token
 from web.views import customer_out, order_detail, order_summaries, product_out, todo_out
 
 router = APIRouter(prefix="/api/v1")
@@ -122,7 +122,10 @@ async def submit_order(
     """Start the order's workflow (or resume it after a revision)."""
     try:
         await operations.submit_order(
-            session=session, user=user, order=order, client=client,
+            session=session,
+            user=user,
+            order=order,
+            client=client,
             task_queue=settings.task_queue,
         )
     except Refused as error:
@@ -159,8 +162,14 @@ async def orders(
         session=session,
         user=user,
         filters=OrderFilter(
-            stage=stage.value if stage else None, customer_id=customer_id, owner_id=owner_id,
-            overdue=overdue, delayed=delayed, q=q, page=page, per_page=per_page,
+            stage=stage.value if stage else None,
+            customer_id=customer_id,
+            owner_id=owner_id,
+            overdue=overdue,
+            delayed=delayed,
+            q=q,
+            page=page,
+            per_page=per_page,
         ),
     )
     return OrderPageOut(

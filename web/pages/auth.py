@@ -39,7 +39,11 @@ async def login(
     ):
         t = translations(locale_of(request))
         return render(
-            request, "login.html", status_code=401, next=_safe_next(next), username=username,
+            request,
+            "login.html",
+            status_code=401,
+            next=_safe_next(next),
+            username=username,
             error=t.gettext("Wrong username or password."),
         )
     csrf = request.session.get("csrf")
@@ -65,8 +69,13 @@ async def save_profile(
 ):  # noqa: ANN201
     if locale not in SUPPORTED:
         return render(
-            request, "profile.html", user=user, status_code=422,
-            error=translations(locale_of(request, user)).gettext("Choose a language from the list."),
+            request,
+            "profile.html",
+            user=user,
+            status_code=422,
+            error=translations(locale_of(request, user)).gettext(
+                "Choose a language from the list."
+            ),
         )
     user.locale = locale
     await session.commit()

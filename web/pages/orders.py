@@ -9,8 +9,8 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy import select
 
 from i18n import translations
-from models.domain import ORDER_ENTRY_ROLES, EDITABLE_STAGES, Role, Stage
-from models.drafts import draft_of, repeat_order
+from models.domain import ORDER_ENTRY_ROLES, Role, Stage
+from models.drafts import draft_of, is_editable, repeat_order
 from models.queries import OrderFilter, get_order, list_orders, sees_costs
 from models.tables import Customer, Order, Product
 from web import operations
@@ -27,7 +27,9 @@ EMPTY_LINE_ROWS = 3
 async def _scoped(session, user, number: str) -> Order:  # noqa: ANN001
     order = await get_order(session=session, user=user, number=number)
     if order is None:
-        raise HTTPException(404, translations(user.locale or "en").gettext("There is no such order."))
+        raise HTTPException(
+            404, translations(user.locale or "en").gettext("There is no such order.")
+        )
     return order
 
 
@@ -53,16 +55,23 @@ async def order_list(
     result = await list_orders(session=session, user=user, filters=filters)
     rows = await order_summaries(session=session, orders=result.orders, currency=settings.currency)
     return render(
-        request, "orders/index.html", user=user, result=result, rows=rows,
+        request,
+        "orders/index.html",
+        user=user,
+        result=result,
+        rows=rows,
         filters={"stage": stage, "q": q, "overdue": overdue, "delayed": delayed},
-        stages=list(Stage), may_enter=Role(user.role) in ORDER_ENTRY_ROLES,
+        stages=list(Stage),
+        may_enter=Role(user.role) in ORDER_ENTRY_ROLES,
     )
 
 
 async def _form_context(session) -> dict[str, Any]:  # noqa: ANN001
     customers = list(await session.scalars(select(Customer).order_by(Customer.name)))
     products = list(
-        await session.scalars(select(Product).where(Product.active.is_(True)).order_by(Product.code))
+        await session.scalars(
+            select(Product).where(Product.active.is_(True)).order_by(Product.code)
+        )
     )
     return {"customers": customers, "products": products}
 
@@ -73,19 +82,31 @@ def _draft_values(draft) -> dict[str, Any]:  # noqa: ANN001
         "customer_id": str(draft.customer_id),
         "shipping_mode": draft.shipping_mode.value,
         "requested_delivery_date": str(draft.requested_delivery_date or ""),
-        "adjustment": "discount" if draft.order_discount_percent is not None
-        else "target" if draft.target_total is not None else "none",
-        "order_discount_percent": str(draft.order_discount_percent or ""),
+        "adjustment": "discount"
+        if draft.order_discount_percent is not None
+        else "target"
+        if draft.target_total is not None
+        else "none",
+        "order_discount_percent": f"{draft.order_discount_percent.normalize():f}"
+        if draft.order_discount_percent is not None
+        else "",
         "target_total": str(draft.target_total or ""),
         "lines": [
-            {"product_id": str(ln.product_id), "quantity": f"{ln.quantity.normalize():f}",
-             "unit_price": f"{ln.unit_price:f}" if ln.unit_price else "",
-             "discount_percent": f"{ln.discount_percent.normalize():f}"}
+            {
+                "product_id": str(ln.product_id),
+                "quantity": f"{ln.quantity.normalize():f}",
+                "unit_price": f"{ln.unit_price:f}" if ln.unit_price else "",
+                "discount_percent": f"{ln.discount_percent.normalize():f}",
+            }
             for ln in draft.lines
         ],
         "plan": [
-            {"percent": f"{p.percent.normalize():f}", "trigger": p.trigger.value,
-             "offset_days": str(p.offset_days), "fixed_date": str(p.fixed_date or "")}
+            {
+                "percent": f"{p.percent.normalize():f}",
+                "trigger": p.trigger.value,
+                "offset_days": str(p.offset_days),
+                "fixed_date": str(p.fixed_date or ""),
+            }
             for p in draft.payment_plan
         ],
     }
@@ -94,8 +115,11 @@ def _draft_values(draft) -> dict[str, Any]:  # noqa: ANN001
 
 def _rows(form, prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:  # noqa: ANN001
     indexes = sorted(
-        {int(k.split("-")[1]) for k in form if k.startswith(f"{prefix}-") and k.count("-") == 2
-         and k.split("-")[1].isdigit()}
+        {
+            int(k.split("-")[1])
+            for k in form
+            if k.startswith(f"{prefix}-") and k.count("-") == 2 and k.split("-")[1].isdigit()
+        }
     )
     return [{f: str(form.get(f"{prefix}-{i}-{f}") or "").strip() for f in fields} for i in indexes]
 
@@ -116,17 +140,28 @@ def _form_values(form) -> dict[str, Any]:  # noqa: ANN001
 def _body(values: dict[str, Any]) -> dict[str, Any]:
     """The API body for the form's values (blank rows left out, blank fields defaulted)."""
     lines = [
-        {k: v for k, v in {
-            "product_id": ln["product_id"], "quantity": ln["quantity"].replace(",", ""),
-            "unit_price": ln["unit_price"].replace(",", "") or None,
-            "discount_percent": ln["discount_percent"] or "0",
-        }.items() if v is not None}
-        for ln in values["lines"] if ln["product_id"]
+        {
+            k: v
+            for k, v in {
+                "product_id": ln["product_id"],
+                "quantity": ln["quantity"].replace(",", ""),
+                "unit_price": ln["unit_price"].replace(",", "") or None,
+                "discount_percent": ln["discount_percent"] or "0",
+            }.items()
+            if v is not None
+        }
+        for ln in values["lines"]
+        if ln["product_id"]
     ]
     plan = [
-        {"percent": p["percent"], "trigger": p["trigger"] or "confirmation",
-         "offset_days": p["offset_days"] or "0", "fixed_date": p["fixed_date"] or None}
-        for p in values["plan"] if p["percent"]
+        {
+            "percent": p["percent"],
+            "trigger": p["trigger"] or "confirmation",
+            "offset_days": p["offset_days"] or "0",
+            "fixed_date": p["fixed_date"] or None,
+        }
+        for p in values["plan"]
+        if p["percent"]
     ]
     body: dict[str, Any] = {
         "customer_id": values["customer_id"] or None,
@@ -148,19 +183,24 @@ def _padded(values: dict[str, Any], extra_lines: int = EMPTY_LINE_ROWS) -> dict[
     values["lines"] = [ln for ln in values["lines"] if ln["product_id"]] + [
         dict(blank_line) for _ in range(extra_lines)
     ]
-    plan = [p for p in values["plan"] if p["percent"]] or [
-        {**blank_plan, "percent": "100"}
-    ]
+    plan = [p for p in values["plan"] if p["percent"]] or [{**blank_plan, "percent": "100"}]
     values["plan"] = plan + [dict(blank_plan) for _ in range(max(0, 3 - len(plan)))]
     return values
 
 
 def _new_values() -> dict[str, Any]:
-    return _padded({
-        "customer_id": "", "shipping_mode": "domestic", "requested_delivery_date": "",
-        "adjustment": "none", "order_discount_percent": "", "target_total": "",
-        "lines": [], "plan": [],
-    })
+    return _padded(
+        {
+            "customer_id": "",
+            "shipping_mode": "domestic",
+            "requested_delivery_date": "",
+            "adjustment": "none",
+            "order_discount_percent": "",
+            "target_total": "",
+            "lines": [],
+            "plan": [],
+        }
+    )
 
 
 @router.get("/orders/new")
@@ -169,8 +209,14 @@ async def new_order_form(request: Request, user: PageUser, session: SessionDep):
         operations.require_order_entry(user)
     except Refused as error:
         raise HTTPException(error.status, error.message) from error
-    return render(request, "orders/form.html", user=user, values=_new_values(), order=None,
-                  **await _form_context(session))
+    return render(
+        request,
+        "orders/form.html",
+        user=user,
+        values=_new_values(),
+        order=None,
+        **await _form_context(session),
+    )
 
 
 async def _save(request, user, session, order: Order | None):  # noqa: ANN001, ANN202
@@ -178,21 +224,35 @@ async def _save(request, user, session, order: Order | None):  # noqa: ANN001, A
     values = _form_values(form)
     t = translations(locale_of(request, user))
     if form.get("action") == "add_line":
-        return render(request, "orders/form.html", user=user, order=order,
-                      values=_padded(values, EMPTY_LINE_ROWS + 2), **await _form_context(session))
+        return render(
+            request,
+            "orders/form.html",
+            user=user,
+            order=order,
+            values=_padded(values, EMPTY_LINE_ROWS + 2),
+            **await _form_context(session),
+        )
     try:
         draft = operations.parse_draft(_body(values))
         if order is None:
             saved = await operations.new_draft(session=session, user=user, draft=draft)
         else:
-            saved = await operations.edit_draft(session=session, user=user, order=order,
-                                                draft=draft)
+            saved = await operations.edit_draft(
+                session=session, user=user, order=order, draft=draft
+            )
     except Refused as error:
         if error.status in (403, 409):
             raise HTTPException(error.status, t.gettext(error.message)) from error
-        return render(request, "orders/form.html", user=user, order=order, status_code=422,
-                      values=_padded(values), error=t.gettext(error.message),
-                      **await _form_context(session))
+        return render(
+            request,
+            "orders/form.html",
+            user=user,
+            order=order,
+            status_code=422,
+            values=_padded(values),
+            error=t.gettext(error.message),
+            **await _form_context(session),
+        )
     flash(request, t.gettext("Order %(number)s is saved.") % {"number": saved.number})
     return RedirectResponse(f"/orders/{saved.number}", status_code=303)
 
@@ -209,43 +269,56 @@ async def order_page(
     order = await _scoped(session, user, number)
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
     return render(
-        request, "orders/detail.html", user=user, order=detail, sees_costs=sees_costs(user),
-        may_edit=order.owner_id == user.id and Stage(order.stage) in EDITABLE_STAGES,
+        request,
+        "orders/detail.html",
+        user=user,
+        order=detail,
+        sees_costs=sees_costs(user),
+        may_edit=order.owner_id == user.id and is_editable(order),
         may_repeat=Role(user.role) in ORDER_ENTRY_ROLES,
     )
 
 
 @router.get("/orders/{number}/edit")
-async def edit_order_form(
-    request: Request, number: str, user: PageUser, session: SessionDep
-):  # noqa: ANN201
+async def edit_order_form(request: Request, number: str, user: PageUser, session: SessionDep):  # noqa: ANN201
     order = await _scoped(session, user, number)
-    if order.owner_id != user.id or Stage(order.stage) not in EDITABLE_STAGES:
-        raise HTTPException(409, translations(locale_of(request, user)).gettext(
-            "This order can no longer be edited."))
+    if order.owner_id != user.id or not is_editable(order):
+        raise HTTPException(
+            409,
+            translations(locale_of(request, user)).gettext("This order can no longer be edited."),
+        )
     values = _padded(_draft_values(await draft_of(session=session, order=order)))
-    return render(request, "orders/form.html", user=user, order=order, values=values,
-                  **await _form_context(session))
+    return render(
+        request,
+        "orders/form.html",
+        user=user,
+        order=order,
+        values=values,
+        **await _form_context(session),
+    )
 
 
 @router.post("/orders/{number}/edit")
-async def edit_order(
-    request: Request, number: str, user: PageUser, session: SessionDep
-):  # noqa: ANN201
+async def edit_order(request: Request, number: str, user: PageUser, session: SessionDep):  # noqa: ANN201
     order = await _scoped(session, user, number)
     return await _save(request, user, session, order)
 
 
 @router.post("/orders/{number}/submit")
 async def submit_order(
-    request: Request, number: str, user: PageUser, session: SessionDep,
-    settings: SettingsDep, client: TemporalClient,
+    request: Request,
+    number: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
 ):  # noqa: ANN201
     order = await _scoped(session, user, number)
     t = translations(locale_of(request, user))
     try:
-        await operations.submit_order(session=session, user=user, order=order, client=client,
-                                      task_queue=settings.task_queue)
+        await operations.submit_order(
+            session=session, user=user, order=order, client=client, task_queue=settings.task_queue
+        )
     except Refused as error:
         flash(request, t.gettext(error.message), "error")
         return RedirectResponse(f"/orders/{number}", status_code=303)
@@ -262,6 +335,9 @@ async def repeat(request: Request, number: str, user: PageUser, session: Session
         raise HTTPException(error.status, error.message) from error
     copy = await repeat_order(session=session, user=user, order=order)
     t = translations(locale_of(request, user))
-    flash(request, t.gettext("Draft %(number)s copied from %(source)s.")
-          % {"number": copy.number, "source": number})
+    flash(
+        request,
+        t.gettext("Draft %(number)s copied from %(source)s.")
+        % {"number": copy.number, "source": number},
+    )
     return RedirectResponse(f"/orders/{copy.number}/edit", status_code=303)

@@ -27,15 +27,23 @@ async def inbox(request: Request, user: PageUser, session: SessionDep):  # noqa:
     return render(request, "inbox.html", user=user, items=items)
 
 
-async def _todo_page(request, user, session, settings, todo_id, *, error=None, status_code=200,
-                     values=None):  # noqa: ANN001, ANN202
+async def _todo_page(
+    request, user, session, settings, todo_id, *, error=None, status_code=200, values=None
+):  # noqa: ANN001, ANN202
     todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
     order = await session.get(Order, todo.order_id)
     order = await get_order(session=session, user=user, number=order.number) or order
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
     return render(
-        request, "todos/detail.html", user=user, todo=todo, order=detail,
-        sees_costs=sees_costs(user), error=error, status_code=status_code, values=values or {},
+        request,
+        "todos/detail.html",
+        user=user,
+        todo=todo,
+        order=detail,
+        sees_costs=sees_costs(user),
+        error=error,
+        status_code=status_code,
+        values=values or {},
     )
 
 
@@ -46,8 +54,14 @@ async def todo_page(
     try:
         return await _todo_page(request, user, session, settings, todo_id)
     except Refused as error:
-        return render(request, "error.html", user=user, status_code=error.status,
-                      message=error.message, status=error.status)
+        return render(
+            request,
+            "error.html",
+            user=user,
+            status_code=error.status,
+            message=error.message,
+            status=error.status,
+        )
 
 
 def _completion(kind: str, form) -> TodoCompletion:  # noqa: ANN001
@@ -100,11 +114,18 @@ async def complete_todo_form(
         )
     except Refused as error:
         if error.status == 404:
-            return render(request, "error.html", user=user, status_code=404,
-                          message=error.message, status=404)
+            return render(
+                request, "error.html", user=user, status_code=404, message=error.message, status=404
+            )
         return await _todo_page(
-            request, user, session, settings, todo_id, error=t.gettext(error.message),
-            status_code=error.status, values=dict(form),
+            request,
+            user,
+            session,
+            settings,
+            todo_id,
+            error=t.gettext(error.message),
+            status_code=error.status,
+            values=dict(form),
         )
     flash(request, t.gettext("Done. The to-do is closed."))
     return RedirectResponse("/", status_code=303)

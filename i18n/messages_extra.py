@@ -1,0 +1,41 @@
+"""Messages people see that are raised as plain strings in code that cannot mark them itself
+(workflow code runs in Temporal's sandbox; the web and model layers raise them in exceptions).
+
+Nothing imports this module: it exists so `make extract-messages` puts these texts into the
+catalog. The page layer translates a refusal with `translations(locale).gettext(message)`, which
+only matches when the text here is exactly the text raised. Messages with a value interpolated
+into them (an order number, a line number) cannot be listed here; they stay in English.
+"""
+
+from __future__ import annotations
+
+from i18n import N_
+
+REFUSALS = (
+    # web/operations.py
+    N_("Your role does not enter orders."),
+    N_("Only the order's owner can change it."),
+    N_("This order is not waiting for a revision."),
+    N_("An order needs at least one line."),
+    N_("The workflow engine is not reachable; try again shortly."),
+    N_("There is no such to-do."),
+    N_("This to-do is no longer open."),
+    N_("This to-do is not assigned to you."),
+    N_("Give a unit cost for every line."),
+    N_("Nobody approves their own order."),
+    N_("A rejection needs a comment saying why."),
+    N_("The order could not take this step."),
+    # workflows/steps.py and workflows/approval.py (validators of the workflow's updates)
+    N_("A rejection needs a comment."),
+    # workflows/rules.py (PricingError) and models/drafts.py (DraftOrder validators)
+    N_("Give either a whole-order discount or a target total, not both."),
+    N_("The whole-order discount must be between 0 and 100 %."),
+    N_("The target total must be greater than zero."),
+    N_("The target total can have at most two decimals."),
+    N_("Nothing to spread the target total over."),
+    N_("A line is estimated twice."),
+    N_("The payment plan's percentages must add up to exactly 100."),
+    # web/deps.py and web/pages/common.py (shown on the error page, which translates them)
+    N_("This page is for administrators."),
+    N_("This form has expired. Reload the page and try again."),
+)

@@ -1,0 +1,80 @@
+"""E-mail through a real SMTP server (aiosmtpd): each new to-do mails its assignees a link."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from models.tables import OutboxMail, Todo, User
+from notifications.mail import Mailer
+from tests import helpers
+from worker import build_worker
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802, ANN001, ANN201
+        self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp():
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield inbox, controller.port
+    controller.stop()
+
+
+async def test_new_todo_mails_each_assignee_a_link_to_it(env, session_factory, settings, smtp):
+    inbox, port = smtp
+    mailer = Mailer(host="127.0.0.1", port=port, sender="o2c@example.com")
+    async with build_worker(env.client, session_factory, settings, mailer=mailer):
+        order = await helpers.draft(session_factory)
+        await helpers.submit(env.client, session_factory, order, settings.task_queue)
+        [todo] = await helpers.open_todos(session_factory, order, "estimate_cost")
+        for _ in range(200):
+            if inbox.messages:
+                break
+            await asyncio.sleep(0.05)
+
+    async with session_factory() as session:
+        pricing = await session.scalar(select(User).where(User.username == "pricing"))
+        todo = await session.get(Todo, todo.id)
+        mails = list(await session.scalars(select(OutboxMail)))
+    [message] = inbox.messages
+    assert message["To"] == pricing.email
+    assert message["Subject"] == f"To-do for order {order.number}: Estimate the cost"
+    body = message.get_payload(decode=True).decode()
+    assert f"http://testserver/todos/{todo.id}" in body
+    assert "Hello Sun Li (Pricing)" in body
+    [mail] = mails
+    assert mail.sent_at is not None
+
+
+async def test_without_smtp_mail_is_kept_in_the_outbox(env, session_factory, settings):
+    async with build_worker(env.client, session_factory, settings, mailer=None):
+        order = await helpers.draft(session_factory)
+        await helpers.submit(env.client, session_factory, order, settings.task_queue)
+        await helpers.open_todos(session_factory, order, "estimate_cost")
+    async with session_factory() as session:
+        [mail] = list(await session.scalars(select(OutboxMail)))
+    assert mail.sent_at is None
+    assert "/todos/" in mail.body
