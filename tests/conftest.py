@@ -32,10 +32,14 @@ DEMO_PASSWORD = "demo-pass-123"
 _number_ranges = itertools.count(1)
 
 
-def migrate(url: str) -> None:
+def alembic_config(url: str) -> Config:
     config = Config(str(ROOT / "alembic.ini"))
     config.cmd_opts = argparse.Namespace(x=[f"url={url}"])
-    command.upgrade(config, "head")
+    return config
+
+
+def migrate(url: str) -> None:
+    command.upgrade(alembic_config(url), "head")
 
 
 @pytest.fixture(scope="session")

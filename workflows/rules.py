@@ -215,9 +215,14 @@ DEFAULT_APPROVAL_POLICY = ApprovalPolicy(
 
 
 def installment_amounts(total: Decimal, percents: Sequence[Decimal]) -> list[Decimal]:
-    """Each installment's share of the order total, half up, the remainder on the last one so
-    that they sum exactly to the total."""
-    amounts = [money(total * p / HUNDRED) for p in percents]
-    if amounts:
-        amounts[-1] += total - sum(amounts, Decimal("0"))
+    """Each installment's share of the order total, rounded half up on the running sum so that
+    the amounts never go negative and sum exactly to the total (the last one takes what is
+    left)."""
+    amounts: list[Decimal] = []
+    running_percent, paid_so_far = Decimal("0"), Decimal("0")
+    for n, percent in enumerate(percents, start=1):
+        running_percent += percent
+        running = total if n == len(percents) else money(total * running_percent / HUNDRED)
+        amounts.append(running - paid_so_far)
+        paid_so_far = running
     return amounts

@@ -1,0 +1,106 @@
+"""The same code on PostgreSQL (O2C_TEST_POSTGRES_URL, started by .ci/run): migrations, order
+numbers under concurrency, and an order through its workflow."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text
+
+from models.db import SessionFactory, create_engine, create_session_factory
+from models.drafts import DraftLine, DraftOrder, create_draft
+from models.seed import seed_demo
+from models.tables import Order, User
+from settings import Settings
+from tests import helpers
+from tests.conftest import DEMO_PASSWORD, alembic_config
+from tests.workflows.test_order import decide
+from tests.workflows.test_order import estimate as give_estimate
+from worker import build_worker
+
+URL = os.environ.get("O2C_TEST_POSTGRES_URL")
+pytestmark = pytest.mark.skipif(
+    not URL, reason="no PostgreSQL: set O2C_TEST_POSTGRES_URL (.ci/run starts one when installed)"
+)
+
+
+async def reset_schema() -> None:
+    engine = create_engine(URL)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP SCHEMA public CASCADE"))
+        await connection.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def pg_factory() -> AsyncIterator[SessionFactory]:
+    await reset_schema()
+    await asyncio.to_thread(command.upgrade, alembic_config(URL), "head")
+    engine = create_engine(URL)
+    factory = create_session_factory(engine)
+    async with factory() as session:
+        await seed_demo(session, DEMO_PASSWORD)
+    # Workflow ids on the shared test server must not repeat across tests and runs.
+    async with factory() as session:
+        await session.execute(
+            text("INSERT INTO order_number_counters (year, last) VALUES (:y, :n)"),
+            {"y": 2026, "n": int.from_bytes(os.urandom(3), "big") * 10},
+        )
+        await session.commit()
+    yield factory
+    await engine.dispose()
+
+
+async def test_migrations_go_down_and_up_again():
+    await reset_schema()
+    config = alembic_config(URL)
+    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.downgrade, config, "base")
+    await asyncio.to_thread(command.upgrade, config, "head")
+    engine = create_engine(URL)
+    async with engine.connect() as connection:
+        tables = set(
+            await connection.scalars(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            )
+        )
+    await engine.dispose()
+    assert {"orders", "todos", "todo_assignees", "departments", "users", "outbox"} <= tables
+
+
+async def test_concurrent_drafts_get_unique_sequential_numbers(pg_factory):
+    async with pg_factory() as session:
+        owner = await session.scalar(select(User).where(User.username == "sales"))
+
+    async def one() -> str:
+        async with pg_factory() as session:
+            order = await create_draft(
+                session=session,
+                user=owner,
+                draft=DraftOrder(customer_id=1, lines=[DraftLine(product_id=3, quantity=1)]),
+            )
+            return order.number
+
+    numbers = await asyncio.gather(*(one() for _ in range(10)))
+    sequence = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert sequence == list(range(sequence[0], sequence[0] + 10))
+
+
+async def test_order_runs_through_its_workflow_on_postgresql(env, pg_factory, settings):
+    settings = Settings(**{**settings.model_dump(), "database_url": URL})
+    async with build_worker(env.client, pg_factory, settings):
+        order = await helpers.draft(pg_factory)
+        handle = await helpers.submit(env.client, pg_factory, order, settings.task_queue)
+        [estimate] = await helpers.open_todos(pg_factory, order, "estimate_cost")
+        await give_estimate(env.client, pg_factory, order)
+        await decide(env.client, pg_factory, order, "sales_manager")
+        result = await handle.result()
+    assert result.stage == "confirmed"
+    async with pg_factory() as session:
+        saved = await session.get(Order, order.id)
+        assert saved.stage == "confirmed" and saved.expected_cost is not None
+    assert estimate.kind == "estimate_cost"
