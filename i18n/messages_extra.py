@@ -2,9 +2,8 @@
 (workflow code runs in Temporal's sandbox; the web and model layers raise them in exceptions).
 
 Nothing imports this module: it exists so `make extract-messages` puts these texts into the
-catalog. The page layer translates a refusal with `translations(locale).gettext(message)`, which
-only matches when the text here is exactly the text raised. Messages with a value interpolated
-into them (an order number, a line number) cannot be listed here; they stay in English.
+catalog. A refusal (models.domain.Refusal) keeps its English template and its values apart; the
+page translates the template, then fills in the values.
 """
 
 from __future__ import annotations
@@ -29,7 +28,19 @@ REFUSALS = (
     N_("A rejection needs a comment."),
     # workflows/rules.py (PricingError) and models/drafts.py (DraftOrder validators)
     N_("Give either a whole-order discount or a target total, not both."),
-    N_("The whole-order discount must be between 0 and 100 %."),
+    N_("The whole-order discount must be between 0 and 100 %%."),
+    N_("Line %(n)s: the discount must be between 0 and 100 %%."),
+    N_("Line %(n)s: the quantity must be greater than zero."),
+    N_("Line %(n)s: the unit price must be greater than zero."),
+    N_("Line %(n)s: there is no product %(product)s."),
+    N_("There is no customer %(customer)s."),
+    N_("Order %(number)s is submitted and can no longer be edited."),
+    N_("Order %(number)s has already been submitted."),
+    N_("The outcome must be one of: %(allowed)s."),
+    N_(
+        "The target total %(target)s is above the order's total before the order discount "
+        "(%(subtotal)s)."
+    ),
     N_("The target total must be greater than zero."),
     N_("The target total can have at most two decimals."),
     N_("Nothing to spread the target total over."),

@@ -10,6 +10,19 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 
+class Refusal(ValueError):
+    """Something refused, for a person to read: an English message template with %(name)s
+    fields, so the page can translate the template and then fill in the values."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        super().__init__(template % params)
+        self.template = template
+        self.params = params
+
+    def translated(self, gettext) -> str:  # noqa: ANN001 - a gettext function
+        return gettext(self.template) % self.params
+
+
 class Role(StrEnum):
     sales = "sales"
     sales_manager = "sales_manager"

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 from models.domain import (
     PaymentPlanItem,
     PaymentTrigger,
+    Refusal,
     ShippingMode,
     Stage,
 )
@@ -23,7 +24,7 @@ from models.tables import User as UserRow
 from workflows.rules import LineInput, PricingError, price_order
 
 
-class DraftError(ValueError):
+class DraftError(Refusal):
     """A draft that cannot be saved; the message tells the person what to fix."""
 
 
@@ -38,7 +39,7 @@ class DraftOrder(BaseModel):
     customer_id: int
     shipping_mode: ShippingMode = ShippingMode.domestic
     requested_delivery_date: date | None = None
-    lines: list[DraftLine] = Field(min_length=1)
+    lines: list[DraftLine]
     order_discount_percent: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=3)
     target_total: Decimal | None = Field(default=None, gt=0, max_digits=16, decimal_places=2)
     payment_plan: list[PaymentPlanItem] = Field(default_factory=list)
@@ -48,6 +49,13 @@ class DraftOrder(BaseModel):
         if self.order_discount_percent is not None and self.target_total is not None:
             raise ValueError("Give either a whole-order discount or a target total, not both.")
         return self
+
+    @field_validator("lines")
+    @classmethod
+    def _some_lines(cls, lines: list[DraftLine]) -> list[DraftLine]:
+        if not lines:
+            raise ValueError("An order needs at least one line.")
+        return lines
 
     @field_validator("payment_plan")
     @classmethod
@@ -66,8 +74,10 @@ DEFAULT_PLAN = [PaymentPlanItem(percent=Decimal("100"), trigger=PaymentTrigger.c
 def first_error(error: ValidationError) -> str:
     """One readable sentence for the first problem pydantic found."""
     problem = error.errors()[0]
-    where = ".".join(str(p) for p in problem["loc"] if p != "body")
     message = problem["msg"].removeprefix("Value error, ")
+    if problem["type"] == "value_error":
+        return message  # our own sentences say what is wrong; kept whole so they translate
+    where = ".".join(str(p) for p in problem["loc"] if p != "body")
     return f"{where}: {message}" if where else message
 
 
@@ -99,7 +109,9 @@ async def _priced_lines(
     for n, line in enumerate(draft.lines, start=1):
         product = products.get(line.product_id)
         if product is None or not product.active:
-            raise DraftError(f"Line {n}: there is no product {line.product_id}.")
+            raise DraftError(
+                "Line %(n)s: there is no product %(product)s.", n=n, product=line.product_id
+            )
     inputs = [
         LineInput(
             quantity=ln.quantity,
@@ -115,7 +127,7 @@ async def _priced_lines(
             target_total=draft.target_total,
         )
     except PricingError as error:
-        raise DraftError(str(error)) from error
+        raise DraftError(error.template, **error.params) from error
     lines = [
         OrderLine(
             position=n,
@@ -138,7 +150,7 @@ async def _priced_lines(
 async def _customer(session: AsyncSession, customer_id: int) -> Customer:
     customer = await session.get(Customer, customer_id)
     if customer is None:
-        raise DraftError(f"There is no customer {customer_id}.")
+        raise DraftError("There is no customer %(customer)s.", customer=customer_id)
     return customer
 
 
@@ -229,7 +241,9 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
     its product and quantity are unchanged, so a revision that changes what is sold goes back to
     pricing."""
     if not is_editable(order):
-        raise DraftError(f"Order {order.number} is submitted and can no longer be edited.")
+        raise DraftError(
+            "Order %(number)s is submitted and can no longer be edited.", number=order.number
+        )
     await _customer(session, draft.customer_id)
     new_lines, total, list_total = await _priced_lines(session, draft)
     order = await session.scalar(

@@ -18,6 +18,7 @@ from models.domain import (
     Decision,
     EstimateCompletion,
     LineCost,
+    Refusal,
     RevisionOutcome,
     Role,
     Stage,
@@ -40,6 +41,7 @@ from models.tables import Order, Todo, User
 from web.temporal import start_order_workflow
 from workflows import steps
 
+ALREADY_SUBMITTED = "Order %(number)s has already been submitted."
 REFUSAL_STATUS = {
     steps.NOT_OPEN: 409,
     steps.NOT_ASSIGNEE: 403,
@@ -48,13 +50,20 @@ REFUSAL_STATUS = {
 }
 
 
-class Refused(Exception):
+class Refused(Refusal):
     """An action refused with an HTTP status and a message a person understands."""
 
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, status: int, template: str, **params: object) -> None:
+        super().__init__(template, **params)
         self.status = status
-        self.message = message
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    @classmethod
+    def of(cls, status: int, refusal: Refusal) -> Refused:
+        return cls(status, refusal.template, **refusal.params)
 
 
 class TodoCompletion(BaseModel):
@@ -91,7 +100,7 @@ async def new_draft(*, session: AsyncSession, user: User, draft: DraftOrder) -> 
         return await create_draft(session=session, user=user, draft=draft)
     except DraftError as error:
         await session.rollback()
-        raise Refused(422, str(error)) from error
+        raise Refused.of(422, error) from error
 
 
 async def edit_draft(
@@ -99,12 +108,14 @@ async def edit_draft(
 ) -> Order:
     require_owner(user, order)
     if not is_editable(order):
-        raise Refused(409, f"Order {order.number} is submitted and can no longer be edited.")
+        raise Refused(
+            409, "Order %(number)s is submitted and can no longer be edited.", number=order.number
+        )
     try:
         return await update_draft(session=session, order=order, draft=draft)
     except DraftError as error:
         await session.rollback()
-        raise Refused(422, str(error)) from error
+        raise Refused.of(422, error) from error
 
 
 def parse_draft(body: dict) -> DraftOrder:
@@ -140,11 +151,11 @@ async def submit_order(
     if not order.lines:
         raise Refused(422, "An order needs at least one line.")
     if not await mark_submitted(session=session, order=order):
-        raise Refused(409, f"Order {order.number} has already been submitted.")
+        raise Refused(409, ALREADY_SUBMITTED, number=order.number)
     try:
         await start_order_workflow(client, session, order, task_queue=task_queue)
     except WorkflowAlreadyStartedError as error:
-        raise Refused(409, f"Order {order.number} has already been submitted.") from error
+        raise Refused(409, ALREADY_SUBMITTED, number=order.number) from error
     except RPCError as error:
         await unmark_submitted(session=session, order=order)
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
@@ -183,7 +194,7 @@ async def complete_todo(
     kind = TodoKind(todo.kind)
     if completion.outcome not in OUTCOMES[kind]:
         allowed = ", ".join(sorted(OUTCOMES[kind]))
-        raise Refused(422, f"The outcome must be one of: {allowed}.")
+        raise Refused(422, "The outcome must be one of: %(allowed)s.", allowed=allowed)
     order = await session.get(Order, todo.order_id)
     handle = client.get_workflow_handle(todo.workflow_id)
     if kind == TodoKind.estimate_cost:

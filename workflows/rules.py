@@ -15,6 +15,7 @@ from models.domain import (
     OrderFacts,
     PolicyRequirement,
     PolicyStage,
+    Refusal,
     RouteRequirement,
     RouteStage,
 )
@@ -28,7 +29,7 @@ def money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-class PricingError(ValueError):
+class PricingError(Refusal):
     """A draft whose prices cannot be computed; the message says why, for the person."""
 
 
@@ -64,11 +65,11 @@ def price_order(
         raise PricingError("An order needs at least one line.")
     for n, line in enumerate(lines, start=1):
         if line.quantity <= 0:
-            raise PricingError(f"Line {n}: the quantity must be greater than zero.")
+            raise PricingError("Line %(n)s: the quantity must be greater than zero.", n=n)
         if line.unit_price <= 0:
-            raise PricingError(f"Line {n}: the unit price must be greater than zero.")
+            raise PricingError("Line %(n)s: the unit price must be greater than zero.", n=n)
         if not Decimal("0") <= line.discount_percent <= HUNDRED:
-            raise PricingError(f"Line {n}: the discount must be between 0 and 100 %.")
+            raise PricingError("Line %(n)s: the discount must be between 0 and 100 %%.", n=n)
     if order_discount_percent is not None and target_total is not None:
         raise PricingError("Give either a whole-order discount or a target total, not both.")
 
@@ -77,7 +78,7 @@ def price_order(
 
     if order_discount_percent is not None:
         if not Decimal("0") <= order_discount_percent <= HUNDRED:
-            raise PricingError("The whole-order discount must be between 0 and 100 %.")
+            raise PricingError("The whole-order discount must be between 0 and 100 %%.")
         factor = (HUNDRED - order_discount_percent) / HUNDRED
         amounts = [money(net * factor) for net in nets]
     elif target_total is not None:
@@ -87,8 +88,10 @@ def price_order(
             raise PricingError("The target total can have at most two decimals.")
         if target_total > subtotal:
             raise PricingError(
-                f"The target total {target_total} is above the order's total before the order "
-                f"discount ({subtotal})."
+                "The target total %(target)s is above the order's total before the order "
+                "discount (%(subtotal)s).",
+                target=target_total,
+                subtotal=subtotal,
             )
         amounts = spread(target_total, nets)
     else:

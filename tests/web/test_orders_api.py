@@ -105,7 +105,7 @@ async def test_target_total_is_spread_over_lines_summing_exactly(api):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"lines": []}, "at least 1"),
+        ({"lines": []}, "An order needs at least one line."),
         ({"lines": [{"product_id": PUMP, "quantity": "0"}]}, "greater than 0"),
         ({"lines": [{"product_id": PUMP, "quantity": "-2"}]}, "greater than 0"),
         ({"lines": [{"product_id": PUMP, "quantity": "1", "unit_price": "0"}]}, "greater than 0"),

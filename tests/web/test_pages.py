@@ -90,7 +90,7 @@ async def test_order_form_shows_what_is_wrong_and_keeps_the_values(browser_sessi
         "/orders/new",
         data={"csrf_token": csrf, "customer_id": "1", "adjustment": "none", "action": "save"},
     )
-    assert empty.status_code == 422 and "at least 1" in empty.text
+    assert empty.status_code == 422 and "An order needs at least one line." in empty.text
     assert "SO-" not in (await sales.get("/orders")).text
 
 

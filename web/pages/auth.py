@@ -49,6 +49,9 @@ async def login(
     csrf = request.session.get("csrf")
     request.session.clear()
     request.session.update({"user_id": user.id, "csrf": csrf})
+    if user.locale:
+        # so that pages rendered without the user (error pages) speak their language too
+        request.session["locale"] = user.locale
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
@@ -79,6 +82,7 @@ async def save_profile(
         )
     user.locale = locale
     await session.commit()
+    request.session["locale"] = locale
     flash(request, translations(locale).gettext("Your language is saved."))
     return RedirectResponse("/profile", status_code=303)
 

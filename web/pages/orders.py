@@ -208,7 +208,9 @@ async def new_order_form(request: Request, user: PageUser, session: SessionDep):
     try:
         operations.require_order_entry(user)
     except Refused as error:
-        raise HTTPException(error.status, error.message) from error
+        raise HTTPException(
+            error.status, error.translated(translations(locale_of(request, user)).gettext)
+        ) from error
     return render(
         request,
         "orders/form.html",
@@ -242,7 +244,7 @@ async def _save(request, user, session, order: Order | None):  # noqa: ANN001, A
             )
     except Refused as error:
         if error.status in (403, 409):
-            raise HTTPException(error.status, t.gettext(error.message)) from error
+            raise HTTPException(error.status, error.translated(t.gettext)) from error
         return render(
             request,
             "orders/form.html",
@@ -250,7 +252,7 @@ async def _save(request, user, session, order: Order | None):  # noqa: ANN001, A
             order=order,
             status_code=422,
             values=_padded(values),
-            error=t.gettext(error.message),
+            error=error.translated(t.gettext),
             **await _form_context(session),
         )
     flash(request, t.gettext("Order %(number)s is saved.") % {"number": saved.number})
@@ -320,7 +322,7 @@ async def submit_order(
             session=session, user=user, order=order, client=client, task_queue=settings.task_queue
         )
     except Refused as error:
-        flash(request, t.gettext(error.message), "error")
+        flash(request, error.translated(t.gettext), "error")
         return RedirectResponse(f"/orders/{number}", status_code=303)
     flash(request, t.gettext("Order %(number)s is submitted.") % {"number": number})
     return RedirectResponse(f"/orders/{number}", status_code=303)
@@ -332,7 +334,9 @@ async def repeat(request: Request, number: str, user: PageUser, session: Session
     try:
         operations.require_order_entry(user)
     except Refused as error:
-        raise HTTPException(error.status, error.message) from error
+        raise HTTPException(
+            error.status, error.translated(translations(locale_of(request, user)).gettext)
+        ) from error
     copy = await repeat_order(session=session, user=user, order=order)
     t = translations(locale_of(request, user))
     flash(

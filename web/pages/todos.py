@@ -59,7 +59,7 @@ async def todo_page(
             "error.html",
             user=user,
             status_code=error.status,
-            message=error.message,
+            message=error.translated(translations(locale_of(request, user)).gettext),
             status=error.status,
         )
 
@@ -115,7 +115,12 @@ async def complete_todo_form(
     except Refused as error:
         if error.status == 404:
             return render(
-                request, "error.html", user=user, status_code=404, message=error.message, status=404
+                request,
+                "error.html",
+                user=user,
+                status_code=404,
+                message=error.translated(translations(locale_of(request, user)).gettext),
+                status=404,
             )
         return await _todo_page(
             request,
@@ -123,7 +128,7 @@ async def complete_todo_form(
             session,
             settings,
             todo_id,
-            error=t.gettext(error.message),
+            error=error.translated(t.gettext),
             status_code=error.status,
             values=dict(form),
         )
