@@ -68,3 +68,17 @@ TRIGGERS = {
     "acceptance": N_("on acceptance"),
     "fixed_date": N_("on a fixed date"),
 }
+
+ROUND_STATUSES = {
+    "running": N_("In progress"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+}
+
+# Approval requirements by their policy code.
+REQUIREMENTS = {
+    "sales_manager": N_("Sales manager"),
+    "director": N_("Director"),
+    "finance": N_("Finance (credit)"),
+    "warehouse": N_("Warehouse (stock)"),
+}

@@ -28,11 +28,13 @@ class DraftError(Refusal):
     """A draft that cannot be saved; the message tells the person what to fix."""
 
 
+# Ranges (positive quantity and price, discounts 0-100 %) are checked by workflows.rules.
+# price_order, whose messages name the line as people count it; pydantic checks the types.
 class DraftLine(BaseModel):
     product_id: int
-    quantity: Decimal = Field(gt=0, max_digits=15, decimal_places=3)
-    unit_price: Decimal | None = Field(default=None, gt=0, max_digits=16, decimal_places=2)
-    discount_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, decimal_places=3)
+    quantity: Decimal = Field(max_digits=15, decimal_places=3)
+    unit_price: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
+    discount_percent: Decimal = Field(default=Decimal("0"), max_digits=7, decimal_places=3)
 
 
 class DraftOrder(BaseModel):
@@ -40,8 +42,8 @@ class DraftOrder(BaseModel):
     shipping_mode: ShippingMode = ShippingMode.domestic
     requested_delivery_date: date | None = None
     lines: list[DraftLine]
-    order_discount_percent: Decimal | None = Field(default=None, ge=0, le=100, decimal_places=3)
-    target_total: Decimal | None = Field(default=None, gt=0, max_digits=16, decimal_places=2)
+    order_discount_percent: Decimal | None = Field(default=None, max_digits=7, decimal_places=3)
+    target_total: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
     payment_plan: list[PaymentPlanItem] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -77,7 +79,11 @@ def first_error(error: ValidationError) -> str:
     message = problem["msg"].removeprefix("Value error, ")
     if problem["type"] == "value_error":
         return message  # our own sentences say what is wrong; kept whole so they translate
-    where = ".".join(str(p) for p in problem["loc"] if p != "body")
+    loc = [p for p in problem["loc"] if p != "body"]
+    if len(loc) >= 3 and loc[0] in ("lines", "payment_plan") and isinstance(loc[1], int):
+        what = "Line" if loc[0] == "lines" else "Installment"
+        return f"{what} {loc[1] + 1}, {'.'.join(map(str, loc[2:]))}: {message}"
+    where = ".".join(map(str, loc))
     return f"{where}: {message}" if where else message
 
 
@@ -115,7 +121,9 @@ async def _priced_lines(
     inputs = [
         LineInput(
             quantity=ln.quantity,
-            unit_price=ln.unit_price or products[ln.product_id].list_price,
+            unit_price=(
+                ln.unit_price if ln.unit_price is not None else products[ln.product_id].list_price
+            ),
             discount_percent=ln.discount_percent,
         )
         for ln in draft.lines

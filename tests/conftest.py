@@ -16,17 +16,22 @@ from uuid import uuid4
 import pytest
 from alembic import command
 from alembic.config import Config
+from argon2 import PasswordHasher
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from models import passwords
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.seed import seed_demo
 from settings import ROOT, Settings, venv_binary
 from web.temporal import SEARCH_ATTRIBUTES
 
 DEMO_PASSWORD = "demo-pass-123"
+# Cheap Argon2 parameters for the test users: every hash carries its own parameters, so
+# verification is the real code path, just without spending a second per sign-in.
+passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # Every test has its own database but they share one Temporal test server, where workflow ids
 # (order-SO-<year>-<n>) must not repeat: each test's order numbers start in a range of their own.
 _number_ranges = itertools.count(1)

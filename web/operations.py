@@ -99,7 +99,7 @@ async def new_draft(*, session: AsyncSession, user: User, draft: DraftOrder) -> 
     try:
         return await create_draft(session=session, user=user, draft=draft)
     except DraftError as error:
-        await session.rollback()
+        # refused before anything was written; no rollback, which would expire `user`
         raise Refused.of(422, error) from error
 
 
@@ -114,7 +114,7 @@ async def edit_draft(
     try:
         return await update_draft(session=session, order=order, draft=draft)
     except DraftError as error:
-        await session.rollback()
+        # refused before anything was written; no rollback, which would expire `user`
         raise Refused.of(422, error) from error
 
 

@@ -84,7 +84,10 @@ async def test_order_form_shows_what_is_wrong_and_keeps_the_values(browser_sessi
         ),
     )
     assert response.status_code == 422
-    assert 'role="alert"' in response.text and "greater than 0" in response.text
+    assert (
+        'role="alert"' in response.text
+        and "Line 1: the quantity must be greater than zero." in response.text
+    )
     assert 'value="-3"' in response.text and 'value="99999999"' in response.text
     empty = await sales.post(
         "/orders/new",

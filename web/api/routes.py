@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
@@ -41,9 +42,10 @@ async def issue_token(
 ) -> Token:
     """A bearer token for the username and password (OAuth2 password form)."""
     user = await user_by_name(session, form.username)
-    if not verify_password(user.password_hash if user else None, form.password) or not (
-        user and user.active
-    ):
+    verified = await asyncio.to_thread(
+        verify_password, user.password_hash if user else None, form.password
+    )
+    if not verified or not (user and user.active):
         raise HTTPException(401, "Wrong username or password.")
     return Token(access_token=request.app.state.token_signer.issue(user.id))
 
