@@ -72,4 +72,3 @@ async def open_todos(
         if len(rows) >= at_least or asyncio.get_running_loop().time() > deadline:
             return rows
         await asyncio.sleep(0.05)
-
