@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -18,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
 from i18n import N_
-from models.domain import Role
+from models.domain import Refusal, Role
 from models.passwords import hash_password
 from models.tables import Contact, Customer, Department, OutboxMail, Product, User
 
@@ -31,18 +30,8 @@ _EMAIL = re.compile(
 )
 
 
-class AdminRefusal(ValueError):
-    """An admin edit that breaks a rule. `message` is the untranslated text (marked with N_) with
-    %(name)s placeholders filled from `params` after translation."""
-
-    def __init__(self, message: str, **params: object) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
-        self.params = params
-
-    def translated(self, gettext: Callable[[str], str]) -> str:
-        text = gettext(self.message)
-        return text % self.params if self.params else text
+class AdminRefusal(Refusal):
+    """An admin edit that breaks a rule (its message marked with N_ for the catalog)."""
 
 
 def is_email(value: str) -> bool:
