@@ -6,7 +6,7 @@ server (bench/floor.py: two updates per order, each running one no-op activity, 
 worker in this process), and prints both and ours as a ratio of the floor.
 
     .venv/bin/python bench/order_flow.py [--orders 200] [--concurrency 10]
-        [--url http://localhost:8000] [--temporal localhost:7233]
+        [--url http://localhost:8000] [--temporal localhost:7233] [--rounds 1]
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,10 +39,11 @@ ORDER = {  # 2 x PUMP-10 + 10 x VALVE-3 (5 % off): 28,400.00 for customer 1; one
         {"product_id": 4, "quantity": "10", "discount_percent": "5"},
     ],
 }
+USERS = ("sales", "pricing", "sales_manager")
 
 
 class BenchError(Exception):
-    """Something the bench needs is missing; the message says what to do."""
+    """Something the bench needs is missing or went wrong; the message says what to do."""
 
 
 def say(text: str = "") -> None:
@@ -71,11 +73,13 @@ def demo_password() -> str:
 
 @dataclass
 class Result:
-    orders: int
-    seconds: float
-    latencies: list[float]  # seconds, one per to-do completion / update
+    """What a side measured, summed over its rounds."""
+
+    orders: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)  # one per completion / update
     polls: int = 0
-    phases: dict[str, list[float]] = field(default_factory=dict)  # seconds per order and phase
+    phases: dict[str, list[float]] = field(default_factory=dict)  # per order and phase
 
     @property
     def per_second(self) -> float:
@@ -102,7 +106,15 @@ async def run_pool(count: int, concurrency: int, one: Callable[[int], Awaitable[
     return time.perf_counter() - started
 
 
-# -- the app through its JSON API ------------------------------------------------------------
+# -- ours, through the JSON API --------------------------------------------------------------
+
+
+def expect(response: httpx.Response, status: int) -> None:
+    if response.status_code != status:
+        raise BenchError(
+            f"{response.request.method} {response.request.url.path} answered "
+            f"{response.status_code}, expected {status}: {response.text[:300]}"
+        )
 
 
 class Api:
@@ -132,14 +144,6 @@ class Api:
         return response
 
 
-def expect(response: httpx.Response, status: int) -> None:
-    if response.status_code != status:
-        raise BenchError(
-            f"{response.request.method} {response.request.url.path} answered "
-            f"{response.status_code}, expected {status}: {response.text[:300]}"
-        )
-
-
 @dataclass
 class Watcher:
     """One poller per user for everything the in-flight orders wait on: a single GET serves
@@ -153,37 +157,59 @@ class Watcher:
     interval: float
     timeout: float = 60.0
     polls: int = 0
+    failure: BaseException | None = None
     waiters: dict[tuple, asyncio.Future] = field(default_factory=dict)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def wait(self, key: tuple) -> dict:
+    async def wait(
+        self, key: tuple, fallback: Callable[[], Awaitable[dict | None]] | None = None
+    ) -> dict:
+        """The item with this key once a poll shows it; `fallback` asks directly every few
+        seconds, for an item that may have slipped off the polled page."""
+        if self.failure:
+            raise self.failure
         future = asyncio.get_running_loop().create_future()
         self.waiters[key] = future
         self.wake.set()
+        deadline = time.monotonic() + self.timeout
         try:
-            return await asyncio.wait_for(future, self.timeout)
-        except TimeoutError:
+            while True:
+                try:
+                    return await asyncio.wait_for(
+                        asyncio.shield(future), max(0.0, min(5.0, deadline - time.monotonic()))
+                    )
+                except TimeoutError:
+                    if fallback is not None and (found := await fallback()) is not None:
+                        return found
+                    if time.monotonic() >= deadline:
+                        break
             raise BenchError(
                 f"{key} did not show up for {self.user} at {self.path} within "
                 f"{self.timeout:.0f} s: is the worker (`python worker.py`) running on this "
                 "database and Temporal server?"
-            ) from None
+            )
         finally:
             self.waiters.pop(key, None)
 
     async def run(self) -> None:
-        while True:
-            if not self.waiters:
-                self.wake.clear()
-                await self.wake.wait()
-            response = await self.api.call(self.user, "GET", self.path, 200, params=self.params)
-            self.polls += 1
-            items = response.json()
-            for item in items if isinstance(items, list) else items["items"]:
-                future = self.waiters.get(self.key(item))
-                if future is not None and not future.done():
-                    future.set_result(item)
-            await asyncio.sleep(self.interval)
+        try:
+            while True:
+                if not self.waiters:
+                    self.wake.clear()
+                    await self.wake.wait()
+                response = await self.api.call(self.user, "GET", self.path, 200, params=self.params)
+                self.polls += 1
+                items = response.json()
+                for item in items if isinstance(items, list) else items["items"]:
+                    future = self.waiters.get(self.key(item))
+                    if future is not None and not future.done():
+                        future.set_result(item)
+                await asyncio.sleep(self.interval)
+        except Exception as error:  # noqa: BLE001 - handed to every waiter
+            self.failure = error
+            for future in self.waiters.values():
+                if not future.done():
+                    future.set_exception(error)
 
 
 async def check_web(http: httpx.AsyncClient, url: str) -> None:
@@ -198,33 +224,58 @@ async def check_web(http: httpx.AsyncClient, url: str) -> None:
         raise BenchError(f"{url}/api/v1/me answered {response.status_code}; is it this app?")
 
 
-async def bench_app(args: argparse.Namespace, password: str) -> Result:
-    limits = httpx.Limits(max_connections=args.concurrency + 8, max_keepalive_connections=64)
-    async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=60) as http:
-        await check_web(http, args.url)
-        api = Api(http)
-        await asyncio.gather(
-            *(api.login(u, password) for u in ("sales", "pricing", "sales_manager"))
-        )
-        products = (await api.call("pricing", "GET", "/api/v1/products", 200)).json()
-        cost = {p["id"]: p["standard_cost"] for p in products}
+class AppBench:
+    """Orders through the JSON API: create, read, submit, estimate, approve, confirmed."""
 
-        todo_key = lambda t: (t["order_number"], t["kind"])  # noqa: E731
-        pricing = Watcher(api, "pricing", "/api/v1/todos", {}, todo_key, args.poll_interval)
-        manager = Watcher(api, "sales_manager", "/api/v1/todos", {}, todo_key, args.poll_interval)
-        confirmed = Watcher(
+    def __init__(self, args: argparse.Namespace, password: str) -> None:
+        self.args = args
+        self.password = password
+        self.result = Result()
+
+    async def __aenter__(self) -> AppBench:
+        args = self.args
+        self.exit = AsyncExitStack()
+        limits = httpx.Limits(max_connections=args.concurrency + 8, max_keepalive_connections=64)
+        http = await self.exit.enter_async_context(
+            httpx.AsyncClient(base_url=args.url, limits=limits, timeout=60)
+        )
+        await check_web(http, args.url)
+        self.api = api = Api(http)
+        await asyncio.gather(*(api.login(user, self.password) for user in USERS))
+        products = (await api.call("pricing", "GET", "/api/v1/products", 200)).json()
+        self.cost = {p["id"]: p["standard_cost"] for p in products}
+
+        def todo_key(todo: dict) -> tuple:
+            return todo["order_number"], todo["kind"]
+
+        interval = args.poll_interval
+        self.pricing = Watcher(api, "pricing", "/api/v1/todos", {}, todo_key, interval)
+        self.manager = Watcher(api, "sales_manager", "/api/v1/todos", {}, todo_key, interval)
+        self.confirmed = Watcher(
             api, "sales", "/api/v1/orders", {"stage": "confirmed", "per_page": "50"},
-            lambda o: (o["number"],), args.poll_interval,
+            lambda order: (order["number"],), interval,
         )  # fmt: skip
-        watchers = [pricing, manager, confirmed]
-        latencies: list[float] = []
+        self.watchers = [self.pricing, self.manager, self.confirmed]
+        self.tasks = [asyncio.create_task(w.run()) for w in self.watchers]
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.exit.aclose()
+
+    async def run(self, count: int, *, timed: bool = True) -> None:
+        api, latencies, phases = self.api, [], {}
 
         async def complete(user: str, todo_id: int, body: dict) -> None:
             started = time.perf_counter()
             await api.call(user, "POST", f"/api/v1/todos/{todo_id}/complete", 200, json=body)
             latencies.append(time.perf_counter() - started)
 
-        phases: dict[str, list[float]] = {}
+        async def confirmed_now(number: str) -> dict | None:
+            order = (await api.call("sales", "GET", f"/api/v1/orders/{number}", 200)).json()
+            return order if order["stage"] == "confirmed" else None
 
         async def one_order(_: int) -> None:
             clock = [time.perf_counter()]
@@ -233,49 +284,97 @@ async def bench_app(args: argparse.Namespace, password: str) -> Result:
                 clock.append(time.perf_counter())
                 phases.setdefault(phase, []).append(clock[-1] - clock[-2])
 
-            number = (await api.call("sales", "POST", "/api/v1/orders", 201, json=ORDER)).json()[
-                "number"
-            ]
+            created = await api.call("sales", "POST", "/api/v1/orders", 201, json=ORDER)
+            number = created.json()["number"]
             lap("create")
             order = (await api.call("sales", "GET", f"/api/v1/orders/{number}", 200)).json()
             lines = [
-                {"line_id": ln["id"], "unit_cost": cost[ln["product_id"]]} for ln in order["lines"]
+                {"line_id": line["id"], "unit_cost": self.cost[line["product_id"]]}
+                for line in order["lines"]
             ]
             lap("read")
             await api.call("sales", "POST", f"/api/v1/orders/{number}/submit", 202)
             lap("submit")
-            estimate = await pricing.wait((number, "estimate_cost"))
+            estimate = await self.pricing.wait((number, "estimate_cost"))
             lap("await estimate to-do")
-            await complete(
-                "pricing",
-                estimate["id"],
-                {"outcome": "estimated", "lines": lines, "freight": "400"},
-            )
+            body = {"outcome": "estimated", "lines": lines, "freight": "400"}
+            await complete("pricing", estimate["id"], body)
             lap("estimate")
-            approve = await manager.wait((number, "approve"))
+            approve = await self.manager.wait((number, "approve"))
             lap("await approve to-do")
             await complete("sales_manager", approve["id"], {"outcome": "approve"})
             lap("approve")
-            await confirmed.wait((number,))
+            await self.confirmed.wait((number,), fallback=lambda: confirmed_now(number))
             lap("await confirmed")
 
-        async with asyncio.TaskGroup() as group:
-            tasks = [group.create_task(w.run()) for w in watchers]
-            try:
-                if args.warmup:
-                    await run_pool(args.warmup, args.concurrency, one_order)
-                latencies.clear()
-                phases.clear()
-                polls_before = sum(w.polls for w in watchers)
-                seconds = await run_pool(args.orders, args.concurrency, one_order)
-                polls = sum(w.polls for w in watchers) - polls_before
-            finally:
-                for task in tasks:
-                    task.cancel()
-        return Result(args.orders, seconds, latencies, polls, phases)
+        polls_before = sum(w.polls for w in self.watchers)
+        seconds = await run_pool(count, self.args.concurrency, one_order)
+        if timed:
+            result = self.result
+            result.orders += count
+            result.seconds += seconds
+            result.latencies += latencies
+            result.polls += sum(w.polls for w in self.watchers) - polls_before
+            for phase, times in phases.items():
+                result.phases.setdefault(phase, []).extend(times)
 
 
 # -- the floor: a bare workflow on the same server ------------------------------------------
+
+
+class FloorBench:
+    """Orders through bench/floor.py's FloorWorkflow, with its own worker in this process."""
+
+    def __init__(self, args: argparse.Namespace, client) -> None:  # noqa: ANN001
+        self.args = args
+        self.client = client
+        self.result = Result()
+        self.run_id = uuid.uuid4().hex[:8]
+        self.batch = 0
+
+    async def __aenter__(self) -> FloorBench:
+        from temporalio.worker import Worker
+
+        sys.path.insert(0, str(ROOT))
+        from bench import floor
+
+        self.floor = floor
+        self.worker = Worker(
+            self.client,
+            task_queue=floor.TASK_QUEUE,
+            workflows=[floor.FloorWorkflow],
+            activities=[floor.floor_noop],
+        )
+        await self.worker.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.worker.__aexit__(*exc)
+
+    async def run(self, count: int, *, timed: bool = True) -> None:
+        floor, latencies = self.floor, []
+        self.batch += 1
+        prefix = f"bench-floor-{self.run_id}-{self.batch}"
+
+        async def one_order(i: int) -> None:
+            handle = await self.client.start_workflow(
+                floor.FloorWorkflow.run, floor.STEPS, id=f"{prefix}-{i}",
+                task_queue=floor.TASK_QUEUE,
+            )  # fmt: skip
+            for step in range(1, floor.STEPS + 1):
+                started = time.perf_counter()
+                await handle.execute_update(floor.FloorWorkflow.step, floor.FloorStep(step=step))
+                latencies.append(time.perf_counter() - started)
+            await handle.result()
+
+        seconds = await run_pool(count, self.args.concurrency, one_order)
+        if timed:
+            self.result.orders += count
+            self.result.seconds += seconds
+            self.result.latencies += latencies
+
+
+# -- is the stack there? ---------------------------------------------------------------------
 
 
 async def reachable(host: str, port: int) -> bool:
@@ -294,14 +393,11 @@ async def check_ports(args: argparse.Namespace) -> None:
     web_up, temporal_up = await asyncio.gather(
         reachable(web.host, web.port or 80), reachable(host or "localhost", int(port))
     )
-    down = [
-        what
-        for what, up in (
-            (f"the web app at {args.url}", web_up),
-            (f"Temporal at {args.temporal}", temporal_up),
-        )
-        if not up and (args.phase != "floor" or what.startswith("Temporal"))
-    ]
+    down = []
+    if not web_up and args.phase != "floor":
+        down.append(f"the web app at {args.url}")
+    if not temporal_up:
+        down.append(f"Temporal at {args.temporal}")
     if down:
         raise BenchError(
             f"nothing listens for {' and '.join(down)}: start the stack with `make run` "
@@ -344,42 +440,12 @@ async def check_worker(client, namespace: str, task_queue: str) -> None:  # noqa
         )
 
 
-async def bench_floor(args: argparse.Namespace, client) -> Result:  # noqa: ANN001
-    from temporalio.worker import Worker
-
-    sys.path.insert(0, str(ROOT))
-    from bench.floor import STEPS, TASK_QUEUE, FloorStep, FloorWorkflow, floor_noop
-
-    run_id = uuid.uuid4().hex[:8]
-    latencies: list[float] = []
-
-    async def one_order(i: int) -> None:
-        handle = await client.start_workflow(
-            FloorWorkflow.run, STEPS, id=f"bench-floor-{run_id}-{i}", task_queue=TASK_QUEUE
-        )
-        for step in range(1, STEPS + 1):
-            started = time.perf_counter()
-            await handle.execute_update(FloorWorkflow.step, FloorStep(step=step))
-            latencies.append(time.perf_counter() - started)
-        await handle.result()
-
-    async with Worker(
-        client, task_queue=TASK_QUEUE, workflows=[FloorWorkflow], activities=[floor_noop]
-    ):
-        if args.warmup:
-            run_id += "w"
-            await run_pool(args.warmup, args.concurrency, one_order)
-            run_id = run_id[:-1]
-        latencies.clear()
-        seconds = await run_pool(args.orders, args.concurrency, one_order)
-    return Result(args.orders, seconds, latencies)
-
-
 # -- the report ------------------------------------------------------------------------------
 
 
 def report(ours: Result | None, floor: Result | None, args: argparse.Namespace) -> bool:
-    say(f"{args.orders} orders, {args.concurrency} at a time")
+    rounds = f", in {args.rounds} alternating rounds" if args.rounds > 1 else ""
+    say(f"{args.orders} orders, {args.concurrency} at a time{rounds}")
     if ours:
         say(
             f"  ours : {ours.per_second:7.2f} orders/s ({ours.seconds:.1f} s); "
@@ -420,16 +486,35 @@ def first_bench_error(error: BaseException) -> BenchError | None:
     return None
 
 
-async def main(args: argparse.Namespace) -> int:
+async def bench(args: argparse.Namespace) -> tuple[Result | None, Result | None]:
     namespace = os.environ.get("O2C_TEMPORAL_NAMESPACE", "default")
-    try:
-        password = demo_password() if args.phase != "floor" else ""
-        await check_ports(args)
-        client = await connect_temporal(args.temporal, namespace)
+    password = demo_password() if args.phase != "floor" else ""
+    await check_ports(args)
+    client = await connect_temporal(args.temporal, namespace)
+    if args.phase != "floor":
+        await check_worker(client, namespace, args.task_queue)
+    async with AsyncExitStack() as stack:
+        sides = []
         if args.phase != "floor":
-            await check_worker(client, namespace, args.task_queue)
-        ours = await bench_app(args, password) if args.phase != "floor" else None
-        floor = await bench_floor(args, client) if args.phase != "app" else None
+            sides.append(await stack.enter_async_context(AppBench(args, password)))
+        if args.phase != "app":
+            sides.append(await stack.enter_async_context(FloorBench(args, client)))
+        for side in sides:
+            if args.warmup:
+                await side.run(args.warmup, timed=False)
+        # Alternating rounds share whatever else the machine is doing at the time.
+        chunks = [args.orders // args.rounds] * args.rounds
+        chunks[-1] += args.orders - sum(chunks)
+        for chunk in chunks:
+            for side in sides:
+                await side.run(chunk)
+        results = {type(side): side.result for side in sides}
+    return results.get(AppBench), results.get(FloorBench)
+
+
+async def main(args: argparse.Namespace) -> int:
+    try:
+        ours, floor = await bench(args)
     except Exception as error:  # noqa: BLE001 - BenchError, perhaps inside a task group's
         problem = first_bench_error(error)
         if problem is None:
@@ -448,6 +533,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--task-queue", default="orders", help="our worker's task queue")
     parser.add_argument("--warmup", type=int, default=5, help="untimed orders first (5)")
     parser.add_argument(
+        "--rounds", type=int, default=1,
+        help="alternate ours and the floor in this many rounds, so that both see the same "
+        "background load (1: all of ours, then all of the floor)",
+    )  # fmt: skip
+    parser.add_argument(
         "--poll-interval", type=float, default=0.05,
         help="seconds between inbox polls while an order waits for its to-do (0.05)",
     )  # fmt: skip
@@ -456,7 +546,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run ours, the floor, or both (default)",
     )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if not 1 <= args.rounds <= args.orders:
+        parser.error("--rounds must be between 1 and --orders")
+    return args
 
 
 if __name__ == "__main__":
