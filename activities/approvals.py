@@ -26,7 +26,7 @@ class ApprovalActivities(OrderActivities):
     async def open_stage(self, step: OpenStage) -> StepResult:
         """Every requirement of the stage gets its approve to-do at once."""
         async with self.session_factory() as session:
-            order = await self._order(session, order_id=step.order_id)
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             approval_round = await session.scalar(
                 select(ApprovalRound).where(
@@ -88,7 +88,7 @@ class ApprovalActivities(OrderActivities):
         """An approver decided. A rejection ends the round: the round's other to-dos are
         cancelled and the owner gets a revise to-do."""
         async with self.session_factory() as session:
-            order = await self._order(session, order_id=step.order_id)
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             todo = await rec.close_todo(
                 step.todo_key,

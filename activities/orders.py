@@ -68,8 +68,19 @@ class OrderActivities:
             deliver_mail=self.deliver_mail,
         )
 
-    async def _order(self, session, *, order_id: int | None = None, number: str | None = None):  # noqa: ANN001, ANN202
-        query = select(Order).options(selectinload(Order.lines).selectinload(OrderLine.product))
+    async def _order(  # noqa: ANN202
+        self,
+        session,  # noqa: ANN001
+        *,
+        order_id: int | None = None,
+        number: str | None = None,
+        with_lines: bool = True,
+    ):
+        """The order with its customer and owner; its lines and products only when the step
+        works on them (most steps don't, and loading them is most of a step's cost)."""
+        query = select(Order)
+        if with_lines:
+            query = query.options(selectinload(Order.lines).selectinload(OrderLine.product))
         query = (
             query.where(Order.id == order_id) if order_id else query.where(Order.number == number)
         )
@@ -186,7 +197,7 @@ class OrderActivities:
     async def withdraw(self, step: Withdraw) -> StepResult:
         """The owner gives up a rejected order instead of revising it."""
         async with self.session_factory() as session:
-            order = await self._order(session, order_id=step.order_id)
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             await rec.close_todo(
                 step.todo_key, outcome="withdraw", by_user_id=step.actor_id, comment=step.comment
@@ -206,7 +217,7 @@ class OrderActivities:
     async def confirm_order(self, step: ConfirmOrder) -> StepResult:
         """Every approval is in: the order is confirmed and its owner told."""
         async with self.session_factory() as session:
-            order = await self._order(session, order_id=step.order_id)
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             if order.stage != Stage.confirmed.value:
                 rec.set_stage(order, Stage.confirmed)
@@ -220,7 +231,7 @@ class OrderActivities:
     async def record_unroutable(self, step: RecordUnroutable) -> StepResult:
         """Nobody can decide the approval: say so on the order's timeline, where admin sees it."""
         async with self.session_factory() as session:
-            order = await self._order(session, order_id=step.order_id)
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             await rec.add_event(
                 key=step.step_key,

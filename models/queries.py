@@ -47,11 +47,15 @@ async def managed_department_ids(*, session: AsyncSession, user: User) -> list[i
 
 
 async def actor_for(*, session: AsyncSession, user: User) -> Actor:
-    return Actor(
-        user_id=user.id,
-        role=Role(user.role),
-        managed_department_ids=await managed_department_ids(session=session, user=user),
-    )
+    """The user as an actor; kept for the session (one request), which asks for it repeatedly."""
+    actors: dict[int, Actor] = session.info.setdefault("actors", {})
+    if user.id not in actors:
+        actors[user.id] = Actor(
+            user_id=user.id,
+            role=Role(user.role),
+            managed_department_ids=await managed_department_ids(session=session, user=user),
+        )
+    return actors[user.id]
 
 
 async def department_subtree(*, session: AsyncSession, roots: list[int]) -> list[int]:
