@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
 
 from models.db import SessionFactory, create_engine, create_session_factory
+from models.drafts import first_problem
 from settings import Settings, get_settings
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
@@ -21,13 +22,6 @@ from web.security import TokenSigner
 from web.templating import render
 
 STATIC = Path(__file__).resolve().parent / "static"
-
-
-def _first_error(error: RequestValidationError) -> str:
-    problem = error.errors()[0]
-    where = ".".join(str(p) for p in problem["loc"] if p not in ("body", "query", "path"))
-    message = str(problem["msg"]).removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
 
 
 def create_app(
@@ -74,7 +68,7 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": _first_error(error)}, status_code=422)
+        return JSONResponse({"detail": first_problem(error.errors())}, status_code=422)
 
     @app.exception_handler(PageLogin)
     async def login_first(request: Request, _error: PageLogin) -> RedirectResponse:
