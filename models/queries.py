@@ -226,7 +226,16 @@ class InboxItem:
 
     @property
     def overdue(self) -> bool:
-        return self.todo.due_at is not None and _aware(self.todo.due_at) < _now()
+        return is_late(self.todo)
+
+
+def is_late(todo: Todo) -> bool:
+    """An open to-do past its due time (shown red)."""
+    return (
+        todo.status == TodoStatus.open.value
+        and todo.due_at is not None
+        and _aware(todo.due_at) < _now()
+    )
 
 
 def _now() -> datetime:

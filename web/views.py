@@ -60,7 +60,6 @@ async def order_summaries(
 
 
 def todo_out(todo: Todo, order: Order, requested_by: str | None = None) -> TodoOut:
-    overdue = queries.health(order, [todo.due_at]) == "red" if todo.status == "open" else False
     return TodoOut(
         id=todo.id,
         kind=todo.kind,
@@ -72,7 +71,7 @@ def todo_out(todo: Todo, order: Order, requested_by: str | None = None) -> TodoO
         requested_by=requested_by,
         customer=order.customer.name,
         order_total=order.total,
-        overdue=overdue,
+        overdue=queries.is_late(todo),
     )
 
 
