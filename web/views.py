@@ -71,7 +71,23 @@ def todo_out(todo: Todo, order: Order, requested_by: str | None = None) -> TodoO
         requested_by=requested_by,
         customer=order.customer.name,
         order_total=order.total,
-        overdue=queries.is_late(todo),
+        overdue=queries.is_late(todo.status, todo.due_at),
+    )
+
+
+def inbox_todo_out(item: queries.InboxItem) -> TodoOut:
+    return TodoOut(
+        id=item.id,
+        kind=item.kind,
+        order_number=item.order_number,
+        title=TODO_KINDS.get(item.kind, item.kind),
+        status=item.status,
+        created_at=item.created_at,
+        due_at=item.due_at,
+        requested_by=item.requested_by,
+        customer=item.customer,
+        order_total=item.order_total,
+        overdue=item.overdue,
     )
 
 
