@@ -195,7 +195,6 @@ async def complete_todo(
     if completion.outcome not in OUTCOMES[kind]:
         allowed = ", ".join(sorted(OUTCOMES[kind]))
         raise Refused(422, "The outcome must be one of: %(allowed)s.", allowed=allowed)
-    order = await session.get(Order, todo.order_id)
     handle = client.get_workflow_handle(todo.workflow_id)
     if kind == TodoKind.estimate_cost:
         if not completion.lines:
@@ -214,7 +213,8 @@ async def complete_todo(
             ),
         )
     elif kind == TodoKind.approve:
-        if order.owner_id == user.id:
+        owner_id = await session.scalar(select(Order.owner_id).where(Order.id == todo.order_id))
+        if owner_id == user.id:
             raise Refused(403, "Nobody approves their own order.")
         if completion.outcome == "reject" and not completion.comment.strip():
             raise Refused(422, "A rejection needs a comment saying why.")
