@@ -159,13 +159,18 @@ async def get_order(*, session: AsyncSession, user: User, number: str) -> Order 
     """The order with its lines, or None when it does not exist or is outside the user's scope
     (the caller answers 404 either way, so order numbers don't leak)."""
     scope = await order_scope(session=session, user=user)
-    return await session.scalar(
-        select(Order)
-        .where(Order.number == number, scope)
-        .options(
-            selectinload(Order.lines).selectinload(OrderLine.product),
-            selectinload(Order.payment_plan),
-        )
+    return await session.scalar(_whole_order().where(Order.number == number, scope))
+
+
+async def order_of_todo(*, session: AsyncSession, todo: Todo) -> Order:
+    """A to-do's order with its lines, for a to-do the caller already checked the user sees."""
+    return await session.scalar(_whole_order().where(Order.id == todo.order_id))
+
+
+def _whole_order() -> Select:
+    return select(Order).options(
+        selectinload(Order.lines).selectinload(OrderLine.product),
+        selectinload(Order.payment_plan),
     )
 
 
@@ -237,6 +242,20 @@ class InboxItem:
     def overdue(self) -> bool:
         return is_late(self.status, self.due_at)
 
+    @classmethod
+    def of(cls, todo: Todo, order: Order, requested_by: str | None = None) -> InboxItem:
+        return cls(
+            id=todo.id,
+            kind=todo.kind,
+            status=todo.status,
+            created_at=todo.created_at,
+            due_at=todo.due_at,
+            order_number=order.number,
+            customer=order.customer.name,
+            order_total=order.total,
+            requested_by=requested_by,
+        )
+
 
 def is_late(status: str, due_at: datetime | None) -> bool:
     """An open to-do past its due time (shown red)."""
@@ -301,8 +320,7 @@ def health(order: Order, deadlines: list[datetime | None]) -> str:
     """green on track, yellow waiting on someone, red delayed, overdue or past a to-do's SLA."""
     if order.delayed or order.overdue:
         return "red"
-    now = _now()
-    if any(due is not None and _aware(due) < now for due in deadlines):
+    if any(is_late(TodoStatus.open.value, due) for due in deadlines):
         return "red"
     return "yellow" if deadlines else "green"
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n.labels import TODO_KINDS
 from models import queries
 from models.domain import Role, Stage
-from models.tables import Customer, Order, Product, Todo, User
+from models.tables import Customer, Order, Product, User
 from settings import Settings
 from web.schemas import (
     ApprovalRoundOut,
@@ -59,23 +59,7 @@ async def order_summaries(
     return [order_summary(o, queries.health(o, deadlines.get(o.id, [])), currency) for o in orders]
 
 
-def todo_out(todo: Todo, order: Order, requested_by: str | None = None) -> TodoOut:
-    return TodoOut(
-        id=todo.id,
-        kind=todo.kind,
-        order_number=order.number,
-        title=TODO_KINDS.get(todo.kind, todo.kind),
-        status=todo.status,
-        created_at=todo.created_at,
-        due_at=todo.due_at,
-        requested_by=requested_by,
-        customer=order.customer.name,
-        order_total=order.total,
-        overdue=queries.is_late(todo.status, todo.due_at),
-    )
-
-
-def inbox_todo_out(item: queries.InboxItem) -> TodoOut:
+def todo_out(item: queries.InboxItem) -> TodoOut:
     return TodoOut(
         id=item.id,
         kind=item.kind,
@@ -183,7 +167,7 @@ async def order_detail(
             TimelineEntry(at=e.at, kind=e.kind, actor=user_ref(e.actor), details=e.details or {})
             for e in events
         ],
-        open_todos=[todo_out(t, order) for t in todos],
+        open_todos=[todo_out(queries.InboxItem.of(t, order)) for t in todos],
         workflow_id=workflow_id,
         temporal_url=(
             f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"

@@ -27,7 +27,7 @@ from web.deps import (
 )
 from web.operations import Refused, TodoCompletion
 from web.schemas import Me, OrderPageOut, TodoOut, Token
-from web.views import customer_out, inbox_todo_out, order_detail, order_summaries, product_out
+from web.views import customer_out, order_detail, order_summaries, product_out, todo_out
 
 router = APIRouter(prefix="/api/v1")
 
@@ -199,7 +199,7 @@ async def todos(
 ) -> list[TodoOut]:
     """The user's to-dos, oldest first."""
     items = await list_todos(session=session, user=user, status=status)
-    return [inbox_todo_out(item) for item in items]
+    return [todo_out(item) for item in items]
 
 
 @router.post("/todos/{todo_id}/complete", tags=["to-dos"])

@@ -9,8 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from i18n import translations
 from models.domain import TodoKind, TodoStatus
-from models.queries import get_order, list_todos, sees_costs
-from models.tables import Order
+from models.queries import list_todos, order_of_todo, sees_costs
 from web import operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import Refused, TodoCompletion
@@ -31,8 +30,7 @@ async def _todo_page(
     request, user, session, settings, todo_id, *, error=None, status_code=200, values=None
 ):  # noqa: ANN001, ANN202
     todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
-    order = await session.get(Order, todo.order_id)
-    order = await get_order(session=session, user=user, number=order.number) or order
+    order = await order_of_todo(session=session, todo=todo)
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
     return render(
         request,
