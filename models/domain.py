@@ -125,6 +125,9 @@ class LineFacts(BaseModel):
     amount: Decimal
     standard_cost: Decimal
     unit_cost: Decimal | None = None
+    product_code: str = ""
+    # The product's stock on hand less what is reserved, when the step loaded it.
+    available: Decimal | None = None
 
 
 class DepartmentLink(BaseModel):
@@ -147,6 +150,17 @@ class OrderFacts(BaseModel):
     shipping_mode: ShippingMode
     lines: list[LineFacts]
     department_chain: list[DepartmentLink]
+    # What approval routing weighs besides the order itself; None where an older step did not
+    # load it (such a condition then does not apply).
+    owner_role: Role | None = None
+    expected_margin: Decimal | None = None
+    expected_margin_percent: Decimal | None = None
+    credit_limit: Decimal | None = None
+    exposure: Decimal | None = None
+    # Roles with at least one active person, and the active people among the policy's named
+    # deciders; None when not loaded (then everyone is assumed to be there).
+    staffed_roles: list[Role] | None = None
+    active_deciders: list[int] | None = None
 
 
 class LineCost(BaseModel):
@@ -199,16 +213,44 @@ class TodoDone(BaseModel):
 
 
 class Decider(BaseModel):
-    """Who decides a requirement of the approval policy."""
+    """Who decides a requirement of the approval policy: the owner's department manager,
+    everyone with a role, or a named person."""
 
     kind: Literal["department_manager", "role", "user"]
     role: Role | None = None
     user_id: int | None = None
 
 
+class ConditionKind(StrEnum):
+    total_at_least = "total_at_least"
+    discount_at_least = "discount_at_least"
+    margin_below = "margin_below"
+    over_credit_limit = "over_credit_limit"
+    over_stock = "over_stock"
+    export = "export"
+
+
+# The conditions that compare with a figure (the others are facts of the order).
+THRESHOLD_CONDITIONS = frozenset(
+    {ConditionKind.total_at_least, ConditionKind.discount_at_least, ConditionKind.margin_below}
+)
+
+
+class Condition(BaseModel):
+    """When a requirement applies: order total >= value, any discount >= value %, expected
+    margin < value %, the customer's exposure over its credit limit, a line above available
+    stock, or export shipping."""
+
+    kind: ConditionKind
+    value: Decimal | None = None
+
+
 class PolicyRequirement(BaseModel):
     code: str
     decider: Decider
+    # The requirement applies when any condition holds; with none it always applies.
+    when: list[Condition] = Field(default_factory=list)
+    sla_days: int = 1  # working days until the reminder; escalation at twice this
 
 
 class PolicyStage(BaseModel):
@@ -219,6 +261,8 @@ class PolicyStage(BaseModel):
 class ApprovalPolicy(BaseModel):
     version: int
     stages: list[PolicyStage]
+    # Told when an order passes its last stage, besides its owner.
+    notify: list[Decider] = Field(default_factory=list)
 
 
 class RouteRequirement(BaseModel):
@@ -226,11 +270,26 @@ class RouteRequirement(BaseModel):
 
     code: str
     assignee: Assignee
+    sla_days: int = 1
+    reason: str = ""  # why it applies, in words ("order total >= 500,000.00")
+    rerouted: bool = False  # it would have landed on the owner and went to their manager
 
 
 class RouteStage(BaseModel):
     position: int
     requirements: list[RouteRequirement]
+
+
+class DecisionFacts(BaseModel):
+    """What decides an approval, shown beside the approve to-do in the inbox."""
+
+    total: Decimal
+    max_discount_percent: Decimal
+    expected_margin: Decimal | None = None
+    expected_margin_percent: Decimal | None = None
+    exposure: Decimal | None = None
+    credit_limit: Decimal | None = None
+    short_lines: list[str] = Field(default_factory=list)  # "PUMP-10: 12 ordered, 5 available"
 
 
 class ApprovalRoundInput(BaseModel):
@@ -240,11 +299,19 @@ class ApprovalRoundInput(BaseModel):
     round_number: int
     policy_version: int
     stages: list[RouteStage]
+    facts: DecisionFacts | None = None
 
 
 class ApprovalOutcome(BaseModel):
     approved: bool
     revise_todo: OpenTodo | None = None
+
+
+class RouteAgain(BaseModel):
+    """Admin asks an order that could not be routed to try again (after fixing the policy,
+    a department's manager or a user)."""
+
+    actor: Actor
 
 
 class StepResult(BaseModel):
@@ -265,6 +332,21 @@ class Resubmitted(StepResult):
     facts: OrderFacts
     needs_estimate: bool
     round_number: int
+    policy: ApprovalPolicy | None = None
+
+
+class RoundFacts(StepResult):
+    """What the next approval round is routed on: the order's facts, loaded fresh, and the
+    approval policy in force. Empty from steps recorded before routing used them."""
+
+    facts: OrderFacts | None = None
+    policy: ApprovalPolicy | None = None
+
+
+class Escalated(StepResult):
+    """The assignees an escalation added, per to-do key."""
+
+    added: dict[str, list[Assignee]] = Field(default_factory=dict)
 
 
 class PaymentPlanItem(BaseModel):
@@ -311,12 +393,25 @@ class Withdraw(BaseModel):
 class ConfirmOrder(BaseModel):
     order_id: int
     step_key: str
+    notify: list[Assignee] = Field(default_factory=list)  # besides the owner
 
 
 class RecordUnroutable(BaseModel):
     order_id: int
     step_key: str
     reason: str
+
+
+class LoadRoundFacts(BaseModel):
+    order_id: int
+
+
+class TodoReminder(BaseModel):
+    """Remind (or, escalating, widen) the approve to-dos past their SLA."""
+
+    order_id: int
+    todo_keys: list[str]
+    owner_id: int
 
 
 class OpenStage(BaseModel):
@@ -326,6 +421,7 @@ class OpenStage(BaseModel):
     round_number: int
     policy_version: int
     stage: RouteStage
+    facts: DecisionFacts | None = None
 
 
 class RecordDecision(BaseModel):

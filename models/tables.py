@@ -138,6 +138,9 @@ class Order(Base):
     expected_cost: Mapped[Decimal | None] = mapped_column(Money)
     expected_margin: Mapped[Decimal | None] = mapped_column(Money)
     repeated_from: Mapped[str | None] = mapped_column(String(20))
+    # Why no one can decide its approval, while that is so (the admin's "unroutable" list).
+    unroutable_reason: Mapped[str | None] = mapped_column(Text)
+    unroutable_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -196,6 +199,8 @@ class Todo(Base):
     completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     outcome: Mapped[str | None] = mapped_column(String(30))
     comment: Mapped[str | None] = mapped_column(Text)
+    # What decides it (an approval's total, discount, margin, exposure, stock), for the inbox.
+    facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     assignees: Mapped[list[TodoAssignee]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
@@ -253,8 +258,40 @@ class ApprovalStep(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     comment: Mapped[str | None] = mapped_column(Text)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str] = mapped_column(String(300), default="")
+    reminded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_to: Mapped[str | None] = mapped_column(String(200))
 
     decided_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class ApprovalPolicyVersion(Base):
+    """Every saved approval policy; the highest version is in force. A round records the version
+    it was routed by, and a saved version is never changed."""
+
+    __tablename__ = "approval_policies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    created_by: Mapped[User | None] = relationship(lazy="joined")
+
+
+class DecisionLink(Base):
+    """A link in an approval e-mail that lets its one recipient decide its one to-do without
+    logging in; it expires, and it works once."""
+
+    __tablename__ = "decision_links"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(64), unique=True)
+    todo_id: Mapped[int] = mapped_column(ForeignKey("todos.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TimelineEvent(Base):
