@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     base_url: str = "http://localhost:8000"
     secret_key: str = ""
     token_lifetime_minutes: int = 12 * 60
+    decision_link_days: int = 7  # how long the approve/reject link in an e-mail works
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
@@ -14,10 +15,12 @@ from temporalio.client import Client
 
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.drafts import first_problem
+from models.links import DecisionLinks
 from settings import Settings, get_settings
+from web.api.policy import router as policy_api_router
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
-from web.pages import admin, auth, orders, todos
+from web.pages import admin, auth, links, orders, policy, todos
 from web.security import TokenSigner
 from web.templating import render
 
@@ -54,6 +57,9 @@ def create_app(
     app.state.token_signer = TokenSigner(
         settings.resolved_secret_key(), settings.token_lifetime_minutes
     )
+    app.state.decision_links = DecisionLinks(
+        settings.resolved_secret_key(), timedelta(days=settings.decision_link_days)
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -63,7 +69,8 @@ def create_app(
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
-    for pages in (auth, todos, orders, admin):
+    app.include_router(policy_api_router)
+    for pages in (auth, todos, orders, admin, policy, links):
         app.include_router(pages.router)
 
     @app.exception_handler(RequestValidationError)
