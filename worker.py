@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -14,6 +15,7 @@ from activities.approvals import ApprovalActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
 from models.db import SessionFactory, create_engine, create_session_factory
+from models.links import DecisionLinks
 from notifications.mail import Mailer
 from settings import Settings, get_settings
 from workflows.approval import ApprovalWorkflow
@@ -40,7 +42,12 @@ def activities_for(
 ) -> list:
     """The bound activity methods, constructed once with what they need."""
     common = dict(
-        base_url=settings.base_url, currency=settings.currency, deliver_mail=mailer is not None
+        base_url=settings.base_url,
+        currency=settings.currency,
+        deliver_mail=mailer is not None,
+        links=DecisionLinks(
+            settings.resolved_secret_key(), timedelta(days=settings.decision_link_days)
+        ),
     )
     orders = OrderActivities(session_factory, **common)
     approvals = ApprovalActivities(session_factory, **common)

@@ -32,6 +32,7 @@ from models.domain import (
     TodoKind,
     Withdraw,
 )
+from models.links import DecisionLinks
 from models.tables import Department, Order, OrderLine
 from workflows import rules
 
@@ -52,8 +53,10 @@ class OrderActivities:
         currency: str = "CNY",
         deliver_mail: bool = False,
         clock: Clock = utc_now,
+        links: DecisionLinks | None = None,
     ) -> None:
         self.session_factory = session_factory
+        self.links = links
         self.deliver_mail = deliver_mail
         self.base_url = base_url
         self.currency = currency
@@ -66,6 +69,7 @@ class OrderActivities:
             base_url=self.base_url,
             currency=self.currency,
             deliver_mail=self.deliver_mail,
+            links=self.links,
         )
 
     async def _order(  # noqa: ANN202

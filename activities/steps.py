@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n import Formatter, translations
 from i18n.labels import EVENTS, TODO_KINDS
 from models.domain import Assignee, OpenTodo, Stage, TodoKind, TodoStatus
+from models.links import DecisionLinks
 from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, TodoAssignee, User
 from notifications.mail import render
 
@@ -31,8 +32,10 @@ class StepRecorder:
         base_url: str,
         currency: str,
         deliver_mail: bool,
+        links: DecisionLinks | None = None,
     ) -> None:
         self.session = session
+        self.links = links
         self.now = now
         self.base_url = base_url.rstrip("/")
         self.currency = currency
@@ -77,17 +80,43 @@ class StepRecorder:
             self.session.add(todo)
             await self.session.flush()
         self.opened.append(OpenTodo(key=key, kind=kind, assignees=list(assignees)))
-        for user in await self.people(assignees):
+        await self.mail_todo(todo, order=order, users=await self.people(assignees))
+        return todo
+
+    async def mail_todo(
+        self, todo: Todo, *, order: Order, users: Sequence[User], key_suffix: str = ""
+    ) -> None:
+        """Tell each person about the to-do; an approval's mail also carries their own link to
+        decide it from the mail."""
+        for user in users:
+            mail_key = f"{todo.key}/mail/{user.id}{key_suffix}"
+            decide = {}
+            if (
+                self.links is not None
+                and todo.kind == TodoKind.approve.value
+                and not await self._mail_exists(mail_key)
+            ):
+                token = await self.links.issue(
+                    self.session, todo_id=todo.id, user_id=user.id, now=self.now
+                )
+                decide = {
+                    "decide_link": f"{self.base_url}/decide/{token}",
+                    "decide_until": self.now + self.links.lifetime,
+                }
             await self.queue_mail(
-                key=f"{key}/mail/{user.id}",
+                key=mail_key,
                 user=user,
                 template="todo_opened",
                 order=order,
-                what=TODO_KINDS[kind.value],
+                what=TODO_KINDS[todo.kind],
                 link=f"{self.base_url}/todos/{todo.id}",
                 due_at=todo.due_at,
+                **decide,
             )
-        return todo
+
+    async def _mail_exists(self, key: str) -> bool:
+        found = await self.session.scalar(select(OutboxMail.id).where(OutboxMail.key == key))
+        return found is not None
 
     async def close_todo(
         self, key: str, *, outcome: str, by_user_id: int | None, comment: str | None = None
@@ -166,8 +195,9 @@ class StepRecorder:
             return
         locale = user.locale or "en"
         fmt = Formatter(locale, self.currency)
-        if "due_at" in values:
-            values["due_at"] = fmt.datetime(values["due_at"]) if values["due_at"] else ""
+        for moment in ("due_at", "decide_until"):
+            if moment in values:
+                values[moment] = fmt.datetime(values[moment]) if values[moment] else ""
         subject, body = render(
             template,
             locale=locale,
