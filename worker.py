@@ -59,8 +59,11 @@ def activities_for(
         orders.withdraw,
         orders.confirm_order,
         orders.record_unroutable,
+        orders.load_round_facts,
         approvals.open_stage,
         approvals.record_decision,
+        approvals.remind_approvers,
+        approvals.escalate_approvals,
         notify.send_mail,
     ]
 

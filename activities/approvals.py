@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from sqlalchemy import select
 from temporalio import activity
 
 from activities.orders import REVISE_SLA, OrderActivities
 from models.domain import (
     Assignee,
+    Escalated,
     OpenStage,
     RecordDecision,
     Stage,
     StepResult,
     TodoKind,
+    TodoReminder,
+    TodoStatus,
 )
-from models.tables import ApprovalRound, ApprovalStep, Department, Todo, User
-
-APPROVAL_SLA_HOURS = 24
+from models.tables import (
+    ApprovalRound,
+    ApprovalStep,
+    Department,
+    Todo,
+    TodoAssignee,
+    User,
+)
+from workflows import rules
 
 
 class ApprovalActivities(OrderActivities):
@@ -46,16 +53,22 @@ class ApprovalActivities(OrderActivities):
                 order.approval_round = step.round_number
                 await session.flush()
             rec.set_stage(order, Stage.approval)
+            order.unroutable_reason = None
+            order.unroutable_at = None
+            facts = step.facts.model_dump(mode="json") if step.facts else None
             for requirement in step.stage.requirements:
-                key = f"{step.workflow_id}/{step.stage.position}/{requirement.code}"
+                key = rules.approval_todo_key(
+                    step.workflow_id, step.stage.position, requirement.code
+                )
                 todo = await rec.open_todo(
                     key=key,
                     order=order,
                     workflow_id=step.workflow_id,
                     kind=TodoKind.approve,
                     assignees=[requirement.assignee],
-                    due_in=timedelta(hours=APPROVAL_SLA_HOURS),
+                    due_in=rules.add_working_days(rec.now, requirement.sla_days) - rec.now,
                     requested_by_id=order.owner_id,
+                    facts=facts,
                 )
                 known = await session.scalar(
                     select(ApprovalStep.id).where(ApprovalStep.todo_id == todo.id)
@@ -69,6 +82,7 @@ class ApprovalActivities(OrderActivities):
                             todo_id=todo.id,
                             assignee_label=await self._label(session, requirement.assignee),
                             opened_at=rec.now,
+                            reason=requirement.reason[:300],
                         )
                     )
                 await rec.add_event(
@@ -79,6 +93,7 @@ class ApprovalActivities(OrderActivities):
                     round=step.round_number,
                     stage=step.stage.position,
                     requirement=requirement.code,
+                    reason=requirement.reason or None,
                 )
             await session.commit()
             return StepResult(opened=rec.opened, mail_ids=rec.mail_ids, stage=Stage.approval)
@@ -138,6 +153,132 @@ class ApprovalActivities(OrderActivities):
             await session.commit()
             return StepResult(opened=rec.opened, mail_ids=rec.mail_ids, stage=Stage(order.stage))
 
+    @activity.defn
+    async def remind_approvers(self, step: TodoReminder) -> StepResult:
+        """The SLA of these approve to-dos passed: each person they reach gets a reminder."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            for todo, approval_step in await self._open_steps(session, step.todo_keys):
+                approval_step.reminded_at = approval_step.reminded_at or rec.now
+                await rec.add_event(
+                    key=f"{todo.key}/reminded",
+                    order=order,
+                    kind="approval_reminded",
+                    actor_id=None,
+                    requirement=approval_step.code,
+                )
+                people = await rec.people([_assignee(a) for a in todo.assignees])
+                await rec.mail_todo(
+                    todo,
+                    order=order,
+                    users=[p for p in people if p.id != step.owner_id],
+                    key_suffix="/reminder",
+                    reminder=todo.created_at,
+                )
+            await session.commit()
+            return StepResult(mail_ids=rec.mail_ids)
+
+    @activity.defn
+    async def escalate_approvals(self, step: TodoReminder) -> Escalated:
+        """Twice the SLA passed: each to-do's assignees' manager becomes an assignee too and is
+        told why. Never the order's owner, never someone already assigned."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            added: dict[str, list[Assignee]] = {}
+            for todo, approval_step in await self._open_steps(session, step.todo_keys):
+                # The route gave the to-do one assignee; later rows are escalations.
+                routed = [_assignee(min(todo.assignees, key=lambda a: a.id))]
+                routed_ids = {p.id for p in await rec.people(routed)}
+                managers = [
+                    m
+                    for m in await self._managers_above(session, routed)
+                    if m.id != step.owner_id and m.id not in routed_ids
+                ]
+                if approval_step.escalated_at is None:  # not on a retry of a committed attempt
+                    approval_step.escalated_at = rec.now
+                    approval_step.escalated_to = ", ".join(m.full_name for m in managers) or None
+                    for manager in managers:
+                        session.add(
+                            TodoAssignee(
+                                todo_id=todo.id,
+                                user_id=manager.id,
+                                status=TodoStatus.open.value,
+                                created_at=todo.created_at,
+                            )
+                        )
+                added[todo.key] = [Assignee(user_id=m.id) for m in managers]
+                sla_days = step.sla_days.get(todo.key, 1)
+                await rec.add_event(
+                    key=f"{todo.key}/escalated",
+                    order=order,
+                    kind="approval_escalated" if managers else "approval_not_escalated",
+                    actor_id=None,
+                    requirement=approval_step.code,
+                    to=approval_step.escalated_to,
+                )
+                await rec.mail_todo(
+                    todo,
+                    order=order,
+                    users=managers,
+                    key_suffix="/escalated",
+                    escalated_from=approval_step.assignee_label,
+                    sla_days=sla_days,
+                )
+            await session.commit()
+            return Escalated(added=added, mail_ids=rec.mail_ids)
+
+    async def _open_steps(self, session, keys: list[str]) -> list[tuple[Todo, ApprovalStep]]:  # noqa: ANN001
+        rows = await session.execute(
+            select(Todo, ApprovalStep)
+            .join(ApprovalStep, ApprovalStep.todo_id == Todo.id)
+            .where(Todo.key.in_(keys), Todo.status == TodoStatus.open.value)
+            .order_by(Todo.id)
+        )
+        return [(todo, approval_step) for todo, approval_step in rows]
+
+    async def _managers_above(self, session, assignees: list[Assignee]) -> list[User]:  # noqa: ANN001
+        """The nearest manager above each person an assignment reaches: above a named person or
+        everyone in a role, the manager of their department (or the next one up when they
+        manage it themselves); above a department's manager, the parent department's."""
+        found: dict[int, User] = {}
+        for assignee in assignees:
+            starts: list[tuple[int | None, int | None]] = []  # (department, person to skip)
+            if assignee.department_id is not None:
+                department = await session.get(Department, assignee.department_id)
+                starts.append((department.parent_id, department.manager_id))
+            if assignee.user_id is not None:
+                person = await session.get(User, assignee.user_id)
+                starts.append((person.department_id, person.id))
+            if assignee.role is not None:
+                people = await session.scalars(
+                    select(User).where(User.role == assignee.role.value, User.active.is_(True))
+                )
+                starts += [(p.department_id, p.id) for p in people]
+            for department_id, skip in starts:
+                manager = await self._nearest_manager(session, department_id, skip)
+                if manager is not None:
+                    found.setdefault(manager.id, manager)
+        return sorted(found.values(), key=lambda u: u.id)
+
+    async def _nearest_manager(
+        self,
+        session,
+        department_id: int | None,
+        skip: int | None,  # noqa: ANN001
+    ) -> User | None:
+        hops = 0
+        while department_id is not None and hops < 50:
+            department = await session.get(Department, department_id)
+            if department.manager_id is not None and department.manager_id != skip:
+                manager = await session.get(User, department.manager_id)
+                if manager is not None and manager.active:
+                    return manager
+            department_id = department.parent_id
+            hops += 1
+        return None
+
     async def _label(self, session, assignee: Assignee) -> str:  # noqa: ANN001
         """Who a requirement waits on, in words for the order page."""
         if assignee.user_id is not None:
@@ -150,3 +291,7 @@ class ApprovalActivities(OrderActivities):
             )
             return manager.full_name if manager else department.name
         return str(assignee.role)
+
+
+def _assignee(row: TodoAssignee) -> Assignee:
+    return Assignee(user_id=row.user_id, role=row.role, department_id=row.department_id)

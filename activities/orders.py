@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -12,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 from activities.steps import Clock, StepRecorder
 from models.db import SessionFactory
 from models.domain import (
+    ApprovalPolicy,
     Assignee,
     ConfirmOrder,
     CostEstimate,
@@ -19,12 +21,14 @@ from models.domain import (
     DepartmentLink,
     LineCost,
     LineFacts,
+    LoadRoundFacts,
     OrderFacts,
     RecordEstimate,
     RecordUnroutable,
     Resubmit,
     Resubmitted,
     Role,
+    RoundFacts,
     ShippingMode,
     Stage,
     StartCosting,
@@ -33,10 +37,20 @@ from models.domain import (
     Withdraw,
 )
 from models.links import DecisionLinks
-from models.tables import Department, Order, OrderLine
+from models.policy import current_policy
+from models.tables import Department, Order, OrderLine, User
 from workflows import rules
 
 ESTIMATE_SLA = timedelta(days=1)
+# Orders whose value the customer owes or will owe: confirmed and not yet closed. (Payments
+# received will come off once collection records them.)
+EXPOSED_STAGES = [
+    Stage.confirmed.value,
+    Stage.fulfilment.value,
+    Stage.acceptance.value,
+    Stage.collection.value,
+    Stage.cost_review.value,
+]
 REVISE_SLA = timedelta(days=3)
 
 
@@ -117,11 +131,12 @@ class OrderActivities:
                 due_in=ESTIMATE_SLA,
                 requested_by_id=step.submitted_by,
             )
-            facts = await self._facts(session, order)
+            policy = await current_policy(session=session)
+            facts = await self._facts(session, order, policy)
             await session.commit()
             return CostingStarted(
                 facts=facts,
-                policy=rules.DEFAULT_APPROVAL_POLICY,
+                policy=policy,
                 round_number=1,
                 opened=rec.opened,
                 mail_ids=rec.mail_ids,
@@ -129,8 +144,9 @@ class OrderActivities:
             )
 
     @activity.defn
-    async def record_estimate(self, step: RecordEstimate) -> StepResult:
-        """Pricing's estimate becomes the order's cost baseline and approval begins."""
+    async def record_estimate(self, step: RecordEstimate) -> RoundFacts:
+        """Pricing's estimate becomes the order's cost baseline and approval begins, routed by
+        the policy in force on the facts as they are now."""
         async with self.session_factory() as session:
             order = await self._order(session, order_id=step.order_id)
             rec = self._recorder(session)
@@ -152,8 +168,10 @@ class OrderActivities:
                 expected_cost=step.expected_cost,
                 expected_margin=step.expected_margin,
             )
+            policy = await current_policy(session=session)
+            facts = await self._facts(session, order, policy)
             await session.commit()
-            return StepResult(stage=Stage.approval)
+            return RoundFacts(facts=facts, policy=policy, stage=Stage.approval)
 
     @activity.defn
     async def resubmit(self, step: Resubmit) -> Resubmitted:
@@ -169,7 +187,8 @@ class OrderActivities:
                 kind="resubmitted",
                 actor_id=step.actor_id,
             )
-            facts = await self._facts(session, order)
+            policy = await current_policy(session=session)
+            facts = await self._facts(session, order, policy)
             needs_estimate = rules.needs_new_estimate(facts)
             if needs_estimate:
                 rec.set_stage(order, Stage.costing)
@@ -187,8 +206,11 @@ class OrderActivities:
                 order.expected_cost = figures.expected_cost
                 order.expected_margin = figures.expected_margin
                 rec.set_stage(order, Stage.approval)
+                await session.flush()
+                facts = await self._facts(session, order, policy)
             await session.commit()
             return Resubmitted(
+                policy=policy,
                 facts=facts,
                 needs_estimate=needs_estimate,
                 round_number=0,
@@ -227,16 +249,23 @@ class OrderActivities:
                 rec.set_stage(order, Stage.confirmed)
                 order.confirmed_at = rec.now
             await rec.add_event(key=step.step_key, order=order, kind="confirmed", actor_id=None)
-            await rec.notify(key=step.step_key, users=[order.owner], order=order, event="confirmed")
+            told = [order.owner] + [
+                user for user in await rec.people(step.notify) if user.id != order.owner_id
+            ]
+            await rec.notify(key=step.step_key, users=told, order=order, event="confirmed")
             await session.commit()
             return StepResult(stage=Stage.confirmed, mail_ids=rec.mail_ids)
 
     @activity.defn
     async def record_unroutable(self, step: RecordUnroutable) -> StepResult:
-        """Nobody can decide the approval: say so on the order's timeline, where admin sees it."""
+        """Nobody can decide the approval: the order goes on the admin's unroutable list with
+        the reason, its timeline says so, and the administrators are told."""
         async with self.session_factory() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            if order.unroutable_reason != step.reason:
+                order.unroutable_reason = step.reason
+                order.unroutable_at = rec.now
             await rec.add_event(
                 key=step.step_key,
                 order=order,
@@ -244,10 +273,29 @@ class OrderActivities:
                 actor_id=None,
                 reason=step.reason,
             )
+            admins = await rec.people([Assignee(role=Role.admin)])
+            await rec.notify(
+                key=step.step_key,
+                users=admins,
+                order=order,
+                event="unroutable",
+                comment=step.reason,
+            )
             await session.commit()
-            return StepResult()
+            return StepResult(mail_ids=rec.mail_ids)
 
-    async def _facts(self, session, order: Order) -> OrderFacts:  # noqa: ANN001
+    @activity.defn
+    async def load_round_facts(self, step: LoadRoundFacts) -> RoundFacts:
+        """The facts and the policy in force, to route an order again."""
+        async with self.session_factory() as session:
+            order = await self._order(session, order_id=step.order_id)
+            policy = await current_policy(session=session)
+            return RoundFacts(facts=await self._facts(session, order, policy), policy=policy)
+
+    async def _facts(self, session, order: Order, policy: ApprovalPolicy) -> OrderFacts:  # noqa: ANN001
+        """What routing weighs: the order and its lines with their stock, the owner's place in
+        the department tree, the customer's exposure against its credit limit, and who of the
+        policy's deciders is there to decide."""
         chain: list[DepartmentLink] = []
         department_id: int | None = order.department_id
         while department_id is not None and len(chain) < 50:
@@ -256,6 +304,33 @@ class OrderActivities:
                 DepartmentLink(department_id=department.id, manager_id=department.manager_id)
             )
             department_id = department.parent_id
+        staffed = await session.scalars(
+            select(User.role).where(User.active.is_(True)).group_by(User.role)
+        )
+        named = {
+            decider.user_id
+            for stage in policy.stages
+            for requirement in stage.requirements
+            for decider in [requirement.decider]
+            if decider.user_id is not None
+        } | {decider.user_id for decider in policy.notify if decider.user_id is not None}
+        active_named = (
+            await session.scalars(select(User.id).where(User.id.in_(named), User.active.is_(True)))
+            if named
+            else []
+        )
+        exposure = await session.scalar(
+            select(func.coalesce(func.sum(Order.total), 0)).where(
+                Order.customer_id == order.customer_id,
+                Order.id != order.id,
+                Order.stage.in_(EXPOSED_STAGES),
+            )
+        )
+        margin_percent = (
+            rules.money(order.expected_margin / order.total * rules.HUNDRED)
+            if order.expected_margin is not None and order.total
+            else None
+        )
         return OrderFacts(
             order_id=order.id,
             number=order.number,
@@ -279,10 +354,19 @@ class OrderActivities:
                     amount=ln.amount,
                     standard_cost=ln.product.standard_cost,
                     unit_cost=ln.unit_cost,
+                    product_code=ln.product.code,
+                    available=ln.product.stock_on_hand - ln.product.reserved,
                 )
                 for ln in order.lines
             ],
             department_chain=chain,
+            owner_role=Role(order.owner.role),
+            expected_margin=order.expected_margin,
+            expected_margin_percent=margin_percent,
+            credit_limit=order.customer.credit_limit,
+            exposure=Decimal(exposure) + order.total,
+            staffed_roles=[Role(role) for role in staffed],
+            active_deciders=sorted(active_named),
         )
 
 

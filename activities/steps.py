@@ -54,6 +54,7 @@ class StepRecorder:
         assignees: Sequence[Assignee],
         due_in: timedelta | None,
         requested_by_id: int | None = None,
+        facts: dict[str, Any] | None = None,
     ) -> Todo:
         todo = await self.session.scalar(select(Todo).where(Todo.key == key))
         if todo is None:
@@ -66,6 +67,7 @@ class StepRecorder:
                 requested_by_id=requested_by_id,
                 created_at=self.now,
                 due_at=self.now + due_in if due_in else None,
+                facts=facts,
                 assignees=[
                     TodoAssignee(
                         user_id=a.user_id,
@@ -84,7 +86,13 @@ class StepRecorder:
         return todo
 
     async def mail_todo(
-        self, todo: Todo, *, order: Order, users: Sequence[User], key_suffix: str = ""
+        self,
+        todo: Todo,
+        *,
+        order: Order,
+        users: Sequence[User],
+        key_suffix: str = "",
+        **notes: Any,
     ) -> None:
         """Tell each person about the to-do; an approval's mail also carries their own link to
         decide it from the mail."""
@@ -112,6 +120,7 @@ class StepRecorder:
                 link=f"{self.base_url}/todos/{todo.id}",
                 due_at=todo.due_at,
                 **decide,
+                **notes,
             )
 
     async def _mail_exists(self, key: str) -> bool:
@@ -195,7 +204,7 @@ class StepRecorder:
             return
         locale = user.locale or "en"
         fmt = Formatter(locale, self.currency)
-        for moment in ("due_at", "decide_until"):
+        for moment in ("due_at", "decide_until", "reminder"):
             if moment in values:
                 values[moment] = fmt.datetime(values[moment]) if values[moment] else ""
         subject, body = render(

@@ -49,6 +49,11 @@ EVENTS = {
     "withdrawn": N_("Withdrawn"),
     "confirmed": N_("Order confirmed"),
     "unroutable": N_("No one can approve"),
+    "routed_again": N_("Routed again"),
+    "approval_reminded": N_("Approver reminded"),
+    "approval_escalated": N_("Approval escalated"),
+    "approval_not_escalated": N_("No one above to escalate to"),
+    "approved_final": N_("Order approved"),
 }
 
 OUTCOMES = {

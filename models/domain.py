@@ -412,6 +412,7 @@ class TodoReminder(BaseModel):
     order_id: int
     todo_keys: list[str]
     owner_id: int
+    sla_days: dict[str, int] = Field(default_factory=dict)
 
 
 class OpenStage(BaseModel):

@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.domain import ApprovalPolicy
-from models.tables import ApprovalPolicyVersion
+from i18n import N_
+from models.admin import AdminRefusal
+from models.domain import (
+    THRESHOLD_CONDITIONS,
+    ApprovalPolicy,
+    Condition,
+    ConditionKind,
+    Decider,
+    PolicyRequirement,
+    PolicyStage,
+    Role,
+)
+from models.tables import ApprovalPolicyVersion, User
 from workflows import rules
 
 
@@ -20,3 +38,375 @@ async def current_policy(*, session: AsyncSession) -> ApprovalPolicy:
         select(ApprovalPolicyVersion).order_by(ApprovalPolicyVersion.version.desc()).limit(1)
     )
     return policy_of(row) if row is not None else rules.DEFAULT_APPROVAL_POLICY
+
+
+# Saving a new version ---------------------------------------------------------------------------
+
+# A requirement's code names its to-dos (`<workflow>/<stage>/<code>`) and is stored in a column of
+# 50 characters: a word, no slashes or spaces.
+_CODE = re.compile(r"^[\w-]{1,50}$")
+
+
+class PolicyBody(BaseModel):
+    """An approval policy as an administrator submits it: all but the version, which saving
+    assigns (the next number)."""
+
+    stages: list[PolicyStage]
+    notify: list[Decider] = Field(default_factory=list)
+
+
+class PolicyRefusal(AdminRefusal):
+    """A policy that cannot be saved: the field it is about (`stages[1].position`, or "" for the
+    policy as a whole) and why, for a person to read."""
+
+    def __init__(self, field: str, template: str, **params: object) -> None:
+        super().__init__(template, **params)
+        self.field = field
+        self.problem = str(self)
+        self.args = (f"{field}: {self.problem}" if field else self.problem,)
+
+    def reason(self, gettext) -> str:  # noqa: ANN001 - a gettext function
+        """Why, translated, without the field."""
+        return super().translated(gettext)
+
+    def translated(self, gettext) -> str:  # noqa: ANN001 - a gettext function
+        reason = self.reason(gettext)
+        return f"{self.field}: {reason}" if self.field else reason
+
+
+class PolicyChanged(PolicyRefusal):
+    """Another version was saved after the one the editor started from."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(
+            "",
+            N_(
+                "Version %(version)s of the approval policy was saved while you were editing. "
+                "Check it and save again."
+            ),
+            version=version,
+        )
+        self.version = version
+
+
+async def current_version(*, session: AsyncSession) -> ApprovalPolicyVersion | None:
+    """The saved version in force (the highest), None when none was ever saved."""
+    return await session.scalar(
+        select(ApprovalPolicyVersion).order_by(ApprovalPolicyVersion.version.desc()).limit(1)
+    )
+
+
+async def policy_versions(*, session: AsyncSession) -> list[ApprovalPolicyVersion]:
+    """Every saved version, newest first."""
+    return list(
+        await session.scalars(
+            select(ApprovalPolicyVersion).order_by(ApprovalPolicyVersion.version.desc())
+        )
+    )
+
+
+def _as_template(message: str) -> str:
+    # The pure checks return finished sentences; a literal % in one must survive formatting.
+    return message.replace("%", "%%")
+
+
+async def _staffing_problems(session: AsyncSession, body: PolicyBody) -> PolicyRefusal | None:
+    """The first decider or notified person the database says cannot take part."""
+    staffed = {
+        Role(role)
+        for role in await session.scalars(select(User.role).where(User.active.is_(True)).distinct())
+        if role in Role.__members__
+    }
+    named = {
+        requirement.decider.user_id
+        for stage in body.stages
+        for requirement in stage.requirements
+        if requirement.decider.kind == "user"
+    } | {d.user_id for d in body.notify if d.kind == "user"}
+    people = {
+        u.id: u for u in await session.scalars(select(User).where(User.id.in_(named - {None})))
+    }
+    for i, stage in enumerate(body.stages):
+        for j, requirement in enumerate(stage.requirements):
+            at = f"stages[{i}].requirements[{j}].decider"
+            decider = requirement.decider
+            if decider.kind == "role" and decider.role is not None:
+                if decider.role == Role.admin:
+                    return PolicyRefusal(
+                        f"{at}.role", N_("Administrators make no business approvals.")
+                    )
+                if decider.role not in staffed:
+                    return PolicyRefusal(
+                        f"{at}.role",
+                        N_("Nobody to decide: no active user has the role %(role)s."),
+                        role=decider.role.value,
+                    )
+            if decider.kind == "user" and decider.user_id is not None:
+                person = people.get(decider.user_id)
+                if person is None or not person.active:
+                    return PolicyRefusal(
+                        f"{at}.user_id",
+                        N_("Nobody to decide: there is no active user with id %(user_id)s."),
+                        user_id=decider.user_id,
+                    )
+                if person.role == Role.admin.value:
+                    return PolicyRefusal(
+                        f"{at}.user_id", N_("Administrators make no business approvals.")
+                    )
+    for i, decider in enumerate(body.notify):
+        if decider.kind == "user" and decider.user_id is not None:
+            person = people.get(decider.user_id)
+            if person is None or not person.active:
+                return PolicyRefusal(
+                    f"notify[{i}].user_id",
+                    N_("There is no active user with id %(user_id)s to notify."),
+                    user_id=decider.user_id,
+                )
+    return None
+
+
+def _with_plain_conditions(body: PolicyBody) -> PolicyBody:
+    """A fact condition (over stock, export, …) carries no number; one sent along is dropped."""
+    copy = body.model_copy(deep=True)
+    for stage in copy.stages:
+        for requirement in stage.requirements:
+            for condition in requirement.when:
+                if condition.kind not in THRESHOLD_CONDITIONS:
+                    condition.value = None
+    return copy
+
+
+async def save_policy(
+    *, session: AsyncSession, user: User, body: PolicyBody, based_on: int | None = None
+) -> ApprovalPolicyVersion:
+    """Check the policy and save it as the next version, which is then in force. A saved version
+    is never changed. `based_on` is the version the editor started from: when another was saved
+    since, nothing is saved. Raises PolicyRefusal (nothing written) for the first problem."""
+    body = _with_plain_conditions(body)
+    problems = rules.policy_problems(ApprovalPolicy(version=0, **body.model_dump()))
+    if problems:
+        field, message = problems[0]
+        raise PolicyRefusal(field, _as_template(message))
+    for i, stage in enumerate(body.stages):
+        for j, requirement in enumerate(stage.requirements):
+            if not _CODE.match(requirement.code):
+                raise PolicyRefusal(
+                    f"stages[{i}].requirements[{j}].code",
+                    N_(
+                        "A requirement's name is one word of letters, digits, - and _ "
+                        "(at most 50 characters), like director."
+                    ),
+                )
+    refusal = await _staffing_problems(session, body)
+    if refusal is not None:
+        raise refusal
+    latest = await session.scalar(select(func.max(ApprovalPolicyVersion.version))) or 0
+    if based_on is not None and latest != based_on:
+        raise PolicyChanged(latest)
+    row = ApprovalPolicyVersion(
+        version=latest + 1,
+        body=body.model_dump(mode="json"),
+        created_by=user,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        # Someone else took this version number a moment ago.
+        await session.rollback()
+        await session.refresh(user)  # the rollback expired it; the caller still shows it
+        latest = await session.scalar(select(func.max(ApprovalPolicyVersion.version))) or 0
+        raise PolicyChanged(latest) from error
+    return row
+
+
+# The policy as a flat form: one row per requirement ---------------------------------------------
+
+# The conditions a row carries, in the order a requirement lists them.
+ROW_THRESHOLDS = (
+    ConditionKind.total_at_least,
+    ConditionKind.discount_at_least,
+    ConditionKind.margin_below,
+)
+ROW_FACTS = (ConditionKind.over_credit_limit, ConditionKind.over_stock, ConditionKind.export)
+DECIDER_KINDS = ("department_manager", "role", "user")
+
+
+def _plain(number: Decimal) -> str:
+    """A threshold as a person would type it back: 20 not 20.00, 0.5 as is."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+@dataclass
+class RequirementRow:
+    """One requirement as the form shows it, every field as typed."""
+
+    stage: str = ""
+    code: str = ""
+    decider: str = "department_manager"
+    role: str = ""
+    user_id: str = ""
+    total_at_least: str = ""
+    discount_at_least: str = ""
+    margin_below: str = ""
+    over_credit_limit: bool = False
+    over_stock: bool = False
+    export: bool = False
+    sla_days: str = "1"
+
+    def is_blank(self) -> bool:
+        return not self.code.strip()
+
+    @classmethod
+    def of(cls, stage: PolicyStage, requirement: PolicyRequirement) -> RequirementRow:
+        row = cls(
+            stage=str(stage.position),
+            code=requirement.code,
+            decider=requirement.decider.kind,
+            role=requirement.decider.role.value if requirement.decider.role else "",
+            user_id=str(requirement.decider.user_id or ""),
+            sla_days=str(requirement.sla_days),
+        )
+        for condition in requirement.when:
+            if condition.kind in THRESHOLD_CONDITIONS:
+                value = _plain(condition.value) if condition.value is not None else ""
+                setattr(row, condition.kind.value, value)
+            else:
+                setattr(row, condition.kind.value, True)
+        return row
+
+
+@dataclass
+class PolicyFields:
+    """The whole form: the requirement rows, who is told on final approval, and the version the
+    form was loaded from."""
+
+    rows: list[RequirementRow] = field(default_factory=list)
+    notify_department_manager: bool = False
+    notify_roles: list[str] = field(default_factory=list)
+    notify_users: list[str] = field(default_factory=list)
+    based_on: str = ""
+
+    @classmethod
+    def of(cls, policy: ApprovalPolicy) -> PolicyFields:
+        return cls(
+            rows=[
+                RequirementRow.of(stage, requirement)
+                for stage in sorted(policy.stages, key=lambda s: s.position)
+                for requirement in stage.requirements
+            ],
+            notify_department_manager=any(d.kind == "department_manager" for d in policy.notify),
+            notify_roles=[d.role.value for d in policy.notify if d.kind == "role" and d.role],
+            notify_users=[str(d.user_id) for d in policy.notify if d.kind == "user" and d.user_id],
+            based_on=str(policy.version),
+        )
+
+
+@dataclass
+class PolicyDraft:
+    """The policy a form describes, and which form row each requirement came from
+    ((stage index, requirement index) -> row index), to say where a problem is."""
+
+    body: PolicyBody
+    rows: dict[tuple[int, int], int]
+
+
+def _whole(text: str) -> int | None:
+    text = text.strip()
+    return int(text) if text.isdigit() and len(text) <= 6 else None
+
+
+def _threshold(text: str) -> Decimal | None:
+    """The number typed (thousands separators and a trailing % allowed); None when blank."""
+    text = text.replace(",", "").strip().removesuffix("%").strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(text) from None
+    if not number.is_finite() or abs(number) >= 10**15 or number.as_tuple().exponent < -2:
+        raise ValueError(text)
+    return number
+
+
+def _decider(index: int, row: RequirementRow) -> Decider:
+    if row.decider not in DECIDER_KINDS:
+        raise PolicyRefusal(f"rows[{index}].decider", N_("Choose who decides from the list."))
+    if row.decider == "role":
+        if not row.role.strip():
+            return Decider(kind="role")  # the policy check names the missing role
+        if row.role not in Role.__members__:
+            raise PolicyRefusal(f"rows[{index}].role", N_("Choose a role from the list."))
+        return Decider(kind="role", role=Role(row.role))
+    if row.decider == "user":
+        if not row.user_id.strip():
+            return Decider(kind="user")
+        user_id = _whole(row.user_id)
+        if user_id is None:
+            raise PolicyRefusal(f"rows[{index}].user_id", N_("Choose a person from the list."))
+        return Decider(kind="user", user_id=user_id)
+    return Decider(kind="department_manager")
+
+
+def _requirement(index: int, row: RequirementRow) -> PolicyRequirement:
+    when: list[Condition] = []
+    for kind in ROW_THRESHOLDS:
+        try:
+            value = _threshold(getattr(row, kind.value))
+        except ValueError:
+            raise PolicyRefusal(
+                f"rows[{index}].{kind.value}",
+                N_("Enter a number (at most two decimals), or leave it blank."),
+            ) from None
+        if value is not None:
+            when.append(Condition(kind=kind, value=value))
+    when += [Condition(kind=kind) for kind in ROW_FACTS if getattr(row, kind.value)]
+    sla_days = _whole(row.sla_days)
+    if sla_days is None:
+        raise PolicyRefusal(
+            f"rows[{index}].sla_days",
+            N_("Enter the SLA as a whole number of working days, 1 or more."),
+        )
+    return PolicyRequirement(
+        code=row.code.strip(), decider=_decider(index, row), when=when, sla_days=sla_days
+    )
+
+
+def draft_of_fields(fields: PolicyFields) -> PolicyDraft:
+    """The policy the form describes: rows with the same stage number form one stage (decided
+    in parallel), stages in the order of their numbers; a row without a name is left out.
+    Raises PolicyRefusal for a row that cannot be read (field `rows[<index>].<name>`)."""
+    stages: dict[int, list[tuple[int, PolicyRequirement]]] = {}
+    for index, row in enumerate(fields.rows):
+        if row.is_blank():
+            continue
+        position = _whole(row.stage)
+        if position is None or position < 1:
+            raise PolicyRefusal(
+                f"rows[{index}].stage", N_("Enter the stage as a whole number, 1 or more.")
+            )
+        stages.setdefault(position, []).append((index, _requirement(index, row)))
+    notify: list[Decider] = []
+    if fields.notify_department_manager:
+        notify.append(Decider(kind="department_manager"))
+    for role in fields.notify_roles:
+        if role not in Role.__members__:
+            raise PolicyRefusal("notify", N_("Choose a role from the list."))
+        notify.append(Decider(kind="role", role=Role(role)))
+    for text in fields.notify_users:
+        user_id = _whole(text)
+        if user_id is None:
+            raise PolicyRefusal("notify", N_("Choose a person from the list."))
+        notify.append(Decider(kind="user", user_id=user_id))
+    positions = sorted(stages)
+    body = PolicyBody(
+        stages=[PolicyStage(position=p, requirements=[r for _, r in stages[p]]) for p in positions],
+        notify=notify,
+    )
+    rows = {
+        (i, j): index for i, p in enumerate(positions) for j, (index, _) in enumerate(stages[p])
+    }
+    return PolicyDraft(body, rows)

@@ -5,12 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select, true, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from models.domain import COST_VIEWERS, Actor, Assignee, Role, Stage, TodoStatus
+from models.domain import (
+    COST_VIEWERS,
+    Actor,
+    Assignee,
+    DecisionFacts,
+    Role,
+    Stage,
+    TodoStatus,
+)
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
@@ -184,6 +193,35 @@ async def approval_rounds(*, session: AsyncSession, order: Order) -> list[Approv
     return list(rounds)
 
 
+async def pending_step_deadlines(
+    *, session: AsyncSession, rounds: list[ApprovalRound]
+) -> dict[int, datetime | None]:
+    """The due times of the undecided steps of running rounds, by to-do id (shown red when
+    past); one query, and none when nothing is pending."""
+    todo_ids = [
+        step.todo_id
+        for approval_round in rounds
+        if approval_round.status == "running"
+        for step in approval_round.steps
+        if step.decision is None
+    ]
+    if not todo_ids:
+        return {}
+    rows = await session.execute(select(Todo.id, Todo.due_at).where(Todo.id.in_(todo_ids)))
+    return {todo_id: due_at for todo_id, due_at in rows}
+
+
+async def unroutable_orders(*, session: AsyncSession, user: User) -> list[Order]:
+    """Orders whose approval no one can decide, longest waiting first (the admin's list)."""
+    scope = await order_scope(session=session, user=user)
+    rows = await session.scalars(
+        select(Order)
+        .where(Order.unroutable_reason.is_not(None), scope)
+        .order_by(Order.unroutable_at, Order.id)
+    )
+    return list(rows.unique())
+
+
 async def timeline(*, session: AsyncSession, order: Order) -> list[TimelineEvent]:
     events = await session.scalars(
         select(TimelineEvent)
@@ -237,13 +275,26 @@ class InboxItem:
     customer: str
     order_total: Decimal
     requested_by: str | None
+    # What decides an approval (None for other kinds), margin left out unless the user sees costs.
+    facts: DecisionFacts | None = None
 
     @property
     def overdue(self) -> bool:
         return is_late(self.status, self.due_at)
 
+    @property
+    def over_credit_limit(self) -> bool:
+        return over_credit_limit(self.facts)
+
     @classmethod
-    def of(cls, todo: Todo, order: Order, requested_by: str | None = None) -> InboxItem:
+    def of(
+        cls,
+        todo: Todo,
+        order: Order,
+        requested_by: str | None = None,
+        *,
+        sees_costs: bool = False,
+    ) -> InboxItem:
         return cls(
             id=todo.id,
             kind=todo.kind,
@@ -254,7 +305,33 @@ class InboxItem:
             customer=order.customer.name,
             order_total=order.total,
             requested_by=requested_by,
+            facts=decision_facts(todo.facts, sees_costs=sees_costs),
         )
+
+
+# The figures of an approval's facts that are cost figures (DESIGN: field-level permission).
+MARGIN_FACTS = frozenset({"expected_margin", "expected_margin_percent"})
+
+
+def decision_facts(stored: dict[str, Any] | None, *, sees_costs: bool) -> DecisionFacts | None:
+    """A to-do's stored facts, without the margin for someone who may not see costs; None
+    when there are none or they cannot be read (the inbox must show whatever else it can)."""
+    if not stored:
+        return None
+    visible = stored if sees_costs else {k: v for k, v in stored.items() if k not in MARGIN_FACTS}
+    try:
+        return DecisionFacts.model_validate(visible)
+    except ValueError:
+        return None
+
+
+def over_credit_limit(facts: DecisionFacts | None) -> bool:
+    return (
+        facts is not None
+        and facts.exposure is not None
+        and facts.credit_limit is not None
+        and facts.exposure > facts.credit_limit
+    )
 
 
 def is_late(status: str, due_at: datetime | None) -> bool:
@@ -290,6 +367,7 @@ async def list_todos(
             Customer.name,
             Order.total,
             requester.c.full_name,
+            Todo.facts,
         )
         .join(ids, ids.c.todo_id == Todo.id)
         .join(Order, Order.id == Todo.order_id)
@@ -298,7 +376,8 @@ async def list_todos(
         .order_by(Todo.created_at, Todo.id)
         .limit(limit)
     )
-    return [InboxItem(*row) for row in rows]
+    costs = sees_costs(user)
+    return [InboxItem(*row[:-1], facts=decision_facts(row[-1], sees_costs=costs)) for row in rows]
 
 
 async def open_todo_deadlines(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from models.domain import (
     ORDER_ENTRY_ROLES,
@@ -21,6 +21,7 @@ from models.domain import (
     Refusal,
     RevisionOutcome,
     Role,
+    RouteAgain,
     Stage,
     TodoDone,
     TodoKind,
@@ -38,7 +39,7 @@ from models.drafts import (
 )
 from models.queries import actor_for, get_todo, is_assignee, order_scope
 from models.tables import Order, Todo, User
-from web.temporal import start_order_workflow
+from web.temporal import start_order_workflow, workflow_id
 from workflows import steps
 
 ALREADY_SUBMITTED = "Order %(number)s has already been submitted."
@@ -246,3 +247,33 @@ async def complete_todo(
         raise Refused(409, "The order could not take this step.") from failure
     except RPCError as error:
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
+
+
+async def route_again(*, session: AsyncSession, user: User, order: Order, client: Client) -> Order:
+    """Admin asks an order that no one could approve to route its approval again (after fixing
+    the policy, a manager or a user); the workflow reloads policy and facts and tries. Returns
+    the order as it stands afterwards: still unroutable, with the new reason, or routed."""
+    if Role(user.role) != Role.admin:
+        raise Refused(403, "Only an administrator can route an order again.")
+    if order.unroutable_reason is None:
+        raise Refused(409, "Order %(number)s is not waiting for a route.", number=order.number)
+    actor = await actor_for(session=session, user=user)
+    handle = client.get_workflow_handle(workflow_id(order.number))
+    try:
+        await handle.execute_update("route_again", RouteAgain(actor=actor))
+    except WorkflowUpdateFailedError as failure:
+        cause = failure.cause
+        if isinstance(cause, ApplicationError):
+            raise Refused(
+                REFUSAL_STATUS.get(cause.type or "", 409), cause.message.replace("%", "%%")
+            ) from failure
+        raise Refused(409, "The order could not take this step.") from failure
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            raise Refused(
+                409, "The workflow of order %(number)s is not running.", number=order.number
+            ) from error
+        raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
+    # The update returns once the workflow's step has written the order; read it afresh.
+    await session.refresh(order, ["stage", "unroutable_reason", "unroutable_at"])
+    return order

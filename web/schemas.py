@@ -110,14 +110,28 @@ class InstallmentOut(Model):
 
 
 class ApprovalStepOut(Model):
+    """One requirement of a stage: why it applies, who decides it, and how it stands."""
+
     stage: int
     requirement: str
+    reason: str = ""
     assignee: str
     decision: str | None
     decided_by: UserRef | None
     decided_at: datetime | None
     comment: str | None
+    # Set while it waits: undecided in a running round (a rejected round's others never are).
     pending_since: datetime | None
+    due_at: datetime | None = None
+    overdue: bool = False
+    reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+    escalated_to: str | None = None
+
+
+class ApprovalStageOut(Model):
+    stage: int
+    steps: list[ApprovalStepOut]
 
 
 class ApprovalRoundOut(Model):
@@ -126,7 +140,8 @@ class ApprovalRoundOut(Model):
     policy_version: int
     started_at: datetime
     ended_at: datetime | None
-    steps: list[ApprovalStepOut]
+    stages: list[ApprovalStageOut]
+    steps: list[ApprovalStepOut]  # the same steps, flat (older clients read this)
 
 
 class TimelineEntry(Model):
@@ -134,6 +149,24 @@ class TimelineEntry(Model):
     kind: str
     actor: UserRef | None
     details: dict[str, str]
+
+
+class DecisionFactsOut(Model):
+    """What decides an approval. The margin is a cost figure: left out for roles that may not
+    see costs."""
+
+    total: Decimal
+    max_discount_percent: Decimal
+    expected_margin: Decimal | None = None
+    expected_margin_percent: Decimal | None = None
+    exposure: Decimal | None = None
+    credit_limit: Decimal | None = None
+    over_credit_limit: bool = False
+    short_lines: list[str] = Field(default_factory=list)
+
+
+# Omitted from an approval's facts for roles that may not see costs.
+FACTS_COST_FIELDS = {"expected_margin", "expected_margin_percent"}
 
 
 class TodoOut(Model):
@@ -148,6 +181,31 @@ class TodoOut(Model):
     customer: str | None = None
     order_total: Decimal | None = None
     overdue: bool = False
+    facts: DecisionFactsOut | None = None
+
+    def for_viewer(self, sees_costs: bool) -> dict[str, Any]:
+        """The JSON body for this viewer: the margin left out unless they may see costs."""
+        if sees_costs:
+            return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude={"facts": FACTS_COST_FIELDS})
+
+
+class UnroutableOrderOut(Model):
+    """An order whose approval no one can decide, and why (the admin's list)."""
+
+    number: str
+    customer: CustomerRef
+    owner: UserRef
+    department: DepartmentRef
+    stage: str
+    since: datetime | None
+    reason: str
+
+
+class RoutedAgainOut(Model):
+    number: str
+    stage: str
+    unroutable_reason: str | None
 
 
 class OrderSummary(Model):
@@ -212,6 +270,9 @@ class OrderDetail(OrderSummary):
     invoices: list[dict[str, Any]] = Field(default_factory=list)
     timeline: list[TimelineEntry]
     open_todos: list[TodoOut]
+    # Why no one can decide its approval, while that is so.
+    unroutable_reason: str | None = None
+    unroutable_at: datetime | None = None
     workflow_id: str | None
     temporal_url: str | None = None
 
@@ -224,5 +285,6 @@ class OrderDetail(OrderSummary):
             exclude={
                 **{name: True for name in COST_FIELDS},
                 "lines": {"__all__": LINE_COST_FIELDS},
+                "open_todos": {"__all__": {"facts": FACTS_COST_FIELDS}},
             },
         )

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n.labels import TODO_KINDS
 from models import queries
-from models.domain import Role, Stage
-from models.tables import Customer, Order, Product, User
+from models.domain import Role, Stage, TodoStatus
+from models.tables import ApprovalRound, ApprovalStep, Customer, Order, Product, User
 from settings import Settings
 from web.schemas import (
     ApprovalRoundOut,
+    ApprovalStageOut,
     ApprovalStepOut,
     ContactOut,
     CustomerOut,
     CustomerRef,
+    DecisionFactsOut,
     DepartmentRef,
     InstallmentOut,
     LineOut,
@@ -25,6 +28,7 @@ from web.schemas import (
     ProductOut,
     TimelineEntry,
     TodoOut,
+    UnroutableOrderOut,
     UserRef,
 )
 from workflows.rules import HUNDRED, installment_amounts, money
@@ -59,7 +63,25 @@ async def order_summaries(
     return [order_summary(o, queries.health(o, deadlines.get(o.id, [])), currency) for o in orders]
 
 
+def facts_out(item: queries.InboxItem) -> DecisionFactsOut | None:
+    facts = item.facts
+    if facts is None:
+        return None
+    return DecisionFactsOut(
+        total=facts.total,
+        max_discount_percent=facts.max_discount_percent,
+        expected_margin=facts.expected_margin,
+        expected_margin_percent=facts.expected_margin_percent,
+        exposure=facts.exposure,
+        credit_limit=facts.credit_limit,
+        over_credit_limit=item.over_credit_limit,
+        short_lines=facts.short_lines,
+    )
+
+
 def todo_out(item: queries.InboxItem) -> TodoOut:
+    """A to-do as the API returns it; its facts are already cut to what the user may see
+    (queries.list_todos), and TodoOut.for_viewer leaves the margin keys out of the JSON."""
     return TodoOut(
         id=item.id,
         kind=item.kind,
@@ -72,6 +94,66 @@ def todo_out(item: queries.InboxItem) -> TodoOut:
         customer=item.customer,
         order_total=item.order_total,
         overdue=item.overdue,
+        facts=facts_out(item),
+    )
+
+
+def approval_step_out(
+    step: ApprovalStep, *, running: bool, deadlines: dict[int, datetime | None]
+) -> ApprovalStepOut:
+    pending = running and step.decision is None
+    due_at = deadlines.get(step.todo_id) if pending else None
+    return ApprovalStepOut(
+        stage=step.stage,
+        requirement=step.code,
+        reason=step.reason or "",
+        assignee=step.assignee_label,
+        decision=step.decision,
+        decided_by=user_ref(step.decided_by),
+        decided_at=step.decided_at,
+        comment=step.comment,
+        pending_since=step.opened_at if pending else None,
+        due_at=due_at,
+        overdue=pending and queries.is_late(TodoStatus.open.value, due_at),
+        reminded_at=step.reminded_at,
+        escalated_at=step.escalated_at,
+        escalated_to=step.escalated_to,
+    )
+
+
+def approval_round_out(
+    approval_round: ApprovalRound, deadlines: dict[int, datetime | None]
+) -> ApprovalRoundOut:
+    """A round with its steps grouped by stage, in stage order (a later stage's steps appear
+    once it opens)."""
+    running = approval_round.status == "running"
+    steps = [
+        approval_step_out(s, running=running, deadlines=deadlines)
+        for s in sorted(approval_round.steps, key=lambda s: (s.stage, s.id))
+    ]
+    stages: dict[int, list[ApprovalStepOut]] = {}
+    for step in steps:
+        stages.setdefault(step.stage, []).append(step)
+    return ApprovalRoundOut(
+        round=approval_round.number,
+        status=approval_round.status,
+        policy_version=approval_round.policy_version,
+        started_at=approval_round.started_at,
+        ended_at=approval_round.ended_at,
+        stages=[ApprovalStageOut(stage=n, steps=group) for n, group in stages.items()],
+        steps=steps,
+    )
+
+
+def unroutable_out(order: Order) -> UnroutableOrderOut:
+    return UnroutableOrderOut(
+        number=order.number,
+        customer=CustomerRef(id=order.customer.id, name=order.customer.name),
+        owner=user_ref(order.owner),
+        department=DepartmentRef(id=order.department.id, name=order.department.name),
+        stage=order.stage,
+        since=order.unroutable_at,
+        reason=order.unroutable_reason or "",
     )
 
 
@@ -79,6 +161,7 @@ async def order_detail(
     *, session: AsyncSession, user: User, order: Order, settings: Settings
 ) -> OrderDetail:
     rounds = await queries.approval_rounds(session=session, order=order)
+    deadlines = await queries.pending_step_deadlines(session=session, rounds=rounds)
     events = await queries.timeline(session=session, order=order)
     todos = await queries.open_todos(session=session, order=order)
     percents = [item.percent for item in order.payment_plan]
@@ -129,29 +212,7 @@ async def order_detail(
             )
             for ln in order.lines
         ],
-        approvals=[
-            ApprovalRoundOut(
-                round=r.number,
-                status=r.status,
-                policy_version=r.policy_version,
-                started_at=r.started_at,
-                ended_at=r.ended_at,
-                steps=[
-                    ApprovalStepOut(
-                        stage=s.stage,
-                        requirement=s.code,
-                        assignee=s.assignee_label,
-                        decision=s.decision,
-                        decided_by=user_ref(s.decided_by),
-                        decided_at=s.decided_at,
-                        comment=s.comment,
-                        pending_since=s.opened_at if s.decision is None else None,
-                    )
-                    for s in r.steps
-                ],
-            )
-            for r in rounds
-        ],
+        approvals=[approval_round_out(r, deadlines) for r in rounds],
         installments=[
             InstallmentOut(
                 position=item.position,
@@ -167,7 +228,12 @@ async def order_detail(
             TimelineEntry(at=e.at, kind=e.kind, actor=user_ref(e.actor), details=e.details or {})
             for e in events
         ],
-        open_todos=[todo_out(queries.InboxItem.of(t, order)) for t in todos],
+        open_todos=[
+            todo_out(queries.InboxItem.of(t, order, sees_costs=queries.sees_costs(user)))
+            for t in todos
+        ],
+        unroutable_reason=order.unroutable_reason,
+        unroutable_at=order.unroutable_at,
         workflow_id=workflow_id,
         temporal_url=(
             f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"

@@ -1,7 +1,10 @@
 """ApprovalWorkflow: one approval round of an order, stage by stage, each stage decided in
-parallel; a rejection ends the round and sends the order back to its owner."""
+parallel; a rejection ends the round and sends the order back to its owner. An undecided
+approval is reminded when its SLA passes and escalated to the assignee's manager at twice it."""
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -12,12 +15,17 @@ from models.domain import (
     Decision,
     OpenStage,
     RecordDecision,
+    RouteStage,
     TodoDone,
+    TodoReminder,
 )
+from workflows import rules
 from workflows.steps import INVALID, SELF_APPROVAL, StepRunner, TodoBook
 
 with workflow.unsafe.imports_passed_through():
     from activities.approvals import ApprovalActivities
+
+ZERO = timedelta(0)
 
 
 @workflow.defn
@@ -34,6 +42,8 @@ class ApprovalWorkflow:
     @workflow.run
     async def run(self, round_input: ApprovalRoundInput) -> ApprovalOutcome:
         self.input = round_input
+        # Rounds started before reminders existed wait without timers.
+        with_sla = workflow.patched("approval-sla")
         for stage in round_input.stages:
             self.stage_position = stage.position
             opened = await self.steps.run(
@@ -45,15 +55,78 @@ class ApprovalWorkflow:
                     round_number=round_input.round_number,
                     policy_version=round_input.policy_version,
                     stage=stage,
+                    facts=round_input.facts,
                 ),
             )
             self.pending = {todo.key for todo in opened.opened}
-            await workflow.wait_condition(lambda: not self.pending or self.rejected)
+            if with_sla:
+                await self._decided_or_chased(stage)
+            else:
+                await workflow.wait_condition(self._stage_decided)
             if self.rejected:
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.steps.mail_sent()
         return self.outcome or ApprovalOutcome(approved=True)
+
+    def _stage_decided(self) -> bool:
+        return not self.pending or self.rejected
+
+    async def _decided_or_chased(self, stage: RouteStage) -> None:
+        """Wait for the stage's decisions; whoever passes their SLA is reminded, and at twice
+        the SLA their manager is added to the to-do."""
+        wid = workflow.info().workflow_id
+        opened_at = workflow.now()
+        sla = {
+            rules.approval_todo_key(wid, stage.position, r.code): r.sla_days
+            for r in stage.requirements
+        }
+        reminded: set[str] = set()
+        escalated: set[str] = set()
+        while not self._stage_decided():
+            chases: list[tuple[datetime, str, str]] = []
+            for key in sorted(self.pending):
+                days = sla.get(key, 1)
+                if key not in reminded:
+                    chases.append((rules.add_working_days(opened_at, days), "remind", key))
+                elif key not in escalated:
+                    chases.append((rules.add_working_days(opened_at, 2 * days), "escalate", key))
+            if not chases:
+                await workflow.wait_condition(self._stage_decided)
+                return
+            next_chase = min(at for at, _, _ in chases)
+            try:
+                await workflow.wait_condition(
+                    self._stage_decided, timeout=max(next_chase - workflow.now(), ZERO)
+                )
+                return
+            except TimeoutError:
+                pass
+            now = workflow.now()
+            due = {kind: [] for kind in ("remind", "escalate")}
+            for at, kind, key in chases:
+                if at <= now and key in self.pending:
+                    due[kind].append(key)
+            if due["remind"]:
+                await self.steps.run(
+                    ApprovalActivities.remind_approvers, self._chase(due["remind"], sla)
+                )
+                reminded.update(due["remind"])
+            if due["escalate"]:
+                result = await self.steps.run(
+                    ApprovalActivities.escalate_approvals, self._chase(due["escalate"], sla)
+                )
+                for key, managers in result.added.items():
+                    self.todos.add_assignees(key, managers)
+                escalated.update(due["escalate"])
+
+    def _chase(self, keys: list[str], sla: dict[str, int]) -> TodoReminder:
+        return TodoReminder(
+            order_id=self.input.order_id,
+            todo_keys=keys,
+            owner_id=self.input.owner_id,
+            sla_days={key: sla.get(key, 1) for key in keys},
+        )
 
     @property
     def _order_workflow_id(self) -> str:

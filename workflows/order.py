@@ -11,13 +11,18 @@ from models.domain import (
     ApprovalRoundInput,
     ConfirmOrder,
     EstimateCompletion,
+    LoadRoundFacts,
     OrderFacts,
     OrderResult,
     OrderWorkflowInput,
     RecordEstimate,
     RecordUnroutable,
     Resubmit,
+    Resubmitted,
     RevisionOutcome,
+    Role,
+    RoundFacts,
+    RouteAgain,
     Stage,
     StartCosting,
     TodoDone,
@@ -25,7 +30,7 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.approval import ApprovalWorkflow
-from workflows.steps import INVALID, StepRunner, TodoBook
+from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, StepRunner, TodoBook
 
 with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
@@ -45,6 +50,7 @@ class OrderWorkflow:
         self.awaiting_estimate = False
         self.estimates = 0
         self.revision: str | None = None
+        self.unroutable = False
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderResult:
@@ -77,26 +83,37 @@ class OrderWorkflow:
 
         confirmed = await self.steps.run(
             OrderActivities.confirm_order,
-            ConfirmOrder(order_id=self.facts.order_id, step_key=f"{wid}/confirmed"),
+            ConfirmOrder(
+                order_id=self.facts.order_id,
+                step_key=f"{wid}/confirmed",
+                notify=rules.notify_on_approval(self.policy, self.facts),
+            ),
         )
         return await self._finish(confirmed.stage)
 
     async def _approval_round(self, round_number: int) -> bool:
         """One round of the approval chain as a child workflow; True when the order passed."""
         wid = workflow.info().workflow_id
-        try:
-            stages = rules.approval_route(self.policy, self.facts)
-        except rules.UnroutableError as unroutable:
-            await self.steps.run(
-                OrderActivities.record_unroutable,
-                RecordUnroutable(
-                    order_id=self.facts.order_id,
-                    step_key=f"{wid}/approval/{round_number}/unroutable",
-                    reason=str(unroutable),
-                ),
-            )
-            # Held in sight on the timeline until the approval policy can route it.
-            await workflow.wait_condition(lambda: False)
+        attempt = 0
+        while True:
+            try:
+                stages = rules.approval_route(self.policy, self.facts)
+                break
+            except rules.UnroutableError as unroutable:
+                attempt += 1
+                suffix = "" if attempt == 1 else f"/{attempt}"
+                await self.steps.run(
+                    OrderActivities.record_unroutable,
+                    RecordUnroutable(
+                        order_id=self.facts.order_id,
+                        step_key=f"{wid}/approval/{round_number}/unroutable{suffix}",
+                        reason=str(unroutable),
+                    ),
+                )
+                # On the admin's unroutable list until they fix the policy or the department
+                # tree and route it again.
+                self.unroutable = True
+                await workflow.wait_condition(lambda: not self.unroutable)
         self._enter(Stage.approval)
         outcome = await workflow.execute_child_workflow(
             ApprovalWorkflow.run,
@@ -107,6 +124,7 @@ class OrderWorkflow:
                 round_number=round_number,
                 policy_version=self.policy.version,
                 stages=stages,
+                facts=rules.decision_facts(self.facts),
             ),
             id=f"{wid}/approval/{round_number}",
         )
@@ -115,6 +133,14 @@ class OrderWorkflow:
         self.todos.add([outcome.revise_todo])
         self._enter(Stage.revising)
         return False
+
+    def _routing_on(self, loaded: RoundFacts | Resubmitted) -> None:
+        """Route the next round on freshly loaded facts and the policy in force (steps
+        recorded before routing loaded them keep what the order started with)."""
+        if loaded.facts is not None:
+            self.facts = loaded.facts
+        if loaded.policy is not None:
+            self.policy = loaded.policy
 
     async def _finish(self, stage: Stage) -> OrderResult:
         self._enter(stage)
@@ -147,6 +173,7 @@ class OrderWorkflow:
                 expected_margin=figures.expected_margin,
             ),
         )
+        self._routing_on(result)
         self._enter(result.stage)
         self.awaiting_estimate = False
         return TodoDone(todo_key=completion.todo_key, stage=result.stage)
@@ -184,7 +211,7 @@ class OrderWorkflow:
                 estimate_todo_key=f"{wid}/estimate/{next_estimate}",
             ),
         )
-        self.facts = result.facts
+        self._routing_on(result)
         if result.needs_estimate:
             self.estimates = next_estimate
             self.awaiting_estimate = True
@@ -196,3 +223,23 @@ class OrderWorkflow:
     @revise.validator
     def validate_revise(self, revision: RevisionOutcome) -> None:
         self.todos.check(revision.todo_key, revision.actor)
+
+    @workflow.update
+    async def route_again(self, request: RouteAgain) -> TodoDone:
+        """Admin fixed what made the order unroutable: load the facts and policy again and
+        retry the route (it lands on the unroutable list again if it still fails)."""
+        loaded = await self.steps.run(
+            OrderActivities.load_round_facts, LoadRoundFacts(order_id=self.facts.order_id)
+        )
+        self._routing_on(loaded)
+        self.unroutable = False
+        return TodoDone(todo_key="", stage=self.stage)
+
+    @route_again.validator
+    def validate_route_again(self, request: RouteAgain) -> None:
+        if request.actor.role != Role.admin:
+            raise ApplicationError(
+                "Only an administrator can route an order again.", type=NOT_ASSIGNEE
+            )
+        if not self.unroutable:
+            raise ApplicationError("This order is not waiting for a route.", type=NOT_OPEN)

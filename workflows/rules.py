@@ -306,6 +306,11 @@ def approval_route(policy: ApprovalPolicy, facts: OrderFacts) -> list[RouteStage
     return stages
 
 
+def approval_todo_key(round_workflow_id: str, stage: int, code: str) -> str:
+    """The key of a requirement's approve to-do in a round (its activities' idempotency key)."""
+    return f"{round_workflow_id}/{stage}/{code}"
+
+
 def notify_on_approval(policy: ApprovalPolicy, facts: OrderFacts) -> list[Assignee]:
     """Who the policy tells when an order passes its last stage (the owner is told anyway)."""
     told = []

@@ -11,7 +11,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from models.domain import Actor, OpenTodo, SendMail, StepResult
+from models.domain import Actor, Assignee, OpenTodo, SendMail, StepResult
 
 with workflow.unsafe.imports_passed_through():
     from activities.notify import NotifyActivities
@@ -57,6 +57,13 @@ class TodoBook:
         todo = self.check(key, actor)
         del self._open[key]
         return todo
+
+    def add_assignees(self, key: str, assignees: list[Assignee]) -> None:
+        """People added to an open to-do (an escalation): they may complete it too."""
+        todo = self._open.get(key)
+        if todo is not None:
+            known = todo.assignees
+            todo.assignees = known + [a for a in assignees if a not in known]
 
     def discard_all(self) -> None:
         self._open.clear()

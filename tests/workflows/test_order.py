@@ -668,12 +668,13 @@ async def test_retried_step_opens_no_second_todo_and_sends_no_second_mail(
         "approved",
         "confirmed",
     ]
-    # pricing is asked to estimate, the manager to approve, the owner told of the confirmation
+    # pricing is asked to estimate, the manager to approve; the owner and (by the policy) the
+    # manager are told of the confirmation
     queued = await mail_per_recipient(session_factory)
     assert queued == Counter(
         {
             "pricing@o2c.example.com": 1,
-            "sales_manager@o2c.example.com": 1,
+            "sales_manager@o2c.example.com": 2,
             "sales@o2c.example.com": 1,
         }
     )

@@ -2,6 +2,99 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from pydantic import BaseModel
+
+from models import policy
+from models.domain import Decider, PolicyStage, Role
+from models.policy import PolicyBody, PolicyRefusal
+from models.tables import ApprovalPolicyVersion, User
+from web.deps import ApiUser, SessionDep
+from workflows import rules
 
 router = APIRouter(prefix="/api/v1", tags=["policy"])
+
+
+class PolicyVersionOut(BaseModel):
+    """A saved version of the approval policy; thresholds travel as decimal strings."""
+
+    version: int
+    created_at: datetime | None
+    created_by: str | None  # the administrator's username; None for the versions shipped
+    stages: list[PolicyStage]
+    notify: list[Decider]
+
+
+def version_out(row: ApprovalPolicyVersion) -> PolicyVersionOut:
+    saved = policy.policy_of(row)
+    return PolicyVersionOut(
+        version=saved.version,
+        created_at=row.created_at,
+        created_by=row.created_by.username if row.created_by else None,
+        stages=saved.stages,
+        notify=saved.notify,
+    )
+
+
+def _administrators(message: str) -> Callable[[User], Awaitable[User]]:
+    """A dependency that lets administrators through and answers 403 with `message` to anyone
+    else, before the body is read."""
+
+    async def administrator(user: ApiUser) -> User:
+        if user.role != Role.admin.value:
+            raise HTTPException(403, message)
+        return user
+
+    return administrator
+
+
+PolicyReader = Annotated[
+    User,
+    Depends(_administrators("Only an administrator may see the versions of the approval policy.")),
+]
+PolicyEditor = Annotated[
+    User, Depends(_administrators("Only an administrator may change the approval policy."))
+]
+
+
+@router.get("/policy/approval", response_model=PolicyVersionOut)
+async def approval_policy(user: ApiUser, session: SessionDep) -> PolicyVersionOut:
+    """The approval policy in force: its stages in order, each stage's requirements (decided
+    in parallel), and who is told when an order passes the last stage."""
+    row = await policy.current_version(session=session)
+    if row is not None:
+        return version_out(row)
+    shipped = rules.DEFAULT_APPROVAL_POLICY
+    return PolicyVersionOut(
+        version=shipped.version,
+        created_at=None,
+        created_by=None,
+        stages=shipped.stages,
+        notify=shipped.notify,
+    )
+
+
+@router.get("/policy/approval/versions", response_model=list[PolicyVersionOut])
+async def approval_policy_versions(
+    user: PolicyReader, session: SessionDep
+) -> list[PolicyVersionOut]:
+    """Every saved version, newest first (administrators)."""
+    return [version_out(row) for row in await policy.policy_versions(session=session)]
+
+
+@router.put("/policy/approval", response_model=PolicyVersionOut)
+async def save_approval_policy(
+    user: PolicyEditor, session: SessionDep, body: PolicyBody
+) -> PolicyVersionOut:
+    """Save a new version of the approval policy, in force from now on (administrators). The
+    body is the policy without `version`; a refusal (422) names the field and saves nothing.
+    Rounds already routed keep the version they were routed by."""
+    try:
+        row = await policy.save_policy(session=session, user=user, body=body)
+    except PolicyRefusal as refusal:
+        raise HTTPException(422, str(refusal)) from refusal
+    return version_out(row)

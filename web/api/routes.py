@@ -11,11 +11,17 @@ from fastapi.security import OAuth2PasswordRequestForm
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models.domain import Stage, TodoStatus
+from models.domain import Role, Stage, TodoStatus
 from models.drafts import repeat_order
 from models.passwords import verify_password
-from models.queries import OrderFilter, list_orders, list_todos, sees_costs
-from models.tables import Customer, Product
+from models.queries import (
+    OrderFilter,
+    list_orders,
+    list_todos,
+    sees_costs,
+    unroutable_orders,
+)
+from models.tables import Customer, Product, User
 from web import operations
 from web.deps import (
     ApiUser,
@@ -26,14 +32,37 @@ from web.deps import (
     user_by_name,
 )
 from web.operations import Refused, TodoCompletion
-from web.schemas import Me, OrderPageOut, TodoOut, Token
-from web.views import customer_out, order_detail, order_summaries, product_out, todo_out
+from web.schemas import (
+    Me,
+    OrderPageOut,
+    RoutedAgainOut,
+    TodoOut,
+    Token,
+    UnroutableOrderOut,
+)
+from web.views import (
+    customer_out,
+    order_detail,
+    order_summaries,
+    product_out,
+    todo_out,
+    unroutable_out,
+)
 
 router = APIRouter(prefix="/api/v1")
 
 
 def refused(error: Refused) -> HTTPException:
     return HTTPException(error.status, error.message)
+
+
+async def api_admin(user: ApiUser) -> User:
+    if user.role != Role.admin.value:
+        raise HTTPException(403, "This is for administrators.")
+    return user
+
+
+ApiAdmin = Annotated[User, Depends(api_admin)]
 
 
 @router.post("/auth/token", response_model=Token, tags=["auth"])
@@ -196,10 +225,12 @@ async def order(
 @router.get("/todos", response_model=list[TodoOut], tags=["to-dos"])
 async def todos(
     user: ApiUser, session: SessionDep, status: TodoStatus = TodoStatus.open
-) -> list[TodoOut]:
-    """The user's to-dos, oldest first."""
+) -> JSONResponse:
+    """The user's to-dos, oldest first; an approval's `facts` say what decides it (its margin
+    only for the roles that may see costs)."""
     items = await list_todos(session=session, user=user, status=status)
-    return [todo_out(item) for item in items]
+    costs = sees_costs(user)
+    return JSONResponse([todo_out(item).for_viewer(costs) for item in items])
 
 
 @router.post("/todos/{todo_id}/complete", tags=["to-dos"])
@@ -219,3 +250,25 @@ async def complete(
     except Refused as error:
         raise refused(error) from error
     return {"id": todo_id, "status": "done", "stage": done.stage.value}
+
+
+@router.get("/admin/unroutable", response_model=list[UnroutableOrderOut], tags=["admin"])
+async def unroutable(user: ApiAdmin, session: SessionDep) -> list[UnroutableOrderOut]:
+    """Orders whose approval no one can decide, and why, longest waiting first (admin only)."""
+    return [unroutable_out(o) for o in await unroutable_orders(session=session, user=user)]
+
+
+@router.post("/orders/{number}/route-again", response_model=RoutedAgainOut, tags=["admin"])
+async def route_again(
+    user: ApiAdmin, order: ScopedOrder, session: SessionDep, client: TemporalClient
+) -> RoutedAgainOut:
+    """Route an unroutable order's approval again, after fixing the policy or the people
+    (admin only; 409 when the order is not unroutable). `unroutable_reason` in the answer is
+    set when it still cannot be routed."""
+    try:
+        order = await operations.route_again(session=session, user=user, order=order, client=client)
+    except Refused as error:
+        raise refused(error) from error
+    return RoutedAgainOut(
+        number=order.number, stage=order.stage, unroutable_reason=order.unroutable_reason
+    )

@@ -2,6 +2,237 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
-router = APIRouter(include_in_schema=False)
+from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+from starlette.responses import HTMLResponse
+
+from i18n import LANGUAGE_NAMES, N_, SUPPORTED, Formatter, labels, translations
+from models.domain import TodoKind, TodoStatus
+from models.links import DecisionLinks
+from models.queries import actor_for, approval_rounds, get_todo, is_assignee, order_of_todo
+from models.queries import sees_costs as may_see_costs
+from models.tables import ApprovalStep, DecisionLink, Todo, User
+from web import operations
+from web.deps import SessionDep, SettingsDep, TemporalClient
+from web.operations import Refused, TodoCompletion
+from web.pages.common import page_router
+from web.templating import csrf_token, locale_of, templates_for
+from web.views import order_detail
+
+router = page_router()
+
+NOT_VALID = N_("This link is not valid.")
+EXPIRED = N_("This link has expired. Sign in and decide the approval from your to-dos.")
+USED = N_("This link has already been used.")
+ALREADY_DECIDED = N_("This approval is already decided; nothing to do.")
+INACTIVE = N_("This link no longer works: the account it was sent to is inactive.")
+NOT_ASSIGNED = N_("This to-do is not assigned to you.")
+
+
+class LinkRefused(Refused):
+    """A link that cannot be used (now); `person` is its recipient when the link is genuine, so
+    the page speaks their language."""
+
+    def __init__(self, status: int, template: str, *, person: User | None = None) -> None:
+        super().__init__(status, template)
+        self.person = person
+
+
+@dataclass(frozen=True)
+class UsableLink:
+    """A genuine, unused, unexpired link of an active person to an open approval of theirs."""
+
+    link: DecisionLink
+    todo: Todo
+    person: User
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands datetimes back without their zone; they were stored in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+async def usable_link(
+    *, session: AsyncSession, links: DecisionLinks, token: str, now: datetime
+) -> UsableLink:
+    """The link a token stands for, if it may decide its to-do now; LinkRefused otherwise.
+    Nothing is changed either way."""
+    link = await links.find(session, token)
+    todo = await get_todo(session=session, todo_id=link.todo_id) if link else None
+    person = await session.get(User, link.user_id) if link else None
+    if link is None or todo is None or person is None or todo.kind != TodoKind.approve.value:
+        raise LinkRefused(404, NOT_VALID)
+    if not person.active:
+        raise LinkRefused(403, INACTIVE, person=person)
+    if link.used_at is not None:
+        raise LinkRefused(409, USED, person=person)
+    if _utc(link.expires_at) <= now:
+        raise LinkRefused(410, EXPIRED, person=person)
+    if todo.status != TodoStatus.open.value:
+        raise LinkRefused(409, ALREADY_DECIDED, person=person)
+    # Reassigned since the mail went out (or the link was not this person's to begin with).
+    if not is_assignee(todo, await actor_for(session=session, user=person)):
+        raise LinkRefused(403, NOT_ASSIGNED, person=person)
+    return UsableLink(link=link, todo=todo, person=person)
+
+
+def _locale(request: Request, person: User | None) -> str:
+    """The recipient's language (their mail was in it), else the browser's."""
+    if person is not None and person.locale in SUPPORTED:
+        return person.locale
+    return locale_of(request)
+
+
+def _render(
+    request: Request,
+    template: str,
+    *,
+    person: User | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page in the recipient's language that still has no signed-in user: `user` stays None,
+    so the page shows no menu or sign-out as if the link had logged someone in."""
+    locale = _locale(request, person)
+    return templates_for(locale).TemplateResponse(
+        request,
+        template,
+        {
+            "user": None,
+            "locale": locale,
+            "languages": LANGUAGE_NAMES,
+            "fmt": Formatter(locale, request.app.state.settings.currency),
+            "csrf_token": csrf_token(request),
+            "labels": labels,
+            "tr": translations(locale).gettext,
+            "flash": None,
+            "person": person,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+def _refused_page(request: Request, refusal: LinkRefused) -> HTMLResponse:
+    return _render(
+        request,
+        "links/refused.html",
+        person=refusal.person,
+        status_code=refusal.status,
+        status=refusal.status,
+        message=refusal.template,
+    )
+
+
+async def _decision_form(
+    request: Request,
+    *,
+    session: SessionDep,
+    settings: SettingsDep,
+    token: str,
+    usable: UsableLink,
+    error: str | None = None,
+    status_code: int = 200,
+    values: FormData | None = None,
+) -> HTMLResponse:
+    order = await order_of_todo(session=session, todo=usable.todo)
+    detail = await order_detail(session=session, user=usable.person, order=order, settings=settings)
+    steps: list[ApprovalStep] = [
+        step
+        for approval in await approval_rounds(session=session, order=order)
+        for step in approval.steps
+        if step.todo_id == usable.todo.id
+    ]
+    return _render(
+        request,
+        "links/decide.html",
+        person=usable.person,
+        status_code=status_code,
+        token=token,
+        todo=usable.todo,
+        step=steps[-1] if steps else None,
+        order=detail,
+        sees_costs=may_see_costs(usable.person),
+        expires_at=usable.link.expires_at,
+        error=error,
+        values=dict(values or {}),
+    )
+
+
+def _links(request: Request) -> DecisionLinks:
+    return request.app.state.decision_links
+
+
+@router.get("/decide/{token}")
+async def decision_page(
+    request: Request, token: str, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    try:
+        usable = await usable_link(
+            session=session, links=_links(request), token=token, now=datetime.now(UTC)
+        )
+    except LinkRefused as refusal:
+        return _refused_page(request, refusal)
+    return await _decision_form(
+        request, session=session, settings=settings, token=token, usable=usable
+    )
+
+
+@router.post("/decide/{token}")
+async def decide_by_link(
+    request: Request,
+    token: str,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+) -> HTMLResponse:
+    form = await request.form()
+    try:
+        usable = await usable_link(
+            session=session, links=_links(request), token=token, now=datetime.now(UTC)
+        )
+    except LinkRefused as refusal:
+        return _refused_page(request, refusal)
+    completion = TodoCompletion(
+        outcome=str(form.get("outcome") or ""), comment=str(form.get("comment") or "")
+    )
+    try:
+        # The inbox's path: the same checks, then the workflow's update, whose validator
+        # checks once more against the workflow's own state.
+        await operations.complete_todo(
+            session=session,
+            user=usable.person,
+            todo=usable.todo,
+            completion=completion,
+            client=client,
+        )
+    except Refused as refusal:
+        await session.refresh(usable.todo)
+        if usable.todo.status != TodoStatus.open.value:  # someone else was quicker
+            return _refused_page(request, LinkRefused(409, ALREADY_DECIDED, person=usable.person))
+        gettext = translations(_locale(request, usable.person)).gettext
+        return await _decision_form(
+            request,
+            session=session,
+            settings=settings,
+            token=token,
+            usable=usable,
+            error=refusal.translated(gettext),
+            status_code=refusal.status,
+            values=form,
+        )
+    order = await order_of_todo(session=session, todo=usable.todo)
+    usable.link.used_at = datetime.now(UTC)
+    await session.commit()
+    return _render(
+        request,
+        "links/done.html",
+        person=usable.person,
+        outcome=completion.outcome,
+        number=order.number,
+    )

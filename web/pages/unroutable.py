@@ -1,0 +1,52 @@
+"""The admin's list of orders that no one can approve, each with a button to route it again."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse
+from starlette.responses import Response
+
+from i18n import translations
+from models.queries import get_order, unroutable_orders
+from web import operations
+from web.deps import PageAdmin, SessionDep, TemporalClient
+from web.operations import Refused
+from web.pages.common import page_router
+from web.templating import flash, locale_of, render
+from web.views import unroutable_out
+
+router = page_router()
+LIST = "/admin/unroutable"
+
+
+@router.get(LIST)
+async def unroutable_list(request: Request, me: PageAdmin, session: SessionDep) -> Response:
+    orders = await unroutable_orders(session=session, user=me)
+    return render(
+        request, "admin/unroutable.html", user=me, rows=[unroutable_out(o) for o in orders]
+    )
+
+
+@router.post(LIST + "/{number}/route-again")
+async def route_again(
+    request: Request, number: str, me: PageAdmin, session: SessionDep, client: TemporalClient
+) -> Response:
+    t = translations(locale_of(request, me)).gettext
+    order = await get_order(session=session, user=me, number=number)
+    if order is None:
+        raise HTTPException(404, t("There is no such order."))
+    try:
+        order = await operations.route_again(session=session, user=me, order=order, client=client)
+    except Refused as error:
+        flash(request, error.translated(t), "error")
+        return RedirectResponse(LIST, status_code=303)
+    if order.unroutable_reason:
+        flash(
+            request,
+            t("Order %(number)s still cannot be routed: %(reason)s")
+            % {"number": number, "reason": order.unroutable_reason},
+            "error",
+        )
+    else:
+        flash(request, t("Order %(number)s is routed again.") % {"number": number})
+    return RedirectResponse(LIST, status_code=303)
