@@ -315,7 +315,7 @@ class PolicyDraft:
 
 def _whole(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() and len(text) <= 6 else None
+    return int(text) if text.isdecimal() and len(text) <= 6 else None
 
 
 def _threshold(text: str) -> Decimal | None:

@@ -186,13 +186,11 @@ def _grouped(value: Decimal) -> str:
 
 def applies(requirement: PolicyRequirement, facts: OrderFacts) -> str | None:
     """Why the requirement applies to this order, in words, or None when it does not. With no
-    condition it always applies; otherwise the first condition that holds is the reason."""
+    condition it always applies; otherwise every condition that holds is a reason."""
     if not requirement.when:
         return "always"
-    for condition in requirement.when:
-        if reason := _holds(condition, facts):
-            return reason
-    return None
+    reasons = [reason for c in requirement.when if (reason := _holds(c, facts))]
+    return "; ".join(reasons) or None
 
 
 def _holds(condition: Condition, facts: OrderFacts) -> str | None:
