@@ -17,6 +17,7 @@ from models.links import DecisionLinks
 from models.queries import actor_for, approval_rounds, get_todo, is_assignee, order_of_todo
 from models.queries import sees_costs as may_see_costs
 from models.tables import ApprovalStep, DecisionLink, Todo, User
+from settings import Settings
 from web import operations
 from web.deps import SessionDep, SettingsDep, TemporalClient
 from web.operations import Refused, TodoCompletion
@@ -99,7 +100,7 @@ def _render(
     """A page in the recipient's language that still has no signed-in user: `user` stays None,
     so the page shows no menu or sign-out as if the link had logged someone in."""
     locale = _locale(request, person)
-    return templates_for(locale).TemplateResponse(
+    response = templates_for(locale).TemplateResponse(
         request,
         template,
         {
@@ -116,6 +117,10 @@ def _render(
         },
         status_code=status_code,
     )
+    # The URL is the credential: keep it out of Referer headers and shared caches.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _refused_page(request: Request, refusal: LinkRefused) -> HTMLResponse:
@@ -132,8 +137,8 @@ def _refused_page(request: Request, refusal: LinkRefused) -> HTMLResponse:
 async def _decision_form(
     request: Request,
     *,
-    session: SessionDep,
-    settings: SettingsDep,
+    session: AsyncSession,
+    settings: Settings,
     token: str,
     usable: UsableLink,
     error: str | None = None,
