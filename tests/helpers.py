@@ -33,6 +33,7 @@ async def draft(
     *,
     quantity: str = "2",
     product_code: str = "PUMP-10",
+    discount_percent: str = "0",
 ) -> Order:
     async with session_factory() as session:
         product = await session.scalar(select(Product).where(Product.code == product_code))
@@ -42,7 +43,13 @@ async def draft(
             user=owner_user,
             draft=DraftOrder(
                 customer_id=1,
-                lines=[DraftLine(product_id=product.id, quantity=Decimal(quantity))],
+                lines=[
+                    DraftLine(
+                        product_id=product.id,
+                        quantity=Decimal(quantity),
+                        discount_percent=Decimal(discount_percent),
+                    )
+                ],
             ),
         )
 

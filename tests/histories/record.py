@@ -19,6 +19,8 @@ import json
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -39,6 +41,8 @@ from web.temporal import SEARCH_ATTRIBUTES
 from worker import build_worker
 
 HERE = Path(__file__).resolve().parent
+TASK_QUEUE: ContextVar[str] = ContextVar("TASK_QUEUE")
+Scenario = Callable[[WorkflowEnvironment, SessionFactory], Awaitable[Order]]
 
 
 def recorded(workflow_id: str, history: WorkflowHistory) -> str:
@@ -49,6 +53,41 @@ def load(path: Path) -> WorkflowHistory:
     """A recorded history, ready for the Replayer (the workflow id first)."""
     saved = json.loads(path.read_text())
     return WorkflowHistory.from_json(saved["workflow_id"], saved["history"])
+
+
+async def two_stage_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """A deep discount: the manager approves stage 1, the director stage 2."""
+    order = await helpers.draft(
+        session_factory, product_code="CNC-200", quantity="1", discount_percent="25"
+    )
+    await helpers.submit(env.client, session_factory, order, TASK_QUEUE.get())
+    await estimate(env.client, session_factory, order, unit_cost="200000")
+    await decide(env.client, session_factory, order, "sales_manager")
+    await decide(env.client, session_factory, order, "director")
+    return order
+
+
+async def escalated_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """The manager lets the approval lie: reminded after one working day, escalated to the
+    director after two, who approves."""
+    order = await helpers.draft(session_factory)
+    await helpers.submit(env.client, session_factory, order, TASK_QUEUE.get())
+    await estimate(env.client, session_factory, order)
+    await env.sleep(timedelta(days=5))  # at least two working days, whatever the weekday
+    await decide(env.client, session_factory, order, "director")
+    return order
+
+
+def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
+    """A scenario of the first recordings: the usual draft, then what people do."""
+
+    async def run(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+        order = await helpers.draft(session_factory)
+        await helpers.submit(env.client, session_factory, order, TASK_QUEUE.get())
+        await scenario(env.client, session_factory, order)
+        return order
+
+    return run
 
 
 async def approve_path(client: Client, session_factory: SessionFactory, order: Order) -> None:
@@ -83,19 +122,20 @@ async def withdraw_path(client: Client, session_factory: SessionFactory, order: 
     await revise(client, session_factory, order, "withdraw", "Customer bought elsewhere")
 
 
-Scenario = Callable[[Client, SessionFactory, Order], Awaitable[None]]
-
-# scenario name -> (what people do, approval rounds it has)
+# scenario name -> (the order and what people do with it, approval rounds it has). The first four
+# were recorded before approval rounds had SLA timers; they prove that such rounds still replay.
 SCENARIOS: dict[str, tuple[Scenario, int]] = {
-    "approve_path": (approve_path, 1),
-    "reject_resubmit_path": (reject_resubmit_path, 2),
-    "reject_new_estimate_path": (reject_new_estimate_path, 2),
-    "withdraw_path": (withdraw_path, 1),
+    "approve_path": (classic(approve_path), 1),
+    "reject_resubmit_path": (classic(reject_resubmit_path), 2),
+    "reject_new_estimate_path": (classic(reject_new_estimate_path), 2),
+    "withdraw_path": (classic(withdraw_path), 1),
+    "two_stage_path": (two_stage_path, 1),
+    "escalated_path": (escalated_path, 1),
 }
 
 
 async def record(
-    client: Client,
+    env: WorkflowEnvironment,
     session_factory: SessionFactory,
     settings: Settings,
     out: Path,
@@ -104,11 +144,12 @@ async def record(
 ) -> list[Path]:
     """Run every scenario with a worker on a fresh task queue and save its histories in out."""
     written: list[Path] = []
+    client = env.client
+    TASK_QUEUE.set(settings.task_queue)
     async with build_worker(client, session_factory, settings):
         for name, (scenario, rounds) in SCENARIOS.items():
-            order = await helpers.draft(session_factory)
-            handle = await helpers.submit(client, session_factory, order, settings.task_queue)
-            await scenario(client, session_factory, order)
+            order = await scenario(env, session_factory)
+            handle = client.get_workflow_handle(f"order-{order.number}")
             await handle.result()
             files = {f"{name}.json": handle.id}
             for n in range(1, rounds + 1):
@@ -152,7 +193,7 @@ async def main(out: Path, overwrite: bool) -> list[Path]:
                         },
                     )
                 )
-                return await record(env.client, session_factory, settings, out, overwrite=overwrite)
+                return await record(env, session_factory, settings, out, overwrite=overwrite)
         finally:
             await engine.dispose()
 

@@ -46,7 +46,7 @@ async def test_replay_notices_a_history_that_does_not_fit_the_code():
 
 
 async def test_freshly_recorded_histories_replay(env, session_factory, settings, tmp_path):
-    written = await record.record(env.client, session_factory, settings, tmp_path)
+    written = await record.record(env, session_factory, settings, tmp_path)
     assert sorted(p.name for p in written) == [p.name for p in HISTORIES]
 
     async def histories() -> AsyncIterator[WorkflowHistory]:
