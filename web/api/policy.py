@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -33,7 +33,8 @@ def version_out(row: ApprovalPolicyVersion) -> PolicyVersionOut:
     saved = policy.policy_of(row)
     return PolicyVersionOut(
         version=saved.version,
-        created_at=row.created_at,
+        # SQLite hands datetimes back without their zone; they were stored in UTC.
+        created_at=row.created_at.replace(tzinfo=row.created_at.tzinfo or UTC),
         created_by=row.created_by.username if row.created_by else None,
         stages=saved.stages,
         notify=saved.notify,

@@ -15,7 +15,6 @@ from i18n import N_, translations
 from models import admin, policy
 from models.domain import Role
 from models.policy import (
-    DECIDER_KINDS,
     PolicyChanged,
     PolicyDraft,
     PolicyFields,
@@ -42,10 +41,7 @@ COLUMNS = {
     "user_id": N_("person"),
     "total_at_least": N_("total ≥"),
     "discount_at_least": N_("any discount ≥"),
-    "margin_below": N_("expected margin <"),
-    "over_credit_limit": N_("customer over credit limit"),
-    "over_stock": N_("a line above stock"),
-    "export": N_("export"),
+    "margin_below": N_("expected margin below"),
     "sla_days": N_("SLA"),
 }
 _TEXT = [f.name for f in dataclasses.fields(RequirementRow) if f.type in ("str", str)]
@@ -63,7 +59,7 @@ def _fields(form: FormData) -> PolicyFields:
         {
             int(key.split("-")[1])
             for key in form
-            if key.startswith("rows-") and key.count("-") == 2 and key.split("-")[1].isdigit()
+            if key.startswith("rows-") and key.count("-") == 2 and key.split("-")[1].isdecimal()
         }
     )
     rows = [
@@ -90,7 +86,7 @@ def _where(field: str, draft: PolicyDraft | None, t: Callable[[str], str]) -> st
     if draft is not None and (match := _STAGE_FIELD.match(field)):
         stage = draft.body.stages[int(match[1])]
         if match[2] is None:
-            return t("Stage %(stage)s") % {"stage": stage.position}
+            return t("Stage %(n)s") % {"n": stage.position}
         j = int(match[2])
         requirement = stage.requirements[j]
         rest = match[3] or ""
@@ -136,9 +132,11 @@ async def _policy_page(
         earlier=[(row, policy.policy_of(row)) for row in saved[1:]],
         values=_with_blank_rows(values),
         roles=[r.value for r in Role if r != Role.admin],
-        decider_kinds=DECIDER_KINDS,
-        # Deciders are picked from the active people; one already named stays visible.
-        choosable=[u for u in everyone if u.active or str(u.id) in chosen],
+        # People are picked from the active ones who take part in business (not administrators);
+        # one already named stays visible, so a refusal about them makes sense.
+        choosable=[
+            u for u in everyone if (u.active and u.role != Role.admin.value) or str(u.id) in chosen
+        ],
         people={u.id: u for u in everyone},
         error=error,
         status_code=422 if error else 200,
@@ -157,7 +155,7 @@ async def save_policy(request: Request, me: PageAdmin, session: SessionDep):
     draft: PolicyDraft | None = None
     try:
         draft = policy.draft_of_fields(values)
-        based_on = int(values.based_on) if values.based_on.isdigit() else None
+        based_on = int(values.based_on) if values.based_on.isdecimal() else None
         saved = await policy.save_policy(
             session=session, user=me, body=draft.body, based_on=based_on
         )
