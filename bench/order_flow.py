@@ -1,9 +1,10 @@
 """Order throughput against the running stack (`make run`), compared with the engine floor.
 
-Drives N orders through submit -> estimate -> approve -> confirmed with the JSON API only, as
-the demo users, then runs the same number of orders through a bare workflow on the same Temporal
-server (bench/floor.py: two updates per order, each running one no-op activity, with its own
-worker in this process), and prints both and ours as a ratio of the floor.
+Drives N orders through submit -> estimate -> two-stage approval (sales manager, then director)
+-> confirmed with the JSON API only, as the demo users, then runs the same number of orders
+through a bare workflow on the same Temporal server (bench/floor.py: three updates per order,
+each running one no-op activity, with its own worker in this process), and prints both and ours
+as a ratio of the floor.
 
     .venv/bin/python bench/order_flow.py [--orders 200] [--concurrency 10]
         [--url http://localhost:8000] [--temporal localhost:7233] [--rounds 1]
@@ -30,16 +31,39 @@ ROOT = Path(__file__).resolve().parent.parent
 MIN_THROUGHPUT_RATIO = 0.70
 MAX_P95_RATIO = 1.5
 
-ORDER = {  # 2 x PUMP-10 + 10 x VALVE-3 (5 % off): 28,400.00 for customer 1; one approver
+ORDER = {  # 2 x PUMP-10 + 10 x VALVE-3 (20 % off) for customer 1: two approval stages
     "customer_id": 1,
     "shipping_mode": "domestic",
     "requested_delivery_date": "2027-01-15",
     "lines": [
         {"product_id": 3, "quantity": "2"},
-        {"product_id": 4, "quantity": "10", "discount_percent": "5"},
+        {"product_id": 4, "quantity": "10", "discount_percent": "20"},
     ],
 }
-USERS = ("sales", "pricing", "sales_manager")
+USERS = ("sales", "pricing", "sales_manager", "director", "admin")
+# While the bench runs, the approval policy is exactly two stages: the owner's manager, then the
+# director for a discount of 20 % or more (the standard policy would add finance once the bench's
+# confirmed orders push the customer over its credit limit). The policy in force before is saved
+# again as a new version afterwards.
+BENCH_POLICY = {
+    "stages": [
+        {
+            "position": 1,
+            "requirements": [{"code": "sales_manager", "decider": {"kind": "department_manager"}}],
+        },
+        {
+            "position": 2,
+            "requirements": [
+                {
+                    "code": "director",
+                    "decider": {"kind": "role", "role": "director"},
+                    "when": [{"kind": "discount_at_least", "value": "20"}],
+                }
+            ],
+        },
+    ],
+    "notify": [],
+}
 
 
 class BenchError(Exception):
@@ -244,6 +268,9 @@ class AppBench:
         await asyncio.gather(*(api.login(user, self.password) for user in USERS))
         products = (await api.call("pricing", "GET", "/api/v1/products", 200)).json()
         self.cost = {p["id"]: p["standard_cost"] for p in products}
+        policy = (await api.call("admin", "GET", "/api/v1/policy/approval", 200)).json()
+        self.policy_before = {"stages": policy["stages"], "notify": policy["notify"]}
+        await api.call("admin", "PUT", "/api/v1/policy/approval", 200, json=BENCH_POLICY)
 
         def todo_key(todo: dict) -> tuple:
             return todo["order_number"], todo["kind"]
@@ -251,11 +278,12 @@ class AppBench:
         interval = args.poll_interval
         self.pricing = Watcher(api, "pricing", "/api/v1/todos", {}, todo_key, interval)
         self.manager = Watcher(api, "sales_manager", "/api/v1/todos", {}, todo_key, interval)
+        self.director = Watcher(api, "director", "/api/v1/todos", {}, todo_key, interval)
         self.confirmed = Watcher(
             api, "sales", "/api/v1/orders", {"stage": "confirmed", "per_page": "50"},
             lambda order: (order["number"],), interval,
         )  # fmt: skip
-        self.watchers = [self.pricing, self.manager, self.confirmed]
+        self.watchers = [self.pricing, self.manager, self.director, self.confirmed]
         self.tasks = [asyncio.create_task(w.run()) for w in self.watchers]
         return self
 
@@ -263,6 +291,7 @@ class AppBench:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.api.call("admin", "PUT", "/api/v1/policy/approval", 200, json=self.policy_before)
         await self.exit.aclose()
 
     async def run(self, count: int, *, timed: bool = True) -> None:
@@ -304,6 +333,10 @@ class AppBench:
             lap("await approve to-do")
             await complete("sales_manager", approve["id"], {"outcome": "approve"})
             lap("approve")
+            second = await self.director.wait((number, "approve"))
+            lap("await director's to-do")
+            await complete("director", second["id"], {"outcome": "approve"})
+            lap("director approves")
             await self.confirmed.wait((number,), fallback=lambda: confirmed_now(number))
             lap("await confirmed")
 
