@@ -256,7 +256,11 @@ def resolve(decider: Decider, facts: OrderFacts, code: str) -> tuple[Assignee, b
     """Who decides, and whether it was rerouted because it would have been the owner: nobody
     approves their own order, so that goes to the owner's manager instead."""
     if decider.kind == "department_manager":
-        return _owner_manager(facts, code), False
+        first_manager = next(
+            (link.manager_id for link in facts.department_chain if link.manager_id is not None),
+            None,
+        )
+        return _owner_manager(facts, code), first_manager == facts.owner_id
     if decider.kind == "role":
         if decider.role is None:
             raise UnroutableError(f"The requirement '{code}' names no role.")
