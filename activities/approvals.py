@@ -11,6 +11,7 @@ from models.domain import (
     Escalated,
     OpenStage,
     RecordDecision,
+    RouteRequirement,
     Stage,
     StepResult,
     TodoKind,
@@ -82,7 +83,7 @@ class ApprovalActivities(OrderActivities):
                             todo_id=todo.id,
                             assignee_label=await self._label(session, requirement.assignee),
                             opened_at=rec.now,
-                            reason=requirement.reason[:300],
+                            reason=_reason(requirement)[:300],
                         )
                     )
                 await rec.add_event(
@@ -93,7 +94,7 @@ class ApprovalActivities(OrderActivities):
                     round=step.round_number,
                     stage=step.stage.position,
                     requirement=requirement.code,
-                    reason=requirement.reason or None,
+                    reason=_reason(requirement) or None,
                 )
             await session.commit()
             return StepResult(opened=rec.opened, mail_ids=rec.mail_ids, stage=Stage.approval)
@@ -295,3 +296,11 @@ class ApprovalActivities(OrderActivities):
 
 def _assignee(row: TodoAssignee) -> Assignee:
     return Assignee(user_id=row.user_id, role=row.role, department_id=row.department_id)
+
+
+def _reason(requirement: RouteRequirement) -> str:
+    """Why the requirement applies, and that it went above the owner when it would have been
+    theirs to decide."""
+    if requirement.rerouted:
+        return f"{requirement.reason}; the owner's own: decided by their manager"
+    return requirement.reason
