@@ -59,7 +59,7 @@ def activities_for(
         orders.withdraw,
         orders.confirm_order,
         orders.record_unroutable,
-        orders.load_round_facts,
+        orders.prepare_rerouting,
         approvals.open_stage,
         approvals.record_decision,
         approvals.remind_approvers,

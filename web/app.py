@@ -20,7 +20,7 @@ from settings import Settings, get_settings
 from web.api.policy import router as policy_api_router
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
-from web.pages import admin, auth, links, orders, policy, todos
+from web.pages import admin, auth, links, orders, policy, todos, unroutable
 from web.security import TokenSigner
 from web.templating import render
 
@@ -70,7 +70,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
     app.include_router(policy_api_router)
-    for pages in (auth, todos, orders, admin, policy, links):
+    for pages in (auth, todos, orders, admin, policy, unroutable, links):
         app.include_router(pages.router)
 
     @app.exception_handler(RequestValidationError)

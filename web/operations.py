@@ -42,6 +42,7 @@ from models.tables import Order, Todo, User
 from web.temporal import start_order_workflow, workflow_id
 from workflows import steps
 
+# How long route_again waits for the workflow's new attempt to show in the database.
 ALREADY_SUBMITTED = "Order %(number)s has already been submitted."
 REFUSAL_STATUS = {
     steps.NOT_OPEN: 409,
@@ -246,13 +247,15 @@ async def complete_todo(
             raise Refused(REFUSAL_STATUS.get(cause.type or "", 409), cause.message) from failure
         raise Refused(409, "The order could not take this step.") from failure
     except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:  # its approval round has already ended
+            raise Refused(409, "This to-do is no longer open.") from error
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
 
 
 async def route_again(*, session: AsyncSession, user: User, order: Order, client: Client) -> Order:
     """Admin asks an order that no one could approve to route its approval again (after fixing
     the policy, a manager or a user); the workflow reloads policy and facts and tries. Returns
-    the order as it stands afterwards: still unroutable, with the new reason, or routed."""
+    the order as it stands afterwards: routed (no reason), or still unroutable."""
     if Role(user.role) != Role.admin:
         raise Refused(403, "Only an administrator can route an order again.")
     if order.unroutable_reason is None:
@@ -274,6 +277,7 @@ async def route_again(*, session: AsyncSession, user: User, order: Order, client
                 409, "The workflow of order %(number)s is not running.", number=order.number
             ) from error
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
-    # The update returns once the workflow's step has written the order; read it afresh.
+    # The update returns once the attempt is made: the order is routed (off the list) or back on
+    # the list with the reason.
     await session.refresh(order, ["stage", "unroutable_reason", "unroutable_at"])
     return order

@@ -6,15 +6,17 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, Field, field_serializer
+from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
 
 
 class Model(BaseModel):
-    @field_serializer("*", when_used="json")
-    def _decimals_as_strings(self, value: Any) -> Any:
+    # A wrap serializer, so that every other value keeps its own serialization, and with it
+    # the exclusions of nested fields (for_viewer's cost fields of lines and to-do facts).
+    @field_serializer("*", mode="wrap", when_used="json")
+    def _decimals_as_strings(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
         if isinstance(value, Decimal):
             return f"{value:f}"
-        return value
+        return handler(value)
 
 
 class Token(BaseModel):
@@ -114,6 +116,7 @@ class ApprovalStepOut(Model):
 
     stage: int
     requirement: str
+    todo_id: int | None = None
     reason: str = ""
     assignee: str
     decision: str | None

@@ -106,6 +106,7 @@ def approval_step_out(
     return ApprovalStepOut(
         stage=step.stage,
         requirement=step.code,
+        todo_id=step.todo_id,
         reason=step.reason or "",
         assignee=step.assignee_label,
         decision=step.decision,

@@ -11,10 +11,10 @@ from models.domain import (
     ApprovalRoundInput,
     ConfirmOrder,
     EstimateCompletion,
-    LoadRoundFacts,
     OrderFacts,
     OrderResult,
     OrderWorkflowInput,
+    PrepareRerouting,
     RecordEstimate,
     RecordUnroutable,
     Resubmit,
@@ -51,6 +51,7 @@ class OrderWorkflow:
         self.estimates = 0
         self.revision: str | None = None
         self.unroutable = False
+        self.route_attempts = 0
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderResult:
@@ -98,6 +99,7 @@ class OrderWorkflow:
         while True:
             try:
                 stages = rules.approval_route(self.policy, self.facts)
+                self.route_attempts += 1
                 break
             except rules.UnroutableError as unroutable:
                 attempt += 1
@@ -113,6 +115,7 @@ class OrderWorkflow:
                 # On the admin's unroutable list until they fix the policy or the department
                 # tree and route it again.
                 self.unroutable = True
+                self.route_attempts += 1
                 await workflow.wait_condition(lambda: not self.unroutable)
         self._enter(Stage.approval)
         outcome = await workflow.execute_child_workflow(
@@ -227,12 +230,20 @@ class OrderWorkflow:
     @workflow.update
     async def route_again(self, request: RouteAgain) -> TodoDone:
         """Admin fixed what made the order unroutable: load the facts and policy again and
-        retry the route (it lands on the unroutable list again if it still fails)."""
+        retry the route. Returns once the attempt is made: routed, or back on the unroutable
+        list with the reason."""
+        attempts = self.route_attempts
         loaded = await self.steps.run(
-            OrderActivities.load_round_facts, LoadRoundFacts(order_id=self.facts.order_id)
+            OrderActivities.prepare_rerouting,
+            PrepareRerouting(
+                order_id=self.facts.order_id,
+                step_key=f"{workflow.info().workflow_id}/rerouted/{attempts}",
+                actor_id=request.actor.user_id,
+            ),
         )
         self._routing_on(loaded)
         self.unroutable = False
+        await workflow.wait_condition(lambda: self.route_attempts > attempts)
         return TodoDone(todo_key="", stage=self.stage)
 
     @route_again.validator

@@ -404,7 +404,7 @@ async def test_the_page_shows_the_policy_in_force_in_words_and_the_earlier_versi
     assert "Version 2, in force" in words
     assert (
         "Stage 1: sales_manager — decided by the owner's department manager — always "
-        "— SLA 1 working day" in words
+        "— SLA: 1 working day(s)" in words
     )
     assert "Stage 2: director — decided by everyone with the role Director — when order total" in (
         words

@@ -82,24 +82,24 @@ def _where(field: str, draft: PolicyDraft | None, t: Callable[[str], str]) -> st
     """Where in the form a refused field is: "Row 3 (director), total ≥"."""
     if match := _ROW_FIELD.match(field):
         column = COLUMNS.get(match[2], match[2])
-        return t("Row %(row)s, %(column)s") % {"row": int(match[1]) + 1, "column": t(column)}
+        return t(N_("Row %(row)s, %(column)s")) % {"row": int(match[1]) + 1, "column": t(column)}
     if draft is not None and (match := _STAGE_FIELD.match(field)):
         stage = draft.body.stages[int(match[1])]
         if match[2] is None:
-            return t("Stage %(n)s") % {"n": stage.position}
+            return t(N_("Stage %(n)s")) % {"n": stage.position}
         j = int(match[2])
         requirement = stage.requirements[j]
         rest = match[3] or ""
         column = rest.rsplit(".", 1)[-1]
         if condition := _CONDITION_FIELD.match(rest):
             column = requirement.when[int(condition[1])].kind.value
-        return t("Row %(row)s (%(code)s), %(column)s") % {
+        return t(N_("Row %(row)s (%(code)s), %(column)s")) % {
             "row": draft.rows[(int(match[1]), j)] + 1,
             "code": requirement.code,
             "column": t(COLUMNS.get(column, column)),
         }
     if field.startswith("notify"):
-        return t("Notified on final approval")
+        return t(N_("Notified on final approval"))
     return ""
 
 

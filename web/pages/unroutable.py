@@ -31,22 +31,22 @@ async def unroutable_list(request: Request, me: PageAdmin, session: SessionDep) 
 async def route_again(
     request: Request, number: str, me: PageAdmin, session: SessionDep, client: TemporalClient
 ) -> Response:
-    t = translations(locale_of(request, me)).gettext
+    t = translations(locale_of(request, me))
     order = await get_order(session=session, user=me, number=number)
     if order is None:
-        raise HTTPException(404, t("There is no such order."))
+        raise HTTPException(404, t.gettext("There is no such order."))
     try:
         order = await operations.route_again(session=session, user=me, order=order, client=client)
     except Refused as error:
-        flash(request, error.translated(t), "error")
+        flash(request, error.translated(t.gettext), "error")
         return RedirectResponse(LIST, status_code=303)
     if order.unroutable_reason:
         flash(
             request,
-            t("Order %(number)s still cannot be routed: %(reason)s")
+            t.gettext("Order %(number)s still cannot be routed: %(reason)s")
             % {"number": number, "reason": order.unroutable_reason},
             "error",
         )
     else:
-        flash(request, t("Order %(number)s is routed again.") % {"number": number})
+        flash(request, t.gettext("Order %(number)s is routed again.") % {"number": number})
     return RedirectResponse(LIST, status_code=303)
