@@ -6,12 +6,12 @@ from sqlalchemy import select
 from temporalio import activity
 
 from activities.orders import REVISE_SLA, OrderActivities
+from activities.rounds import open_approval_stage
 from models.domain import (
     Assignee,
     Escalated,
     OpenStage,
     RecordDecision,
-    RouteRequirement,
     Stage,
     StepResult,
     TodoKind,
@@ -26,7 +26,6 @@ from models.tables import (
     TodoAssignee,
     User,
 )
-from workflows import rules
 
 
 class ApprovalActivities(OrderActivities):
@@ -36,66 +35,7 @@ class ApprovalActivities(OrderActivities):
         async with self.session_factory() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            approval_round = await session.scalar(
-                select(ApprovalRound).where(
-                    ApprovalRound.order_id == order.id,
-                    ApprovalRound.number == step.round_number,
-                )
-            )
-            if approval_round is None:
-                approval_round = ApprovalRound(
-                    order_id=order.id,
-                    number=step.round_number,
-                    policy_version=step.policy_version,
-                    status="running",
-                    started_at=rec.now,
-                )
-                session.add(approval_round)
-                order.approval_round = step.round_number
-                await session.flush()
-            rec.set_stage(order, Stage.approval)
-            order.unroutable_reason = None
-            order.unroutable_at = None
-            facts = step.facts.model_dump(mode="json") if step.facts else None
-            for requirement in step.stage.requirements:
-                key = rules.approval_todo_key(
-                    step.workflow_id, step.stage.position, requirement.code
-                )
-                todo = await rec.open_todo(
-                    key=key,
-                    order=order,
-                    workflow_id=step.workflow_id,
-                    kind=TodoKind.approve,
-                    assignees=[requirement.assignee],
-                    due_in=rules.add_working_days(rec.now, requirement.sla_days) - rec.now,
-                    requested_by_id=order.owner_id,
-                    facts=facts,
-                )
-                known = await session.scalar(
-                    select(ApprovalStep.id).where(ApprovalStep.todo_id == todo.id)
-                )
-                if known is None:
-                    session.add(
-                        ApprovalStep(
-                            round_id=approval_round.id,
-                            stage=step.stage.position,
-                            code=requirement.code,
-                            todo_id=todo.id,
-                            assignee_label=await self._label(session, requirement.assignee),
-                            opened_at=rec.now,
-                            reason=_reason(requirement)[:300],
-                        )
-                    )
-                await rec.add_event(
-                    key=f"{key}/opened",
-                    order=order,
-                    kind="approval_requested",
-                    actor_id=None,
-                    round=step.round_number,
-                    stage=step.stage.position,
-                    requirement=requirement.code,
-                    reason=_reason(requirement) or None,
-                )
+            await open_approval_stage(rec, order, step)
             await session.commit()
             return StepResult(opened=rec.opened, mail_ids=rec.mail_ids, stage=Stage.approval)
 
@@ -151,6 +91,10 @@ class ApprovalActivities(OrderActivities):
             elif step.round_approved:
                 approval_round.status = "approved"
                 approval_round.ended_at = approval_round.ended_at or rec.now
+                if step.confirm is not None:  # the last approval confirms the order
+                    await self._confirm(rec, order, step.confirm)
+            elif step.open_next is not None:  # the stage passed: the next one opens at once
+                await open_approval_stage(rec, order, step.open_next)
             await session.commit()
             return StepResult(opened=rec.opened, mail_ids=rec.mail_ids, stage=Stage(order.stage))
 
@@ -280,27 +224,6 @@ class ApprovalActivities(OrderActivities):
             hops += 1
         return None
 
-    async def _label(self, session, assignee: Assignee) -> str:  # noqa: ANN001
-        """Who a requirement waits on, in words for the order page."""
-        if assignee.user_id is not None:
-            user = await session.get(User, assignee.user_id)
-            return user.full_name
-        if assignee.department_id is not None:
-            department = await session.get(Department, assignee.department_id)
-            manager = (
-                await session.get(User, department.manager_id) if department.manager_id else None
-            )
-            return manager.full_name if manager else department.name
-        return str(assignee.role)
-
 
 def _assignee(row: TodoAssignee) -> Assignee:
     return Assignee(user_id=row.user_id, role=row.role, department_id=row.department_id)
-
-
-def _reason(requirement: RouteRequirement) -> str:
-    """Why the requirement applies, and that it went above the owner when it would have been
-    theirs to decide."""
-    if requirement.rerouted:
-        return f"{requirement.reason}; the owner's own: decided by their manager"
-    return requirement.reason

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.rounds import open_approval_stage
 from activities.steps import Clock, StepRecorder
 from models.db import SessionFactory
 from models.domain import (
@@ -21,6 +22,8 @@ from models.domain import (
     DepartmentLink,
     LineCost,
     LineFacts,
+    OpenRound,
+    OpenStage,
     OrderFacts,
     PrepareRerouting,
     RecordEstimate,
@@ -170,8 +173,42 @@ class OrderActivities:
             )
             policy = await current_policy(session=session)
             facts = await self._facts(session, order, policy)
+            routed = RoundFacts(facts=facts, policy=policy, stage=Stage.approval)
+            if step.open_round is not None:
+                await self._open_round(rec, order, routed, step.open_round)
             await session.commit()
-            return RoundFacts(facts=facts, policy=policy, stage=Stage.approval)
+            routed.mail_ids = rec.mail_ids
+            routed.stage = Stage(order.stage)
+            return routed
+
+    async def _open_round(
+        self, rec: StepRecorder, order: Order, routed: RoundFacts, round_: OpenRound
+    ) -> None:
+        """Route the round on the facts just loaded and open its first stage, in the step's
+        own transaction; or, when no one can decide it, put the order on the unroutable list."""
+        try:
+            routed.route = rules.approval_route(routed.policy, routed.facts)
+        except rules.UnroutableError as unroutable:
+            routed.unroutable = str(unroutable)
+            await self._mark_unroutable(rec, order, round_.unroutable_key, routed.unroutable)
+            return
+        if not routed.route:
+            return
+        await open_approval_stage(
+            rec,
+            order,
+            OpenStage(
+                order_id=order.id,
+                workflow_id=round_.workflow_id,
+                order_workflow_id=round_.order_workflow_id,
+                round_number=round_.round_number,
+                policy_version=routed.policy.version,
+                stage=routed.route[0],
+                facts=rules.decision_facts(routed.facts),
+            ),
+        )
+        # The round's to-dos belong to the round's workflow, not to the order's.
+        routed.round_opened, rec.opened = rec.opened, []
 
     @activity.defn
     async def resubmit(self, step: Resubmit) -> Resubmitted:
@@ -245,16 +282,20 @@ class OrderActivities:
         async with self.session_factory() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            if order.stage != Stage.confirmed.value:
-                rec.set_stage(order, Stage.confirmed)
-                order.confirmed_at = rec.now
-            await rec.add_event(key=step.step_key, order=order, kind="confirmed", actor_id=None)
-            told = [order.owner] + [
-                user for user in await rec.people(step.notify) if user.id != order.owner_id
-            ]
-            await rec.notify(key=step.step_key, users=told, order=order, event="confirmed")
+            await self._confirm(rec, order, step)
             await session.commit()
             return StepResult(stage=Stage.confirmed, mail_ids=rec.mail_ids)
+
+    async def _confirm(self, rec: StepRecorder, order: Order, step: ConfirmOrder) -> None:
+        """The order is confirmed; its owner and the people the policy names are told."""
+        if order.stage != Stage.confirmed.value:
+            rec.set_stage(order, Stage.confirmed)
+            order.confirmed_at = rec.now
+        await rec.add_event(key=step.step_key, order=order, kind="confirmed", actor_id=None)
+        told = [order.owner] + [
+            user for user in await rec.people(step.notify) if user.id != order.owner_id
+        ]
+        await rec.notify(key=step.step_key, users=told, order=order, event="confirmed")
 
     @activity.defn
     async def record_unroutable(self, step: RecordUnroutable) -> StepResult:
@@ -263,26 +304,19 @@ class OrderActivities:
         async with self.session_factory() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            if order.unroutable_reason != step.reason:
-                order.unroutable_reason = step.reason
-                order.unroutable_at = rec.now
-            await rec.add_event(
-                key=step.step_key,
-                order=order,
-                kind="unroutable",
-                actor_id=None,
-                reason=step.reason,
-            )
-            admins = await rec.people([Assignee(role=Role.admin)])
-            await rec.notify(
-                key=step.step_key,
-                users=admins,
-                order=order,
-                event="unroutable",
-                comment=step.reason,
-            )
+            await self._mark_unroutable(rec, order, step.step_key, step.reason)
             await session.commit()
             return StepResult(mail_ids=rec.mail_ids)
+
+    async def _mark_unroutable(
+        self, rec: StepRecorder, order: Order, key: str, reason: str
+    ) -> None:
+        if order.unroutable_reason != reason:
+            order.unroutable_reason = reason
+            order.unroutable_at = rec.now
+        await rec.add_event(key=key, order=order, kind="unroutable", actor_id=None, reason=reason)
+        admins = await rec.people([Assignee(role=Role.admin)])
+        await rec.notify(key=key, users=admins, order=order, event="unroutable", comment=reason)
 
     @activity.defn
     async def prepare_rerouting(self, step: PrepareRerouting) -> RoundFacts:

@@ -300,11 +300,16 @@ class ApprovalRoundInput(BaseModel):
     policy_version: int
     stages: list[RouteStage]
     facts: DecisionFacts | None = None
+    # The first stage's to-dos, when the step that started the round opened them.
+    first_stage_opened: list[OpenTodo] | None = None
+    # How the last approval confirms the order, in the same step; None: the order does it.
+    confirm: ConfirmOrder | None = None
 
 
 class ApprovalOutcome(BaseModel):
     approved: bool
     revise_todo: OpenTodo | None = None
+    confirmed: bool = False  # the last approval's step confirmed the order too
 
 
 class RouteAgain(BaseModel):
@@ -337,10 +342,15 @@ class Resubmitted(StepResult):
 
 class RoundFacts(StepResult):
     """What the next approval round is routed on: the order's facts, loaded fresh, and the
-    approval policy in force. Empty from steps recorded before routing used them."""
+    approval policy in force. Empty from steps recorded before routing used them. A step that
+    also routed the round returns the route and the first stage's to-dos, or why no one can
+    decide it."""
 
     facts: OrderFacts | None = None
     policy: ApprovalPolicy | None = None
+    route: list[RouteStage] | None = None
+    round_opened: list[OpenTodo] = Field(default_factory=list)
+    unroutable: str | None = None
 
 
 class Escalated(StepResult):
@@ -366,6 +376,15 @@ class StartCosting(BaseModel):
     todo_key: str
 
 
+class OpenRound(BaseModel):
+    """Route approval round N and open its first stage in the same step."""
+
+    round_number: int
+    workflow_id: str  # the round's child workflow
+    order_workflow_id: str
+    unroutable_key: str
+
+
 class RecordEstimate(BaseModel):
     order_id: int
     todo_key: str
@@ -373,6 +392,7 @@ class RecordEstimate(BaseModel):
     estimate: CostEstimate
     expected_cost: Decimal
     expected_margin: Decimal
+    open_round: OpenRound | None = None
 
 
 class Resubmit(BaseModel):
@@ -437,6 +457,8 @@ class RecordDecision(BaseModel):
     round_approved: bool
     revise_todo_key: str
     order_workflow_id: str
+    open_next: OpenStage | None = None  # the stage passed: open the next in the same step
+    confirm: ConfirmOrder | None = None  # the round passed: confirm the order in the same step
 
 
 class SendMail(BaseModel):

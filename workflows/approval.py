@@ -38,27 +38,26 @@ class ApprovalWorkflow:
         self.stage_position = 0
         self.rejected = False
         self.outcome: ApprovalOutcome | None = None
+        self.confirmed = False
+        # Stages whose to-dos the decision that passed the stage before already opened.
+        self.opened_early: dict[int, set[str]] = {}
 
     @workflow.run
     async def run(self, round_input: ApprovalRoundInput) -> ApprovalOutcome:
         self.input = round_input
         # Rounds started before reminders existed wait without timers.
         with_sla = workflow.patched("approval-sla")
+        if round_input.first_stage_opened is not None and round_input.stages:
+            self.todos.add(round_input.first_stage_opened)
+            first = round_input.stages[0].position
+            self.opened_early[first] = {todo.key for todo in round_input.first_stage_opened}
         for stage in round_input.stages:
             self.stage_position = stage.position
-            opened = await self.steps.run(
-                ApprovalActivities.open_stage,
-                OpenStage(
-                    order_id=round_input.order_id,
-                    workflow_id=workflow.info().workflow_id,
-                    order_workflow_id=self._order_workflow_id,
-                    round_number=round_input.round_number,
-                    policy_version=round_input.policy_version,
-                    stage=stage,
-                    facts=round_input.facts,
-                ),
-            )
-            self.pending = {todo.key for todo in opened.opened}
+            if stage.position in self.opened_early:
+                self.pending = self.opened_early.pop(stage.position)
+            else:
+                opened = await self.steps.run(ApprovalActivities.open_stage, self._opening(stage))
+                self.pending = {todo.key for todo in opened.opened}
             if with_sla:
                 await self._decided_or_chased(stage)
             else:
@@ -67,7 +66,21 @@ class ApprovalWorkflow:
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.steps.mail_sent()
-        return self.outcome or ApprovalOutcome(approved=True)
+        return self.outcome or ApprovalOutcome(approved=True, confirmed=self.confirmed)
+
+    def _opening(self, stage: RouteStage) -> OpenStage:
+        return OpenStage(
+            order_id=self.input.order_id,
+            workflow_id=workflow.info().workflow_id,
+            order_workflow_id=self._order_workflow_id,
+            round_number=self.input.round_number,
+            policy_version=self.input.policy_version,
+            stage=stage,
+            facts=self.input.facts,
+        )
+
+    def _stage_after(self, position: int) -> RouteStage | None:
+        return next((s for s in self.input.stages if s.position > position), None)
 
     def _stage_decided(self) -> bool:
         return not self.pending or self.rejected
@@ -135,12 +148,20 @@ class ApprovalWorkflow:
     @workflow.update
     async def decide(self, decision: Decision) -> TodoDone:
         self.todos.take(decision.todo_key, decision.actor)
-        self.pending.discard(decision.todo_key)
         rejecting = decision.outcome == "reject"
+        # One step per decision (rounds that carry how to confirm the order): the decision that
+        # passes a stage opens the next one, and the last one confirms the order, in its own
+        # step. The stage counts as passed only once that step is done.
+        passes_stage = (
+            not rejecting and self.input.confirm is not None and self.pending == {decision.todo_key}
+        )
+        if not passes_stage:
+            self.pending.discard(decision.todo_key)
         if rejecting:
             self.rejected = True
             self.todos.discard_all()
         last_stage = self.input.stages[-1].position
+        next_stage = self._stage_after(self.stage_position) if passes_stage else None
         revise_key = f"{self._order_workflow_id}/revise/{self.input.round_number}"
         result = await self.steps.run(
             ApprovalActivities.record_decision,
@@ -152,12 +173,21 @@ class ApprovalWorkflow:
                 outcome=decision.outcome,
                 comment=decision.comment,
                 round_approved=(
-                    not rejecting and not self.pending and self.stage_position == last_stage
+                    not rejecting
+                    and (passes_stage or not self.pending)
+                    and self.stage_position == last_stage
                 ),
                 revise_todo_key=revise_key,
                 order_workflow_id=self._order_workflow_id,
+                open_next=self._opening(next_stage) if next_stage else None,
+                confirm=self.input.confirm if passes_stage and next_stage is None else None,
             ),
         )
+        if next_stage is not None:
+            self.opened_early[next_stage.position] = {todo.key for todo in result.opened}
+        elif passes_stage:
+            self.confirmed = True
+        self.pending.discard(decision.todo_key)
         if rejecting:
             revise = next(t for t in result.opened if t.key == revise_key)
             self.outcome = ApprovalOutcome(approved=False, revise_todo=revise)

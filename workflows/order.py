@@ -11,6 +11,7 @@ from models.domain import (
     ApprovalRoundInput,
     ConfirmOrder,
     EstimateCompletion,
+    OpenRound,
     OrderFacts,
     OrderResult,
     OrderWorkflowInput,
@@ -36,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.orders import OrderActivities
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
+# Orders started before this patch opened a round's first stage, and confirmed the order, in
+# steps of their own.
+ONE_STEP_PER_DECISION = "one-step-per-decision"
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 
 
@@ -52,6 +56,12 @@ class OrderWorkflow:
         self.revision: str | None = None
         self.unroutable = False
         self.route_attempts = 0
+        self.round_number = 0
+        self.round_started = 0
+        self.confirmed_by_round = False
+        # A round the estimate step already routed (and whose first stage it opened).
+        self.prepared: RoundFacts | None = None
+        self.prepared_round = 0
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderResult:
@@ -70,11 +80,10 @@ class OrderWorkflow:
         self._enter(started.stage)
         self.awaiting_estimate = True
 
-        round_number = 0
         while True:
             await workflow.wait_condition(lambda: not self.awaiting_estimate)
-            round_number += 1
-            approved = await self._approval_round(round_number)
+            self.round_number += 1
+            approved = await self._approval_round(self.round_number)
             if approved:
                 break
             await workflow.wait_condition(lambda: self.revision is not None)
@@ -82,43 +91,56 @@ class OrderWorkflow:
                 return await self._finish(Stage.cancelled)
             self.revision = None
 
-        confirmed = await self.steps.run(
-            OrderActivities.confirm_order,
-            ConfirmOrder(
-                order_id=self.facts.order_id,
-                step_key=f"{wid}/confirmed",
-                notify=rules.notify_on_approval(self.policy, self.facts),
-            ),
-        )
+        if self.confirmed_by_round:  # the last approval's step confirmed it
+            return await self._finish(Stage.confirmed)
+        confirmed = await self.steps.run(OrderActivities.confirm_order, self._confirmation())
         return await self._finish(confirmed.stage)
+
+    def _confirmation(self) -> ConfirmOrder:
+        return ConfirmOrder(
+            order_id=self.facts.order_id,
+            step_key=f"{workflow.info().workflow_id}/confirmed",
+            notify=rules.notify_on_approval(self.policy, self.facts),
+        )
 
     async def _approval_round(self, round_number: int) -> bool:
         """One round of the approval chain as a child workflow; True when the order passed."""
         wid = workflow.info().workflow_id
         attempt = 0
+        prepared = self.prepared if self.prepared_round == round_number else None
+        first_stage_opened = None
         while True:
+            if prepared is not None and prepared.route is not None:
+                stages, first_stage_opened = prepared.route, prepared.round_opened
+                self.route_attempts += 1
+                break
             try:
+                if prepared is not None:  # the estimate step found no one and said so
+                    raise rules.UnroutableError(prepared.unroutable)
                 stages = rules.approval_route(self.policy, self.facts)
                 self.route_attempts += 1
                 break
             except rules.UnroutableError as unroutable:
                 attempt += 1
                 suffix = "" if attempt == 1 else f"/{attempt}"
-                await self.steps.run(
-                    OrderActivities.record_unroutable,
-                    RecordUnroutable(
-                        order_id=self.facts.order_id,
-                        step_key=f"{wid}/approval/{round_number}/unroutable{suffix}",
-                        reason=str(unroutable),
-                    ),
-                )
+                if prepared is None:
+                    await self.steps.run(
+                        OrderActivities.record_unroutable,
+                        RecordUnroutable(
+                            order_id=self.facts.order_id,
+                            step_key=f"{wid}/approval/{round_number}/unroutable{suffix}",
+                            reason=str(unroutable),
+                        ),
+                    )
+                prepared = None
                 # On the admin's unroutable list until they fix the policy or the department
                 # tree and route it again.
                 self.unroutable = True
                 self.route_attempts += 1
                 await workflow.wait_condition(lambda: not self.unroutable)
         self._enter(Stage.approval)
-        outcome = await workflow.execute_child_workflow(
+        one_step_per_decision = workflow.patched(ONE_STEP_PER_DECISION)
+        round_handle = await workflow.start_child_workflow(
             ApprovalWorkflow.run,
             ApprovalRoundInput(
                 order_id=self.facts.order_id,
@@ -128,10 +150,15 @@ class OrderWorkflow:
                 policy_version=self.policy.version,
                 stages=stages,
                 facts=rules.decision_facts(self.facts),
+                first_stage_opened=first_stage_opened,
+                confirm=self._confirmation() if one_step_per_decision else None,
             ),
             id=f"{wid}/approval/{round_number}",
         )
+        self.round_started = round_number
+        outcome = await round_handle
         if outcome.approved:
+            self.confirmed_by_round = outcome.confirmed
             return True
         self.todos.add([outcome.revise_todo])
         self._enter(Stage.revising)
@@ -165,6 +192,20 @@ class OrderWorkflow:
     async def estimate_cost(self, completion: EstimateCompletion) -> TodoDone:
         self.todos.take(completion.todo_key, completion.actor)
         figures = rules.expected_cost(self.facts, completion.estimate)
+        wid = workflow.info().workflow_id
+        next_round = self.round_number + 1
+        # One step per decision: the estimate's step also routes the round and opens its
+        # first stage (earlier orders did that in the round's own first step).
+        open_round = (
+            OpenRound(
+                round_number=next_round,
+                workflow_id=f"{wid}/approval/{next_round}",
+                order_workflow_id=wid,
+                unroutable_key=f"{wid}/approval/{next_round}/unroutable",
+            )
+            if workflow.patched(ONE_STEP_PER_DECISION)
+            else None
+        )
         result = await self.steps.run(
             OrderActivities.record_estimate,
             RecordEstimate(
@@ -174,11 +215,17 @@ class OrderWorkflow:
                 estimate=completion.estimate,
                 expected_cost=figures.expected_cost,
                 expected_margin=figures.expected_margin,
+                open_round=open_round,
             ),
         )
         self._routing_on(result)
+        if open_round is not None:
+            self.prepared, self.prepared_round = result, next_round
         self._enter(result.stage)
         self.awaiting_estimate = False
+        if result.route:
+            # The approvers' to-dos exist; answer once their round can take decisions.
+            await workflow.wait_condition(lambda: self.round_started >= next_round)
         return TodoDone(todo_key=completion.todo_key, stage=result.stage)
 
     @estimate_cost.validator

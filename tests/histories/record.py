@@ -123,7 +123,8 @@ async def withdraw_path(client: Client, session_factory: SessionFactory, order: 
 
 
 # scenario name -> (the order and what people do with it, approval rounds it has). The first four
-# were recorded before approval rounds had SLA timers; they prove that such rounds still replay.
+# were recorded before approval rounds had SLA timers, the next two before one step per
+# decision; they prove that orders started then still replay.
 SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "approve_path": (classic(approve_path), 1),
     "reject_resubmit_path": (classic(reject_resubmit_path), 2),
@@ -131,6 +132,11 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "withdraw_path": (classic(withdraw_path), 1),
     "two_stage_path": (two_stage_path, 1),
     "escalated_path": (escalated_path, 1),
+    # Recorded after one step per decision (the estimate's step opens the round's first stage;
+    # the decision that passes a stage opens the next; the last one confirms the order).
+    "approve_one_step_path": (classic(approve_path), 1),
+    "two_stage_one_step_path": (two_stage_path, 1),
+    "reject_resubmit_one_step_path": (classic(reject_resubmit_path), 2),
 }
 
 

@@ -1,0 +1,91 @@
+"""Opening a stage of an approval round inside a step's transaction: the round's record, one
+approve to-do per requirement with its reason and the facts that decide it, the timeline."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from activities.steps import StepRecorder
+from models.domain import Assignee, OpenStage, RouteRequirement, Stage, TodoKind
+from models.tables import ApprovalRound, ApprovalStep, Department, Order, User
+from workflows import rules
+
+
+async def open_approval_stage(rec: StepRecorder, order: Order, step: OpenStage) -> None:
+    """Every requirement of the stage gets its approve to-do at once (idempotent by key)."""
+    session = rec.session
+    approval_round = await session.scalar(
+        select(ApprovalRound).where(
+            ApprovalRound.order_id == order.id, ApprovalRound.number == step.round_number
+        )
+    )
+    if approval_round is None:
+        approval_round = ApprovalRound(
+            order_id=order.id,
+            number=step.round_number,
+            policy_version=step.policy_version,
+            status="running",
+            started_at=rec.now,
+        )
+        session.add(approval_round)
+        order.approval_round = step.round_number
+        await session.flush()
+    rec.set_stage(order, Stage.approval)
+    order.unroutable_reason = None
+    order.unroutable_at = None
+    facts = step.facts.model_dump(mode="json") if step.facts else None
+    for requirement in step.stage.requirements:
+        key = rules.approval_todo_key(step.workflow_id, step.stage.position, requirement.code)
+        todo = await rec.open_todo(
+            key=key,
+            order=order,
+            workflow_id=step.workflow_id,
+            kind=TodoKind.approve,
+            assignees=[requirement.assignee],
+            due_in=rules.add_working_days(rec.now, requirement.sla_days) - rec.now,
+            requested_by_id=order.owner_id,
+            facts=facts,
+        )
+        known = await session.scalar(select(ApprovalStep.id).where(ApprovalStep.todo_id == todo.id))
+        if known is None:
+            session.add(
+                ApprovalStep(
+                    round_id=approval_round.id,
+                    stage=step.stage.position,
+                    code=requirement.code,
+                    todo_id=todo.id,
+                    assignee_label=await assignee_label(session, requirement.assignee),
+                    opened_at=rec.now,
+                    reason=reason_of(requirement)[:300],
+                )
+            )
+        await rec.add_event(
+            key=f"{key}/opened",
+            order=order,
+            kind="approval_requested",
+            actor_id=None,
+            round=step.round_number,
+            stage=step.stage.position,
+            requirement=requirement.code,
+            reason=reason_of(requirement) or None,
+        )
+
+
+async def assignee_label(session, assignee: Assignee) -> str:  # noqa: ANN001
+    """Who a requirement waits on, in words for the order page."""
+    if assignee.user_id is not None:
+        user = await session.get(User, assignee.user_id)
+        return user.full_name
+    if assignee.department_id is not None:
+        department = await session.get(Department, assignee.department_id)
+        manager = await session.get(User, department.manager_id) if department.manager_id else None
+        return manager.full_name if manager else department.name
+    return str(assignee.role)
+
+
+def reason_of(requirement: RouteRequirement) -> str:
+    """Why the requirement applies, and that it went above the owner when it would have been
+    theirs to decide."""
+    if requirement.rerouted:
+        return f"{requirement.reason}; the owner's own: decided by their manager"
+    return requirement.reason
