@@ -30,27 +30,28 @@ ZERO = timedelta(0)
 
 @workflow.defn
 class ApprovalWorkflow:
-    def __init__(self) -> None:
+    @workflow.init
+    def __init__(self, round_input: ApprovalRoundInput) -> None:
         self.todos = TodoBook()
         self.steps = StepRunner(self.todos)
-        self.input: ApprovalRoundInput | None = None
+        self.input = round_input
         self.pending: set[str] = set()
         self.stage_position = 0
         self.rejected = False
         self.outcome: ApprovalOutcome | None = None
         self.confirmed = False
-        # Stages whose to-dos the decision that passed the stage before already opened.
+        # Stages whose to-dos the step before already opened. The first stage's are known from
+        # the start, so a decision that arrives with the round's first task is taken.
         self.opened_early: dict[int, set[str]] = {}
-
-    @workflow.run
-    async def run(self, round_input: ApprovalRoundInput) -> ApprovalOutcome:
-        self.input = round_input
-        # Rounds started before reminders existed wait without timers.
-        with_sla = workflow.patched("approval-sla")
         if round_input.first_stage_opened is not None and round_input.stages:
             self.todos.add(round_input.first_stage_opened)
             first = round_input.stages[0].position
             self.opened_early[first] = {todo.key for todo in round_input.first_stage_opened}
+
+    @workflow.run
+    async def run(self, round_input: ApprovalRoundInput) -> ApprovalOutcome:
+        # Rounds started before reminders existed wait without timers.
+        with_sla = workflow.patched("approval-sla")
         for stage in round_input.stages:
             self.stage_position = stage.position
             if stage.position in self.opened_early:
