@@ -48,6 +48,7 @@ def activities_for(
         links=DecisionLinks(
             settings.resolved_secret_key(), timedelta(days=settings.decision_link_days)
         ),
+        write_lock=asyncio.Lock() if settings.database_url.startswith("sqlite") else None,
     )
     orders = OrderActivities(session_factory, **common)
     approvals = ApprovalActivities(session_factory, **common)

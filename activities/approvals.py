@@ -32,7 +32,7 @@ class ApprovalActivities(OrderActivities):
     @activity.defn
     async def open_stage(self, step: OpenStage) -> StepResult:
         """Every requirement of the stage gets its approve to-do at once."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             await open_approval_stage(rec, order, step)
@@ -43,7 +43,7 @@ class ApprovalActivities(OrderActivities):
     async def record_decision(self, step: RecordDecision) -> StepResult:
         """An approver decided. A rejection ends the round: the round's other to-dos are
         cancelled and the owner gets a revise to-do."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             todo = await rec.close_todo(
@@ -101,7 +101,7 @@ class ApprovalActivities(OrderActivities):
     @activity.defn
     async def remind_approvers(self, step: TodoReminder) -> StepResult:
         """The SLA of these approve to-dos passed: each person they reach gets a reminder."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             for todo, approval_step in await self._open_steps(session, step.todo_keys):
@@ -128,7 +128,7 @@ class ApprovalActivities(OrderActivities):
     async def escalate_approvals(self, step: TodoReminder) -> Escalated:
         """Twice the SLA passed: each to-do's assignees' manager becomes an assignee too and is
         told why. Never the order's owner, never someone already assigned."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             added: dict[str, list[Assignee]] = {}

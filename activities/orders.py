@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -71,13 +75,27 @@ class OrderActivities:
         deliver_mail: bool = False,
         clock: Clock = utc_now,
         links: DecisionLinks | None = None,
+        write_lock: asyncio.Lock | None = None,
     ) -> None:
         self.session_factory = session_factory
         self.links = links
+        # SQLite has one writer at a time: steps of this process take turns here rather than
+        # in SQLite's busy handler, which sleeps in growing steps of up to 100 ms.
+        self.write_lock = write_lock
         self.deliver_mail = deliver_mail
         self.base_url = base_url
         self.currency = currency
         self.clock = clock
+
+    @asynccontextmanager
+    async def _step(self) -> AsyncIterator[AsyncSession]:
+        """The session of one step (one transaction), taking its turn to write."""
+        if self.write_lock is None:
+            async with self.session_factory() as session:
+                yield session
+            return
+        async with self.write_lock, self.session_factory() as session:
+            yield session
 
     def _recorder(self, session) -> StepRecorder:  # noqa: ANN001
         return StepRecorder(
@@ -113,7 +131,7 @@ class OrderActivities:
     @activity.defn
     async def start_costing(self, step: StartCosting) -> CostingStarted:
         """The order is submitted: it leaves the owner's hands and pricing is asked to estimate."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, number=step.order_number)
             rec = self._recorder(session)
             if order.stage == Stage.draft.value:
@@ -150,7 +168,7 @@ class OrderActivities:
     async def record_estimate(self, step: RecordEstimate) -> RoundFacts:
         """Pricing's estimate becomes the order's cost baseline and approval begins, routed by
         the policy in force on the facts as they are now."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id)
             rec = self._recorder(session)
             unit_costs = {line.line_id: line.unit_cost for line in step.estimate.lines}
@@ -214,7 +232,7 @@ class OrderActivities:
     async def resubmit(self, step: Resubmit) -> Resubmitted:
         """The owner resubmits a revised order: pricing again if what is sold changed, else
         straight to a new approval round on the kept estimate."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id)
             rec = self._recorder(session)
             await rec.close_todo(step.todo_key, outcome="resubmit", by_user_id=step.actor_id)
@@ -259,7 +277,7 @@ class OrderActivities:
     @activity.defn
     async def withdraw(self, step: Withdraw) -> StepResult:
         """The owner gives up a rejected order instead of revising it."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             await rec.close_todo(
@@ -279,7 +297,7 @@ class OrderActivities:
     @activity.defn
     async def confirm_order(self, step: ConfirmOrder) -> StepResult:
         """Every approval is in: the order is confirmed and its owner told."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             await self._confirm(rec, order, step)
@@ -301,7 +319,7 @@ class OrderActivities:
     async def record_unroutable(self, step: RecordUnroutable) -> StepResult:
         """Nobody can decide the approval: the order goes on the admin's unroutable list with
         the reason, its timeline says so, and the administrators are told."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             await self._mark_unroutable(rec, order, step.step_key, step.reason)
@@ -322,7 +340,7 @@ class OrderActivities:
     async def prepare_rerouting(self, step: PrepareRerouting) -> RoundFacts:
         """Admin routes the order again: it leaves the unroutable list (it comes back with the
         new reason if routing fails again) and the facts and policy in force are loaded."""
-        async with self.session_factory() as session:
+        async with self._step() as session:
             order = await self._order(session, order_id=step.order_id)
             rec = self._recorder(session)
             order.unroutable_reason = None
