@@ -8,9 +8,6 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard i18n/locales/*/LC_MESSAGES/messages.
 .PHONY: run test install catalogs migrate seed lint extract-messages bench clean
 
 run: install catalogs
-	@# Byte-compile our modules: the workflow sandbox re-imports them for every workflow run, and
-	@# Python reads .pyc files even where PYTHONDONTWRITEBYTECODE stops it writing them.
-	$(BIN)/python -m compileall -q workflows models activities >/dev/null
 	$(BIN)/python devstack.py
 
 test: install catalogs
