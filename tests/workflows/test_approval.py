@@ -10,8 +10,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
-from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from models.domain import (
@@ -193,9 +192,11 @@ async def test_rejection_in_stage_two_cancels_the_other_todos_and_returns_the_or
         ("approval/1/2/warehouse", "approve", "cancelled", "cancelled"),
         ("revise/1", "revise", "open", None),
     ]
-    # the round is over: the warehouse can no longer decide its cancelled to-do
-    with pytest.raises(RPCError, match="not found"):
-        await decide_as(env.client, session_factory, stage_two["warehouse"], "warehouse")
+    # the round is over: its workflow is closed, so nothing can decide the cancelled to-do (the
+    # web layer refuses it from the database first; an update to a closed round is not sent here
+    # because the test server then stops skipping time for later tests)
+    round_handle = env.client.get_workflow_handle(stage_two["warehouse"].workflow_id)
+    assert (await round_handle.describe()).status == WorkflowExecutionStatus.COMPLETED
 
 
 async def test_round_two_is_routed_afresh_after_the_revision(
