@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -524,6 +524,9 @@ class ShipmentInput(BaseModel):
     shipping_mode: ShippingMode
     needs_installation: bool
     hold_for_deposit: bool = False
+    # The time of day (UTC) by which a milestone must be done on its planned date; None: by
+    # the end of that day.
+    due_time: time | None = None
 
 
 class ShipmentResult(BaseModel):
