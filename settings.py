@@ -24,6 +24,8 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_lifetime_minutes: int = 12 * 60
     decision_link_days: int = 7  # how long the approve/reject link in an e-mail works
+    # Fulfilment policy: dispatch waits until the installments due on confirmation are paid.
+    hold_dispatch_for_deposit: bool = False
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

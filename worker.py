@@ -14,14 +14,16 @@ from temporalio.worker import Worker
 from activities.approvals import ApprovalActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
+from activities.shipments import ShipmentActivities
 from models.db import SessionFactory, create_engine, create_session_factory
-from models.links import DecisionLinks
+from models.links import ContactLinks, DecisionLinks
 from notifications.mail import Mailer
 from settings import Settings, get_settings
 from workflows.approval import ApprovalWorkflow
 from workflows.order import OrderWorkflow
+from workflows.shipment import ShipmentWorkflow
 
-WORKFLOWS = [OrderWorkflow, ApprovalWorkflow]
+WORKFLOWS = [OrderWorkflow, ApprovalWorkflow, ShipmentWorkflow]
 
 
 def mailer_from(settings: Settings) -> Mailer | None:
@@ -49,9 +51,15 @@ def activities_for(
             settings.resolved_secret_key(), timedelta(days=settings.decision_link_days)
         ),
         write_lock=asyncio.Lock() if settings.database_url.startswith("sqlite") else None,
+        hold_dispatch_for_deposit=settings.hold_dispatch_for_deposit,
     )
     orders = OrderActivities(session_factory, **common)
     approvals = ApprovalActivities(session_factory, **common)
+    shipments = ShipmentActivities(
+        session_factory,
+        contact_links=ContactLinks(settings.resolved_secret_key()),
+        **common,
+    )
     notify = NotifyActivities(session_factory, mailer)
     return [
         orders.start_costing,
@@ -65,6 +73,17 @@ def activities_for(
         approvals.record_decision,
         approvals.remind_approvers,
         approvals.escalate_approvals,
+        shipments.start_shipment,
+        shipments.plan_shipment,
+        shipments.release_hold,
+        shipments.dispatch,
+        shipments.mark_late,
+        shipments.confirm_milestone,
+        shipments.replan_milestone,
+        shipments.confirm_arrival,
+        shipments.record_acceptance,
+        shipments.raise_exception,
+        shipments.resolve_exception,
         notify.send_mail,
     ]
 

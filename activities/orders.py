@@ -29,6 +29,7 @@ from models.domain import (
     OpenRound,
     OpenStage,
     OrderFacts,
+    PaymentTrigger,
     PrepareRerouting,
     RecordEstimate,
     RecordUnroutable,
@@ -45,7 +46,7 @@ from models.domain import (
 )
 from models.links import DecisionLinks
 from models.policy import current_policy
-from models.tables import Department, Order, OrderLine, User
+from models.tables import Department, Order, OrderLine, PaymentPlanItem, User
 from workflows import rules
 
 ESTIMATE_SLA = timedelta(days=1)
@@ -76,7 +77,9 @@ class OrderActivities:
         clock: Clock = utc_now,
         links: DecisionLinks | None = None,
         write_lock: asyncio.Lock | None = None,
+        hold_dispatch_for_deposit: bool = False,
     ) -> None:
+        self.hold_dispatch_for_deposit = hold_dispatch_for_deposit
         self.session_factory = session_factory
         self.links = links
         # SQLite has one writer at a time: steps of this process take turns here rather than
@@ -387,6 +390,14 @@ class OrderActivities:
                 Order.stage.in_(EXPOSED_STAGES),
             )
         )
+        deposit_due = await session.scalar(
+            select(func.count())
+            .select_from(PaymentPlanItem)
+            .where(
+                PaymentPlanItem.order_id == order.id,
+                PaymentPlanItem.trigger == PaymentTrigger.confirmation.value,
+            )
+        )
         margin_percent = (
             rules.money(order.expected_margin / order.total * rules.HUNDRED)
             if order.expected_margin is not None and order.total
@@ -428,6 +439,8 @@ class OrderActivities:
             exposure=Decimal(exposure) + order.total,
             staffed_roles=[Role(role) for role in staffed],
             active_deciders=sorted(active_named),
+            needs_installation=any(ln.product.needs_installation for ln in order.lines),
+            hold_for_deposit=self.hold_dispatch_for_deposit and deposit_due > 0,
         )
 
 

@@ -22,6 +22,12 @@ TODO_KINDS = {
     "estimate_cost": N_("Estimate the cost"),
     "approve": N_("Approve the order"),
     "revise": N_("Revise and resubmit the order"),
+    "plan_shipment": N_("Plan the shipment"),
+    "confirm_dispatch": N_("Confirm the dispatch"),
+    "confirm_milestone": N_("Confirm a late milestone"),
+    "confirm_arrival": N_("Confirm the arrival"),
+    "confirm_acceptance": N_("Confirm installation and acceptance"),
+    "handle_exception": N_("Handle a shipment exception"),
 }
 
 ROLES = {
@@ -54,6 +60,17 @@ EVENTS = {
     "approval_escalated": N_("Approval escalated"),
     "approval_not_escalated": N_("No one above to escalate to"),
     "approved_final": N_("Order approved"),
+    "shipment_planned": N_("Shipment planned"),
+    "held_for_deposit": N_("Dispatch held until the deposit is paid"),
+    "hold_released": N_("Dispatch hold released"),
+    "dispatched": N_("Dispatched"),
+    "milestone_late": N_("Milestone late"),
+    "milestone_done": N_("Milestone done"),
+    "milestone_replanned": N_("Milestone re-planned"),
+    "arrived": N_("Arrived"),
+    "accepted": N_("Accepted by the customer"),
+    "exception_raised": N_("Exception raised"),
+    "exception_resolved": N_("Exception resolved"),
 }
 
 OUTCOMES = {

@@ -183,6 +183,10 @@ class OrderFacts(BaseModel):
     # deciders; None when not loaded (then everyone is assumed to be there).
     staffed_roles: list[Role] | None = None
     active_deciders: list[int] | None = None
+    # What fulfilment needs: installation (then service confirms acceptance) and whether
+    # dispatch waits for the deposit (policy, when installments fall due on confirmation).
+    needs_installation: bool = False
+    hold_for_deposit: bool = False
 
 
 class LineCost(BaseModel):
@@ -619,6 +623,7 @@ class ShipmentStep(BaseModel):
     outcome: str = ""
     signed_by: str = ""
     exception_kind: ExceptionKind | None = None
+    number: int = 0  # the exception's number within the order
     reship: bool = False
     # What the step opens next (keys; the activity opens them in the same transaction).
     open_plan: bool = False
@@ -632,3 +637,4 @@ class ShipmentStep(BaseModel):
 class ShipmentStepResult(StepResult):
     delayed: bool | None = None
     exception_number: int | None = None
+    problem: str | None = None  # the step was refused and changed nothing (e.g. stock short)

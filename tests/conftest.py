@@ -132,7 +132,8 @@ async def env(test_server: WorkflowEnvironment, db_url: str) -> AsyncIterator[Wo
                 " JOIN orders o ON o.id = r.order_id"
             )
         ]
+    shipments = [f"{workflow_id}/shipment" for workflow_id in orders]
     # Children first: the test server does not apply the parent-close policy.
-    for workflow_id in rounds + orders:
+    for workflow_id in rounds + shipments + orders:
         with contextlib.suppress(RPCError):  # never started, or already finished
             await test_server.client.get_workflow_handle(workflow_id).terminate("test over")

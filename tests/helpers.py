@@ -79,3 +79,14 @@ async def open_todos(
         if len(rows) >= at_least or asyncio.get_running_loop().time() > deadline:
             return rows
         await asyncio.sleep(0.05)
+
+
+async def confirmed(handle: WorkflowHandle, session_factory: SessionFactory, order: Order) -> Order:
+    """Wait until the order is confirmed and its fulfilment has begun (ops are asked for the
+    timetable); the order as saved then. The order's workflow runs on past confirmation."""
+    await open_todos(session_factory, order, "plan_shipment")
+    async with session_factory() as session:
+        saved = await session.get(Order, order.id)
+    assert saved.confirmed_at is not None, f"{saved.number} is not confirmed"
+    assert await handle.query("status") == "fulfilment"
+    return saved

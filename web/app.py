@@ -20,7 +20,17 @@ from settings import Settings, get_settings
 from web.api.policy import router as policy_api_router
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
-from web.pages import admin, auth, links, orders, policy, todos, unroutable
+from web.pages import (
+    admin,
+    arrival,
+    auth,
+    links,
+    orders,
+    policy,
+    shipments,
+    todos,
+    unroutable,
+)
 from web.security import TokenSigner
 from web.templating import render
 
@@ -70,7 +80,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
     app.include_router(policy_api_router)
-    for pages in (auth, todos, orders, admin, policy, unroutable, links):
+    for pages in (auth, todos, orders, shipments, admin, policy, unroutable, links, arrival):
         app.include_router(pages.router)
 
     @app.exception_handler(RequestValidationError)

@@ -3,6 +3,7 @@ role and scope first, then hands the change to the order's workflow (principle 1
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -13,15 +14,30 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from models.domain import (
+    MILESTONES,
     ORDER_ENTRY_ROLES,
+    AcceptanceOutcome,
+    Actor,
+    ArrivalConfirmation,
     CostEstimate,
     Decision,
+    DispatchConfirmation,
     EstimateCompletion,
+    ExceptionKind,
+    ExceptionReport,
+    ExceptionResolution,
+    HoldRelease,
     LineCost,
+    MilestoneCode,
+    MilestoneConfirmation,
+    MilestoneReplan,
+    PlannedMilestone,
+    PlanShipment,
     Refusal,
     RevisionOutcome,
     Role,
     RouteAgain,
+    ShippingMode,
     Stage,
     TodoDone,
     TodoKind,
@@ -37,7 +53,18 @@ from models.drafts import (
     unmark_submitted,
     update_draft,
 )
-from models.queries import actor_for, get_todo, is_assignee, order_scope
+from models.queries import (
+    AWAITING_DISPATCH,
+    HELD,
+    QueueItem,
+    actor_for,
+    awaiting_shipment,
+    get_todo,
+    is_assignee,
+    milestone_of,
+    order_scope,
+    was_dispatched,
+)
 from models.tables import Order, Todo, User
 from web.temporal import start_order_workflow, workflow_id
 from workflows import steps
@@ -68,6 +95,14 @@ class Refused(Refusal):
         return cls(status, refusal.template, **refusal.params)
 
 
+class MilestoneDate(BaseModel):
+    """A milestone's planned date in a plan_shipment completion. Both fields may be left out
+    here so that the refusal can say which milestone lacks what."""
+
+    code: str = ""
+    planned_date: date | None = None
+
+
 class TodoCompletion(BaseModel):
     """The body of POST /api/v1/todos/{id}/complete: the outcome plus the kind's fields."""
 
@@ -77,13 +112,75 @@ class TodoCompletion(BaseModel):
     freight: Decimal = Field(default=Decimal("0"), ge=0)
     installation: Decimal = Field(default=Decimal("0"), ge=0)
     other: Decimal = Field(default=Decimal("0"), ge=0)
+    # plan_shipment
+    milestones: list[MilestoneDate] | None = None
+    # confirm_dispatch
+    carrier: str = ""
+    tracking_number: str = ""
+    # confirm_milestone, confirm_arrival
+    code: str = ""
+    actual_date: date | None = None
+    # confirm_acceptance
+    accepted_on: date | None = None
+    signed_by: str = ""
+    # handle_exception
+    resolution: str = ""
+    reship: bool = False
 
 
 OUTCOMES = {
     TodoKind.estimate_cost: {"estimated"},
     TodoKind.approve: {"approve", "reject"},
     TodoKind.revise: {"resubmit", "withdraw"},
+    TodoKind.plan_shipment: {"planned"},
+    TodoKind.confirm_dispatch: {"dispatched"},
+    TodoKind.confirm_milestone: {"done"},
+    TodoKind.confirm_arrival: {"arrived"},
+    TodoKind.confirm_acceptance: {"accepted", "defect"},
+    TodoKind.handle_exception: {"resolved"},
 }
+
+# Who confirms and re-plans milestones and releases a held shipment.
+SHIPMENT_ROLES = frozenset({Role.ops, Role.ops_manager})
+# Who raises an exception after dispatch, besides the order's owner.
+EXCEPTION_ROLES = frozenset({Role.ops, Role.ops_manager, Role.service})
+# Who works (or watches) the "awaiting shipment" queue.
+SHIPMENT_QUEUE_ROLES = frozenset({Role.warehouse, Role.ops, Role.ops_manager, Role.director})
+# Once the customer has accepted, a problem is no longer a shipment exception.
+ACCEPTED = "accepted"
+# Milestones confirmed their own way: dispatch by the warehouse, arrival with its to-do.
+OWN_CONFIRMATION = frozenset({MilestoneCode.dispatch, MilestoneCode.arrival})
+QUEUE_STATUSES = {"awaiting": (AWAITING_DISPATCH,), "held": (HELD,)}
+
+
+class ExceptionRequest(BaseModel):
+    """The body of POST /api/v1/orders/{number}/exceptions."""
+
+    kind: str = ""
+    description: str = ""
+
+
+class MilestoneDone(BaseModel):
+    """The body of POST /api/v1/orders/{number}/milestones/{code}/confirm."""
+
+    actual_date: date | None = None
+
+
+class MilestoneNewDate(BaseModel):
+    """The body of POST /api/v1/orders/{number}/milestones/{code}/replan."""
+
+    planned_date: date | None = None
+    reason: str = ""
+
+
+class HoldReleaseRequest(BaseModel):
+    """The body of POST /api/v1/orders/{number}/release-hold."""
+
+    reason: str = ""
+
+
+def shipment_workflow_id(order_number: str) -> str:
+    return f"{workflow_id(order_number)}/shipment"
 
 
 def require_order_entry(user: User) -> None:
@@ -197,7 +294,8 @@ async def complete_todo(
     if completion.outcome not in OUTCOMES[kind]:
         allowed = ", ".join(sorted(OUTCOMES[kind]))
         raise Refused(422, "The outcome must be one of: %(allowed)s.", allowed=allowed)
-    handle = client.get_workflow_handle(todo.workflow_id)
+    update: str
+    argument: BaseModel
     if kind == TodoKind.estimate_cost:
         if not completion.lines:
             raise Refused(422, "Give a unit cost for every line.")
@@ -229,7 +327,7 @@ async def complete_todo(
                 comment=completion.comment,
             ),
         )
-    else:
+    elif kind == TodoKind.revise:
         update, argument = (
             "revise",
             RevisionOutcome(
@@ -239,17 +337,307 @@ async def complete_todo(
                 comment=completion.comment,
             ),
         )
+    else:
+        order = await session.get(Order, todo.order_id)
+        assert order is not None  # a to-do's order is never deleted
+        update, argument = fulfilment_update(kind, todo, order, completion, actor)
+    return await _send_update(
+        client, todo.workflow_id, update, argument, gone=Refused(409, TODO_GONE)
+    )
+
+
+TODO_GONE = "This to-do is no longer open."
+
+
+def fulfilment_update(
+    kind: TodoKind, todo: Todo, order: Order, completion: TodoCompletion, actor: Actor
+) -> tuple[str, BaseModel]:
+    """The shipment workflow's update and its argument for a fulfilment to-do, once the
+    completion's fields are checked (422 with what is missing)."""
+    if kind == TodoKind.plan_shipment:
+        return "plan", PlanShipment(
+            todo_key=todo.key, actor=actor, milestones=planned_milestones(order, completion)
+        )
+    if kind == TodoKind.confirm_dispatch:
+        carrier = completion.carrier.strip()
+        tracking_number = completion.tracking_number.strip()
+        if not carrier:
+            raise Refused(422, "Name the carrier.")
+        if not tracking_number:
+            raise Refused(422, "Give the tracking number.")
+        return "confirm_dispatch", DispatchConfirmation(
+            todo_key=todo.key, actor=actor, carrier=carrier, tracking_number=tracking_number
+        )
+    if kind == TodoKind.confirm_milestone:
+        raw = completion.code.strip() or str((todo.facts or {}).get("code") or "")
+        if not raw:
+            raise Refused(422, "Say which milestone is done.")
+        code = confirmable_milestone(order, raw)
+        if completion.actual_date is None:
+            raise Refused(422, "Give the date the milestone was done.")
+        return "confirm_milestone", MilestoneConfirmation(
+            actor=actor, code=code, actual_date=completion.actual_date, todo_key=todo.key
+        )
+    if kind == TodoKind.confirm_arrival:
+        if completion.actual_date is None:
+            raise Refused(422, "Give the date the goods arrived.")
+        return "confirm_arrival", ArrivalConfirmation(
+            actual_date=completion.actual_date, actor=actor, todo_key=todo.key
+        )
+    if kind == TodoKind.confirm_acceptance:
+        if completion.outcome == "accepted":
+            if completion.accepted_on is None or not completion.signed_by.strip():
+                raise Refused(422, "Give the acceptance date and who signed for the customer.")
+        elif not completion.comment.strip():
+            raise Refused(422, "Describe the defect.")
+        return "confirm_acceptance", AcceptanceOutcome(
+            todo_key=todo.key,
+            actor=actor,
+            outcome=completion.outcome,
+            accepted_on=completion.accepted_on if completion.outcome == "accepted" else None,
+            signed_by=completion.signed_by.strip(),
+            comment=completion.comment.strip(),
+        )
+    if kind == TodoKind.handle_exception:
+        if not completion.resolution.strip():
+            raise Refused(422, "Say how the exception was resolved.")
+        return "handle_exception", ExceptionResolution(
+            todo_key=todo.key,
+            actor=actor,
+            resolution=completion.resolution.strip(),
+            reship=completion.reship,
+        )
+    raise Refused(409, "The order could not take this step.")
+
+
+def milestone_codes(order: Order) -> tuple[MilestoneCode, ...]:
+    """The milestones of the order's shipping mode, in the order they happen."""
+    return MILESTONES[ShippingMode(order.shipping_mode)]
+
+
+def order_milestone(order: Order, raw: str) -> MilestoneCode:
+    """The milestone named by `raw`, if the order's shipping mode has it (422 otherwise)."""
+    try:
+        code = MilestoneCode(raw.strip())
+    except ValueError as error:
+        raise Refused(422, "There is no milestone %(code)s.", code=raw) from error
+    if code not in milestone_codes(order):
+        raise Refused(
+            422, "Order %(number)s has no milestone %(code)s.", number=order.number, code=code
+        )
+    return code
+
+
+def confirmable_milestone(order: Order, raw: str) -> MilestoneCode:
+    """A milestone that ops confirm themselves: not dispatch (the warehouse confirms it) nor
+    arrival (its own to-do, or the customer's link)."""
+    code = order_milestone(order, raw)
+    if code == MilestoneCode.dispatch:
+        raise Refused(422, "Dispatch is confirmed by the warehouse, with carrier and tracking.")
+    if code == MilestoneCode.arrival:
+        raise Refused(422, "Arrival is confirmed by its to-do.")
+    return code
+
+
+def planned_milestones(order: Order, completion: TodoCompletion) -> list[PlannedMilestone]:
+    """Every milestone of the order's shipping mode with its planned date, in their order."""
+    dates: dict[MilestoneCode, date] = {}
+    for given in completion.milestones or []:
+        code = order_milestone(order, given.code)
+        if code in dates:
+            raise Refused(422, "Milestone %(code)s is given twice.", code=code)
+        if given.planned_date is None:
+            raise Refused(422, "Give a planned date for milestone %(code)s.", code=code)
+        dates[code] = given.planned_date
+    for code in milestone_codes(order):
+        if code not in dates:
+            raise Refused(422, "Give a planned date for milestone %(code)s.", code=code)
+    return [PlannedMilestone(code=c, planned_date=dates[c]) for c in milestone_codes(order)]
+
+
+async def _send_update(
+    client: Client, to_workflow: str, update: str, argument: BaseModel, *, gone: Refused
+) -> TodoDone:
+    """Send a person's decision to a workflow; its validator's refusal comes back with the
+    HTTP status of its kind, `gone` when the workflow is no longer running."""
+    handle = client.get_workflow_handle(to_workflow)
     try:
         return await handle.execute_update(update, argument, result_type=TodoDone)
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError):
-            raise Refused(REFUSAL_STATUS.get(cause.type or "", 409), cause.message) from failure
+            # the workflow's message is a template with no fields
+            raise Refused(
+                REFUSAL_STATUS.get(cause.type or "", 409), cause.message.replace("%", "%%")
+            ) from failure
         raise Refused(409, "The order could not take this step.") from failure
     except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:  # its approval round has already ended
-            raise Refused(409, "This to-do is no longer open.") from error
+        if error.status == RPCStatusCode.NOT_FOUND:  # its workflow has already ended
+            raise gone from error
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
+
+
+# -- fulfilment: what people do to an order's shipment outside their to-dos ---------------------
+
+
+def may_raise_exception(user: User, order: Order) -> bool:
+    return Role(user.role) in EXCEPTION_ROLES or order.owner_id == user.id
+
+
+def may_steer_shipment(user: User) -> bool:
+    """Confirm and re-plan milestones, release a held shipment: operations."""
+    return Role(user.role) in SHIPMENT_ROLES
+
+
+def require_shipment(order: Order) -> None:
+    if order.shipment_status is None:
+        raise Refused(409, "Order %(number)s has no shipment yet.", number=order.number)
+
+
+def require_steering(user: User, refusal: str) -> None:
+    if not may_steer_shipment(user):
+        raise Refused(403, refusal)
+
+
+def _shipment_gone(order: Order) -> Refused:
+    return Refused(409, "The shipment of order %(number)s is not running.", number=order.number)
+
+
+async def raise_exception(
+    *, session: AsyncSession, user: User, order: Order, report: ExceptionRequest, client: Client
+) -> TodoDone:
+    """Something is wrong after dispatch (damaged, missing parts, replacement, reshipment):
+    the shipment opens a to-do for ops to handle it."""
+    if not may_raise_exception(user, order):
+        raise Refused(403, "Exceptions are raised by operations, service or the order's owner.")
+    require_shipment(order)
+    if order.shipment_status == ACCEPTED:
+        raise Refused(409, "The customer has accepted the order.")
+    if not await was_dispatched(session=session, order=order):
+        raise Refused(409, "Nothing has been dispatched yet.")
+    try:
+        kind = ExceptionKind(report.kind.strip())
+    except ValueError as error:
+        allowed = ", ".join(k.value for k in ExceptionKind)
+        raise Refused(422, "The kind must be one of: %(allowed)s.", allowed=allowed) from error
+    description = report.description.strip()
+    if not description:
+        raise Refused(422, "Describe what went wrong.")
+    actor = await actor_for(session=session, user=user)
+    return await _send_update(
+        client,
+        shipment_workflow_id(order.number),
+        "raise_exception",
+        ExceptionReport(actor=actor, kind=kind, description=description),
+        gone=_shipment_gone(order),
+    )
+
+
+async def _open_milestone(*, session: AsyncSession, order: Order, code: MilestoneCode) -> None:
+    """409 unless the milestone is planned and not done yet."""
+    milestone = await milestone_of(session=session, order=order, code=code.value)
+    if milestone is None:
+        raise Refused(409, "The shipment is not planned yet.")
+    if milestone.actual_on is not None:
+        raise Refused(409, "Milestone %(code)s is already done.", code=code)
+
+
+async def confirm_milestone(
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    code: str,
+    done: MilestoneDone,
+    client: Client,
+) -> TodoDone:
+    """Ops confirm a milestone from the order page (not dispatch, not arrival)."""
+    require_steering(user, "Only business operations confirm milestones.")
+    require_shipment(order)
+    milestone = confirmable_milestone(order, code)
+    if done.actual_date is None:
+        raise Refused(422, "Give the date the milestone was done.")
+    await _open_milestone(session=session, order=order, code=milestone)
+    actor = await actor_for(session=session, user=user)
+    return await _send_update(
+        client,
+        shipment_workflow_id(order.number),
+        "confirm_milestone",
+        MilestoneConfirmation(actor=actor, code=milestone, actual_date=done.actual_date),
+        gone=_shipment_gone(order),
+    )
+
+
+async def replan_milestone(
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    code: str,
+    replan: MilestoneNewDate,
+    client: Client,
+) -> TodoDone:
+    """Ops move a milestone not yet done to a new planned date, saying why."""
+    require_steering(user, "Only business operations re-plan milestones.")
+    require_shipment(order)
+    milestone = order_milestone(order, code)
+    if replan.planned_date is None:
+        raise Refused(422, "Give the new planned date.")
+    reason = replan.reason.strip()
+    if not reason:
+        raise Refused(422, "Say why the date moves.")
+    await _open_milestone(session=session, order=order, code=milestone)
+    actor = await actor_for(session=session, user=user)
+    return await _send_update(
+        client,
+        shipment_workflow_id(order.number),
+        "replan_milestone",
+        MilestoneReplan(
+            actor=actor, code=milestone, planned_date=replan.planned_date, reason=reason
+        ),
+        gone=_shipment_gone(order),
+    )
+
+
+async def release_hold(
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    release: HoldReleaseRequest,
+    client: Client,
+) -> TodoDone:
+    """Ops let a shipment held for its deposit go ahead, saying why."""
+    require_steering(user, "Only business operations release a hold.")
+    require_shipment(order)
+    if order.shipment_status != HELD:
+        raise Refused(409, "This shipment is not held.")
+    reason = release.reason.strip()
+    if not reason:
+        raise Refused(422, "Say why the hold is released.")
+    actor = await actor_for(session=session, user=user)
+    return await _send_update(
+        client,
+        shipment_workflow_id(order.number),
+        "release_hold",
+        HoldRelease(actor=actor, reason=reason),
+        gone=_shipment_gone(order),
+    )
+
+
+def may_see_shipment_queue(user: User) -> bool:
+    return Role(user.role) in SHIPMENT_QUEUE_ROLES
+
+
+async def shipment_queue(
+    *, session: AsyncSession, user: User, status: str | None = None
+) -> list[QueueItem]:
+    """The "awaiting shipment" queue: `awaiting` (ready for dispatch), `held` (waiting for
+    the deposit), or both (any other status)."""
+    if not may_see_shipment_queue(user):
+        raise Refused(403, "The shipment queue is for the warehouse and business operations.")
+    statuses = QUEUE_STATUSES.get(status or "", (AWAITING_DISPATCH, HELD))
+    return await awaiting_shipment(session=session, user=user, statuses=statuses)
 
 
 async def route_again(*, session: AsyncSession, user: User, order: Order, client: Client) -> Order:

@@ -231,6 +231,67 @@ class OrderPageOut(Model):
     per_page: int
 
 
+class MilestoneOut(Model):
+    """A milestone planned vs actual. status: done_on_time (green), done_late, pending
+    (yellow), late (red: not done and past its planned date)."""
+
+    code: str
+    planned_date: date
+    actual_date: date | None
+    status: str
+    late_since: datetime | None = None
+
+
+class DispatchOut(Model):
+    round: int
+    carrier: str
+    tracking_number: str
+    dispatched_on: date
+
+
+class ShipmentExceptionOut(Model):
+    number: int
+    kind: str
+    description: str
+    raised_by: UserRef | None
+    raised_at: datetime
+    resolution: str | None
+    reship: bool | None
+    resolved_by: UserRef | None = None
+    resolved_at: datetime | None
+
+
+class QueueLineOut(Model):
+    product_code: str
+    product_name: str
+    unit: str
+    quantity: Decimal
+    reserved: Decimal
+    on_hand: Decimal
+
+
+class ShipmentQueueItemOut(Model):
+    """An order in the warehouse's "awaiting shipment" queue. A held one waits for its
+    deposit and has no dispatch to-do yet."""
+
+    number: str
+    customer: str
+    shipping_mode: str
+    shipment_status: str
+    held: bool
+    waiting_for: str | None  # "deposit" while held
+    planned_dispatch_date: date | None
+    dispatch_todo_id: int | None
+    lines: list[QueueLineOut]
+
+
+class ShipmentActionOut(Model):
+    """What an order-level shipment action answers: the order and the stage it is in now."""
+
+    number: str
+    stage: str
+
+
 # Omitted from an order for roles that may not see costs (DESIGN: field-level permission).
 COST_FIELDS = {
     "expected_cost",
@@ -267,7 +328,15 @@ class OrderDetail(OrderSummary):
     variance: Decimal | None = None
     lines: list[LineOut]
     approvals: list[ApprovalRoundOut]
-    milestones: list[dict[str, Any]] = Field(default_factory=list)
+    # Fulfilment: None before confirmation; planning, held, awaiting_dispatch, in_transit,
+    # arrived, accepted.
+    shipment_status: str | None = None
+    delayed: bool = False
+    milestones: list[MilestoneOut] = Field(default_factory=list)
+    dispatches: list[DispatchOut] = Field(default_factory=list)
+    exceptions: list[ShipmentExceptionOut] = Field(default_factory=list)
+    accepted_on: date | None = None
+    accepted_signed_by: str | None = None
     installments: list[InstallmentOut]
     payments: list[dict[str, Any]] = Field(default_factory=list)
     invoices: list[dict[str, Any]] = Field(default_factory=list)

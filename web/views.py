@@ -10,7 +10,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n.labels import TODO_KINDS
 from models import queries
 from models.domain import Role, Stage, TodoStatus
-from models.tables import ApprovalRound, ApprovalStep, Customer, Order, Product, User
+from models.tables import (
+    ApprovalRound,
+    ApprovalStep,
+    Customer,
+    Dispatch,
+    Milestone,
+    Order,
+    Product,
+    User,
+)
 from settings import Settings
 from web.schemas import (
     ApprovalRoundOut,
@@ -21,11 +30,16 @@ from web.schemas import (
     CustomerRef,
     DecisionFactsOut,
     DepartmentRef,
+    DispatchOut,
     InstallmentOut,
     LineOut,
+    MilestoneOut,
     OrderDetail,
     OrderSummary,
     ProductOut,
+    QueueLineOut,
+    ShipmentExceptionOut,
+    ShipmentQueueItemOut,
     TimelineEntry,
     TodoOut,
     UnroutableOrderOut,
@@ -158,6 +172,64 @@ def unroutable_out(order: Order) -> UnroutableOrderOut:
     )
 
 
+def milestone_out(milestone: Milestone) -> MilestoneOut:
+    return MilestoneOut(
+        code=milestone.code,
+        planned_date=milestone.planned_on,
+        actual_date=milestone.actual_on,
+        status=queries.milestone_status(milestone),
+        late_since=milestone.late_since,
+    )
+
+
+def dispatch_out(dispatch: Dispatch) -> DispatchOut:
+    return DispatchOut(
+        round=dispatch.round,
+        carrier=dispatch.carrier,
+        tracking_number=dispatch.tracking_number,
+        dispatched_on=dispatch.dispatched_on,
+    )
+
+
+def exception_out(row: queries.ExceptionRow) -> ShipmentExceptionOut:
+    exception = row.exception
+    return ShipmentExceptionOut(
+        number=exception.number,
+        kind=exception.kind,
+        description=exception.description,
+        raised_by=user_ref(row.raised_by),
+        raised_at=exception.raised_at,
+        resolution=exception.resolution,
+        reship=exception.reship,
+        resolved_by=user_ref(row.resolved_by),
+        resolved_at=exception.resolved_at,
+    )
+
+
+def queue_item_out(item: queries.QueueItem) -> ShipmentQueueItemOut:
+    return ShipmentQueueItemOut(
+        number=item.number,
+        customer=item.customer,
+        shipping_mode=item.shipping_mode,
+        shipment_status=item.shipment_status,
+        held=item.held,
+        waiting_for="deposit" if item.held else None,
+        planned_dispatch_date=item.planned_dispatch_on,
+        dispatch_todo_id=item.dispatch_todo_id,
+        lines=[
+            QueueLineOut(
+                product_code=line.product_code,
+                product_name=line.product_name,
+                unit=line.unit,
+                quantity=line.quantity,
+                reserved=line.reserved,
+                on_hand=line.on_hand,
+            )
+            for line in item.lines
+        ],
+    )
+
+
 async def order_detail(
     *, session: AsyncSession, user: User, order: Order, settings: Settings
 ) -> OrderDetail:
@@ -165,6 +237,9 @@ async def order_detail(
     deadlines = await queries.pending_step_deadlines(session=session, rounds=rounds)
     events = await queries.timeline(session=session, order=order)
     todos = await queries.open_todos(session=session, order=order)
+    milestones = await queries.milestones(session=session, order=order)
+    dispatches = await queries.dispatches(session=session, order=order)
+    exceptions = await queries.shipment_exceptions(session=session, order=order)
     percents = [item.percent for item in order.payment_plan]
     amounts = installment_amounts(order.total, percents)
     margin_percent = (
@@ -214,6 +289,13 @@ async def order_detail(
             for ln in order.lines
         ],
         approvals=[approval_round_out(r, deadlines) for r in rounds],
+        shipment_status=order.shipment_status,
+        delayed=order.delayed,
+        milestones=[milestone_out(m) for m in milestones],
+        dispatches=[dispatch_out(d) for d in dispatches],
+        exceptions=[exception_out(e) for e in exceptions],
+        accepted_on=order.accepted_on,
+        accepted_signed_by=order.accepted_signed_by,
         installments=[
             InstallmentOut(
                 position=item.position,

@@ -24,6 +24,7 @@ from models.domain import (
     Role,
     RoundFacts,
     RouteAgain,
+    ShipmentInput,
     Stage,
     StartCosting,
     TodoDone,
@@ -31,6 +32,7 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.approval import ApprovalWorkflow
+from workflows.shipment import ShipmentWorkflow
 from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, StepRunner, TodoBook
 
 with workflow.unsafe.imports_passed_through():
@@ -40,6 +42,9 @@ STAGE = SearchAttributeKey.for_keyword("Stage")
 # Orders started before this patch opened a round's first stage, and confirmed the order, in
 # steps of their own.
 ONE_STEP_PER_DECISION = "one-step-per-decision"
+# Orders confirmed before fulfilment existed completed at confirmation.
+FULFILMENT = "fulfilment"
+DELAYED = SearchAttributeKey.for_bool("Delayed")
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 
 
@@ -91,10 +96,29 @@ class OrderWorkflow:
                 return await self._finish(Stage.cancelled)
             self.revision = None
 
-        if self.confirmed_by_round:  # the last approval's step confirmed it
+        if not self.confirmed_by_round:  # else the last approval's step confirmed it
+            await self.steps.run(OrderActivities.confirm_order, self._confirmation())
+        if not workflow.patched(FULFILMENT):
             return await self._finish(Stage.confirmed)
-        confirmed = await self.steps.run(OrderActivities.confirm_order, self._confirmation())
-        return await self._finish(confirmed.stage)
+
+        self._enter(Stage.fulfilment)
+        await workflow.execute_child_workflow(
+            ShipmentWorkflow.run,
+            ShipmentInput(
+                order_id=self.facts.order_id,
+                order_number=self.facts.number,
+                owner_id=self.facts.owner_id,
+                shipping_mode=self.facts.shipping_mode,
+                needs_installation=self.facts.needs_installation,
+                hold_for_deposit=self.facts.hold_for_deposit,
+            ),
+            id=f"{wid}/shipment",
+        )
+        self._enter(Stage.collection)
+        # Accepted: collection, actual costs and closing follow (not built yet); the order
+        # waits here for them.
+        await workflow.wait_condition(lambda: self.stage == Stage.closed)
+        return await self._finish(Stage.closed)
 
     def _confirmation(self) -> ConfirmOrder:
         return ConfirmOrder(
@@ -187,6 +211,11 @@ class OrderWorkflow:
     @workflow.query
     def status(self) -> Stage:
         return self.stage
+
+    @workflow.signal
+    def set_delayed(self, delayed: bool) -> None:
+        """The shipment says a milestone is late (or none is any more)."""
+        workflow.upsert_search_attributes([DELAYED.value_set(delayed)])
 
     @workflow.update
     async def estimate_cost(self, completion: EstimateCompletion) -> TodoDone:

@@ -65,6 +65,9 @@ class TodoBook:
             known = todo.assignees
             todo.assignees = known + [a for a in assignees if a not in known]
 
+    def discard(self, key: str) -> None:
+        self._open.pop(key, None)
+
     def discard_all(self) -> None:
         self._open.clear()
 

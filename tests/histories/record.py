@@ -156,7 +156,10 @@ async def record(
         for name, (scenario, rounds) in SCENARIOS.items():
             order = await scenario(env, session_factory)
             handle = client.get_workflow_handle(f"order-{order.number}")
-            await handle.result()
+            if "withdraw" in name:
+                await handle.result()
+            else:
+                await helpers.confirmed(handle, session_factory, order)
             files = {f"{name}.json": handle.id}
             for n in range(1, rounds + 1):
                 files[f"{name}.approval_{n}.json"] = f"{handle.id}/approval/{n}"

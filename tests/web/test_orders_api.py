@@ -63,10 +63,10 @@ async def test_sales_rep_order_goes_through_costing_and_approval_to_confirmed(ap
 
     for _ in range(200):
         order = (await sales.get(f"/api/v1/orders/{number}")).json()
-        if order["stage"] == "confirmed":
+        if order["stage"] == "fulfilment":  # confirmed, and fulfilment has begun
             break
         await asyncio.sleep(0.05)
-    assert order["stage"] == "confirmed"
+    assert order["stage"] == "fulfilment"
     assert "expected_cost" not in order  # sales reps do not see costs
     assert [r["status"] for r in order["approvals"]] == ["approved"]
     manager_view = (await manager.get(f"/api/v1/orders/{number}")).json()

@@ -145,7 +145,7 @@ async def test_pricing_and_manager_work_from_their_inbox_pages(api, browser_sess
     assert approved.status_code == 303
     await stage_of(await api("sales"), number, "confirmed")
     detail = await manager.get(f"/orders/{number}")
-    assert "Confirmed" in detail.text and "Expected margin" in detail.text
+    assert "Order confirmed" in detail.text and "Expected margin" in detail.text
     assert "Temporal UI" not in detail.text  # the link is for ops, not sales managers
     ops_view = await (await browser_session("ops")).get(f"/orders/{number}")
     assert f"/workflows/order-{number}" in ops_view.text

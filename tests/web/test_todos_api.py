@@ -21,10 +21,22 @@ async def estimated(api, number: str) -> None:
     assert response.status_code == 200, response.text
 
 
+# A confirmed order goes straight on into fulfilment: "confirmed" means confirmed or further.
+CONFIRMED_OR_LATER = {
+    "confirmed",
+    "fulfilment",
+    "acceptance",
+    "collection",
+    "cost_review",
+    "closed",
+}
+
+
 async def stage_of(client, number: str, stage: str) -> dict:
+    wanted = CONFIRMED_OR_LATER if stage == "confirmed" else {stage}
     for _ in range(200):
         order = (await client.get(f"/api/v1/orders/{number}")).json()
-        if order["stage"] == stage:
+        if order["stage"] in wanted:
             return order
         await asyncio.sleep(0.05)
     raise AssertionError(f"{number} never reached {stage}: {order['stage']}")

@@ -152,7 +152,7 @@ async def test_parallel_stage_needs_every_approval(env, session_factory, setting
     assert await handle.query(OrderWorkflow.status) == Stage.approval
     await decide_as(env.client, session_factory, stage_two["warehouse"], "warehouse")
 
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
     assert await steps_of(session_factory, order) == [
         (1, 1, "sales_manager", "always", "approve"),
         (1, 2, "director", "order total >= 500,000; discount 25.00 % >= 20 %", "approve"),
@@ -214,7 +214,7 @@ async def test_round_two_is_routed_afresh_after_the_revision(
     # 5 % needs no director: round 2 is the manager alone
     await decide(env.client, session_factory, order, "sales_manager")
 
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
     assert [
         (r, stage, code) for r, stage, code, _, _ in await steps_of(session_factory, order)
     ] == [
@@ -252,7 +252,7 @@ async def test_undecided_approval_is_reminded_at_its_sla_and_escalated_at_twice_
 
     # the manager's manager, now an assignee, decides it
     await decide_as(env.client, session_factory, todo, "director")
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
     async with session_factory() as session:
         step = await session.scalar(select(ApprovalStep).where(ApprovalStep.todo_id == todo.id))
     assert step.reminded_at is not None and step.escalated_at is not None
@@ -266,7 +266,7 @@ async def test_approval_decided_in_time_is_neither_reminded_nor_escalated(
     handle = await helpers.submit(env.client, session_factory, order, settings.task_queue)
     await estimate(env.client, session_factory, order)
     await decide(env.client, session_factory, order, "sales_manager")
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
     await env.sleep(timedelta(days=10))
     assert await mails_to(session_factory, "sales_manager@o2c.example.com", "Reminder") == []
     assert await mails_to(session_factory, "director@o2c.example.com", "Escalated") == []
@@ -307,7 +307,7 @@ async def test_role_requirement_landing_on_the_owner_goes_to_the_owners_manager(
     with pytest.raises(WorkflowUpdateFailedError):  # the owner is not among its deciders
         await decide_as(env.client, session_factory, todo, "sales_manager")
     await decide_as(env.client, session_factory, todo, "director")
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
 
 
 async def test_unroutable_order_waits_on_the_admin_list_until_routed_again(
@@ -369,7 +369,7 @@ async def test_unroutable_order_waits_on_the_admin_list_until_routed_again(
     assert refused.value.cause.type == NOT_OPEN
 
     await decide_as(env.client, session_factory, todo, "ops_manager")
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
 
 
 async def test_a_new_policy_leaves_the_running_round_alone(
@@ -383,7 +383,7 @@ async def test_a_new_policy_leaves_the_running_round_alone(
     await decide(env.client, session_factory, order, "sales_manager")
     await decide(env.client, session_factory, order, "director")
 
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
     async with session_factory() as session:
         versions = list(
             await session.scalars(
@@ -400,7 +400,7 @@ async def test_final_approval_tells_the_owner_and_the_people_the_policy_names(
     handle = await helpers.submit(env.client, session_factory, order, settings.task_queue)
     await estimate(env.client, session_factory, order)
     await decide(env.client, session_factory, order, "sales_manager")
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
     for address in ("sales@o2c.example.com", "sales_manager@o2c.example.com"):
         told = [m for m in await mails_to(session_factory, address, "") if "confirmed" in m.body]
         assert len(told) == 1, address

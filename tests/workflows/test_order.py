@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable, Coroutine
@@ -271,11 +272,10 @@ async def test_approved_order_is_confirmed(env, session_factory, settings, worke
     await estimate(env.client, session_factory, order)
     done = await decide(env.client, session_factory, order, "sales_manager")
     assert done.stage == Stage.confirmed  # the last approval's step confirms the order
-    result = await handle.result()
-    assert result.stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
     async with session_factory() as session:
         saved = await session.get(Order, order.id)
-        assert saved.stage == "confirmed"
+        assert saved.stage == "fulfilment"  # confirmed, and fulfilment has begun
         assert saved.expected_cost == Decimal("10300.00")
         assert saved.expected_margin == Decimal("6700.00")
         kinds = list(
@@ -296,10 +296,8 @@ async def test_approved_order_is_confirmed(env, session_factory, settings, worke
         [approval_round] = await session.scalars(select(ApprovalRound))
         assert approval_round.status == "approved"
         assert await session.scalar(select(func.count()).select_from(OutboxMail)) >= 3
-        open_count = await session.scalar(
-            select(func.count()).select_from(Todo).where(Todo.status == "open")
-        )
-        assert open_count == 0
+        still_open = list(await session.scalars(select(Todo.kind).where(Todo.status == "open")))
+        assert still_open == ["plan_shipment"]
 
 
 async def test_confirmed_order_is_found_by_its_search_attributes(
@@ -313,17 +311,15 @@ async def test_confirmed_order_is_found_by_its_search_attributes(
     assert during_approval[STAGE] == "approval"
 
     await decide(env.client, session_factory, order, "sales_manager")
-    await handle.result()
-    described = await handle.describe()
-    assert described.status == WorkflowExecutionStatus.COMPLETED
-    attributes = described.typed_search_attributes
-    assert attributes[STAGE] == "confirmed"
+    await helpers.confirmed(handle, session_factory, order)
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes[STAGE] == "fulfilment"
     assert attributes[ORDER_NO] == order.number
     assert attributes[CUSTOMER] == "Shanghai Precision Machinery Co."
     assert attributes[OWNER] == "sales"
     assert attributes[DEPARTMENT] == "East China office"
     assert attributes[ORDER_TOTAL] == 17000.0
-    assert await handle.query(OrderWorkflow.status) == Stage.confirmed
+    assert await handle.query(OrderWorkflow.status) == Stage.fulfilment
 
 
 # --- rejection, revision, resubmission ------------------------------------------------------
@@ -385,8 +381,7 @@ async def test_revision_changing_only_a_discount_keeps_the_estimate_and_goes_to_
     assert (await handle.describe()).typed_search_attributes[ORDER_TOTAL] == 16150.0
 
     await decide(env.client, session_factory, order, "sales_manager")
-    result = await handle.result()
-    assert result.stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
 
     assert await approval_rounds(session_factory, order) == [
         (1, "rejected", ["reject"]),
@@ -397,6 +392,7 @@ async def test_revision_changing_only_a_discount_keeps_the_estimate_and_goes_to_
         ("approval/1/1/sales_manager", "approve", "done", "reject"),
         ("revise/1", "revise", "done", "resubmit"),
         ("approval/2/1/sales_manager", "approve", "done", "approve"),
+        ("shipment/plan", "plan_shipment", "open", None),
     ]
     assert await timeline_kinds(session_factory, order) == [
         "created",
@@ -427,8 +423,7 @@ async def test_revision_changing_a_quantity_goes_back_to_pricing(
 
     await estimate(env.client, session_factory, order, unit_cost="5200", freight="400")
     await decide(env.client, session_factory, order, "sales_manager")
-    result = await handle.result()
-    assert result.stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
 
     async with session_factory() as session:
         saved = await session.get(Order, order.id)
@@ -441,6 +436,7 @@ async def test_revision_changing_a_quantity_goes_back_to_pricing(
         ("revise/1", "revise", "done", "resubmit"),
         ("estimate/2", "estimate_cost", "done", "estimated"),
         ("approval/2/1/sales_manager", "approve", "done", "approve"),
+        ("shipment/plan", "plan_shipment", "open", None),
     ]
     assert await timeline_kinds(session_factory, order) == [
         "created",
@@ -600,7 +596,7 @@ async def test_refused_update_leaves_no_trace(
 
     # and the order goes on as if nothing had been tried
     await decide(env.client, session_factory, order, "sales_manager")
-    assert (await handle.result()).stage == Stage.confirmed
+    await helpers.confirmed(handle, session_factory, order)
 
 
 # --- retried activities ----------------------------------------------------------------------
@@ -614,6 +610,18 @@ class RecordingMailer:
 
     async def send(self, message: Message) -> None:
         self.sent.append(message)
+
+
+async def all_mail_sent(session_factory, timeout: float = 10) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        async with session_factory() as session:
+            unsent = await session.scalar(
+                select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))
+            )
+        if not unsent:
+            return
+        await asyncio.sleep(0.05)
 
 
 def fails_first_attempt(
@@ -653,12 +661,14 @@ async def test_retried_step_opens_no_second_todo_and_sends_no_second_mail(
         handle = await helpers.submit(env.client, session_factory, order, settings.task_queue)
         await estimate(env.client, session_factory, order)
         await decide(env.client, session_factory, order, "sales_manager")
-        assert (await handle.result()).stage == Stage.confirmed
+        await helpers.confirmed(handle, session_factory, order)
+        await all_mail_sent(session_factory)  # before the worker stops and cancels the sender
 
     assert attempts == [1, 2]
     assert await todos_of(session_factory, order) == [
         ("estimate/1", "estimate_cost", "done", "estimated"),
         ("approval/1/1/sales_manager", "approve", "done", "approve"),
+        ("shipment/plan", "plan_shipment", "open", None),
     ]
     assert await timeline_kinds(session_factory, order) == [
         "created",
@@ -668,13 +678,15 @@ async def test_retried_step_opens_no_second_todo_and_sends_no_second_mail(
         "approved",
         "confirmed",
     ]
-    # pricing is asked to estimate, the manager to approve; the owner and (by the policy) the
-    # manager are told of the confirmation
+    # pricing is asked to estimate, the manager to approve; the owner, (by the policy) the
+    # manager and the customer's contact are told of the confirmation; ops are asked to plan
     queued = await mail_per_recipient(session_factory)
     assert queued == Counter(
         {
             "pricing@o2c.example.com": 1,
             "sales_manager@o2c.example.com": 2,
+            "xu.ming@shpm.example.com": 1,
+            "ops@o2c.example.com": 1,
             "sales@o2c.example.com": 1,
         }
     )

@@ -2,26 +2,44 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
-from i18n import translations
-from models.domain import ORDER_ENTRY_ROLES, Role, Stage
-from models.drafts import draft_of, is_editable, repeat_order
+from i18n import N_, translations
+from models.domain import ORDER_ENTRY_ROLES, ExceptionKind, Role, Stage
+from models.drafts import draft_of, first_error, is_editable, repeat_order
 from models.queries import OrderFilter, get_order, list_orders, sees_costs
-from models.tables import Customer, Order, Product
+from models.tables import Customer, Order, Product, User
+from settings import Settings
 from web import operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
-from web.operations import Refused
+from web.operations import (
+    ACCEPTED,
+    HELD,
+    OWN_CONFIRMATION,
+    ExceptionRequest,
+    HoldReleaseRequest,
+    MilestoneDone,
+    MilestoneNewDate,
+    Refused,
+)
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from web.views import order_detail, order_summaries
 
 router = page_router()
 EMPTY_LINE_ROWS = 3
+M = TypeVar("M", bound=BaseModel)
+# One of the order page's shipment forms: what it does with the order and the typed values.
+ShipmentAct = Callable[[Order, dict[str, str]], Awaitable[object]]
 
 
 async def _scoped(session, user, number: str) -> Order:  # noqa: ANN001
@@ -264,12 +282,19 @@ async def create_order(request: Request, user: PageUser, session: SessionDep):  
     return await _save(request, user, session, None)
 
 
-@router.get("/orders/{number}")
-async def order_page(
-    request: Request, number: str, user: PageUser, session: SessionDep, settings: SettingsDep
-):  # noqa: ANN201
-    order = await _scoped(session, user, number)
+async def _order_page(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    settings: Settings,
+    order: Order,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+) -> Response:
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
+    steering = operations.may_steer_shipment(user) and order.shipment_status is not None
     return render(
         request,
         "orders/detail.html",
@@ -278,6 +303,200 @@ async def order_page(
         sees_costs=sees_costs(user),
         may_edit=order.owner_id == user.id and is_editable(order),
         may_repeat=Role(user.role) in ORDER_ENTRY_ROLES,
+        # fulfilment: which of the shipment's small forms this person gets
+        may_raise_exception=operations.may_raise_exception(user, order)
+        and bool(detail.dispatches)
+        and order.shipment_status != ACCEPTED,
+        may_steer=steering,
+        may_release_hold=steering and order.shipment_status == HELD,
+        confirmable_codes=[
+            c.value for c in operations.milestone_codes(order) if c not in OWN_CONFIRMATION
+        ],
+        exception_kinds=[k.value for k in ExceptionKind],
+        today=datetime.now(UTC).date().isoformat(),
+        error=error,
+        status_code=status_code,
+        values=values or {},
+    )
+
+
+@router.get("/orders/{number}")
+async def order_page(
+    request: Request, number: str, user: PageUser, session: SessionDep, settings: SettingsDep
+):  # noqa: ANN201
+    order = await _scoped(session, user, number)
+    return await _order_page(request, user, session, settings, order)
+
+
+def _form_body(model: type[M], values: dict[str, str]) -> M:
+    """A shipment action's body from its form (blank fields left to the operation, which
+    says what is missing); 422 when a date is not a date."""
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v})
+    except ValidationError as error:
+        raise Refused(422, first_error(error).replace("%", "%%")) from error
+
+
+async def _shipment_action(
+    request: Request,
+    number: str,
+    user: User,
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    form_name: str,
+    fields: tuple[str, ...],
+    act: ShipmentAct,
+    done_message: str,
+) -> Response:
+    """Run one of the order page's shipment forms: back to the order page with a message
+    (POST-redirect-GET), or the page again with the refusal, its status and what was typed."""
+    order = await _scoped(session, user, number)
+    form = await request.form()
+    t = translations(locale_of(request, user))
+    values = {name: str(form.get(name) or "").strip() for name in fields}
+    try:
+        await act(order, values)
+    except Refused as error:
+        return await _order_page(
+            request,
+            user,
+            session,
+            settings,
+            order,
+            error=error.translated(t.gettext),
+            status_code=error.status,
+            values={**values, "form": form_name},
+        )
+    flash(request, t.gettext(done_message))
+    return RedirectResponse(f"/orders/{number}", status_code=303)
+
+
+@router.post("/orders/{number}/exceptions")
+async def raise_exception(
+    request: Request,
+    number: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    async def act(order: Order, values: dict[str, str]) -> object:
+        return await operations.raise_exception(
+            session=session,
+            user=user,
+            order=order,
+            report=ExceptionRequest(**values),
+            client=client,
+        )
+
+    return await _shipment_action(
+        request,
+        number,
+        user,
+        session,
+        settings,
+        form_name="exception",
+        fields=("kind", "description"),
+        act=act,
+        done_message=N_("The exception is raised; operations will handle it."),
+    )
+
+
+@router.post("/orders/{number}/milestones/{code}/confirm")
+async def confirm_milestone(
+    request: Request,
+    number: str,
+    code: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    async def act(order: Order, values: dict[str, str]) -> object:
+        return await operations.confirm_milestone(
+            session=session,
+            user=user,
+            order=order,
+            code=code,
+            done=_form_body(MilestoneDone, values),
+            client=client,
+        )
+
+    return await _shipment_action(
+        request,
+        number,
+        user,
+        session,
+        settings,
+        form_name=f"confirm-{code}",
+        fields=("actual_date",),
+        act=act,
+        done_message=N_("The milestone is confirmed."),
+    )
+
+
+@router.post("/orders/{number}/milestones/{code}/replan")
+async def replan_milestone(
+    request: Request,
+    number: str,
+    code: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    async def act(order: Order, values: dict[str, str]) -> object:
+        return await operations.replan_milestone(
+            session=session,
+            user=user,
+            order=order,
+            code=code,
+            replan=_form_body(MilestoneNewDate, values),
+            client=client,
+        )
+
+    return await _shipment_action(
+        request,
+        number,
+        user,
+        session,
+        settings,
+        form_name=f"replan-{code}",
+        fields=("planned_date", "reason"),
+        act=act,
+        done_message=N_("The milestone has its new planned date."),
+    )
+
+
+@router.post("/orders/{number}/release-hold")
+async def release_hold(
+    request: Request,
+    number: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    async def act(order: Order, values: dict[str, str]) -> object:
+        return await operations.release_hold(
+            session=session,
+            user=user,
+            order=order,
+            release=HoldReleaseRequest(**values),
+            client=client,
+        )
+
+    return await _shipment_action(
+        request,
+        number,
+        user,
+        session,
+        settings,
+        form_name="release-hold",
+        fields=("reason",),
+        act=act,
+        done_message=N_("The hold is released; the warehouse can dispatch."),
     )
 
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
 
 from i18n import translations
 from models.domain import TodoKind, TodoStatus
+from models.drafts import first_error
 from models.queries import list_todos, order_of_todo, sees_costs
 from web import operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
@@ -32,6 +36,7 @@ async def _todo_page(
     todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
     order = await order_of_todo(session=session, todo=todo)
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
+    codes = operations.milestone_codes(order)
     return render(
         request,
         "todos/detail.html",
@@ -42,6 +47,11 @@ async def _todo_page(
         error=error,
         status_code=status_code,
         values=values or {},
+        # plan_shipment: the shipping mode's milestones; confirm_milestone: those ops confirm
+        plan_codes=[c.value for c in codes],
+        confirmable_codes=[c.value for c in codes if c not in operations.OWN_CONFIRMATION],
+        todo_milestone=str((todo.facts or {}).get("code") or ""),
+        today=datetime.now(UTC).date().isoformat(),
     )
 
 
@@ -62,12 +72,55 @@ async def todo_page(
         )
 
 
+def _field(form, name: str) -> str:  # noqa: ANN001
+    return str(form.get(name) or "").strip()
+
+
+def _fulfilment_fields(kind: str, form) -> dict[str, Any]:  # noqa: ANN001
+    """A fulfilment to-do's fields from its form (blank dates left out: the operation says
+    which one is missing)."""
+    if kind == TodoKind.plan_shipment.value:
+        return {
+            "milestones": [
+                {"code": key.removeprefix("planned-"), "planned_date": _field(form, key) or None}
+                for key in form
+                if key.startswith("planned-")
+            ]
+        }
+    if kind == TodoKind.confirm_dispatch.value:
+        return {
+            "carrier": _field(form, "carrier"),
+            "tracking_number": _field(form, "tracking_number"),
+        }
+    if kind in (TodoKind.confirm_milestone.value, TodoKind.confirm_arrival.value):
+        return {"code": _field(form, "code"), "actual_date": _field(form, "actual_date") or None}
+    if kind == TodoKind.confirm_acceptance.value:
+        return {
+            "accepted_on": _field(form, "accepted_on") or None,
+            "signed_by": _field(form, "signed_by"),
+        }
+    if kind == TodoKind.handle_exception.value:
+        return {
+            "resolution": _field(form, "resolution"),
+            "reship": _field(form, "reship") in ("1", "on", "true"),
+        }
+    return {}
+
+
 def _completion(kind: str, form) -> TodoCompletion:  # noqa: ANN001
-    """The completion from the to-do's form fields; 422 with a message when a number is bad."""
+    """The completion from the to-do's form fields; 422 with a message when a number or a
+    date is bad."""
     outcome = str(form.get("outcome") or "")
     comment = str(form.get("comment") or "")
-    if kind != TodoKind.estimate_cost.value:
+    if kind in (TodoKind.approve.value, TodoKind.revise.value):
         return TodoCompletion(outcome=outcome, comment=comment)
+    if kind != TodoKind.estimate_cost.value:
+        try:
+            return TodoCompletion.model_validate(
+                {"outcome": outcome, "comment": comment, **_fulfilment_fields(kind, form)}
+            )
+        except ValidationError as error:
+            raise Refused(422, first_error(error).replace("%", "%%")) from error
 
     def amount(name: str) -> Decimal:
         raw = str(form.get(name) or "0").replace(",", "").strip() or "0"

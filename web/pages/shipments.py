@@ -1,0 +1,95 @@
+"""The warehouse's "awaiting shipment" queue: orders ready for dispatch, and those held for
+their deposit, with a dispatch form per order."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+from fastapi.responses import RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from i18n import translations
+from models.domain import Role, TodoKind
+from models.tables import User
+from web import operations
+from web.deps import PageUser, SessionDep, TemporalClient
+from web.operations import Refused, TodoCompletion
+from web.pages.common import page_router
+from web.templating import flash, locale_of, render
+
+router = page_router()
+
+
+async def _queue_page(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    status: str,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+) -> Response:
+    t = translations(locale_of(request, user))
+    chosen = status if status in operations.QUEUE_STATUSES else ""
+    try:
+        items = await operations.shipment_queue(session=session, user=user, status=chosen or None)
+    except Refused as refusal:
+        raise HTTPException(refusal.status, refusal.translated(t.gettext)) from refusal
+    return render(
+        request,
+        "shipments/index.html",
+        user=user,
+        items=items,
+        status=chosen,
+        may_dispatch=Role(user.role) == Role.warehouse,
+        error=error,
+        status_code=status_code,
+        values=values or {},
+    )
+
+
+@router.get("/shipments")
+async def shipment_queue(request: Request, user: PageUser, session: SessionDep, status: str = ""):  # noqa: ANN201
+    return await _queue_page(request, user, session, status)
+
+
+@router.post("/shipments/{todo_id}/dispatch")
+async def confirm_dispatch(
+    request: Request, todo_id: int, user: PageUser, session: SessionDep, client: TemporalClient
+):  # noqa: ANN201
+    """Complete an order's confirm_dispatch to-do from the queue, then back to the queue."""
+    form = await request.form()
+    t = translations(locale_of(request, user))
+    values = {
+        "todo_id": str(todo_id),
+        "carrier": str(form.get("carrier") or ""),
+        "tracking_number": str(form.get("tracking_number") or ""),
+    }
+    try:
+        todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+        if todo.kind != TodoKind.confirm_dispatch.value:
+            raise Refused(404, "There is no such to-do.")
+        await operations.complete_todo(
+            session=session,
+            user=user,
+            todo=todo,
+            completion=TodoCompletion(
+                outcome="dispatched",
+                carrier=values["carrier"],
+                tracking_number=values["tracking_number"],
+            ),
+            client=client,
+        )
+    except Refused as error:
+        return await _queue_page(
+            request,
+            user,
+            session,
+            "",
+            error=error.translated(t.gettext),
+            status_code=error.status,
+            values=values,
+        )
+    flash(request, t.gettext("Dispatch confirmed."))
+    return RedirectResponse("/shipments", status_code=303)
