@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from uuid import uuid4
 
 from temporalio.api.enums.v1 import IndexedValueType
@@ -31,6 +32,12 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from models.db import SessionFactory, create_engine, create_session_factory
+from models.domain import (
+    AcceptanceOutcome,
+    ArrivalConfirmation,
+    MilestoneCode,
+    MilestoneConfirmation,
+)
 from models.seed import seed_demo
 from models.tables import Order
 from settings import Settings, venv_binary
@@ -39,6 +46,7 @@ from tests.conftest import DEMO_PASSWORD, migrate
 from tests.workflows.test_order import decide, edit, estimate, revise
 from web.temporal import SEARCH_ATTRIBUTES
 from worker import build_worker
+from workflows.shipment import ShipmentWorkflow
 
 HERE = Path(__file__).resolve().parent
 TASK_QUEUE: ContextVar[str] = ContextVar("TASK_QUEUE")
@@ -75,6 +83,53 @@ async def escalated_path(env: WorkflowEnvironment, session_factory: SessionFacto
     await estimate(env.client, session_factory, order)
     await env.sleep(timedelta(days=5))  # at least two working days, whatever the weekday
     await decide(env.client, session_factory, order, "director")
+    return order
+
+
+async def export_shipment_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """An export order with a machine to install, through its six milestones, arrival and
+    service's acceptance."""
+    from tests.workflows import test_shipment as shipping  # the shipment tests' steps
+
+    order, _ = await shipping.confirmed_order(
+        env,
+        session_factory,
+        SimpleNamespace(task_queue=TASK_QUEUE.get()),
+        code="CNC-200",
+        quantity="1",
+        mode="export",
+    )
+    await shipping.plan(env, session_factory, order, "export")
+    await shipping.dispatch(env, session_factory, order)
+    ops = await helpers.actor(session_factory, "ops")
+    day = await shipping.today(env)
+    shipment = shipping.shipment_of(env, order)
+    for code in (
+        MilestoneCode.port_departure,
+        MilestoneCode.customs_declaration,
+        MilestoneCode.commodity_inspection,
+    ):
+        await shipment.execute_update(
+            ShipmentWorkflow.confirm_milestone,
+            MilestoneConfirmation(actor=ops, code=code, actual_date=day),
+        )
+    arrival = await shipping.todo(session_factory, order, "confirm_arrival")
+    await shipment.execute_update(
+        ShipmentWorkflow.confirm_arrival,
+        ArrivalConfirmation(actual_date=day, actor=ops, todo_key=arrival.key),
+    )
+    acceptance = await shipping.todo(session_factory, order, "confirm_acceptance")
+    await shipment.execute_update(
+        ShipmentWorkflow.confirm_acceptance,
+        AcceptanceOutcome(
+            todo_key=acceptance.key,
+            actor=await helpers.actor(session_factory, "service"),
+            outcome="accepted",
+            accepted_on=day,
+            signed_by="Xu Ming",
+        ),
+    )
+    await shipment.result()
     return order
 
 
@@ -137,7 +192,11 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "approve_one_step_path": (classic(approve_path), 1),
     "two_stage_one_step_path": (two_stage_path, 1),
     "reject_resubmit_one_step_path": (classic(reject_resubmit_path), 2),
+    # Recorded after fulfilment: the order goes on into its shipment child.
+    "export_shipment_path": (export_shipment_path, 1),
 }
+# Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
+WITH_SHIPMENT = {"export_shipment_path"}
 
 
 async def record(
@@ -158,9 +217,11 @@ async def record(
             handle = client.get_workflow_handle(f"order-{order.number}")
             if "withdraw" in name:
                 await handle.result()
-            else:
+            elif name not in WITH_SHIPMENT:
                 await helpers.confirmed(handle, session_factory, order)
             files = {f"{name}.json": handle.id}
+            if name in WITH_SHIPMENT:
+                files[f"{name}.shipment.json"] = f"{handle.id}/shipment"
             for n in range(1, rounds + 1):
                 files[f"{name}.approval_{n}.json"] = f"{handle.id}/approval/{n}"
             for filename, workflow_id in files.items():
