@@ -279,8 +279,9 @@ class AppBench:
         self.pricing = Watcher(api, "pricing", "/api/v1/todos", {}, todo_key, interval)
         self.manager = Watcher(api, "sales_manager", "/api/v1/todos", {}, todo_key, interval)
         self.director = Watcher(api, "director", "/api/v1/todos", {}, todo_key, interval)
+        # A confirmed order goes straight on into fulfilment (ops plan its shipment).
         self.confirmed = Watcher(
-            api, "sales", "/api/v1/orders", {"stage": "confirmed", "per_page": "50"},
+            api, "sales", "/api/v1/orders", {"stage": "fulfilment", "per_page": "50"},
             lambda order: (order["number"],), interval,
         )  # fmt: skip
         self.watchers = [self.pricing, self.manager, self.director, self.confirmed]
@@ -304,7 +305,7 @@ class AppBench:
 
         async def confirmed_now(number: str) -> dict | None:
             order = (await api.call("sales", "GET", f"/api/v1/orders/{number}", 200)).json()
-            return order if order["stage"] == "confirmed" else None
+            return order if order["stage"] in ("confirmed", "fulfilment") else None
 
         async def one_order(_: int) -> None:
             clock = [time.perf_counter()]
