@@ -72,6 +72,7 @@ class ShipmentActivities(OrderActivities):
                 users=[ContactRecipient(c.id, c.name, c.email) for c in contacts],
                 order=order,
                 event="confirmed",
+                with_link=False,
             )
             await rec.open_todo(
                 key=step.todo_key,
@@ -291,6 +292,7 @@ class ShipmentActivities(OrderActivities):
                 order=order,
                 event="dispatched",
                 comment=comment,
+                with_link=False,
             )
 
     @activity.defn

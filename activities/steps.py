@@ -181,8 +181,17 @@ class StepRecorder:
         order.updated_at = self.now
 
     async def notify(
-        self, *, key: str, users: Sequence[User], order: Order, event: str, comment: str = ""
+        self,
+        *,
+        key: str,
+        users: Sequence[User],
+        order: Order,
+        event: str,
+        comment: str = "",
+        with_link: bool = True,
     ) -> None:
+        """Tell people of an event of the order; with a link to the order page unless they
+        cannot open it (a customer's contact has no account)."""
         for user in users:
             await self.queue_mail(
                 key=f"{key}/mail/{user.id}",
@@ -190,7 +199,7 @@ class StepRecorder:
                 template="order_event",
                 order=order,
                 what=EVENTS[event],
-                link=f"{self.base_url}/orders/{order.number}",
+                link=f"{self.base_url}/orders/{order.number}" if with_link else "",
                 comment=comment,
             )
 

@@ -166,6 +166,7 @@ async def test_export_order_goes_through_its_six_milestones_to_acceptance(
         and "SF1234567890" in m.body
     ]  # fmt: skip
     assert "/arrival/" in contact_mail.body
+    assert "/orders/" not in contact_mail.body  # contacts have no account to open it with
 
     ops = await helpers.actor(session_factory, "ops")
     day = await today(env)
