@@ -213,6 +213,11 @@ class OrderWorkflow:
         return self.stage
 
     @workflow.signal
+    def enter_stage(self, stage: Stage) -> None:
+        """The shipment moved the order on (to acceptance): the Stage search attribute follows."""
+        self._enter(stage)
+
+    @workflow.signal
     def set_delayed(self, delayed: bool) -> None:
         """The shipment says a milestone is late (or none is any more)."""
         workflow.upsert_search_attributes([DELAYED.value_set(delayed)])

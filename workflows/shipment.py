@@ -41,6 +41,7 @@ EXCEPTION_ROLES = {Role.ops, Role.ops_manager, Role.service}
 # Confirmed by their own to-dos (the warehouse's dispatch, ops' arrival), not one by one.
 OWN_TODO = {MilestoneCode.dispatch, MilestoneCode.arrival}
 ZERO = timedelta(0)
+STAGE_TO_ORDER = "stage-to-order"
 
 
 @workflow.defn
@@ -413,6 +414,12 @@ class ShipmentWorkflow:
         await self._set_delayed(result.delayed)
         if needs_acceptance:
             self.awaiting_acceptance = True
+            # Shipments recorded before this patch left the order's Stage at fulfilment.
+            parent = workflow.info().parent
+            if parent is not None and workflow.patched(STAGE_TO_ORDER):
+                await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                    "enter_stage", Stage.acceptance
+                )
             return TodoDone(todo_key=todo_key, stage=Stage.acceptance)
         self.accepted_on = arrival.actual_date
         return TodoDone(todo_key=todo_key, stage=Stage.collection)

@@ -42,6 +42,7 @@ from workflows.shipment import ShipmentWorkflow
 from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN
 
 DELAYED = SearchAttributeKey.for_bool("Delayed")
+STAGE = SearchAttributeKey.for_keyword("Stage")
 
 
 @pytest.fixture
@@ -186,6 +187,11 @@ async def test_export_order_goes_through_its_six_milestones_to_acceptance(
         ArrivalConfirmation(actual_date=day, actor=ops, todo_key=arrival.key),
     )
     assert done.stage == Stage.acceptance
+    for _ in range(100):  # the order's Stage search attribute follows the shipment
+        if (await handle.describe()).typed_search_attributes.get(STAGE) == "acceptance":
+            break
+        await asyncio.sleep(0.05)
+    assert (await handle.describe()).typed_search_attributes.get(STAGE) == "acceptance"
     acceptance = await todo(session_factory, order, "confirm_acceptance")
     service = await helpers.actor(session_factory, "service")
     await shipment.execute_update(
