@@ -1,7 +1,8 @@
 """The engine floor for bench/order_flow.py: a bare workflow that takes the same number of
-updates per order as ours (estimate, two approvals), each update handler running one no-op activity
-(a regular activity, not local). Imported by the bench's own worker; the workflow sandbox
-re-imports this module, so it holds definitions only."""
+updates per order as ours (estimate, two approvals; to acceptance also plan, dispatch,
+arrival), each update handler running one no-op activity (a regular activity, not local).
+Imported by the bench's own worker; the workflow sandbox re-imports this module, so it holds
+definitions only."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from pydantic import BaseModel
 from temporalio import activity, workflow
 
 TASK_QUEUE = "bench-floor"
-STEPS = 3  # updates per order: estimate_cost, then the decisions of a two-stage approval
 
 
 class FloorStep(BaseModel):

@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -31,16 +32,11 @@ ROOT = Path(__file__).resolve().parent.parent
 MIN_THROUGHPUT_RATIO = 0.70
 MAX_P95_RATIO = 1.5
 
-ORDER = {  # 2 x PUMP-10 + 10 x VALVE-3 (20 % off) for customer 1: two approval stages
-    "customer_id": 1,
-    "shipping_mode": "domestic",
-    "requested_delivery_date": "2027-01-15",
-    "lines": [
-        {"product_id": 3, "quantity": "2"},
-        {"product_id": 4, "quantity": "10", "discount_percent": "20"},
-    ],
-}
-USERS = ("sales", "pricing", "sales_manager", "director", "admin")
+# Two stages of approval (20 % off), and products the seed stocks deeply (2,000 sensors, 5,000 m
+# of belt), so that several runs of 200 orders can be dispatched; none needs installation, so an
+# order is accepted on arrival.
+PRODUCTS = {"SENSOR-7": "4", "BELT-90": "10"}
+USERS = ("sales", "pricing", "sales_manager", "director", "admin", "ops", "warehouse")
 # While the bench runs, the approval policy is exactly two stages: the owner's manager, then the
 # director for a discount of 20 % or more (the standard policy would add finance once the bench's
 # confirmed orders push the customer over its credit limit). The policy in force before is saved
@@ -268,6 +264,16 @@ class AppBench:
         await asyncio.gather(*(api.login(user, self.password) for user in USERS))
         products = (await api.call("pricing", "GET", "/api/v1/products", 200)).json()
         self.cost = {p["id"]: p["standard_cost"] for p in products}
+        ids = {p["code"]: p["id"] for p in products}
+        self.order = {
+            "customer_id": 1,
+            "shipping_mode": "domestic",
+            "requested_delivery_date": "2027-01-15",
+            "lines": [
+                {"product_id": ids[code], "quantity": quantity, "discount_percent": "20"}
+                for code, quantity in PRODUCTS.items()
+            ],
+        }
         policy = (await api.call("admin", "GET", "/api/v1/policy/approval", 200)).json()
         self.policy_before = {"stages": policy["stages"], "notify": policy["notify"]}
         await api.call("admin", "PUT", "/api/v1/policy/approval", 200, json=BENCH_POLICY)
@@ -303,6 +309,17 @@ class AppBench:
             await api.call(user, "POST", f"/api/v1/todos/{todo_id}/complete", 200, json=body)
             latencies.append(time.perf_counter() - started)
 
+        async def todo_on_order(user: str, number: str, kind: str) -> dict:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                order = (await api.call(user, "GET", f"/api/v1/orders/{number}", 200)).json()
+                for todo in order.get("open_todos", []):
+                    if todo["kind"] == kind:
+                        return todo
+                self.result.polls += 1
+                await asyncio.sleep(self.args.poll_interval)
+            raise BenchError(f"no {kind} to-do on {number} for {user} within 60 s")
+
         async def confirmed_now(number: str) -> dict | None:
             order = (await api.call("sales", "GET", f"/api/v1/orders/{number}", 200)).json()
             return order if order["stage"] in ("confirmed", "fulfilment") else None
@@ -314,7 +331,7 @@ class AppBench:
                 clock.append(time.perf_counter())
                 phases.setdefault(phase, []).append(clock[-1] - clock[-2])
 
-            created = await api.call("sales", "POST", "/api/v1/orders", 201, json=ORDER)
+            created = await api.call("sales", "POST", "/api/v1/orders", 201, json=self.order)
             number = created.json()["number"]
             lap("create")
             order = (await api.call("sales", "GET", f"/api/v1/orders/{number}", 200)).json()
@@ -340,6 +357,29 @@ class AppBench:
             lap("director approves")
             await self.confirmed.wait((number,), fallback=lambda: confirmed_now(number))
             lap("await confirmed")
+            if self.args.until == "confirmed":
+                return
+            today = datetime.now(UTC).date()
+            milestones = [
+                {"code": code, "planned_date": (today + timedelta(days=i)).isoformat()}
+                for i, code in enumerate(("picking", "dispatch", "arrival"), start=1)
+            ]
+            # Fulfilment's to-dos are found on the order itself: older orders' shipment to-dos
+            # fill the first page of the ops and warehouse inboxes.
+            plan = await todo_on_order("ops", number, "plan_shipment")
+            lap("await plan to-do")
+            await complete("ops", plan["id"], {"outcome": "planned", "milestones": milestones})
+            lap("plan")
+            dispatch = await todo_on_order("warehouse", number, "confirm_dispatch")
+            lap("await dispatch to-do")
+            body = {"outcome": "dispatched", "carrier": "SF Express", "tracking_number": number}
+            await complete("warehouse", dispatch["id"], body)
+            lap("dispatch")
+            arrival = await todo_on_order("ops", number, "confirm_arrival")
+            lap("await arrival to-do")
+            body = {"outcome": "arrived", "actual_date": today.isoformat()}
+            await complete("ops", arrival["id"], body)
+            lap("arrival (accepted)")
 
         polls_before = sum(w.polls for w in self.watchers)
         seconds = await run_pool(count, self.args.concurrency, one_order)
@@ -392,10 +432,10 @@ class FloorBench:
 
         async def one_order(i: int) -> None:
             handle = await self.client.start_workflow(
-                floor.FloorWorkflow.run, floor.STEPS, id=f"{prefix}-{i}",
+                floor.FloorWorkflow.run, self.args.steps, id=f"{prefix}-{i}",
                 task_queue=floor.TASK_QUEUE,
             )  # fmt: skip
-            for step in range(1, floor.STEPS + 1):
+            for step in range(1, self.args.steps + 1):
                 started = time.perf_counter()
                 await handle.execute_update(floor.FloorWorkflow.step, floor.FloorStep(step=step))
                 latencies.append(time.perf_counter() - started)
@@ -579,8 +619,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--phase", choices=("both", "app", "floor"), default="both",
         help="run ours, the floor, or both (default)",
     )  # fmt: skip
+    parser.add_argument(
+        "--until", choices=("accepted", "confirmed"), default="accepted",
+        help="drive each order through fulfilment to acceptance (default: plan, dispatch, "
+        "arrival; the floor takes 6 updates), or stop at confirmation (3)",
+    )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
+    args.steps = 3 if args.until == "confirmed" else 6
     if not 1 <= args.rounds <= args.orders:
         parser.error("--rounds must be between 1 and --orders")
     return args
