@@ -57,9 +57,53 @@ def render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    locale = locale_of(request, user)
-    settings = request.app.state.settings
-    t = translations(locale)
+    return _page(
+        request,
+        template,
+        user=user,
+        locale=locale_of(request, user),
+        flash=request.session.pop("flash", None),
+        status_code=status_code,
+        **context,
+    )
+
+
+def render_for_link(
+    request: Request,
+    template: str,
+    *,
+    recipient: Any = None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """A page reached through a link in an e-mail by someone who is not signed in: in the
+    recipient's language (their mail was in it), else the browser's; with no user, so no menu
+    or sign-out as if the link had logged someone in; and, since the URL is the credential,
+    kept out of Referer headers and shared caches."""
+    response = _page(
+        request,
+        template,
+        user=None,
+        locale=locale_of(request, recipient),
+        flash=None,
+        status_code=status_code,
+        **context,
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _page(
+    request: Request,
+    template: str,
+    *,
+    user: Any,
+    locale: str,
+    flash: dict | None,
+    status_code: int,
+    **context: Any,
+) -> HTMLResponse:
     return templates_for(locale).TemplateResponse(
         request,
         template,
@@ -67,11 +111,11 @@ def render(
             "user": user,
             "locale": locale,
             "languages": LANGUAGE_NAMES,
-            "fmt": Formatter(locale, settings.currency),
+            "fmt": Formatter(locale, request.app.state.settings.currency),
             "csrf_token": csrf_token(request),
             "labels": labels,
-            "tr": t.gettext,
-            "flash": request.session.pop("flash", None),
+            "tr": translations(locale).gettext,
+            "flash": flash,
             **context,
         },
         status_code=status_code,

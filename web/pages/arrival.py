@@ -15,14 +15,14 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from i18n import LANGUAGE_NAMES, N_, Formatter, labels, translations
+from i18n import N_, Formatter, translations
 from models.domain import ArrivalConfirmation, Stage, TodoDone
 from models.links import ContactLinks
 from models.tables import Contact, ContactLink, Dispatch, Order, OrderLine
 from web.deps import SessionDep, TemporalClient
 from web.operations import REFUSAL_STATUS
 from web.pages.common import page_router
-from web.templating import csrf_token, locale_of, templates_for
+from web.templating import locale_of, render_for_link
 
 router = page_router()
 
@@ -157,29 +157,8 @@ def _parse_date(value: object) -> date | None:
 def _render(
     request: Request, template: str, *, status_code: int = 200, **context: Any
 ) -> HTMLResponse:
-    """A page for someone without an account, in their browser's language: `user` stays None,
-    so the page shows no menu and no sign-out."""
-    locale = locale_of(request)
-    response = templates_for(locale).TemplateResponse(
-        request,
-        template,
-        {
-            "user": None,
-            "locale": locale,
-            "languages": LANGUAGE_NAMES,
-            "fmt": Formatter(locale, request.app.state.settings.currency),
-            "csrf_token": csrf_token(request),
-            "labels": labels,
-            "tr": translations(locale).gettext,
-            "flash": None,
-            **context,
-        },
-        status_code=status_code,
-    )
-    # The URL is the credential: keep it out of Referer headers and shared caches.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """A page for someone without an account, in their browser's language."""
+    return render_for_link(request, template, status_code=status_code, **context)
 
 
 def _refused_page(request: Request, refusal: ArrivalRefused) -> HTMLResponse:

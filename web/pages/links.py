@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
-from i18n import LANGUAGE_NAMES, N_, SUPPORTED, Formatter, labels, translations
+from i18n import N_, translations
 from models.domain import TodoKind, TodoStatus
 from models.links import DecisionLinks
 from models.queries import actor_for, approval_rounds, get_todo, is_assignee, order_of_todo
@@ -22,7 +22,7 @@ from web import operations
 from web.deps import SessionDep, SettingsDep, TemporalClient
 from web.operations import Refused, TodoCompletion
 from web.pages.common import page_router
-from web.templating import csrf_token, locale_of, templates_for
+from web.templating import locale_of, render_for_link
 from web.views import order_detail
 
 router = page_router()
@@ -82,13 +82,6 @@ async def usable_link(
     return UsableLink(link=link, todo=todo, person=person)
 
 
-def _locale(request: Request, person: User | None) -> str:
-    """The recipient's language (their mail was in it), else the browser's."""
-    if person is not None and person.locale in SUPPORTED:
-        return person.locale
-    return locale_of(request)
-
-
 def _render(
     request: Request,
     template: str,
@@ -97,30 +90,9 @@ def _render(
     status_code: int = 200,
     **context: Any,
 ) -> HTMLResponse:
-    """A page in the recipient's language that still has no signed-in user: `user` stays None,
-    so the page shows no menu or sign-out as if the link had logged someone in."""
-    locale = _locale(request, person)
-    response = templates_for(locale).TemplateResponse(
-        request,
-        template,
-        {
-            "user": None,
-            "locale": locale,
-            "languages": LANGUAGE_NAMES,
-            "fmt": Formatter(locale, request.app.state.settings.currency),
-            "csrf_token": csrf_token(request),
-            "labels": labels,
-            "tr": translations(locale).gettext,
-            "flash": None,
-            "person": person,
-            **context,
-        },
-        status_code=status_code,
+    return render_for_link(
+        request, template, recipient=person, status_code=status_code, person=person, **context
     )
-    # The URL is the credential: keep it out of Referer headers and shared caches.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def _refused_page(request: Request, refusal: LinkRefused) -> HTMLResponse:
@@ -220,7 +192,7 @@ async def decide_by_link(
         await session.refresh(usable.todo)
         if usable.todo.status != TodoStatus.open.value:  # someone else was quicker
             return _refused_page(request, LinkRefused(409, ALREADY_DECIDED, person=usable.person))
-        gettext = translations(_locale(request, usable.person)).gettext
+        gettext = translations(locale_of(request, usable.person)).gettext
         return await _decision_form(
             request,
             session=session,
