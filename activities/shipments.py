@@ -271,11 +271,8 @@ class ShipmentActivities(OrderActivities):
             select(Contact).where(Contact.customer_id == order.customer_id, Contact.email != "")
         )
         for contact in contacts:
-            key = f"{step.todo_key}/done/contact/{contact.id}"
-            comment = told
-            if self.contact_links is not None and not await rec._mail_exists(
-                f"{key}/mail/{contact.id}"
-            ):
+
+            async def arrival_link(contact: Contact = contact) -> dict[str, str]:
                 token = await self.contact_links.issue(
                     rec.session,
                     order_id=order.id,
@@ -283,16 +280,17 @@ class ShipmentActivities(OrderActivities):
                     dispatch_round=step.dispatch_round,
                     now=rec.now,
                 )
-                comment += (
-                    f". When the goods arrive, please confirm here: {rec.base_url}/arrival/{token}"
-                )
+                link = f"{rec.base_url}/arrival/{token}"
+                return {"comment": f"{told}. When the goods arrive, please confirm here: {link}"}
+
             await rec.notify(
-                key=key,
+                key=f"{step.todo_key}/done/contact/{contact.id}",
                 users=[ContactRecipient(contact.id, contact.name, contact.email)],
                 order=order,
                 event="dispatched",
-                comment=comment,
+                comment=told,
                 with_link=False,
+                fresh=arrival_link if self.contact_links is not None else None,
             )
 
     @activity.defn

@@ -4,7 +4,7 @@ second to-do, event or e-mail."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,6 +19,8 @@ from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, To
 from notifications.mail import render
 
 Clock = Callable[[], datetime]
+# Values for a mail that is queued now (not for one a retried step already queued).
+Fresh = Callable[[], Awaitable[dict[str, Any]]]
 
 
 class StepRecorder:
@@ -96,36 +98,29 @@ class StepRecorder:
     ) -> None:
         """Tell each person about the to-do; an approval's mail also carries their own link to
         decide it from the mail."""
+        links = self.links if todo.kind == TodoKind.approve.value else None
         for user in users:
-            mail_key = f"{todo.key}/mail/{user.id}{key_suffix}"
-            decide = {}
-            if (
-                self.links is not None
-                and todo.kind == TodoKind.approve.value
-                and not await self._mail_exists(mail_key)
-            ):
-                token = await self.links.issue(
+
+            async def decide_link(user: User = user) -> dict[str, Any]:
+                token = await links.issue(
                     self.session, todo_id=todo.id, user_id=user.id, now=self.now
                 )
-                decide = {
+                return {
                     "decide_link": f"{self.base_url}/decide/{token}",
-                    "decide_until": self.now + self.links.lifetime,
+                    "decide_until": self.now + links.lifetime,
                 }
+
             await self.queue_mail(
-                key=mail_key,
+                key=f"{todo.key}/mail/{user.id}{key_suffix}",
                 user=user,
                 template="todo_opened",
                 order=order,
                 what=TODO_KINDS[todo.kind],
                 link=f"{self.base_url}/todos/{todo.id}",
                 due_at=todo.due_at,
-                **decide,
+                fresh=decide_link if links is not None else None,
                 **notes,
             )
-
-    async def _mail_exists(self, key: str) -> bool:
-        found = await self.session.scalar(select(OutboxMail.id).where(OutboxMail.key == key))
-        return found is not None
 
     async def close_todo(
         self, key: str, *, outcome: str, by_user_id: int | None, comment: str | None = None
@@ -189,6 +184,7 @@ class StepRecorder:
         event: str,
         comment: str = "",
         with_link: bool = True,
+        fresh: Fresh | None = None,
     ) -> None:
         """Tell people of an event of the order; with a link to the order page unless they
         cannot open it (a customer's contact has no account)."""
@@ -201,16 +197,29 @@ class StepRecorder:
                 what=EVENTS[event],
                 link=f"{self.base_url}/orders/{order.number}" if with_link else "",
                 comment=comment,
+                fresh=fresh,
             )
 
     async def queue_mail(
-        self, *, key: str, user: User, template: str, order: Order, what: str, **values: Any
+        self,
+        *,
+        key: str,
+        user: User,
+        template: str,
+        order: Order,
+        what: str,
+        fresh: Fresh | None = None,
+        **values: Any,
     ) -> None:
+        """Queue the mail once per key. `fresh` gives the values only a new mail needs (a
+        single-use link is issued for the mail that carries it, never for a retry)."""
         existing = await self.session.scalar(select(OutboxMail.id).where(OutboxMail.key == key))
         if existing is not None:
             if self.deliver_mail:
                 self.mail_ids.append(existing)
             return
+        if fresh is not None:
+            values.update(await fresh())
         locale = user.locale or "en"
         fmt = Formatter(locale, self.currency)
         for moment in ("due_at", "decide_until", "reminder"):
