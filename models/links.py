@@ -15,27 +15,21 @@ from models.tables import ContactLink, DecisionLink
 DEFAULT_LIFETIME = timedelta(days=7)
 
 
-class DecisionLinks:
-    """Issues links (a random id kept in the database, signed so that a guessed or altered one
-    is recognised before any lookup) and reads them back."""
+class _SignedLinks:
+    """What both kinds of link share: a random id kept in the database, signed (with a salt of
+    its own per kind) so that a guessed or altered token is recognised before any lookup."""
 
-    def __init__(self, secret_key: str, lifetime: timedelta = DEFAULT_LIFETIME) -> None:
-        self._serializer = URLSafeSerializer(secret_key, salt="o2c-decision-link")
+    row: type[DecisionLink] | type[ContactLink]
+
+    def __init__(self, secret_key: str, *, salt: str, lifetime: timedelta) -> None:
+        self._serializer = URLSafeSerializer(secret_key, salt=salt)
         self.lifetime = lifetime
 
-    async def issue(
-        self, session: AsyncSession, *, todo_id: int, user_id: int, now: datetime
-    ) -> str:
-        """A new link for this person and to-do; the signed token that goes in the URL."""
+    def _store(self, session: AsyncSession, now: datetime, **fields: object) -> str:
+        """Keep a new link with these fields; the signed token that goes in the URL."""
         token_id = secrets.token_urlsafe(24)
         session.add(
-            DecisionLink(
-                token_id=token_id,
-                todo_id=todo_id,
-                user_id=user_id,
-                created_at=now,
-                expires_at=now + self.lifetime,
-            )
+            self.row(token_id=token_id, created_at=now, expires_at=now + self.lifetime, **fields)
         )
         return self._serializer.dumps(token_id)
 
@@ -47,21 +41,37 @@ class DecisionLinks:
             return None
         return value if isinstance(value, str) else None
 
-    async def find(self, session: AsyncSession, token: str) -> DecisionLink | None:
+    async def find(self, session: AsyncSession, token: str):  # noqa: ANN201 - the kind's row
         """The link a token stands for, or None when it is forged or unknown."""
         token_id = self.token_id(token)
         if token_id is None:
             return None
-        return await session.scalar(select(DecisionLink).where(DecisionLink.token_id == token_id))
+        return await session.scalar(select(self.row).where(self.row.token_id == token_id))
 
 
-class ContactLinks:
+class DecisionLinks(_SignedLinks):
+    """Links in approval mails: one person deciding one to-do."""
+
+    row = DecisionLink
+
+    def __init__(self, secret_key: str, lifetime: timedelta = DEFAULT_LIFETIME) -> None:
+        super().__init__(secret_key, salt="o2c-decision-link", lifetime=lifetime)
+
+    async def issue(
+        self, session: AsyncSession, *, todo_id: int, user_id: int, now: datetime
+    ) -> str:
+        """A new link for this person and to-do."""
+        return self._store(session, now, todo_id=todo_id, user_id=user_id)
+
+
+class ContactLinks(_SignedLinks):
     """Links in a dispatch e-mail that let the customer's contact confirm arrival of that one
-    order, once, without an account: a random id kept in the database, signed."""
+    order, once, without an account."""
+
+    row = ContactLink
 
     def __init__(self, secret_key: str, lifetime: timedelta = timedelta(days=60)) -> None:
-        self._serializer = URLSafeSerializer(secret_key, salt="o2c-contact-link")
-        self.lifetime = lifetime
+        super().__init__(secret_key, salt="o2c-contact-link", lifetime=lifetime)
 
     async def issue(
         self,
@@ -72,25 +82,6 @@ class ContactLinks:
         dispatch_round: int,
         now: datetime,
     ) -> str:
-        token_id = secrets.token_urlsafe(24)
-        session.add(
-            ContactLink(
-                token_id=token_id,
-                order_id=order_id,
-                contact_id=contact_id,
-                dispatch_round=dispatch_round,
-                created_at=now,
-                expires_at=now + self.lifetime,
-            )
+        return self._store(
+            session, now, order_id=order_id, contact_id=contact_id, dispatch_round=dispatch_round
         )
-        return self._serializer.dumps(token_id)
-
-    async def find(self, session: AsyncSession, token: str) -> ContactLink | None:
-        """The link a token stands for, or None when it is forged or unknown."""
-        try:
-            token_id = self._serializer.loads(token)
-        except BadSignature:
-            return None
-        if not isinstance(token_id, str):
-            return None
-        return await session.scalar(select(ContactLink).where(ContactLink.token_id == token_id))
