@@ -58,7 +58,6 @@ class ShipmentWorkflow:
         self.dispatched = 0  # rounds dispatched
         self.arrived = 0  # rounds arrived
         self.accepted_on: date | None = None
-        self.awaiting_acceptance = False
         self.exceptions = 0
         self.open_exceptions: set[int] = set()
         self.defect_open = False
@@ -413,7 +412,6 @@ class ShipmentWorkflow:
         self._done(done)
         await self._set_delayed(result.delayed)
         if needs_acceptance:
-            self.awaiting_acceptance = True
             # Shipments recorded before this patch left the order's Stage at fulfilment.
             parent = workflow.info().parent
             if parent is not None and workflow.patched(STAGE_TO_ORDER):
@@ -466,7 +464,6 @@ class ShipmentWorkflow:
             ),
         )
         if accepted:
-            self.awaiting_acceptance = False
             self.accepted_on = acceptance.accepted_on
             return TodoDone(todo_key=acceptance.todo_key, stage=Stage.collection)
         return TodoDone(todo_key=acceptance.todo_key, stage=Stage.acceptance)
