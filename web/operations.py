@@ -649,22 +649,13 @@ async def route_again(*, session: AsyncSession, user: User, order: Order, client
     if order.unroutable_reason is None:
         raise Refused(409, "Order %(number)s is not waiting for a route.", number=order.number)
     actor = await actor_for(session=session, user=user)
-    handle = client.get_workflow_handle(workflow_id(order.number))
-    try:
-        await handle.execute_update("route_again", RouteAgain(actor=actor))
-    except WorkflowUpdateFailedError as failure:
-        cause = failure.cause
-        if isinstance(cause, ApplicationError):
-            raise Refused(
-                REFUSAL_STATUS.get(cause.type or "", 409), cause.message.replace("%", "%%")
-            ) from failure
-        raise Refused(409, "The order could not take this step.") from failure
-    except RPCError as error:
-        if error.status == RPCStatusCode.NOT_FOUND:
-            raise Refused(
-                409, "The workflow of order %(number)s is not running.", number=order.number
-            ) from error
-        raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
+    await _send_update(
+        client,
+        workflow_id(order.number),
+        "route_again",
+        RouteAgain(actor=actor),
+        gone=Refused(409, "The workflow of order %(number)s is not running.", number=order.number),
+    )
     # The update returns once the attempt is made: the order is routed (off the list) or back on
     # the list with the reason.
     await session.refresh(order, ["stage", "unroutable_reason", "unroutable_at"])
