@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from temporalio import activity
@@ -66,6 +66,18 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+# An order by id or number, with or without its lines: built once (steps run many a second).
+_ORDER_QUERIES = {
+    (with_lines, by_id): (
+        select(Order).options(selectinload(Order.lines).selectinload(OrderLine.product))
+        if with_lines
+        else select(Order)
+    ).where((Order.id if by_id else Order.number) == bindparam("key"))
+    for with_lines in (True, False)
+    for by_id in (True, False)
+}
+
+
 class OrderActivities:
     def __init__(
         self,
@@ -120,13 +132,8 @@ class OrderActivities:
     ):
         """The order with its customer and owner; its lines and products only when the step
         works on them (most steps don't, and loading them is most of a step's cost)."""
-        query = select(Order)
-        if with_lines:
-            query = query.options(selectinload(Order.lines).selectinload(OrderLine.product))
-        query = (
-            query.where(Order.id == order_id) if order_id else query.where(Order.number == number)
-        )
-        order = await session.scalar(query)
+        query = _ORDER_QUERIES[with_lines, order_id is not None]
+        order = await session.scalar(query, {"key": order_id or number})
         if order is None:
             raise ApplicationError(f"No order {number or order_id}", non_retryable=True)
         return order

@@ -296,8 +296,9 @@ class ShipmentActivities(OrderActivities):
     @activity.defn
     async def mark_late(self, step: ShipmentStep) -> ShipmentStepResult:
         """Milestones not done by their planned date: the order turns delayed, ops and the owner
-        are told (once per milestone and planned date), and ops get a to-do to confirm each one
-        that nobody else's to-do covers."""
+        get one mail naming them all (once per milestone and planned date, however often the
+        step is retried), and ops get a to-do to confirm each one that nobody else's to-do
+        covers. Many orders fall due at once, so the step stays small."""
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
@@ -307,39 +308,62 @@ class ShipmentActivities(OrderActivities):
                     select(Milestone).where(Milestone.order_id == order.id)
                 )
             }
-            for late in step.milestones:
-                row = rows.get(late.code.value)
-                if row is None or row.actual_on is not None:
-                    continue
-                row.late_since = row.late_since or rec.now
-                key = f"{step.workflow_id}/late/{late.code.value}/{late.planned_date.isoformat()}"
+            late = [
+                m
+                for m in step.milestones
+                if (row := rows.get(m.code.value)) is not None and row.actual_on is None
+            ]
+            await session.execute(
+                update(Milestone)
+                .where(
+                    Milestone.id.in_([rows[m.code.value].id for m in late]),
+                    Milestone.late_since.is_(None),
+                )
+                .values(late_since=rec.now)
+            )
+            for milestone in late:
                 await rec.add_event(
-                    key=key, order=order, kind="milestone_late", actor_id=None,
-                    milestone=late.code.value, planned=late.planned_date.isoformat(),
+                    key=self._late_key(step, [milestone]), order=order, kind="milestone_late",
+                    actor_id=None, milestone=milestone.code.value,
+                    planned=milestone.planned_date.isoformat(),
                 )  # fmt: skip
-                people = await rec.people(OPS)
-                comment = f"{late.code.value} was planned for {late.planned_date.isoformat()}"
+            if late:
                 await rec.notify(
-                    key=key, users=[order.owner, *people], order=order, event="milestone_late",
-                    comment=comment,
-                )  # fmt: skip
-                if late.code not in (MilestoneCode.dispatch, MilestoneCode.arrival):
-                    await rec.open_todo(
-                        key=key,
-                        order=order,
-                        workflow_id=step.workflow_id,
-                        kind=TodoKind.confirm_milestone,
-                        assignees=OPS,
-                        due_in=None,
-                        facts={
-                            "code": late.code.value,
-                            "planned_date": late.planned_date.isoformat(),
-                        },
-                    )
+                    key=self._late_key(step, late),
+                    users=[order.owner, *await rec.people(OPS)],
+                    order=order,
+                    event="milestone_late",
+                    comment="; ".join(
+                        f"{m.code.value} was planned for {m.planned_date.isoformat()}" for m in late
+                    ),
+                )
+            for milestone in late:
+                if milestone.code in (MilestoneCode.dispatch, MilestoneCode.arrival):
+                    continue  # the warehouse's or the arrival to-do is still open
+                await rec.open_todo(
+                    key=self._late_key(step, [milestone]),
+                    order=order,
+                    workflow_id=step.workflow_id,
+                    kind=TodoKind.confirm_milestone,
+                    assignees=OPS,
+                    due_in=None,
+                    facts={
+                        "code": milestone.code.value,
+                        "planned_date": milestone.planned_date.isoformat(),
+                    },
+                    mail=False,  # the mail above names the milestone
+                )
             order.delayed = True
             order.updated_at = rec.now
             await session.commit()
             return ShipmentStepResult(opened=rec.opened, mail_ids=rec.mail_ids, delayed=True)
+
+    @staticmethod
+    def _late_key(step: ShipmentStep, late: list) -> str:
+        """The key of what a late step records: per milestone and planned date."""
+        return f"{step.workflow_id}/late/" + "+".join(
+            f"{m.code.value}/{m.planned_date.isoformat()}" for m in late
+        )
 
     @activity.defn
     async def confirm_milestone(self, step: ShipmentStep) -> ShipmentStepResult:

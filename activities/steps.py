@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Insert, bindparam, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import Formatter, translations
@@ -19,6 +20,44 @@ from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, To
 from notifications.mail import render
 
 Clock = Callable[[], datetime]
+
+# Built once: constructing a statement costs more than running it (the steps run thousands a
+# minute when many milestones fall due together).
+_TODO_BY_KEY = select(Todo).where(Todo.key == bindparam("key"))
+_MAIL_BY_KEY = select(OutboxMail.id).where(OutboxMail.key == bindparam("key"))
+_PEOPLE = (
+    select(User)
+    .where(
+        User.active.is_(True),
+        or_(
+            User.id.in_(bindparam("user_ids", expanding=True)),
+            User.role.in_(bindparam("roles", expanding=True)),
+            User.id.in_(
+                select(Department.manager_id).where(
+                    Department.id.in_(bindparam("departments", expanding=True))
+                )
+            ),
+        ),
+    )
+    .order_by(User.id)
+)
+# "Insert unless a row has this key": one statement where select-then-insert took two.
+_NEW_EVENT = {
+    dialect: insert(TimelineEvent.__table__).on_conflict_do_nothing(index_elements=["key"])
+    for dialect, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+_NEW_MAIL = {
+    dialect: insert(OutboxMail.__table__)
+    .on_conflict_do_nothing(index_elements=["key"])
+    .returning(OutboxMail.__table__.c.id)
+    for dialect, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+}
+
+
+def _for_dialect(session: AsyncSession, statements: dict[str, Insert]) -> Insert:
+    return statements[session.bind.dialect.name]
+
+
 # Values for a mail that is queued now (not for one a retried step already queued).
 Fresh = Callable[[], Awaitable[dict[str, Any]]]
 
@@ -45,6 +84,8 @@ class StepRecorder:
         # Mails the send_mail activity must deliver; empty when mail is only kept in the outbox.
         self.mail_ids: list[int] = []
         self.opened: list[OpenTodo] = []
+        self._totals: dict[tuple[int, str], str] = {}  # (order id, locale) -> formatted total
+        self._people: dict[tuple, list[User]] = {}  # assignments -> the people they reach
 
     async def open_todo(
         self,
@@ -57,8 +98,11 @@ class StepRecorder:
         due_in: timedelta | None,
         requested_by_id: int | None = None,
         facts: dict[str, Any] | None = None,
+        mail: bool = True,
     ) -> Todo:
-        todo = await self.session.scalar(select(Todo).where(Todo.key == key))
+        """Open the to-do once per key and mail its people (unless the step's own mail already
+        tells them)."""
+        todo = await self.session.scalar(_TODO_BY_KEY, {"key": key})
         if todo is None:
             todo = Todo(
                 key=key,
@@ -84,7 +128,8 @@ class StepRecorder:
             self.session.add(todo)
             await self.session.flush()
         self.opened.append(OpenTodo(key=key, kind=kind, assignees=list(assignees)))
-        await self.mail_todo(todo, order=order, users=await self.people(assignees))
+        if mail:
+            await self.mail_todo(todo, order=order, users=await self.people(assignees))
         return todo
 
     async def mail_todo(
@@ -125,7 +170,7 @@ class StepRecorder:
     async def close_todo(
         self, key: str, *, outcome: str, by_user_id: int | None, comment: str | None = None
     ) -> Todo:
-        todo = await self.session.scalar(select(Todo).where(Todo.key == key))
+        todo = await self.session.scalar(_TODO_BY_KEY, {"key": key})
         if todo is None:
             raise LookupError(f"no to-do {key}")
         if todo.status == TodoStatus.open.value:
@@ -158,18 +203,17 @@ class StepRecorder:
     async def add_event(
         self, *, key: str, order: Order, kind: str, actor_id: int | None, **details: Any
     ) -> None:
-        exists = await self.session.scalar(select(TimelineEvent.id).where(TimelineEvent.key == key))
-        if exists is None:
-            self.session.add(
-                TimelineEvent(
-                    key=key,
-                    order_id=order.id,
-                    at=self.now,
-                    actor_id=actor_id,
-                    kind=kind,
-                    details={k: str(v) for k, v in details.items() if v is not None},
-                )
-            )
+        await self.session.execute(
+            _for_dialect(self.session, _NEW_EVENT),
+            {
+                "key": key,
+                "order_id": order.id,
+                "at": self.now,
+                "actor_id": actor_id,
+                "kind": kind,
+                "details": {k: str(v) for k, v in details.items() if v is not None},
+            },
+        )
 
     def set_stage(self, order: Order, stage: Stage) -> None:
         order.stage = stage.value
@@ -213,11 +257,11 @@ class StepRecorder:
     ) -> None:
         """Queue the mail once per key. `fresh` gives the values only a new mail needs (a
         single-use link is issued for the mail that carries it, never for a retry)."""
-        existing = await self.session.scalar(select(OutboxMail.id).where(OutboxMail.key == key))
-        if existing is not None:
-            if self.deliver_mail:
-                self.mail_ids.append(existing)
-            return
+        if fresh is not None:  # a retry must find the mail before it issues another link
+            existing = await self.session.scalar(_MAIL_BY_KEY, {"key": key})
+            if existing is not None:
+                self._deliver(existing)
+                return
         if fresh is not None:
             values.update(await fresh())
         locale = user.locale or "en"
@@ -231,36 +275,49 @@ class StepRecorder:
             recipient_name=user.full_name,
             order_number=order.number,
             customer=order.customer.name,
-            total=fmt.money(order.total),
+            total=self._total(order, fmt),
             what=translations(locale).gettext(what),
             **values,
         )
-        mail = OutboxMail(
-            key=key, to_address=user.email, subject=subject, body=body, created_at=self.now
+        mail_id = await self.session.scalar(
+            _for_dialect(self.session, _NEW_MAIL),
+            {
+                "key": key,
+                "to_address": user.email,
+                "subject": subject,
+                "body": body,
+                "created_at": self.now,
+            },
         )
-        self.session.add(mail)
-        await self.session.flush()
-        if self.deliver_mail:
-            self.mail_ids.append(mail.id)
+        if mail_id is None and self.deliver_mail:  # a retried step: the mail is queued already
+            mail_id = await self.session.scalar(_MAIL_BY_KEY, {"key": key})
+        self._deliver(mail_id)
+
+    def _deliver(self, mail_id: int | None) -> None:
+        """The send_mail activity delivers it, when mail is delivered at all."""
+        if self.deliver_mail and mail_id is not None:
+            self.mail_ids.append(mail_id)
+
+    def _total(self, order: Order, fmt: Formatter) -> str:
+        key = (order.id, fmt.locale)
+        if key not in self._totals:
+            self._totals[key] = fmt.money(order.total)
+        return self._totals[key]
 
     async def people(self, assignees: Sequence[Assignee]) -> list[User]:
-        """The active people an assignment reaches."""
-        conditions = []
-        for a in assignees:
-            if a.user_id is not None:
-                conditions.append(User.id == a.user_id)
-            if a.role is not None:
-                conditions.append(User.role == a.role.value)
-            if a.department_id is not None:
-                conditions.append(
-                    User.id
-                    == select(Department.manager_id)
-                    .where(Department.id == a.department_id)
-                    .scalar_subquery()
-                )
-        if not conditions:
+        """The active people an assignment reaches (looked up once per step)."""
+        key = tuple((a.user_id, a.role, a.department_id) for a in assignees)
+        if key not in self._people:
+            self._people[key] = await self._lookup_people(assignees)
+        return self._people[key]
+
+    async def _lookup_people(self, assignees: Sequence[Assignee]) -> list[User]:
+        user_ids = [a.user_id for a in assignees if a.user_id is not None]
+        roles = [a.role.value for a in assignees if a.role is not None]
+        departments = [a.department_id for a in assignees if a.department_id is not None]
+        if not (user_ids or roles or departments):
             return []
         result = await self.session.scalars(
-            select(User).where(User.active.is_(True), or_(*conditions)).order_by(User.id)
+            _PEOPLE, {"user_ids": user_ids, "roles": roles, "departments": departments}
         )
         return list(result.unique())
