@@ -12,6 +12,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.approvals import ApprovalActivities
+from activities.collection import CollectionActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
 from activities.shipments import ShipmentActivities
@@ -20,10 +21,11 @@ from models.links import ContactLinks, DecisionLinks
 from notifications.mail import Mailer
 from settings import Settings, get_settings
 from workflows.approval import ApprovalWorkflow
+from workflows.collection import CollectionWorkflow
 from workflows.order import OrderWorkflow
 from workflows.shipment import ShipmentWorkflow
 
-WORKFLOWS = [OrderWorkflow, ApprovalWorkflow, ShipmentWorkflow]
+WORKFLOWS = [OrderWorkflow, ApprovalWorkflow, ShipmentWorkflow, CollectionWorkflow]
 
 
 def mailer_from(settings: Settings) -> Mailer | None:
@@ -60,6 +62,7 @@ def activities_for(
         contact_links=ContactLinks(settings.resolved_secret_key()),
         **common,
     )
+    collection = CollectionActivities(session_factory, **common)
     notify = NotifyActivities(session_factory, mailer)
     return [
         orders.start_costing,
@@ -84,6 +87,15 @@ def activities_for(
         shipments.record_acceptance,
         shipments.raise_exception,
         shipments.resolve_exception,
+        collection.start_collection,
+        collection.fix_due_dates,
+        collection.register_payment,
+        collection.decide_payment,
+        collection.remind_installment,
+        collection.mark_overdue,
+        collection.escalate_overdue,
+        collection.request_invoice,
+        collection.decide_invoice,
         notify.send_mail,
     ]
 

@@ -45,7 +45,7 @@ from models.domain import (
     Withdraw,
 )
 from models.links import DecisionLinks
-from models.policy import current_policy
+from models.policy import current_collection_policy, current_policy
 from models.tables import Department, Order, OrderLine, PaymentPlanItem, User
 from workflows import rules
 
@@ -447,7 +447,11 @@ class OrderActivities:
             staffed_roles=[Role(role) for role in staffed],
             active_deciders=sorted(active_named),
             needs_installation=any(ln.product.needs_installation for ln in order.lines),
-            hold_for_deposit=self.hold_dispatch_for_deposit and deposit_due > 0,
+            hold_for_deposit=deposit_due > 0
+            and (
+                self.hold_dispatch_for_deposit
+                or (await current_collection_policy(session=session)).hold_dispatch_for_deposit
+            ),
         )
 
 

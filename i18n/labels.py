@@ -28,6 +28,9 @@ TODO_KINDS = {
     "confirm_arrival": N_("Confirm the arrival"),
     "confirm_acceptance": N_("Confirm installation and acceptance"),
     "handle_exception": N_("Handle a shipment exception"),
+    "confirm_payment": N_("Confirm a payment received"),
+    "collect": N_("Collect an overdue payment"),
+    "issue_invoice": N_("Issue an invoice"),
 }
 
 ROLES = {
@@ -71,6 +74,17 @@ EVENTS = {
     "accepted": N_("Accepted by the customer"),
     "exception_raised": N_("Exception raised"),
     "exception_resolved": N_("Exception resolved"),
+    "installments_due": N_("Installments fixed"),
+    "payment_registered": N_("Payment registered"),
+    "payment_confirmed": N_("Payment confirmed"),
+    "payment_rejected": N_("Payment rejected"),
+    "installment_due_soon": N_("Payment due soon"),
+    "installment_overdue": N_("Payment overdue"),
+    "overdue_escalated": N_("Overdue payment escalated"),
+    "fully_paid": N_("Fully paid"),
+    "invoice_requested": N_("Invoice requested"),
+    "invoice_issued": N_("Invoice issued"),
+    "invoice_rejected": N_("Invoice request rejected"),
 }
 
 OUTCOMES = {
@@ -80,6 +94,28 @@ OUTCOMES = {
     "resubmit": N_("Resubmitted"),
     "withdraw": N_("Withdrawn"),
     "cancelled": N_("Cancelled"),
+    "confirm": N_("Confirmed"),
+    "issued": N_("Issued"),
+    "paid": N_("Paid"),
+}
+
+COLLECTION_STATUSES = {
+    "not_due": N_("Not due"),
+    "due": N_("Due"),
+    "overdue": N_("Overdue"),
+    "paid": N_("Paid"),
+}
+
+PAYMENT_STATUSES = {
+    "pending": N_("Waiting for finance"),
+    "confirmed": N_("Confirmed"),
+    "rejected": N_("Rejected"),
+}
+
+INVOICE_STATUSES = {
+    "requested": N_("Requested"),
+    "issued": N_("Issued"),
+    "rejected": N_("Rejected"),
 }
 
 SHIPPING_MODES = {"domestic": N_("Domestic"), "export": N_("Export")}

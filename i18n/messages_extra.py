@@ -11,6 +11,36 @@ from __future__ import annotations
 from i18n import N_
 
 REFUSALS = (
+    # web/collection.py, web/operations.py and the collection and order workflows (money)
+    N_("A payment with the reference %(reference)s is already registered for this order."),
+    N_("Give the invoice number."),
+    N_("Give the payment's reference."),
+    N_("Give the customer's tax number."),
+    N_("Give the address the invoice is mailed to."),
+    N_("Invoice number %(number)s is already used."),
+    N_("Invoices are applied for once the order is confirmed."),
+    N_("Only the order's owner or finance apply for its invoices."),
+    N_("Only the order's owner registers its payments."),
+    N_("Order %(number)s is closed."),
+    N_("Order %(number)s is not confirmed yet."),
+    N_("Order %(number)s is paid in full."),
+    N_("Say how the customer paid."),
+    N_("Say why the invoice is not issued."),
+    N_("Say why the payment is rejected."),
+    N_(
+        "The amount is more than can still be invoiced: %(room)s (total less invoiced and "
+        "applied for)."
+    ),
+    N_(
+        "The amount is more than is left to pay: %(payable)s (outstanding less payments "
+        "waiting for finance)."
+    ),
+    N_("The amount must be more than zero."),
+    N_("The method must be one of: %(allowed)s."),
+    N_("The payment cannot be received in the future."),
+    N_("This to-do closes by itself once the installment is paid."),
+    N_("The payment of %(amount)s is more than the %(outstanding)s outstanding."),
+    N_("A payment must be more than zero."),
     # web/operations.py (fulfilment)
     N_("Dispatch is confirmed by the warehouse, with carrier and tracking."),
     N_("Give a planned date for milestone %(code)s."),

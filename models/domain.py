@@ -455,6 +455,7 @@ class CollectionInput(BaseModel):
     payments: int = 0  # registered so far (numbers them)
     policy: CollectionPolicy | None = None
     open_todos: list[OpenTodo] = Field(default_factory=list)
+    events: dict[PaymentTrigger, date] = Field(default_factory=dict)
     deposit_told: bool = False
     # Tests force continue-as-new with a small history; None: when Temporal suggests it.
     history_limit: int | None = None

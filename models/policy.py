@@ -1,4 +1,4 @@
-"""The approval policy in force and its saved versions."""
+"""The approval and collection policies in force and their saved versions."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from models.admin import AdminRefusal
 from models.domain import (
     THRESHOLD_CONDITIONS,
     ApprovalPolicy,
+    CollectionPolicy,
     Condition,
     ConditionKind,
     Decider,
@@ -24,7 +25,7 @@ from models.domain import (
     PolicyStage,
     Role,
 )
-from models.tables import ApprovalPolicyVersion, User
+from models.tables import ApprovalPolicyVersion, CollectionPolicyVersion, User
 from workflows import rules
 
 
@@ -410,3 +411,16 @@ def draft_of_fields(fields: PolicyFields) -> PolicyDraft:
         (i, j): index for i, p in enumerate(positions) for j, (index, _) in enumerate(stages[p])
     }
     return PolicyDraft(body, rows)
+
+
+# The collection policy -------------------------------------------------------------------------
+
+
+async def current_collection_policy(*, session: AsyncSession) -> CollectionPolicy:
+    """The highest saved version of the collection policy; the defaults when none was saved."""
+    row = await session.scalar(
+        select(CollectionPolicyVersion).order_by(CollectionPolicyVersion.version.desc()).limit(1)
+    )
+    if row is None:
+        return rules.DEFAULT_COLLECTION_POLICY
+    return CollectionPolicy.model_validate({**row.body, "version": row.version})

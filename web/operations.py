@@ -27,10 +27,12 @@ from models.domain import (
     ExceptionReport,
     ExceptionResolution,
     HoldRelease,
+    InvoiceDecision,
     LineCost,
     MilestoneCode,
     MilestoneConfirmation,
     MilestoneReplan,
+    PaymentDecision,
     PlannedMilestone,
     PlanShipment,
     Refusal,
@@ -65,7 +67,7 @@ from models.queries import (
     order_scope,
     was_dispatched,
 )
-from models.tables import Order, Todo, User
+from models.tables import Invoice, Order, Todo, User
 from web.temporal import start_order_workflow, workflow_id
 from workflows import steps
 
@@ -126,6 +128,8 @@ class TodoCompletion(BaseModel):
     # handle_exception
     resolution: str = ""
     reship: bool = False
+    # issue_invoice
+    invoice_number: str = Field(default="", max_length=50)
 
 
 OUTCOMES = {
@@ -138,6 +142,9 @@ OUTCOMES = {
     TodoKind.confirm_arrival: {"arrived"},
     TodoKind.confirm_acceptance: {"accepted", "defect"},
     TodoKind.handle_exception: {"resolved"},
+    TodoKind.confirm_payment: {"confirm", "reject"},
+    TodoKind.issue_invoice: {"issued", "reject"},
+    TodoKind.collect: {"paid"},
 }
 
 # Who confirms and re-plans milestones and releases a held shipment.
@@ -337,6 +344,10 @@ async def complete_todo(
                 comment=completion.comment,
             ),
         )
+    elif money := await money_update(
+        session=session, kind=kind, todo=todo, completion=completion, actor=actor
+    ):
+        update, argument = money
     else:
         order = await session.get(Order, todo.order_id)
         assert order is not None  # a to-do's order is never deleted
@@ -347,6 +358,42 @@ async def complete_todo(
 
 
 TODO_GONE = "This to-do is no longer open."
+
+
+async def money_update(
+    *, session: AsyncSession, kind: TodoKind, todo: Todo, completion: TodoCompletion, actor: Actor
+) -> tuple[str, BaseModel] | None:
+    """The update and argument for a money to-do, once its fields are checked; None for other
+    kinds."""
+    if kind == TodoKind.collect:
+        raise Refused(409, "This to-do closes by itself once the installment is paid.")
+    if kind == TodoKind.confirm_payment:
+        if completion.outcome == "reject" and not completion.comment.strip():
+            raise Refused(422, "Say why the payment is rejected.")
+        return "decide_payment", PaymentDecision(
+            actor=actor,
+            todo_key=todo.key,
+            outcome=completion.outcome,
+            comment=completion.comment.strip(),
+        )
+    if kind == TodoKind.issue_invoice:
+        number = completion.invoice_number.strip()
+        if completion.outcome == "issued":
+            if not number:
+                raise Refused(422, "Give the invoice number.")
+            taken = await session.scalar(select(Invoice.id).where(Invoice.invoice_number == number))
+            if taken is not None:
+                raise Refused(422, "Invoice number %(number)s is already used.", number=number)
+        elif not completion.comment.strip():
+            raise Refused(422, "Say why the invoice is not issued.")
+        return "decide_invoice", InvoiceDecision(
+            actor=actor,
+            todo_key=todo.key,
+            outcome=completion.outcome,
+            invoice_number=number,
+            comment=completion.comment.strip(),
+        )
+    return None
 
 
 def fulfilment_update(

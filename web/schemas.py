@@ -108,7 +108,38 @@ class InstallmentOut(Model):
     offset_days: int
     fixed_date: date | None
     amount: Decimal
-    status: str = "not_due"
+    # Once confirmed: its due date (when the event it hangs on has happened), what is paid.
+    due_date: date | None = None
+    paid: Decimal = Decimal("0.00")
+    status: str = "not_due"  # not_due, due, overdue, paid
+    overdue_days: int = 0
+
+
+class PaymentOut(Model):
+    number: int
+    amount: Decimal
+    received_on: date
+    method: str
+    reference: str
+    status: str  # pending, confirmed, rejected
+    registered_by: UserRef | None
+    decided_by: UserRef | None
+    decided_at: datetime | None
+    comment: str | None
+
+
+class InvoiceOut(Model):
+    request_number: int
+    amount: Decimal
+    title: str
+    tax_number: str
+    address: str
+    status: str  # requested, issued, rejected
+    invoice_number: str | None
+    requested_by: UserRef | None
+    requested_at: datetime
+    decided_at: datetime | None
+    comment: str | None
 
 
 class ApprovalStepOut(Model):
@@ -338,8 +369,11 @@ class OrderDetail(OrderSummary):
     accepted_on: date | None = None
     accepted_signed_by: str | None = None
     installments: list[InstallmentOut]
-    payments: list[dict[str, Any]] = Field(default_factory=list)
-    invoices: list[dict[str, Any]] = Field(default_factory=list)
+    payments: list[PaymentOut] = Field(default_factory=list)
+    invoices: list[InvoiceOut] = Field(default_factory=list)
+    pending_payments: Decimal = Decimal("0.00")  # registered, waiting for finance
+    invoice_pending: Decimal = Decimal("0.00")  # applied for, not issued yet
+    not_invoiced: Decimal = Decimal("0.00")
     timeline: list[TimelineEntry]
     open_todos: list[TodoOut]
     # Why no one can decide its approval, while that is so.

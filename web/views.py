@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from decimal import Decimal
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,12 +14,16 @@ from models.tables import (
     ApprovalStep,
     Customer,
     Dispatch,
+    Installment,
+    Invoice,
     Milestone,
     Order,
+    Payment,
     Product,
     User,
 )
 from settings import Settings
+from web import collection
 from web.schemas import (
     ApprovalRoundOut,
     ApprovalStageOut,
@@ -32,10 +35,12 @@ from web.schemas import (
     DepartmentRef,
     DispatchOut,
     InstallmentOut,
+    InvoiceOut,
     LineOut,
     MilestoneOut,
     OrderDetail,
     OrderSummary,
+    PaymentOut,
     ProductOut,
     QueueLineOut,
     ShipmentExceptionOut,
@@ -240,8 +245,11 @@ async def order_detail(
     milestones = await queries.milestones(session=session, order=order)
     dispatches = await queries.dispatches(session=session, order=order)
     exceptions = await queries.shipment_exceptions(session=session, order=order)
-    percents = [item.percent for item in order.payment_plan]
-    amounts = installment_amounts(order.total, percents)
+    rows = await collection.installments(session=session, order=order)
+    paid_in = await collection.payments(session=session, order=order)
+    invoice_rows = await collection.invoices(session=session, order=order)
+    figures = await collection.money_of(session=session, order=order)
+    today = date.today()
     margin_percent = (
         money(order.expected_margin / order.total * HUNDRED)
         if order.expected_margin is not None and order.total
@@ -258,10 +266,10 @@ async def order_detail(
         order_discount_percent=order.order_discount_percent,
         target_total=order.target_total,
         list_total=order.list_total,
-        paid=Decimal("0.00"),
-        outstanding=order.total,
-        invoiced=Decimal("0.00"),
-        collection_status="not_due",
+        paid=order.paid,
+        outstanding=figures.outstanding,
+        invoiced=order.invoiced,
+        collection_status=order.collection_status or "not_due",
         repeated_from=order.repeated_from,
         confirmed_at=order.confirmed_at,
         expected_cost=order.expected_cost,
@@ -296,17 +304,12 @@ async def order_detail(
         exceptions=[exception_out(e) for e in exceptions],
         accepted_on=order.accepted_on,
         accepted_signed_by=order.accepted_signed_by,
-        installments=[
-            InstallmentOut(
-                position=item.position,
-                percent=item.percent,
-                trigger=item.trigger,
-                offset_days=item.offset_days,
-                fixed_date=item.fixed_on,
-                amount=amount,
-            )
-            for item, amount in zip(order.payment_plan, amounts, strict=True)
-        ],
+        installments=installments_out(order, rows, today),
+        payments=[payment_out(p) for p in paid_in],
+        invoices=[invoice_out(i) for i in invoice_rows],
+        pending_payments=figures.pending,
+        invoice_pending=figures.invoice_pending,
+        not_invoiced=figures.total - figures.invoiced,
         timeline=[
             TimelineEntry(at=e.at, kind=e.kind, actor=user_ref(e.actor), details=e.details or {})
             for e in events
@@ -324,6 +327,80 @@ async def order_detail(
             if show_ui_link
             else None
         ),
+    )
+
+
+def installments_out(order: Order, rows: list[Installment], today: date) -> list[InstallmentOut]:
+    """The installments as confirmation fixed them; before that, as the plan will make them."""
+    if not rows:
+        amounts = installment_amounts(order.total, [item.percent for item in order.payment_plan])
+        return [
+            InstallmentOut(
+                position=item.position,
+                percent=item.percent,
+                trigger=item.trigger,
+                offset_days=item.offset_days,
+                fixed_date=item.fixed_on,
+                amount=amount,
+            )
+            for item, amount in zip(order.payment_plan, amounts, strict=True)
+        ]
+    fixed = {item.position: item.fixed_on for item in order.payment_plan}
+    return [
+        InstallmentOut(
+            position=row.position,
+            percent=row.percent,
+            trigger=row.trigger,
+            offset_days=row.offset_days,
+            fixed_date=fixed.get(row.position),
+            amount=row.amount,
+            due_date=row.due_on,
+            paid=row.paid,
+            status=installment_status(row, today),
+            overdue_days=(today - row.due_on).days
+            if not row.settled and row.due_on and row.due_on < today
+            else 0,
+        )
+        for row in rows
+    ]
+
+
+def installment_status(row: Installment, today: date) -> str:
+    if row.settled:
+        return "paid"
+    if row.due_on is None:
+        return "not_due"
+    return "overdue" if row.due_on < today else "due"
+
+
+def payment_out(payment: Payment) -> PaymentOut:
+    return PaymentOut(
+        number=payment.number,
+        amount=payment.amount,
+        received_on=payment.received_on,
+        method=payment.method,
+        reference=payment.reference,
+        status=payment.status,
+        registered_by=user_ref(payment.registered_by),
+        decided_by=user_ref(payment.decided_by),
+        decided_at=payment.decided_at,
+        comment=payment.comment,
+    )
+
+
+def invoice_out(invoice: Invoice) -> InvoiceOut:
+    return InvoiceOut(
+        request_number=invoice.request_number,
+        amount=invoice.amount,
+        title=invoice.title,
+        tax_number=invoice.tax_number,
+        address=invoice.address,
+        status=invoice.status,
+        invoice_number=invoice.invoice_number,
+        requested_by=user_ref(invoice.requested_by),
+        requested_at=invoice.requested_at,
+        decided_at=invoice.decided_at,
+        comment=invoice.comment,
     )
 
 

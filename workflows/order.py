@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
@@ -9,12 +11,18 @@ from temporalio.exceptions import ApplicationError
 from models.domain import (
     ApprovalPolicy,
     ApprovalRoundInput,
+    CollectionInput,
+    CollectionStatus,
     ConfirmOrder,
     EstimateCompletion,
+    InvoiceDecision,
+    InvoiceRequest,
+    InvoiceStep,
     OpenRound,
     OrderFacts,
     OrderResult,
     OrderWorkflowInput,
+    PaymentTrigger,
     PrepareRerouting,
     RecordEstimate,
     RecordUnroutable,
@@ -28,14 +36,17 @@ from models.domain import (
     Stage,
     StartCosting,
     TodoDone,
+    TriggerEvent,
     Withdraw,
 )
 from workflows import rules
 from workflows.approval import ApprovalWorkflow
+from workflows.collection import CollectionWorkflow
 from workflows.shipment import ShipmentWorkflow
 from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, StepRunner, TodoBook
 
 with workflow.unsafe.imports_passed_through():
+    from activities.collection import CollectionActivities
     from activities.orders import OrderActivities
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
@@ -46,6 +57,14 @@ ONE_STEP_PER_DECISION = "one-step-per-decision"
 FULFILMENT = "fulfilment"
 DELAYED = SearchAttributeKey.for_bool("Delayed")
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
+OUTSTANDING = SearchAttributeKey.for_float("Outstanding")
+OVERDUE = SearchAttributeKey.for_bool("Overdue")
+# Orders confirmed before collection existed have no CollectionWorkflow (nor invoices).
+COLLECTION = "collection"
+ZERO = Decimal("0")
+# Who may apply for an invoice besides the order's owner.
+INVOICE_ROLES = {Role.finance}
+AFTER_CONFIRMATION = {Stage.fulfilment, Stage.acceptance, Stage.collection}
 
 
 @workflow.defn
@@ -67,6 +86,12 @@ class OrderWorkflow:
         # A round the estimate step already routed (and whose first stage it opened).
         self.prepared: RoundFacts | None = None
         self.prepared_round = 0
+        # Collection and invoicing.
+        self.collection: workflow.ChildWorkflowHandle | None = None
+        self.outstanding: Decimal | None = None  # as the collection last said
+        self.invoice_requests = 0
+        self.invoiced = ZERO
+        self.invoices_pending: dict[str, Decimal] = {}  # to-do key -> amount
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderResult:
@@ -102,7 +127,7 @@ class OrderWorkflow:
             return await self._finish(Stage.confirmed)
 
         self._enter(Stage.fulfilment)
-        await workflow.execute_child_workflow(
+        shipment = await workflow.start_child_workflow(
             ShipmentWorkflow.run,
             ShipmentInput(
                 order_id=self.facts.order_id,
@@ -113,6 +138,22 @@ class OrderWorkflow:
                 hold_for_deposit=self.facts.hold_for_deposit,
             ),
             id=f"{wid}/shipment",
+        )
+        if workflow.patched(COLLECTION):
+            self.collection = await workflow.start_child_workflow(
+                CollectionWorkflow.run,
+                CollectionInput(
+                    order_id=self.facts.order_id,
+                    order_number=self.facts.number,
+                    owner_id=self.facts.owner_id,
+                    total=self.facts.total,
+                    hold_for_deposit=self.facts.hold_for_deposit,
+                ),
+                id=f"{wid}/collection",
+            )
+        accepted = await shipment
+        await self.trigger_happened(
+            TriggerEvent(trigger=PaymentTrigger.acceptance, on=accepted.accepted_on)
         )
         self._enter(Stage.collection)
         # Accepted: collection, actual costs and closing follow (not built yet); the order
@@ -221,6 +262,118 @@ class OrderWorkflow:
     def set_delayed(self, delayed: bool) -> None:
         """The shipment says a milestone is late (or none is any more)."""
         workflow.upsert_search_attributes([DELAYED.value_set(delayed)])
+
+    @workflow.signal
+    def collection_changed(self, status: CollectionStatus) -> None:
+        """The collection says what is outstanding and whether any of it is overdue."""
+        self.outstanding = status.outstanding
+        workflow.upsert_search_attributes(
+            [
+                OUTSTANDING.value_set(float(status.outstanding)),
+                OVERDUE.value_set(status.overdue),
+            ]
+        )
+
+    @workflow.signal
+    async def trigger_happened(self, event: TriggerEvent) -> None:
+        """The shipment was dispatched or accepted: installments hanging on it fall due (the
+        collection is told unless it has nothing left to collect)."""
+        if self.collection is None or self.outstanding == ZERO or event.on is None:
+            return
+        await self.collection.signal(CollectionWorkflow.event_happened, event)
+
+    # -- invoicing -------------------------------------------------------------------------------
+
+    @workflow.update
+    async def request_invoice(self, request: InvoiceRequest) -> TodoDone:
+        self.invoice_requests += 1
+        number = self.invoice_requests
+        wid = workflow.info().workflow_id
+        todo_key = f"{wid}/invoice/{number}"
+        self.invoices_pending[todo_key] = request.amount
+        await self.steps.run(
+            CollectionActivities.request_invoice,
+            InvoiceStep(
+                order_id=self.facts.order_id,
+                workflow_id=wid,
+                step_key=f"{wid}/invoice/{number}/requested",
+                actor_id=request.actor.user_id,
+                request_number=number,
+                todo_key=todo_key,
+                amount=request.amount,
+                title=request.title.strip(),
+                tax_number=request.tax_number.strip(),
+                address=request.address.strip(),
+            ),
+        )
+        return TodoDone(todo_key=todo_key, stage=self.stage)
+
+    @request_invoice.validator
+    def validate_request_invoice(self, request: InvoiceRequest) -> None:
+        if self.collection is None or self.stage not in AFTER_CONFIRMATION:
+            raise ApplicationError(
+                "Invoices are applied for once the order is confirmed.", type=NOT_OPEN
+            )
+        actor = request.actor
+        if actor.user_id != self.facts.owner_id and actor.role not in INVOICE_ROLES:
+            raise ApplicationError(
+                "Only the order's owner or finance apply for its invoices.", type=NOT_ASSIGNEE
+            )
+        if request.amount <= ZERO:
+            raise ApplicationError("The amount must be more than zero.", type=INVALID)
+        room = self._invoiceable()
+        if request.amount > room:
+            raise ApplicationError(
+                f"The amount is more than can still be invoiced: {room:,.2f} (total less "
+                "invoiced and applied for).",
+                type=INVALID,
+            )
+        for field, name in (
+            (request.title, "invoice title"),
+            (request.tax_number, "tax number"),
+            (request.address, "mailing address"),
+        ):
+            if not field.strip():
+                raise ApplicationError(f"Give the {name}.", type=INVALID)
+
+    @workflow.update
+    async def decide_invoice(self, decision: InvoiceDecision) -> TodoDone:
+        todo = self.todos.take(decision.todo_key, decision.actor)
+        wid = workflow.info().workflow_id
+        number = int(decision.todo_key.rsplit("/", 1)[1])
+        issued = decision.outcome == "issued"
+        result = await self.steps.run(
+            CollectionActivities.decide_invoice,
+            InvoiceStep(
+                order_id=self.facts.order_id,
+                workflow_id=wid,
+                step_key=f"{wid}/invoice/{number}/decided",
+                actor_id=decision.actor.user_id,
+                request_number=number,
+                todo_key=decision.todo_key,
+                outcome=decision.outcome,
+                invoice_number=decision.invoice_number.strip() if issued else "",
+                comment="" if issued else decision.comment.strip(),
+            ),
+        )
+        if result.problem:
+            self.todos.add([todo])  # nothing changed: the to-do stays open
+            raise ApplicationError(result.problem, type=INVALID)
+        amount = self.invoices_pending.pop(decision.todo_key, ZERO)
+        if issued:
+            self.invoiced += amount
+        return TodoDone(todo_key=decision.todo_key, stage=self.stage)
+
+    @decide_invoice.validator
+    def validate_decide_invoice(self, decision: InvoiceDecision) -> None:
+        self.todos.check(decision.todo_key, decision.actor)
+        if decision.outcome == "issued" and not decision.invoice_number.strip():
+            raise ApplicationError("Give the invoice number.", type=INVALID)
+        if decision.outcome == "reject" and not decision.comment.strip():
+            raise ApplicationError("Say why the invoice is not issued.", type=INVALID)
+
+    def _invoiceable(self) -> Decimal:
+        return self.facts.total - self.invoiced - sum(self.invoices_pending.values(), ZERO)
 
     @workflow.update
     async def estimate_cost(self, completion: EstimateCompletion) -> TodoDone:

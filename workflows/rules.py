@@ -557,7 +557,9 @@ def allocate(installments: Sequence[InstallmentState], amount: Decimal) -> list[
     outstanding = sum((i.open for i in installments), Decimal("0"))
     if amount > outstanding:
         raise AllocationError(
-            f"The payment of {amount} is more than the {outstanding} outstanding."
+            "The payment of %(amount)s is more than the %(outstanding)s outstanding.",
+            amount=amount,
+            outstanding=outstanding,
         )
     order = sorted(
         (i for i in installments if i.open > 0),

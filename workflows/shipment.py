@@ -23,6 +23,7 @@ from models.domain import (
     MilestoneConfirmation,
     MilestoneReplan,
     MilestoneState,
+    PaymentTrigger,
     PlanShipment,
     Role,
     ShipmentInput,
@@ -30,6 +31,7 @@ from models.domain import (
     ShipmentStep,
     Stage,
     TodoDone,
+    TriggerEvent,
 )
 from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, StepRunner, TodoBook
 
@@ -42,6 +44,7 @@ EXCEPTION_ROLES = {Role.ops, Role.ops_manager, Role.service}
 OWN_TODO = {MilestoneCode.dispatch, MilestoneCode.arrival}
 ZERO = timedelta(0)
 STAGE_TO_ORDER = "stage-to-order"
+DISPATCH_TO_ORDER = "dispatch-to-order"
 
 
 @workflow.defn
@@ -257,6 +260,13 @@ class ShipmentWorkflow:
             raise ApplicationError(result.problem, type=INVALID)
         self.dispatched = round_
         self._done(done)
+        parent = workflow.info().parent
+        # Shipments recorded before this patch did not tell the order (installments due on
+        # dispatch came later).
+        if round_ == 1 and parent is not None and workflow.patched(DISPATCH_TO_ORDER):
+            await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                "trigger_happened", TriggerEvent(trigger=PaymentTrigger.dispatch, on=today)
+            )
         return TodoDone(todo_key=dispatch.todo_key, stage=Stage.fulfilment)
 
     @confirm_dispatch.validator

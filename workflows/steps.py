@@ -65,6 +65,10 @@ class TodoBook:
             known = todo.assignees
             todo.assignees = known + [a for a in assignees if a not in known]
 
+    def open_todos(self) -> list[OpenTodo]:
+        """What is open, to carry over continue-as-new."""
+        return list(self._open.values())
+
     def discard(self, key: str) -> None:
         self._open.pop(key, None)
 

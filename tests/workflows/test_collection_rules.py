@@ -455,14 +455,6 @@ def test_any_payment_to_a_fully_paid_order_is_refused() -> None:
         allocate([installment(1, "100.00", paid="100.00")], D("0.01"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "allocate() formats the amounts into the Refusal's template with an f-string, so every "
-        "over-payment has a template of its own that no catalogue can translate; a Refusal "
-        "wants %(name)s fields in the template and the values in its params (as PricingError)"
-    ),
-)
 def test_the_refusal_of_an_overpayment_can_be_translated() -> None:
     templates = set()
     for amount in ("150.00", "250.00"):

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +24,8 @@ from models.queries import (
     unroutable_orders,
 )
 from models.tables import Customer, Product, User
-from web import operations
+from web import collection, operations
+from web.collection import InvoiceForm, PaymentForm
 from web.deps import (
     ApiUser,
     ScopedOrder,
@@ -394,3 +396,63 @@ async def route_again(
     return RoutedAgainOut(
         number=order.number, stage=order.stage, unroutable_reason=order.unroutable_reason
     )
+
+
+# -- collection and invoicing --------------------------------------------------------------------
+
+
+class MoneyActionOut(BaseModel):
+    """What a payment registration or an invoice application answers: the to-do it opened for
+    finance."""
+
+    number: str
+    todo_key: str
+    stage: str
+
+
+@router.post(
+    "/orders/{number}/payments", status_code=202, response_model=MoneyActionOut, tags=["collection"]
+)
+async def register_payment(
+    order: ScopedOrder,
+    form: PaymentForm,
+    user: ApiUser,
+    session: SessionDep,
+    client: TemporalClient,
+) -> MoneyActionOut:
+    """The owner registers money received: `amount`, `received_on`, `method` (bank_transfer,
+    bank_acceptance_bill, cash, cheque, other), `reference`. Finance get a `confirm_payment`
+    to-do. 422 above what is left to pay (outstanding less payments waiting for finance), for a
+    date in the future or a reference already used on this order; 403 for anyone but the owner."""
+    try:
+        done = await collection.register_payment(
+            session=session, user=user, order=order, form=form, client=client
+        )
+    except Refused as error:
+        raise refused(error) from error
+    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)
+
+
+@router.post(
+    "/orders/{number}/invoice-requests",
+    status_code=202,
+    response_model=MoneyActionOut,
+    tags=["collection"],
+)
+async def request_invoice(
+    order: ScopedOrder,
+    form: InvoiceForm,
+    user: ApiUser,
+    session: SessionDep,
+    client: TemporalClient,
+) -> MoneyActionOut:
+    """The owner or finance apply for an invoice: `amount` (at most total − invoiced − applied
+    for), `title`, `tax_number`, `address` (each defaults to the customer's). Finance get an
+    `issue_invoice` to-do."""
+    try:
+        done = await collection.request_invoice(
+            session=session, user=user, order=order, form=form, client=client
+        )
+    except Refused as error:
+        raise refused(error) from error
+    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)

@@ -1,0 +1,480 @@
+"""Activities of an order's collection and invoicing: installments fixed from the payment plan,
+payments registered, confirmed and allocated, reminders, overdue to-dos and escalations, invoice
+applications; one transaction per step, idempotent by key."""
+
+from __future__ import annotations
+
+import contextlib
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from temporalio import activity
+
+from activities.orders import OrderActivities
+from activities.steps import StepRecorder
+from models.domain import (
+    Assignee,
+    CollectionStep,
+    CollectionStepResult,
+    InstallmentState,
+    InvoiceStep,
+    InvoiceStepResult,
+    PaymentTrigger,
+    Role,
+    TodoKind,
+)
+from models.drafts import DEFAULT_PLAN
+from models.policy import current_collection_policy
+from models.tables import Installment, Invoice, Order, Payment, PaymentAllocation
+from models.tables import PaymentPlanItem as PlanRow
+from workflows import rules
+
+FINANCE = [Assignee(role=Role.finance)]
+
+
+def state_of(row: Installment) -> InstallmentState:
+    return InstallmentState(
+        position=row.position,
+        trigger=PaymentTrigger(row.trigger),
+        offset_days=row.offset_days,
+        amount=row.amount,
+        paid=row.paid,
+        due_date=row.due_on,
+        reminded_for=row.due_on if row.reminded_at else None,
+        overdue_for=row.due_on if row.overdue_since else None,
+        alerted=[
+            level
+            for level, at in (
+                ("manager", row.manager_alerted_at),
+                ("director", row.director_alerted_at),
+            )
+            if at is not None
+        ],
+    )
+
+
+def _amount(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+class CollectionActivities(OrderActivities):
+    @activity.defn
+    async def start_collection(self, step: CollectionStep) -> CollectionStepResult:
+        """On confirmation: the payment plan becomes installments (amounts to the cent, summing
+        to the total); those due on confirmation or on a fixed date get their due date."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            rows = await self._installments(session, order.id)
+            if not rows:
+                plan = list(
+                    await session.scalars(
+                        select(PlanRow)
+                        .where(PlanRow.order_id == order.id)
+                        .order_by(PlanRow.position)
+                    )
+                )
+                items = [
+                    (p.percent, PaymentTrigger(p.trigger), p.offset_days, p.fixed_on) for p in plan
+                ] or [(i.percent, i.trigger, i.offset_days, i.fixed_date) for i in DEFAULT_PLAN]
+                amounts = rules.installment_amounts(order.total, [i[0] for i in items])
+                events = {PaymentTrigger.confirmation: rec.now.date()}
+                rows = [
+                    Installment(
+                        order_id=order.id,
+                        position=n,
+                        percent=percent,
+                        trigger=trigger.value,
+                        offset_days=offset,
+                        amount=amount,
+                        paid=Decimal("0"),
+                        settled=amount == 0,
+                        due_on=rules.due_date(trigger, offset, fixed, events),
+                    )
+                    for n, ((percent, trigger, offset, fixed), amount) in enumerate(
+                        zip(items, amounts, strict=True), start=1
+                    )
+                ]
+                session.add_all(rows)
+                await session.flush()
+            states = [state_of(r) for r in rows]
+            order.collection_status = rules.collection_status(states, rec.now.date())
+            await rec.add_event(
+                key=step.step_key, order=order, kind="installments_due", actor_id=None,
+                **{
+                    f"#{s.position}": f"{_amount(s.amount)} {s.due_date or s.trigger.value}"
+                    for s in states
+                },
+            )  # fmt: skip
+            policy = await current_collection_policy(session=session)
+            await session.commit()
+            return CollectionStepResult(installments=states, policy=policy)
+
+    @activity.defn
+    async def fix_due_dates(self, step: CollectionStep) -> CollectionStepResult:
+        """An event the plan hangs on happened (dispatch, acceptance): its installments get
+        their due dates."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            rows = {r.position: r for r in await self._installments(session, order.id)}
+            for state in step.installments:
+                row = rows.get(state.position)
+                if row is not None and row.due_on is None:
+                    row.due_on = state.due_date
+            await rec.add_event(
+                key=step.step_key, order=order, kind="installments_due", actor_id=None,
+                **{
+                    f"#{s.position}": f"{_amount(s.amount)} {s.due_date}"
+                    for s in step.installments
+                },
+            )  # fmt: skip
+            order.collection_status = step.status or order.collection_status
+            order.updated_at = rec.now
+            await session.commit()
+            return CollectionStepResult()
+
+    @activity.defn
+    async def register_payment(self, step: CollectionStep) -> CollectionStepResult:
+        """The owner says money came in: it waits for finance to confirm it."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            payment = await session.scalar(
+                select(Payment).where(
+                    Payment.order_id == order.id, Payment.number == step.payment_number
+                )
+            )
+            if payment is None:
+                session.add(
+                    Payment(
+                        order_id=order.id,
+                        number=step.payment_number,
+                        amount=step.amount,
+                        received_on=step.received_on,
+                        method=step.method,
+                        reference=step.reference,
+                        status="pending",
+                        registered_by_id=step.actor_id,
+                        registered_at=rec.now,
+                    )
+                )
+            await rec.add_event(
+                key=step.step_key, order=order, kind="payment_registered",
+                actor_id=step.actor_id, amount=_amount(step.amount),
+                received_on=step.received_on.isoformat(), method=step.method,
+                reference=step.reference,
+            )  # fmt: skip
+            await rec.open_todo(
+                key=step.todo_key,
+                order=order,
+                workflow_id=step.workflow_id,
+                kind=TodoKind.confirm_payment,
+                assignees=FINANCE,
+                due_in=None,
+                requested_by_id=step.actor_id,
+                facts={
+                    "payment": step.payment_number,
+                    "amount": str(step.amount),
+                    "received_on": step.received_on.isoformat(),
+                    "method": step.method,
+                    "reference": step.reference,
+                },
+            )
+            await session.commit()
+            return CollectionStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+    @activity.defn
+    async def decide_payment(self, step: CollectionStep) -> CollectionStepResult:
+        """Finance confirm a payment (it is allocated to the installments, oldest due first;
+        paid installments close their collect to-dos) or reject it (the owner is told why)."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            confirmed = not step.comment and bool(step.allocations)
+            await rec.close_todo(
+                step.todo_key,
+                outcome="confirm" if confirmed else "reject",
+                by_user_id=step.actor_id,
+                comment=step.comment,
+            )
+            payment = await session.scalar(
+                select(Payment).where(
+                    Payment.order_id == order.id, Payment.number == step.payment_number
+                )
+            )
+            if payment.status == "pending":
+                payment.status = "confirmed" if confirmed else "rejected"
+                payment.decided_by_id = step.actor_id
+                payment.decided_at = rec.now
+                payment.comment = step.comment or None
+                if confirmed:
+                    await self._allocate(session, rec, order, payment, step)
+            order.overdue = step.overdue
+            order.collection_status = step.status or order.collection_status
+            order.updated_at = rec.now
+            event = "payment_confirmed" if confirmed else "payment_rejected"
+            await rec.add_event(
+                key=f"{step.step_key}/{event}", order=order, kind=event, actor_id=step.actor_id,
+                amount=_amount(payment.amount), reference=payment.reference,
+                comment=step.comment or None,
+            )  # fmt: skip
+            await rec.notify(
+                key=f"{step.step_key}/{event}",
+                users=[order.owner],
+                order=order,
+                event=event,
+                comment=step.comment
+                or f"{_amount(payment.amount)} ({payment.reference}); "
+                f"outstanding {_amount(order.total - order.paid)}",
+            )
+            if step.status == "paid":
+                await rec.add_event(
+                    key=f"{step.workflow_id}/paid", order=order, kind="fully_paid", actor_id=None
+                )
+            await session.commit()
+            return CollectionStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+    async def _allocate(
+        self,
+        session,  # noqa: ANN001
+        rec: StepRecorder,
+        order: Order,
+        payment: Payment,
+        step: CollectionStep,
+    ) -> None:
+        rows = {r.position: r for r in await self._installments(session, order.id)}
+        for allocation in step.allocations:
+            row = rows[allocation.position]
+            session.add(
+                PaymentAllocation(
+                    payment_id=payment.id, installment_id=row.id, amount=allocation.amount
+                )
+            )
+            row.paid += allocation.amount
+            if row.paid >= row.amount and not row.settled:
+                row.settled = True
+                row.paid_on = payment.received_on
+                if row.due_on is not None:  # its collect to-do, if it went overdue
+                    collect = f"{step.workflow_id}/collect/{row.position}/{row.due_on}"
+                    await self._close_collect(rec, collect)
+        order.paid += payment.amount
+
+    async def _close_collect(self, rec: StepRecorder, key: str) -> None:
+        with contextlib.suppress(LookupError):  # it never went overdue: no collect to-do
+            await rec.close_todo(key, outcome="paid", by_user_id=None)
+
+    @activity.defn
+    async def remind_installment(self, step: CollectionStep) -> CollectionStepResult:
+        """A few days before a due date the owner is reminded (once per installment and due
+        date, however often the step is retried)."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            rows = {r.position: r for r in await self._installments(session, order.id)}
+            for state in step.installments:
+                row = rows[state.position]
+                row.reminded_at = row.reminded_at or rec.now
+            await rec.notify(
+                key=step.step_key,
+                users=[order.owner],
+                order=order,
+                event="installment_due_soon",
+                comment=self._describe(step.installments),
+            )
+            await session.commit()
+            return CollectionStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+    @activity.defn
+    async def mark_overdue(self, step: CollectionStep) -> CollectionStepResult:
+        """An installment passed its due date unpaid: the order turns overdue (red) and the
+        owner gets a collect to-do that closes by itself once the installment is paid."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            rows = {r.position: r for r in await self._installments(session, order.id)}
+            for state in step.installments:
+                row = rows[state.position]
+                if row.settled:
+                    continue
+                row.overdue_since = row.overdue_since or state.due_date
+                await rec.add_event(
+                    key=f"{step.step_key}/{state.position}", order=order,
+                    kind="installment_overdue", actor_id=None, installment=state.position,
+                    due=state.due_date.isoformat(), open=_amount(state.open),
+                )  # fmt: skip
+                await rec.open_todo(
+                    key=f"{step.workflow_id}/collect/{state.position}/{state.due_date}",
+                    order=order,
+                    workflow_id=step.workflow_id,
+                    kind=TodoKind.collect,
+                    assignees=[Assignee(user_id=order.owner_id)],
+                    due_in=None,
+                    facts={
+                        "installment": state.position,
+                        "due": state.due_date.isoformat(),
+                        "amount": str(state.open),
+                    },
+                )
+            order.overdue = True
+            order.collection_status = "overdue"
+            order.updated_at = rec.now
+            await session.commit()
+            return CollectionStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+    @activity.defn
+    async def escalate_overdue(self, step: CollectionStep) -> CollectionStepResult:
+        """Still unpaid after the policy's days: the sales manager (then the director) is
+        alerted, once per installment, due date and level."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            rows = {r.position: r for r in await self._installments(session, order.id)}
+            for state in step.installments:
+                row = rows[state.position]
+                if step.level == "manager":
+                    row.manager_alerted_at = row.manager_alerted_at or rec.now
+                else:
+                    row.director_alerted_at = row.director_alerted_at or rec.now
+            who = (
+                [Assignee(department_id=order.department_id)]
+                if step.level == "manager"
+                else [Assignee(role=Role.director)]
+            )
+            await rec.add_event(
+                key=step.step_key, order=order, kind="overdue_escalated", actor_id=None,
+                level=step.level, installments=",".join(str(s.position) for s in step.installments),
+            )  # fmt: skip
+            await rec.notify(
+                key=step.step_key,
+                users=[u for u in await rec.people(who) if u.id != order.owner_id],
+                order=order,
+                event="overdue_escalated",
+                comment=self._describe(step.installments),
+            )
+            await session.commit()
+            return CollectionStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+    @staticmethod
+    def _describe(installments: list[InstallmentState]) -> str:
+        return "; ".join(
+            f"#{s.position}: {_amount(s.open)} due {s.due_date.isoformat()}"
+            for s in installments
+            if s.due_date is not None
+        )
+
+    async def _installments(self, session, order_id: int) -> list[Installment]:  # noqa: ANN001
+        return list(
+            await session.scalars(
+                select(Installment)
+                .where(Installment.order_id == order_id)
+                .order_by(Installment.position)
+            )
+        )
+
+    # -- invoicing -------------------------------------------------------------------------------
+
+    @activity.defn
+    async def request_invoice(self, step: InvoiceStep) -> InvoiceStepResult:
+        """The owner or finance apply for an invoice: finance get a to-do to issue it."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            exists = await session.scalar(
+                select(Invoice.id).where(
+                    Invoice.order_id == order.id, Invoice.request_number == step.request_number
+                )
+            )
+            if exists is None:
+                session.add(
+                    Invoice(
+                        order_id=order.id,
+                        request_number=step.request_number,
+                        amount=step.amount,
+                        title=step.title,
+                        tax_number=step.tax_number,
+                        address=step.address,
+                        status="requested",
+                        requested_by_id=step.actor_id,
+                        requested_at=rec.now,
+                    )
+                )
+            await rec.add_event(
+                key=step.step_key, order=order, kind="invoice_requested", actor_id=step.actor_id,
+                amount=_amount(step.amount), title=step.title,
+            )  # fmt: skip
+            await rec.open_todo(
+                key=step.todo_key,
+                order=order,
+                workflow_id=step.workflow_id,
+                kind=TodoKind.issue_invoice,
+                assignees=FINANCE,
+                due_in=None,
+                requested_by_id=step.actor_id,
+                facts={
+                    "request": step.request_number,
+                    "amount": str(step.amount),
+                    "title": step.title,
+                    "tax_number": step.tax_number,
+                    "address": step.address,
+                },
+            )
+            await session.commit()
+            return InvoiceStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+    @activity.defn
+    async def decide_invoice(self, step: InvoiceStep) -> InvoiceStepResult:
+        """Finance issue the invoice with its number (unique across all orders) or reject the
+        application with a comment; whoever applied is told."""
+        async with self._step() as session:
+            order = await self._order(session, order_id=step.order_id, with_lines=False)
+            rec = self._recorder(session)
+            invoice = await session.scalar(
+                select(Invoice).where(
+                    Invoice.order_id == order.id, Invoice.request_number == step.request_number
+                )
+            )
+            issued = step.outcome == "issued"
+            if invoice.status == "requested" and issued:
+                taken = await session.scalar(
+                    select(func.count())
+                    .select_from(Invoice)
+                    .where(Invoice.invoice_number == step.invoice_number)
+                )
+                if taken:
+                    return InvoiceStepResult(
+                        problem=f"Invoice number {step.invoice_number} is already used."
+                    )
+            await rec.close_todo(
+                step.todo_key,
+                outcome=step.outcome,
+                by_user_id=step.actor_id,
+                comment=step.comment,
+            )
+            if invoice.status == "requested":
+                invoice.status = "issued" if issued else "rejected"
+                invoice.invoice_number = step.invoice_number if issued else None
+                invoice.decided_by_id = step.actor_id
+                invoice.decided_at = rec.now
+                invoice.comment = step.comment or None
+                if issued:
+                    order.invoiced += invoice.amount
+                    order.updated_at = rec.now
+            event = "invoice_issued" if issued else "invoice_rejected"
+            await rec.add_event(
+                key=step.step_key, order=order, kind=event, actor_id=step.actor_id,
+                amount=_amount(invoice.amount), invoice_number=step.invoice_number or None,
+                comment=step.comment or None,
+            )  # fmt: skip
+            applicant = (
+                [Assignee(user_id=invoice.requested_by_id)] if invoice.requested_by_id else []
+            )
+            await rec.notify(
+                key=step.step_key,
+                users=[u for u in await rec.people(applicant) if u.id != step.actor_id],
+                order=order,
+                event=event,
+                comment=step.comment or f"{step.invoice_number}: {_amount(invoice.amount)}",
+            )
+            await session.commit()
+            return InvoiceStepResult(opened=rec.opened, mail_ids=rec.mail_ids)

@@ -1,0 +1,215 @@
+"""What people do to an order's money, shared by the JSON API and the pages: the owner registers
+payments, the owner or finance apply for invoices, finance confirm payments and issue invoices
+through their to-dos. Each checks role, scope and the figures first, then hands the change to the
+workflow, whose validator checks again against its own state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from models.domain import InvoiceRequest, PaymentRegistration, Role, TodoDone
+from models.queries import actor_for
+from models.tables import Installment, Invoice, Order, Payment, User
+from web.operations import Refused, _send_update
+from web.temporal import workflow_id
+
+INVOICE_ROLES = frozenset({Role.finance})
+METHODS = ("bank_transfer", "bank_acceptance_bill", "cash", "cheque", "other")
+
+
+class PaymentForm(BaseModel):
+    """The body of POST /api/v1/orders/{number}/payments."""
+
+    amount: Decimal = Field(max_digits=16, decimal_places=2)
+    received_on: date
+    method: str = Field(default="bank_transfer", max_length=30)
+    reference: str = Field(max_length=100)
+
+
+class InvoiceForm(BaseModel):
+    """The body of POST /api/v1/orders/{number}/invoice-requests; title, tax number and address
+    default to the customer's."""
+
+    amount: Decimal = Field(max_digits=16, decimal_places=2)
+    title: str = Field(default="", max_length=200)
+    tax_number: str = Field(default="", max_length=50)
+    address: str = Field(default="", max_length=500)
+
+
+@dataclass(frozen=True)
+class Money:
+    """An order's money at a glance: what the payment form and the order page show."""
+
+    total: Decimal
+    paid: Decimal
+    pending: Decimal  # registered, waiting for finance
+    invoiced: Decimal
+    invoice_pending: Decimal  # applied for, not issued yet
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.total - self.paid
+
+    @property
+    def payable(self) -> Decimal:
+        """What a new registration may be at most."""
+        return self.outstanding - self.pending
+
+    @property
+    def invoiceable(self) -> Decimal:
+        return self.total - self.invoiced - self.invoice_pending
+
+
+async def money_of(*, session: AsyncSession, order: Order) -> Money:
+    pending = await session.scalar(
+        select(func.coalesce(func.sum(Payment.amount), 0)).where(
+            Payment.order_id == order.id, Payment.status == "pending"
+        )
+    )
+    invoice_pending = await session.scalar(
+        select(func.coalesce(func.sum(Invoice.amount), 0)).where(
+            Invoice.order_id == order.id, Invoice.status == "requested"
+        )
+    )
+    return Money(
+        total=order.total,
+        paid=order.paid,
+        pending=Decimal(pending),
+        invoiced=order.invoiced,
+        invoice_pending=Decimal(invoice_pending),
+    )
+
+
+def collection_workflow_id(order_number: str) -> str:
+    return f"{workflow_id(order_number)}/collection"
+
+
+def _require_collection(order: Order) -> None:
+    if order.collection_status is None:
+        raise Refused(409, "Order %(number)s is not confirmed yet.", number=order.number)
+
+
+async def register_payment(
+    *, session: AsyncSession, user: User, order: Order, form: PaymentForm, client: Client
+) -> TodoDone:
+    """The owner says the customer paid: finance get a to-do to confirm it."""
+    if order.owner_id != user.id:
+        raise Refused(403, "Only the order's owner registers its payments.")
+    _require_collection(order)
+    if form.amount <= 0:
+        raise Refused(422, "The amount must be more than zero.")
+    if form.received_on > date.today():
+        raise Refused(422, "The payment cannot be received in the future.")
+    reference = form.reference.strip()
+    if not reference:
+        raise Refused(422, "Give the payment's reference.")
+    method = form.method.strip()
+    if method not in METHODS:
+        raise Refused(422, "The method must be one of: %(allowed)s.", allowed=", ".join(METHODS))
+    taken = await session.scalar(
+        select(Payment.id).where(
+            Payment.order_id == order.id, func.lower(Payment.reference) == reference.lower()
+        )
+    )
+    if taken is not None:
+        raise Refused(
+            422,
+            "A payment with the reference %(reference)s is already registered for this order.",
+            reference=reference,
+        )
+    money = await money_of(session=session, order=order)
+    if money.outstanding <= 0:
+        raise Refused(409, "Order %(number)s is paid in full.", number=order.number)
+    if form.amount > money.payable:
+        raise Refused(
+            422,
+            "The amount is more than is left to pay: %(payable)s (outstanding less payments "
+            "waiting for finance).",
+            payable=f"{money.payable:,.2f}",
+        )
+    actor = await actor_for(session=session, user=user)
+    return await _send_update(
+        client,
+        collection_workflow_id(order.number),
+        "register_payment",
+        PaymentRegistration(
+            actor=actor,
+            amount=form.amount,
+            received_on=form.received_on,
+            method=method,
+            reference=reference,
+        ),
+        gone=Refused(409, "Order %(number)s is paid in full.", number=order.number),
+    )
+
+
+async def request_invoice(
+    *, session: AsyncSession, user: User, order: Order, form: InvoiceForm, client: Client
+) -> TodoDone:
+    """The owner or finance apply for an invoice; finance get a to-do to issue it."""
+    if order.owner_id != user.id and Role(user.role) not in INVOICE_ROLES:
+        raise Refused(403, "Only the order's owner or finance apply for its invoices.")
+    _require_collection(order)
+    if form.amount <= 0:
+        raise Refused(422, "The amount must be more than zero.")
+    money = await money_of(session=session, order=order)
+    if form.amount > money.invoiceable:
+        raise Refused(
+            422,
+            "The amount is more than can still be invoiced: %(room)s (total less invoiced and "
+            "applied for).",
+            room=f"{money.invoiceable:,.2f}",
+        )
+    customer = order.customer
+    title = form.title.strip() or (customer.invoice_title or customer.name)
+    tax_number = form.tax_number.strip() or (customer.tax_number or "")
+    address = form.address.strip() or (customer.address or "")
+    for value, message in (
+        (tax_number, "Give the customer's tax number."),
+        (address, "Give the address the invoice is mailed to."),
+    ):
+        if not value:
+            raise Refused(422, message)
+    actor = await actor_for(session=session, user=user)
+    return await _send_update(
+        client,
+        workflow_id(order.number),
+        "request_invoice",
+        InvoiceRequest(
+            actor=actor, amount=form.amount, title=title, tax_number=tax_number, address=address
+        ),
+        gone=Refused(409, "Order %(number)s is closed.", number=order.number),
+    )
+
+
+async def installments(*, session: AsyncSession, order: Order) -> list[Installment]:
+    return list(
+        await session.scalars(
+            select(Installment)
+            .where(Installment.order_id == order.id)
+            .order_by(Installment.position)
+        )
+    )
+
+
+async def payments(*, session: AsyncSession, order: Order) -> list[Payment]:
+    return list(
+        await session.scalars(
+            select(Payment).where(Payment.order_id == order.id).order_by(Payment.number)
+        )
+    )
+
+
+async def invoices(*, session: AsyncSession, order: Order) -> list[Invoice]:
+    return list(
+        await session.scalars(
+            select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.request_number)
+        )
+    )

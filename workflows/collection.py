@@ -1,0 +1,367 @@
+"""CollectionWorkflow: an order's money, from confirmation until it is paid in full. Each
+installment is watched by durable timers: a reminder before its due date, the overdue moment
+(a collect to-do for the owner, the order turns red), and the escalations to the sales manager
+and the director. The owner registers payments, finance confirm them and they are allocated
+oldest due first. Long collections continue as new, carrying their state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+
+from models.domain import (
+    CollectionInput,
+    CollectionPolicy,
+    CollectionResult,
+    CollectionStatus,
+    CollectionStep,
+    InstallmentState,
+    PaymentDecision,
+    PaymentRegistration,
+    PaymentTrigger,
+    PendingPayment,
+    Stage,
+    TodoDone,
+    TriggerEvent,
+)
+from workflows import rules
+from workflows.steps import INVALID, NOT_ASSIGNEE, StepRunner, TodoBook
+
+with workflow.unsafe.imports_passed_through():
+    from activities.collection import CollectionActivities
+
+ZERO = Decimal("0")
+
+
+@workflow.defn
+class CollectionWorkflow:
+    @workflow.init
+    def __init__(self, collection: CollectionInput) -> None:
+        self.input = collection
+        self.todos = TodoBook()
+        self.todos.add(collection.open_todos)
+        self.steps = StepRunner(self.todos)
+        self.installments: dict[int, InstallmentState] = {
+            i.position: i for i in collection.installments
+        }
+        self.pending: dict[str, PendingPayment] = {p.todo_key: p for p in collection.pending}
+        self.references = set(collection.references)
+        self.payments = collection.payments
+        self.policy: CollectionPolicy | None = collection.policy
+        self.events: dict[PaymentTrigger, date] = dict(collection.events)
+        self.new_events: list[TriggerEvent] = []
+        self.deposit_told = collection.deposit_told
+        self.told: CollectionStatus | None = None  # what the order was last told
+        self.changes = 0  # bumped whenever due dates or paid amounts change: timers look again
+
+    # -- the process ---------------------------------------------------------------------------
+
+    @workflow.run
+    async def run(self, collection: CollectionInput) -> CollectionResult:
+        if not collection.started:
+            started = await self.steps.run(
+                CollectionActivities.start_collection, self._step("installments")
+            )
+            self.installments = {i.position: i for i in started.installments}
+            self.policy = started.policy
+            self.events[PaymentTrigger.confirmation] = workflow.now().date()
+            await self._tell_order()
+            await self._tell_shipment_if_deposit_paid()
+        while self._open() > ZERO or self.pending:
+            if self.new_events:
+                await self._fix_due_dates()
+                continue
+            changed = self._changed_since(self.changes)
+            action = self._next_action()
+            if action is None:
+                await workflow.wait_condition(changed)
+            else:
+                moment, kind, due = action
+                wait = moment - workflow.now()
+                if wait > timedelta(0):
+                    try:
+                        await workflow.wait_condition(changed, timeout=wait)
+                        continue
+                    except TimeoutError:
+                        pass
+                await self._fire(kind, due)
+            if self._history_is_long():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                await self.steps.mail_sent()
+                workflow.continue_as_new(self._carried())
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.steps.mail_sent()
+        return CollectionResult(paid_on=workflow.now().date())
+
+    def _changed_since(self, seen: int):  # noqa: ANN202 - a condition for wait_condition
+        return lambda: self.changes != seen
+
+    def _next_action(self) -> tuple[datetime, str, list[InstallmentState]] | None:
+        """The soonest thing a timer must do, with every installment it concerns."""
+        soonest: dict[tuple[datetime, str], list[InstallmentState]] = {}
+        for item in self.installments.values():
+            if item.open <= ZERO or item.due_date is None:
+                continue
+            moments = rules.collection_moments(item.due_date, self.policy)
+            if item.overdue_for != item.due_date:
+                # No reminder on (or after) the due day itself: the money is due, not soon due.
+                if item.reminded_for != item.due_date and workflow.now() < rules.day_start(
+                    item.due_date
+                ):
+                    soonest.setdefault((moments.reminder, "remind"), []).append(item)
+                else:
+                    soonest.setdefault((moments.overdue, "overdue"), []).append(item)
+            elif "manager" not in item.alerted:
+                soonest.setdefault((moments.manager, "manager"), []).append(item)
+            elif "director" not in item.alerted:
+                soonest.setdefault((moments.director, "director"), []).append(item)
+        if not soonest:
+            return None
+        moment, kind = min(soonest)
+        return moment, kind, soonest[moment, kind]
+
+    async def _fire(self, kind: str, due: list[InstallmentState]) -> None:
+        names = "+".join(f"{i.position}@{i.due_date.isoformat()}" for i in due)
+        copies = [i.model_copy() for i in due]
+        if kind == "remind":
+            for item in due:
+                item.reminded_for = item.due_date
+            await self.steps.run(
+                CollectionActivities.remind_installment,
+                self._step(f"remind/{names}", installments=copies),
+            )
+        elif kind == "overdue":
+            for item in due:
+                item.overdue_for = item.due_date
+                item.reminded_for = item.due_date  # too late for a reminder
+            await self.steps.run(
+                CollectionActivities.mark_overdue,
+                self._step(f"overdue/{names}", installments=copies),
+            )
+            await self._tell_order()
+        else:
+            for item in due:
+                item.alerted.append(kind)
+            await self.steps.run(
+                CollectionActivities.escalate_overdue,
+                self._step(f"escalate/{kind}/{names}", installments=copies, level=kind),
+            )
+
+    async def _fix_due_dates(self) -> None:
+        events, self.new_events = self.new_events, []
+        fixed = []
+        for event in events:
+            if event.trigger in self.events:
+                continue  # a second dispatch (reshipment) does not move the dates
+            self.events[event.trigger] = event.on
+            for item in self.installments.values():
+                if item.trigger == event.trigger and item.due_date is None:
+                    item.due_date = rules.due_date(
+                        item.trigger, item.offset_days, None, self.events
+                    )
+                    fixed.append(item.model_copy())
+        if fixed:
+            await self.steps.run(
+                CollectionActivities.fix_due_dates,
+                self._step(
+                    "due/" + "+".join(f"{i.position}@{i.due_date.isoformat()}" for i in fixed),
+                    installments=fixed,
+                    status=self._status(),
+                ),
+            )
+        self.changes += 1
+
+    def _history_is_long(self) -> bool:
+        info = workflow.info()
+        if self.input.history_limit is not None:
+            return info.get_current_history_length() >= self.input.history_limit
+        return info.is_continue_as_new_suggested()
+
+    def _carried(self) -> CollectionInput:
+        return self.input.model_copy(
+            update={
+                "started": True,
+                "installments": list(self.installments.values()),
+                "pending": list(self.pending.values()),
+                "references": sorted(self.references),
+                "payments": self.payments,
+                "policy": self.policy,
+                "events": self.events,
+                "open_todos": self.todos.open_todos(),
+                "deposit_told": self.deposit_told,
+            }
+        )
+
+    # -- what others are told ----------------------------------------------------------------------
+
+    async def _tell_order(self) -> None:
+        """The order's Outstanding and Overdue search attributes follow the money."""
+        status = CollectionStatus(outstanding=self._open(), overdue=self._overdue())
+        parent = workflow.info().parent
+        if parent is None or status == self.told:
+            return
+        self.told = status
+        await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+            "collection_changed", status
+        )
+
+    async def _tell_shipment_if_deposit_paid(self) -> None:
+        """Dispatch held for the deposit may go once the installments due on confirmation are
+        paid."""
+        if not self.input.hold_for_deposit or self.deposit_told:
+            return
+        deposit = [
+            i for i in self.installments.values() if i.trigger == PaymentTrigger.confirmation
+        ]
+        if any(i.open > ZERO for i in deposit):
+            return
+        self.deposit_told = True
+        parent = workflow.info().parent
+        if parent is not None:
+            await workflow.get_external_workflow_handle(f"{parent.workflow_id}/shipment").signal(
+                "deposit_paid"
+            )
+
+    # -- the owner registers a payment, finance confirm it ---------------------------------------
+
+    @workflow.update
+    async def register_payment(self, payment: PaymentRegistration) -> TodoDone:
+        self.payments += 1
+        number = self.payments
+        reference = payment.reference.strip()
+        todo_key = f"{self._wid}/payment/{number}"
+        self.references.add(reference.casefold())
+        self.pending[todo_key] = PendingPayment(
+            number=number, amount=payment.amount, todo_key=todo_key
+        )
+        await self.steps.run(
+            CollectionActivities.register_payment,
+            self._step(
+                f"payment/{number}/registered",
+                actor_id=payment.actor.user_id,
+                todo_key=todo_key,
+                payment_number=number,
+                amount=payment.amount,
+                received_on=payment.received_on,
+                method=payment.method.strip(),
+                reference=reference,
+            ),
+        )
+        return TodoDone(todo_key=todo_key, stage=Stage.collection)
+
+    @register_payment.validator
+    def validate_register_payment(self, payment: PaymentRegistration) -> None:
+        if payment.actor.user_id != self.input.owner_id:
+            raise ApplicationError(
+                "Only the order's owner registers its payments.", type=NOT_ASSIGNEE
+            )
+        if payment.amount <= ZERO:
+            raise ApplicationError("The amount must be more than zero.", type=INVALID)
+        if payment.received_on > workflow.now().date():
+            raise ApplicationError("The payment cannot be received in the future.", type=INVALID)
+        if not payment.method.strip():
+            raise ApplicationError("Say how the customer paid.", type=INVALID)
+        reference = payment.reference.strip()
+        if not reference:
+            raise ApplicationError("Give the payment's reference.", type=INVALID)
+        if reference.casefold() in self.references:
+            raise ApplicationError(
+                f"A payment with the reference {reference} is already registered for this order.",
+                type=INVALID,
+            )
+        room = self._open() - self._pending()
+        if payment.amount > room:
+            raise ApplicationError(
+                f"The amount is more than is left to pay: {room:,.2f} (outstanding less "
+                "payments waiting for finance).",
+                type=INVALID,
+            )
+
+    @workflow.update
+    async def decide_payment(self, decision: PaymentDecision) -> TodoDone:
+        self.todos.take(decision.todo_key, decision.actor)
+        payment = self.pending.pop(decision.todo_key)
+        confirmed = decision.outcome == "confirm"
+        allocations = []
+        if confirmed:
+            allocations = rules.allocate(list(self.installments.values()), payment.amount)
+            for allocation in allocations:
+                item = self.installments[allocation.position]
+                item.paid += allocation.amount
+                if item.open <= ZERO and item.due_date is not None:
+                    self.todos.discard(f"{self._wid}/collect/{item.position}/{item.due_date}")
+            self.changes += 1
+        await self.steps.run(
+            CollectionActivities.decide_payment,
+            self._step(
+                f"payment/{payment.number}/decided",
+                actor_id=decision.actor.user_id,
+                todo_key=decision.todo_key,
+                payment_number=payment.number,
+                amount=payment.amount,
+                allocations=allocations,
+                comment="" if confirmed else decision.comment.strip(),
+                overdue=self._overdue(),
+                status=self._status(),
+            ),
+        )
+        if confirmed:
+            await self._tell_order()
+            await self._tell_shipment_if_deposit_paid()
+        return TodoDone(todo_key=decision.todo_key, stage=Stage.collection)
+
+    @decide_payment.validator
+    def validate_decide_payment(self, decision: PaymentDecision) -> None:
+        self.todos.check(decision.todo_key, decision.actor)
+        if decision.outcome == "reject" and not decision.comment.strip():
+            raise ApplicationError("Say why the payment is rejected.", type=INVALID)
+        payment = self.pending.get(decision.todo_key)
+        if payment is not None and decision.outcome == "confirm":
+            try:
+                rules.allocate(list(self.installments.values()), payment.amount)
+            except rules.AllocationError as refused:
+                raise ApplicationError(str(refused), type=INVALID) from None
+
+    # -- the order says an event happened ----------------------------------------------------------
+
+    @workflow.signal
+    def event_happened(self, event: TriggerEvent) -> None:
+        """Dispatch or acceptance happened: the installments hanging on it get due dates."""
+        self.new_events.append(event)
+        self.changes += 1
+
+    @workflow.query
+    def outstanding(self) -> CollectionStatus:
+        return CollectionStatus(outstanding=self._open(), overdue=self._overdue())
+
+    # -- helpers -----------------------------------------------------------------------------------
+
+    def _open(self) -> Decimal:
+        return sum((i.open for i in self.installments.values()), ZERO)
+
+    def _pending(self) -> Decimal:
+        return sum((p.amount for p in self.pending.values()), ZERO)
+
+    def _overdue(self) -> bool:
+        return any(
+            i.open > ZERO and i.overdue_for is not None and i.overdue_for == i.due_date
+            for i in self.installments.values()
+        )
+
+    def _status(self) -> str:
+        return rules.collection_status(list(self.installments.values()), workflow.now().date())
+
+    @property
+    def _wid(self) -> str:
+        return workflow.info().workflow_id
+
+    def _step(self, name: str, **fields: object) -> CollectionStep:
+        return CollectionStep(
+            order_id=self.input.order_id,
+            workflow_id=self._wid,
+            step_key=f"{self._wid}/{name}",
+            **fields,
+        )
