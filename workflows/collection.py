@@ -71,6 +71,9 @@ class CollectionWorkflow:
             await self._tell_order()
             await self._tell_shipment_if_deposit_paid()
         while self._open() > ZERO or self.pending:
+            if self._history_is_long():
+                await self._quiet()
+                workflow.continue_as_new(self._carried())
             if self.new_events:
                 await self._fix_due_dates()
                 continue
@@ -88,13 +91,17 @@ class CollectionWorkflow:
                     except TimeoutError:
                         pass
                 await self._fire(kind, due)
-            if self._history_is_long():
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                await self.steps.mail_sent()
-                workflow.continue_as_new(self._carried())
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        await self.steps.mail_sent()
+        await self._quiet()
         return CollectionResult(paid_on=workflow.now().date())
+
+    async def _quiet(self) -> None:
+        """No update or signal handler still running and no mail still being sent (a handler
+        may queue mail while the sender is awaited): nothing is lost across the boundary."""
+        while True:
+            await workflow.wait_condition(workflow.all_handlers_finished)
+            await self.steps.mail_sent()
+            if workflow.all_handlers_finished():
+                return
 
     def _changed_since(self, seen: int):  # noqa: ANN202 - a condition for wait_condition
         return lambda: self.changes != seen

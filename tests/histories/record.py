@@ -133,6 +133,26 @@ async def export_shipment_path(env: WorkflowEnvironment, session_factory: Sessio
     return order
 
 
+async def collection_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """A 30/60/10 order: the deposit paid, the goods accepted, then the rest paid in two
+    payments (registered by the owner, confirmed by finance) until the collection completes."""
+    from tests.workflows import test_collection as collecting  # the collection tests' steps
+
+    order, _ = await collecting.confirmed_order(
+        env,
+        session_factory,
+        SimpleNamespace(task_queue=TASK_QUEUE.get()),
+        plan_items=collecting.PLAN_30_60_10,
+    )
+    amounts = [amount for amount, _, _ in await collecting.installments(session_factory, order)]
+    await collecting.pay(env, session_factory, order, str(amounts[0]), "DEPOSIT-1")
+    await collecting.accept(env, session_factory, order)
+    await collecting.pay(env, session_factory, order, str(amounts[1]), "PAY-2")
+    await collecting.pay(env, session_factory, order, str(amounts[2]), "RETENTION-3")
+    await collecting.collection_of(env, order).result()
+    return order
+
+
 def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
     """A scenario of the first recordings: the usual draft, then what people do."""
 
@@ -194,9 +214,14 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "reject_resubmit_one_step_path": (classic(reject_resubmit_path), 2),
     # Recorded after fulfilment: the order goes on into its shipment child.
     "export_shipment_path": (export_shipment_path, 1),
+    # Recorded after collection: the order starts its collection beside the shipment, which
+    # tells it of the dispatch.
+    "collection_path": (collection_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
-WITH_SHIPMENT = {"export_shipment_path"}
+WITH_SHIPMENT = {"export_shipment_path", "collection_path"}
+# ... and whose collection child is (`<name>.collection.json`).
+WITH_COLLECTION = {"collection_path"}
 
 
 async def record(
@@ -222,6 +247,8 @@ async def record(
             files = {f"{name}.json": handle.id}
             if name in WITH_SHIPMENT:
                 files[f"{name}.shipment.json"] = f"{handle.id}/shipment"
+            if name in WITH_COLLECTION:
+                files[f"{name}.collection.json"] = f"{handle.id}/collection"
             for n in range(1, rounds + 1):
                 files[f"{name}.approval_{n}.json"] = f"{handle.id}/approval/{n}"
             for filename, workflow_id in files.items():

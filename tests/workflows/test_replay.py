@@ -30,6 +30,8 @@ def test_every_path_of_the_order_has_a_recorded_history():
             assert f"{scenario}.approval_{n}.json" in names
         if scenario in record.WITH_SHIPMENT:
             assert f"{scenario}.shipment.json" in names
+        if scenario in record.WITH_COLLECTION:
+            assert f"{scenario}.collection.json" in names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
