@@ -10,6 +10,7 @@ from email.message import Message
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
+from temporalio.worker import Worker
 
 from models.tables import OutboxMail, Todo, User
 from notifications.mail import Mailer
@@ -78,3 +79,50 @@ async def test_without_smtp_mail_is_kept_in_the_outbox(env, session_factory, set
         [mail] = list(await session.scalars(select(OutboxMail)))
     assert mail.sent_at is None
     assert "/todos/" in mail.body
+
+
+@pytest.mark.own_test_server
+async def test_one_reminder_per_due_date_even_when_its_step_is_retried(
+    env, session_factory, settings, smtp
+):
+    from datetime import timedelta
+    from decimal import Decimal
+
+    from models.domain import PaymentPlanItem, PaymentTrigger
+    from tests.workflows import test_collection as collecting
+    from tests.workflows.test_order import fails_first_attempt
+    from worker import WORKFLOWS, activities_for
+
+    inbox, port = smtp
+    mailer = Mailer(host="127.0.0.1", port=port, sender="o2c@example.com")
+    attempts: list[int] = []
+    activities = [
+        fails_first_attempt(fn, attempts) if fn.__name__ == "remind_installment" else fn
+        for fn in activities_for(session_factory, settings, mailer)
+    ]
+    due = await collecting.today(env) + timedelta(days=10)
+    async with Worker(
+        env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities
+    ):
+        order, _ = await collecting.confirmed_order(
+            env,
+            session_factory,
+            settings,
+            plan_items=[
+                PaymentPlanItem(
+                    percent=Decimal("100"), trigger=PaymentTrigger.fixed_date, fixed_date=due
+                )
+            ],
+        )
+        await env.sleep(timedelta(days=8))  # the reminder is 3 days before the due date
+        for _ in range(200):
+            if any("Payment due soon" in m["Subject"] for m in inbox.messages):
+                break
+            await asyncio.sleep(0.05)
+        await env.sleep(timedelta(hours=12))
+        await asyncio.sleep(0.5)  # time for a second mail, were one sent
+    assert attempts == [1, 2]  # the reminder's step was retried ...
+    reminders = [m for m in inbox.messages if "Payment due soon" in m["Subject"]]
+    assert [m["To"] for m in reminders] == ["sales@o2c.example.com"]  # ... and mailed once
+    body = reminders[0].get_payload(decode=True).decode()
+    assert due.isoformat() in body and f"/orders/{order.number}" in body
