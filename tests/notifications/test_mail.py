@@ -1,9 +1,12 @@
-"""E-mail through a real SMTP server (aiosmtpd): each new to-do mails its assignees a link."""
+"""E-mail through a real SMTP server (aiosmtpd): each new to-do mails its assignees a link; a
+payment reminder is mailed once per due date."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
+from datetime import timedelta
+from decimal import Decimal
 from email import message_from_bytes
 from email.message import Message
 
@@ -12,10 +15,13 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 from temporalio.worker import Worker
 
+from models.domain import PaymentPlanItem, PaymentTrigger
 from models.tables import OutboxMail, Todo, User
 from notifications.mail import Mailer
 from tests import helpers
-from worker import build_worker
+from tests.workflows import test_collection as collecting
+from tests.workflows.test_order import fails_first_attempt
+from worker import WORKFLOWS, activities_for, build_worker
 
 
 class Inbox:
@@ -85,14 +91,6 @@ async def test_without_smtp_mail_is_kept_in_the_outbox(env, session_factory, set
 async def test_one_reminder_per_due_date_even_when_its_step_is_retried(
     env, session_factory, settings, smtp
 ):
-    from datetime import timedelta
-    from decimal import Decimal
-
-    from models.domain import PaymentPlanItem, PaymentTrigger
-    from tests.workflows import test_collection as collecting
-    from tests.workflows.test_order import fails_first_attempt
-    from worker import WORKFLOWS, activities_for
-
     inbox, port = smtp
     mailer = Mailer(host="127.0.0.1", port=port, sender="o2c@example.com")
     attempts: list[int] = []

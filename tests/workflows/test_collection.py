@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributeKey
 
 from models.domain import (
+    ArrivalConfirmation,
     CollectionInput,
     PaymentDecision,
     PaymentPlanItem,
@@ -165,8 +166,6 @@ async def accept(env, session_factory, order) -> date:
     day = await today(env)
     ops = await helpers.actor(session_factory, "ops")
     [arrival] = await helpers.open_todos(session_factory, order, "confirm_arrival")
-    from models.domain import ArrivalConfirmation
-
     await shipment_of(env, order).execute_update(
         ShipmentWorkflow.confirm_arrival,
         ArrivalConfirmation(actual_date=day, actor=ops, todo_key=arrival.key),
