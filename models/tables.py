@@ -420,6 +420,9 @@ class Installment(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "position"),
         Index("ix_installments_open_due", "settled", "due_on"),
+        # Receivables: an order's open installments, and every open amount, from the index
+        # alone (models/receivables.py).
+        Index("ix_installments_open_by_order", "settled", "order_id", "due_on", "amount", "paid"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)

@@ -18,6 +18,7 @@ from models.drafts import first_problem
 from models.links import DecisionLinks
 from settings import Settings, get_settings
 from web.api.policy import router as policy_api_router
+from web.api.receivables import router as receivables_api_router
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
 from web.pages import (
@@ -27,6 +28,7 @@ from web.pages import (
     links,
     orders,
     policy,
+    receivables,
     shipments,
     todos,
     unroutable,
@@ -80,7 +82,19 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
     app.include_router(policy_api_router)
-    for pages in (auth, todos, orders, shipments, admin, policy, unroutable, links, arrival):
+    app.include_router(receivables_api_router)
+    for pages in (
+        auth,
+        todos,
+        orders,
+        shipments,
+        receivables,
+        admin,
+        policy,
+        unroutable,
+        links,
+        arrival,
+    ):
         app.include_router(pages.router)
 
     @app.exception_handler(RequestValidationError)

@@ -1,0 +1,190 @@
+"""Receivables in the JSON API: the open money of each order, and its aging per customer."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+
+from models.receivables import (
+    MAX_PER_PAGE,
+    AgingRow,
+    Receivable,
+    ReceivableFilter,
+    ReceivablesRefusal,
+    aging,
+    check_may_see_receivables,
+    receivables,
+)
+from models.tables import User
+from web.deps import ApiUser, SessionDep, SettingsDep
+from web.schemas import CustomerRef, Model, UserRef
+from workflows.rules import AGING_BUCKETS
+
+router = APIRouter(prefix="/api/v1", tags=["receivables"])
+
+
+def receivables_today() -> date:
+    """The day receivables are counted on (overridden in tests through
+    app.dependency_overrides)."""
+    return datetime.now(UTC).date()
+
+
+Today = Annotated[date, Depends(receivables_today)]
+
+
+async def receivables_user(user: ApiUser) -> User:
+    """The user, if their role has receivables; 403 before the query is read otherwise."""
+    try:
+        check_may_see_receivables(user)
+    except ReceivablesRefusal as refusal:
+        raise HTTPException(403, str(refusal)) from refusal
+    return user
+
+
+ReceivablesUser = Annotated[User, Depends(receivables_user)]
+CustomerId = Annotated[int | None, Query(ge=1, description="only this customer's orders")]
+OwnerId = Annotated[int | None, Query(ge=1, description="only the orders this person owns")]
+
+
+class ReceivableOut(Model):
+    """An order with money open. overdue_days counts from the earliest open installment past
+    its due date (0 when none is); next_due_date is the earliest due date of the open
+    installments (None while none has a date)."""
+
+    order_number: str
+    customer: CustomerRef
+    owner: UserRef
+    total: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    next_due_date: date | None
+    overdue_days: int
+    overdue_amount: Decimal
+
+
+class ReceivableTotalsOut(Model):
+    """Over every page of the filtered list."""
+
+    count: int
+    outstanding: Decimal
+    overdue_amount: Decimal
+
+
+class ReceivablesPageOut(Model):
+    items: list[ReceivableOut]
+    totals: ReceivableTotalsOut
+    page: int
+    per_page: int
+    pages: int
+    currency: str
+    as_of: date
+
+
+class AgingRowOut(Model):
+    """A customer's open money per aging bucket (`buckets`, keys in the order of the
+    report's `buckets`); customer is None on the total row."""
+
+    customer: CustomerRef | None
+    buckets: dict[str, Decimal]
+    total: Decimal
+
+
+class AgingOut(Model):
+    as_of: date
+    currency: str
+    buckets: list[str]
+    customers: list[AgingRowOut]
+    total: AgingRowOut
+
+
+def receivable_out(row: Receivable) -> ReceivableOut:
+    return ReceivableOut(
+        order_number=row.order_number,
+        customer=CustomerRef(id=row.customer_id, name=row.customer),
+        owner=UserRef(id=row.owner_id, username=row.owner_username, full_name=row.owner),
+        total=row.total,
+        paid=row.paid,
+        outstanding=row.outstanding,
+        next_due_date=row.next_due_on,
+        overdue_days=row.overdue_days,
+        overdue_amount=row.overdue_amount,
+    )
+
+
+def aging_row_out(row: AgingRow) -> AgingRowOut:
+    return AgingRowOut(
+        customer=CustomerRef(id=row.customer_id, name=row.customer)
+        if row.customer_id is not None
+        else None,
+        buckets=row.buckets,
+        total=row.total,
+    )
+
+
+@router.get("/receivables", response_model=ReceivablesPageOut)
+async def receivables_list(
+    user: ReceivablesUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    today: Today,
+    overdue: bool = False,
+    customer_id: CustomerId = None,
+    owner_id: OwnerId = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 25,
+) -> ReceivablesPageOut:
+    """Orders with money open in the user's scope (a sales rep's own, a sales manager's
+    department tree, everything for finance, directors and administrators): most overdue
+    first, then by next due date. `overdue=true` keeps the orders with money past due."""
+    result = await receivables(
+        session=session,
+        user=user,
+        today=today,
+        filters=ReceivableFilter(
+            overdue=overdue,
+            customer_id=customer_id,
+            owner_id=owner_id,
+            page=page,
+            per_page=per_page,
+        ),
+    )
+    return ReceivablesPageOut(
+        items=[receivable_out(row) for row in result.rows],
+        totals=ReceivableTotalsOut(
+            count=result.count,
+            outstanding=result.outstanding,
+            overdue_amount=result.overdue_amount,
+        ),
+        page=result.page,
+        per_page=result.per_page,
+        pages=result.pages,
+        currency=settings.currency,
+        as_of=today,
+    )
+
+
+@router.get("/receivables/aging", response_model=AgingOut)
+async def receivables_aging(
+    user: ReceivablesUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    today: Today,
+    customer_id: CustomerId = None,
+    owner_id: OwnerId = None,
+) -> AgingOut:
+    """Open money per customer in the user's scope by how long it is overdue: `not_due`
+    (including installments without a due date yet), `1-30`, `31-60`, `61-90` and `over_90`
+    days; with a total row."""
+    report = await aging(
+        session=session, user=user, today=today, customer_id=customer_id, owner_id=owner_id
+    )
+    return AgingOut(
+        as_of=report.today,
+        currency=settings.currency,
+        buckets=list(AGING_BUCKETS),
+        customers=[aging_row_out(row) for row in report.rows],
+        total=aging_row_out(report.total),
+    )

@@ -1,0 +1,143 @@
+"""Receivables pages: the orders with money open (filters, totals, paging) and the aging of
+that money per customer."""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from i18n import N_, translations
+from models.domain import Role
+from models.receivables import (
+    MAX_PER_PAGE,
+    ReceivableFilter,
+    ReceivablesRefusal,
+    aging,
+    check_may_see_receivables,
+    receivable_owners,
+    receivables,
+)
+from models.tables import Customer, User
+from web.api.receivables import Today
+from web.deps import PageUser, SessionDep
+from web.pages.common import page_router
+from web.templating import locale_of, render
+from workflows.rules import AGING_BUCKETS
+
+router = page_router()
+PER_PAGE_CHOICES = (25, 50, 100)
+
+
+def _refuse_other_roles(request: Request, user: User) -> None:
+    try:
+        check_may_see_receivables(user)
+    except ReceivablesRefusal as refusal:
+        t = translations(locale_of(request, user))
+        raise HTTPException(403, refusal.translated(t.gettext)) from refusal
+
+
+def _whole_number(
+    request: Request,
+    user: User,
+    name: str,
+    value: str,
+    *,
+    default: int | None,
+    maximum: int | None = None,
+) -> int | None:
+    """A whole number from the query string: blank is the default; anything else that is not
+    a number from 1 (to maximum) is answered with 400 and says which field is wrong."""
+    value = value.strip()
+    if not value:
+        return default
+    t = translations(locale_of(request, user))
+    if not value.isdigit() or int(value) < 1:
+        raise HTTPException(
+            400, t.gettext(N_("%(field)s must be a whole number from 1 up.")) % {"field": name}
+        )
+    if maximum is not None and int(value) > maximum:
+        raise HTTPException(
+            400,
+            t.gettext(N_("%(field)s can be at most %(maximum)s."))
+            % {"field": name, "maximum": maximum},
+        )
+    return int(value)
+
+
+async def _filter_choices(session: AsyncSession, user: User) -> dict[str, list]:
+    customers = list(await session.scalars(select(Customer).order_by(Customer.name)))
+    owners = await receivable_owners(session=session, user=user)
+    return {"customers": customers, "owners": owners}
+
+
+@router.get("/receivables")
+async def receivables_page(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    today: Today,
+    overdue: str = "",
+    customer_id: str = "",
+    owner_id: str = "",
+    page: str = "",
+    per_page: str = "",
+):  # noqa: ANN201
+    _refuse_other_roles(request, user)
+    filters = ReceivableFilter(
+        overdue=overdue == "1",
+        customer_id=_whole_number(request, user, "customer_id", customer_id, default=None),
+        owner_id=_whole_number(request, user, "owner_id", owner_id, default=None),
+        page=_whole_number(request, user, "page", page, default=1) or 1,
+        per_page=_whole_number(
+            request, user, "per_page", per_page, default=PER_PAGE_CHOICES[0], maximum=MAX_PER_PAGE
+        )
+        or PER_PAGE_CHOICES[0],
+    )
+    result = await receivables(session=session, user=user, today=today, filters=filters)
+    return render(
+        request,
+        "receivables/index.html",
+        user=user,
+        result=result,
+        today=today,
+        filters={
+            "overdue": "1" if filters.overdue else "",
+            "customer_id": str(filters.customer_id or ""),
+            "owner_id": str(filters.owner_id or ""),
+            "per_page": str(filters.per_page),
+        },
+        per_page_choices=PER_PAGE_CHOICES,
+        shows_owner=Role(user.role) != Role.sales,
+        **await _filter_choices(session, user),
+    )
+
+
+@router.get("/receivables/aging")
+async def aging_page(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    today: Today,
+    customer_id: str = "",
+    owner_id: str = "",
+):  # noqa: ANN201
+    _refuse_other_roles(request, user)
+    chosen_customer = _whole_number(request, user, "customer_id", customer_id, default=None)
+    chosen_owner = _whole_number(request, user, "owner_id", owner_id, default=None)
+    report = await aging(
+        session=session,
+        user=user,
+        today=today,
+        customer_id=chosen_customer,
+        owner_id=chosen_owner,
+    )
+    return render(
+        request,
+        "receivables/aging.html",
+        user=user,
+        report=report,
+        buckets=AGING_BUCKETS,
+        filters={"customer_id": str(chosen_customer or ""), "owner_id": str(chosen_owner or "")},
+        **await _filter_choices(session, user),
+    )
