@@ -20,6 +20,7 @@ from models.domain import (
     ShippingMode,
     Stage,
 )
+from models.policy import current_collection_policy
 from models.tables import Customer, Order, OrderLine, OrderNumberCounter, Product, TimelineEvent
 from models.tables import PaymentPlanItem as PaymentPlanRow
 from models.tables import User as UserRow
@@ -47,11 +48,19 @@ class DraftOrder(BaseModel):
     order_discount_percent: Decimal | None = Field(default=None, max_digits=7, decimal_places=3)
     target_total: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
     payment_plan: list[PaymentPlanItem] = Field(default_factory=list)
+    # Or a plan the collection policy offers by name ("30/60/10"), copied onto the order.
+    payment_plan_name: str | None = Field(default=None, max_length=40)
 
     @model_validator(mode="after")
     def _one_order_level_adjustment(self) -> DraftOrder:
         if self.order_discount_percent is not None and self.target_total is not None:
             raise ValueError("Give either a whole-order discount or a target total, not both.")
+        return self
+
+    @model_validator(mode="after")
+    def _one_payment_plan(self) -> DraftOrder:
+        if self.payment_plan and self.payment_plan_name:
+            raise ValueError("Give either a payment plan or the name of one, not both.")
         return self
 
     @field_validator("lines")
@@ -170,7 +179,23 @@ async def _customer(session: AsyncSession, customer_id: int) -> Customer:
     return customer
 
 
-def _plan_rows(draft: DraftOrder) -> list[PaymentPlanRow]:
+async def _plan(session: AsyncSession, draft: DraftOrder) -> list[PaymentPlanItem]:
+    """The draft's own plan, the policy's plan it names, or the default (all on confirmation)."""
+    name = (draft.payment_plan_name or "").strip()
+    if not name:
+        return draft.payment_plan or DEFAULT_PLAN
+    policy = await current_collection_policy(session=session)
+    for plan in policy.plans:
+        if plan.name.casefold() == name.casefold():
+            return plan.items
+    raise DraftError(
+        "There is no payment plan named %(name)s; choose one of: %(names)s.",
+        name=name,
+        names=", ".join(p.name for p in policy.plans),
+    )
+
+
+def _plan_rows(plan: list[PaymentPlanItem]) -> list[PaymentPlanRow]:
     return [
         PaymentPlanRow(
             position=n,
@@ -179,7 +204,7 @@ def _plan_rows(draft: DraftOrder) -> list[PaymentPlanRow]:
             offset_days=item.offset_days,
             fixed_on=item.fixed_date,
         )
-        for n, item in enumerate(draft.payment_plan or DEFAULT_PLAN, start=1)
+        for n, item in enumerate(plan, start=1)
     ]
 
 
@@ -189,6 +214,7 @@ async def create_draft(
     now = datetime.now(UTC)
     await _customer(session, draft.customer_id)
     lines, total, list_total = await _priced_lines(session, draft)
+    plan = await _plan(session, draft)
     order = Order(
         number=await next_order_number(session, now.year),
         customer_id=draft.customer_id,
@@ -205,7 +231,7 @@ async def create_draft(
         created_at=now,
         updated_at=now,
         lines=lines,
-        payment_plan=_plan_rows(draft),
+        payment_plan=_plan_rows(plan),
     )
     session.add(order)
     await session.flush()
@@ -281,7 +307,7 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
         old.unit_cost = old.unit_cost if same_goods else None
         kept.append(old)
     order.lines = kept
-    order.payment_plan = _plan_rows(draft)
+    order.payment_plan = _plan_rows(await _plan(session, draft))
     order.customer_id = draft.customer_id
     order.shipping_mode = draft.shipping_mode.value
     order.requested_delivery_on = draft.requested_delivery_date

@@ -129,6 +129,15 @@ async def test_target_total_is_spread_over_lines_summing_exactly(api):
         ({"payment_plan": [{"percent": "60", "trigger": "confirmation"}]}, "exactly 100"),
         ({"payment_plan": [{"percent": "100", "trigger": "fixed_date"}]}, "no date"),
         ({"shipping_mode": "by_air"}, "shipping_mode"),
+        ({"payment_plan": [{"percent": "100", "trigger": "dispatch", "offset_days": -5}]}, "0"),
+        ({"payment_plan_name": "90/10"}, "no payment plan named 90/10; choose one of: 100 %"),
+        (
+            {
+                "payment_plan_name": "30/60/10",
+                "payment_plan": [{"percent": "100", "trigger": "confirmation"}],
+            },
+            "not both",
+        ),
     ],
 )
 async def test_bad_order_input_is_refused_with_a_clear_message_and_nothing_saved(
@@ -140,6 +149,20 @@ async def test_bad_order_input_is_refused_with_a_clear_message_and_nothing_saved
     assert response.status_code == 422, response.text
     assert message in response.json()["detail"]
     assert (await sales.get("/api/v1/orders")).json()["total"] == before
+
+
+async def test_a_named_plan_from_the_policy_is_copied_onto_the_order(api):
+    sales = await api("sales")
+    created = await sales.post("/api/v1/orders", json=order_body(payment_plan_name="30/60/10"))
+    assert created.status_code == 201, created.text
+    order = (await sales.get(f"/api/v1/orders/{created.json()['number']}")).json()
+    assert [
+        (i["percent"], i["trigger"], i["offset_days"], i["amount"]) for i in order["installments"]
+    ] == [
+        ("30.000", "confirmation", 0, "8520.00"),
+        ("60.000", "acceptance", 30, "17040.00"),
+        ("10.000", "acceptance", 365, "2840.00"),
+    ]
 
 
 async def test_draft_can_be_edited_by_its_owner(api):
