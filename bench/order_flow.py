@@ -1,8 +1,9 @@
 """Order throughput against the running stack (`make run`), compared with the engine floor.
 
 Drives N orders through submit -> estimate -> two-stage approval (sales manager, then director)
--> confirmed with the JSON API only, as the demo users, then runs the same number of orders
-through a bare workflow on the same Temporal server (bench/floor.py: three updates per order,
+-> confirmed -> plan, dispatch, arrival (accepted) -> payment registered and confirmed (paid) with
+the JSON API only (--until stops earlier), as the demo users, then runs the same number of orders
+through a bare workflow on the same Temporal server (bench/floor.py: as many updates per order,
 each running one no-op activity, with its own worker in this process), and prints both and ours
 as a ratio of the floor.
 
@@ -36,7 +37,7 @@ MAX_P95_RATIO = 1.5
 # of belt), so that several runs of 200 orders can be dispatched; none needs installation, so an
 # order is accepted on arrival.
 PRODUCTS = {"SENSOR-7": "4", "BELT-90": "10"}
-USERS = ("sales", "pricing", "sales_manager", "director", "admin", "ops", "warehouse")
+USERS = ("sales", "pricing", "sales_manager", "director", "admin", "ops", "warehouse", "finance")
 # While the bench runs, the approval policy is exactly two stages: the owner's manager, then the
 # director for a discount of 20 % or more (the standard policy would add finance once the bench's
 # confirmed orders push the customer over its credit limit). The policy in force before is saved
@@ -380,6 +381,24 @@ class AppBench:
             body = {"outcome": "arrived", "actual_date": today.isoformat()}
             await complete("ops", arrival["id"], body)
             lap("arrival (accepted)")
+            if self.args.until == "accepted":
+                return
+            # The customer pays it all (the demo plan: 100 % on confirmation): the owner
+            # registers the payment, finance confirm it, and the collection completes.
+            payment = {
+                "amount": order["total"],
+                "received_on": today.isoformat(),
+                "method": "bank_transfer",
+                "reference": f"BANK-{number}",
+            }
+            started = time.perf_counter()
+            await api.call("sales", "POST", f"/api/v1/orders/{number}/payments", 202, json=payment)
+            latencies.append(time.perf_counter() - started)
+            lap("register payment")
+            confirm = await todo_on_order("finance", number, "confirm_payment")
+            lap("await confirm_payment to-do")
+            await complete("finance", confirm["id"], {"outcome": "confirm"})
+            lap("confirm payment (paid)")
 
         polls_before = sum(w.polls for w in self.watchers)
         seconds = await run_pool(count, self.args.concurrency, one_order)
@@ -620,13 +639,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="run ours, the floor, or both (default)",
     )  # fmt: skip
     parser.add_argument(
-        "--until", choices=("accepted", "confirmed"), default="accepted",
-        help="drive each order through fulfilment to acceptance (default: plan, dispatch, "
-        "arrival; the floor takes 6 updates), or stop at confirmation (3)",
+        "--until", choices=("paid", "accepted", "confirmed"), default="paid",
+        help="drive each order through fulfilment and collection until paid (default: plan, "
+        "dispatch, arrival, a payment registered and confirmed; the floor takes 8 updates), "
+        "to acceptance (6), or stop at confirmation (3)",
     )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
-    args.steps = 3 if args.until == "confirmed" else 6
+    args.steps = {"confirmed": 3, "accepted": 6, "paid": 8}[args.until]
     if not 1 <= args.rounds <= args.orders:
         parser.error("--rounds must be between 1 and --orders")
     return args

@@ -42,6 +42,7 @@ REFUSALS = (
     N_("The payment of %(amount)s is more than the %(outstanding)s outstanding."),
     N_("A payment must be more than zero."),
     N_("There is no payment plan named %(name)s; choose one of: %(names)s."),
+    N_("Only an administrator may change the collection policy."),
     # web/operations.py (fulfilment)
     N_("Dispatch is confirmed by the warehouse, with carrier and tracking."),
     N_("Give a planned date for milestone %(code)s."),

@@ -21,6 +21,7 @@ from models.domain import (
     Condition,
     ConditionKind,
     Decider,
+    NamedPlan,
     PolicyRequirement,
     PolicyStage,
     Role,
@@ -423,4 +424,51 @@ async def current_collection_policy(*, session: AsyncSession) -> CollectionPolic
     )
     if row is None:
         return rules.DEFAULT_COLLECTION_POLICY
+    return CollectionPolicy.model_validate({**row.body, "version": row.version})
+
+
+class CollectionPolicyBody(BaseModel):
+    """A collection policy as an administrator submits it (saving assigns the version)."""
+
+    reminder_days_before: int = Field(default=3, ge=0, le=60)
+    manager_after_days: int = Field(default=15, ge=1, le=365)
+    director_after_days: int = Field(default=30, ge=1, le=730)
+    hold_dispatch_for_deposit: bool = False
+    plans: list[NamedPlan] = Field(default_factory=list)
+
+
+async def save_collection_policy(
+    *, session: AsyncSession, user: User, body: CollectionPolicyBody
+) -> CollectionPolicy:
+    """Check the policy and save it as the next version, in force for collections started from
+    now on (running ones keep what they started with). Raises PolicyRefusal, saving nothing."""
+    if body.director_after_days <= body.manager_after_days:
+        raise PolicyRefusal(
+            "director_after_days",
+            N_("The director is alerted after the sales manager: give more days."),
+        )
+    names: set[str] = set()
+    for i, plan in enumerate(body.plans):
+        if plan.name.strip().casefold() in names:
+            raise PolicyRefusal(f"plans[{i}].name", N_("Two plans have the same name."))
+        names.add(plan.name.strip().casefold())
+        if not plan.items:
+            raise PolicyRefusal(f"plans[{i}].items", N_("A plan needs at least one installment."))
+        for problem in rules.plan_problems(plan.items):
+            raise PolicyRefusal(f"plans[{i}].items", _as_template(problem))
+    latest = await session.scalar(select(func.max(CollectionPolicyVersion.version))) or 0
+    row = CollectionPolicyVersion(
+        version=latest + 1,
+        body=body.model_dump(mode="json"),
+        created_by_id=user.id,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise PolicyRefusal(
+            "", N_("Another version of the collection policy was saved at the same moment.")
+        ) from error
     return CollectionPolicy.model_validate({**row.body, "version": row.version})

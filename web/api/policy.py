@@ -1,4 +1,5 @@
-"""The approval policy in the JSON API: read the one in force, save a new version (admin)."""
+"""The approval and collection policies in the JSON API: read the one in force, save a new
+version (admin)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from models import policy
-from models.domain import Decider, PolicyStage, Role
-from models.policy import PolicyBody, PolicyRefusal
+from models.domain import CollectionPolicy, Decider, PolicyStage, Role
+from models.policy import CollectionPolicyBody, PolicyBody, PolicyRefusal
 from models.tables import ApprovalPolicyVersion, User
 from web.deps import ApiUser, SessionDep
 from workflows import rules
@@ -99,3 +100,30 @@ async def save_approval_policy(
     except PolicyRefusal as refusal:
         raise HTTPException(422, str(refusal)) from refusal
     return version_out(row)
+
+
+# -- the collection policy -----------------------------------------------------------------------
+
+CollectionPolicyEditor = Annotated[
+    User, Depends(_administrators("Only an administrator may change the collection policy."))
+]
+
+
+@router.get("/policy/collection", response_model=CollectionPolicy)
+async def collection_policy(user: ApiUser, session: SessionDep) -> CollectionPolicy:
+    """The collection policy in force: days of the reminder before a due date, days overdue
+    before the sales manager and the director are alerted, the payment plans sales may pick by
+    name, and whether dispatch waits for the deposit."""
+    return await policy.current_collection_policy(session=session)
+
+
+@router.put("/policy/collection", response_model=CollectionPolicy)
+async def save_collection_policy(
+    user: CollectionPolicyEditor, session: SessionDep, body: CollectionPolicyBody
+) -> CollectionPolicy:
+    """Save a new version of the collection policy (administrators); orders confirmed from now
+    on follow it. A refusal (422) names the field and saves nothing."""
+    try:
+        return await policy.save_collection_policy(session=session, user=user, body=body)
+    except PolicyRefusal as refusal:
+        raise HTTPException(422, str(refusal)) from refusal
