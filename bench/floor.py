@@ -1,17 +1,22 @@
-"""The engine floor for bench/order_flow.py: a bare workflow that takes the same number of
-updates per order as ours (estimate, two approvals; to acceptance also plan, dispatch,
-arrival), each update handler running one no-op activity (a regular activity, not local).
-Imported by the bench's own worker; the workflow sandbox re-imports this module, so it holds
-definitions only."""
+"""The engine floors for the benches: bare workflows of the same shape as ours.
+
+FloorWorkflow (bench/order_flow.py) takes the same number of updates per order as ours
+(estimate, two approvals; to acceptance also plan, dispatch, arrival), each update handler
+running one no-op activity (a regular activity, not local). TimerFloorWorkflow (bench/timers.py)
+sleeps until a due moment, then runs one no-op local activity, as a shipment's milestone timer
+runs its mark_late step, and returns when that activity ran (and when it set its timer, so
+the bench can tell a timer set too late from a slow one). Imported by the benches' own
+workers; the workflow sandbox re-imports this module, so it holds definitions only."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel
 from temporalio import activity, workflow
 
 TASK_QUEUE = "bench-floor"
+TIMER_TASK_QUEUE = "bench-timers-floor"
 
 
 class FloorStep(BaseModel):
@@ -41,3 +46,34 @@ class FloorWorkflow:
         )
         self.done += 1
         return result
+
+
+# -- bench/timers.py ---------------------------------------------------------------------------
+
+
+class TimerFloorInput(BaseModel):
+    due_at: datetime  # UTC
+
+
+class TimerFloorResult(BaseModel):
+    armed_at: datetime  # when the workflow first ran and set its timer (workflow time)
+    flagged_at: datetime  # when the no-op step ran (the activity's clock)
+
+
+@activity.defn
+async def flag_late_noop() -> datetime:
+    """Stands in for mark_late: the moment the step ran, on the activity's side."""
+    return datetime.now(UTC)
+
+
+@workflow.defn
+class TimerFloorWorkflow:
+    @workflow.run
+    async def run(self, timer: TimerFloorInput) -> TimerFloorResult:
+        armed_at = workflow.now()
+        if timer.due_at > armed_at:
+            await workflow.sleep(timer.due_at - armed_at)
+        flagged_at = await workflow.execute_local_activity(
+            flag_late_noop, start_to_close_timeout=timedelta(seconds=30)
+        )
+        return TimerFloorResult(armed_at=armed_at, flagged_at=flagged_at)

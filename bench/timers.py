@@ -12,8 +12,17 @@ late_since minus the due moment: how many were flagged, p50/p95/max, and whether
 the target (10 s). Afterwards it terminates the bench's workflows and deletes every row they
 left (orders, to-dos, milestones, timeline, outbox mail), unless --keep.
 
+Then, unless --no-floor, the engine floor for the same shape: as many bench/floor.py
+TimerFloorWorkflows, each sleeping until one shared due moment and then running one no-op local
+activity, on a worker inside this process configured like ours (the pydantic data converter, 100
+workflow tasks and 50 local activities at a time, task queue bench-timers-floor). Each workflow
+returns when its activity ran; the lag is that minus the due moment, reported like ours and
+compared with it. The floor runs after our orders are cleaned up, so the two don't share the CPU.
+--floor-only runs the floor alone, which needs only Temporal.
+
     .venv/bin/python bench/timers.py [--orders 2000] [--due-in SECONDS] [--temporal localhost:7233]
         [--task-queue orders] [--concurrency 50] [--wait 180] [--keep] [--strict]
+        [--no-floor | --floor-only] [--floor-due-in SECONDS]
 """
 
 from __future__ import annotations
@@ -34,9 +43,11 @@ from typing import TypeVar
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import ColumnElement, Select, Table, delete, func, make_url, or_, select
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.service import RPCError
+from temporalio.worker import Worker
 
+from bench import floor
 from bench.order_flow import (
     BenchError,
     check_worker,
@@ -73,6 +84,9 @@ PLAN_TODO_TIMEOUT = 60.0  # seconds without a new plan_shipment to-do before giv
 # Seconds of setting up per order to allow for by default: starting a shipment and planning it
 # took 70-85 ms an order on a busy 2-core box (measured 2026-11-24), all through one worker.
 SETUP_ALLOWANCE = 0.12
+# The floor only starts its workflows (no database, no plan), but the worker took 30 ms an
+# order to run their first tasks (2,000 orders, 2-core box, 2026-11-24): allow this much.
+FLOOR_SETUP_ALLOWANCE = 0.05
 
 
 @dataclass
@@ -337,6 +351,136 @@ async def terminate(client: Client, run: Run, concurrency: int) -> int:
     return stopped
 
 
+# -- the floor: a bare timer workflow on the same server -----------------------------------------
+
+
+@dataclass
+class FloorRun:
+    """The floor's workflows and when each ran its no-op step."""
+
+    run_id: str
+    due_at: datetime  # UTC, whole seconds
+    count: int
+    started: set[str] = field(default_factory=set)  # workflow ids
+    flagged_at: dict[str, datetime] = field(default_factory=dict)  # workflow id -> its step ran
+    armed_at: dict[str, datetime] = field(default_factory=dict)  # workflow id -> timer set
+    failed: int = 0
+    setup_s: float = 0.0  # seconds the workflow starts took
+
+    def workflow_id(self, n: int) -> str:
+        return f"{floor.TIMER_TASK_QUEUE}-{self.run_id}-{n:05d}"
+
+    def lags(self) -> list[float]:
+        return [(at - self.due_at).total_seconds() for at in self.flagged_at.values()]
+
+    def armed_late(self) -> list[float]:
+        """Seconds after the due moment, for workflows whose first task ran only after it: they
+        never slept, so their lag is the worker's backlog, not a timer's."""
+        return [
+            (at - self.due_at).total_seconds() for at in self.armed_at.values() if at > self.due_at
+        ]
+
+
+def floor_worker(client: Client) -> Worker:
+    """Configured as worker.build_worker configures ours, for the floor's one workflow."""
+    return Worker(
+        client,
+        task_queue=floor.TIMER_TASK_QUEUE,
+        workflows=[floor.TimerFloorWorkflow],
+        activities=[floor.flag_late_noop],
+        max_concurrent_workflow_tasks=100,
+        max_concurrent_local_activities=50,
+    )
+
+
+async def start_floor(client: Client, run: FloorRun, args: argparse.Namespace) -> None:
+    timer = floor.TimerFloorInput(due_at=run.due_at)
+    # Ends them should the bench die before it terminates them.
+    lifetime = run.due_at - datetime.now(UTC) + timedelta(seconds=args.wait + 60)
+    started = time.perf_counter()
+
+    async def start(n: int) -> None:
+        workflow_id = run.workflow_id(n)
+        run.started.add(workflow_id)  # before the call: it may start and still raise
+        await client.start_workflow(
+            floor.TimerFloorWorkflow.run, timer, id=workflow_id,
+            task_queue=floor.TIMER_TASK_QUEUE, execution_timeout=lifetime,
+        )  # fmt: skip
+
+    await run_pool(range(1, run.count + 1), args.concurrency, start)
+    run.setup_s = time.perf_counter() - started
+
+
+async def collect_floor(client: Client, run: FloorRun, args: argparse.Namespace) -> None:
+    """Each workflow's result, until all are in or --wait seconds after the due moment."""
+
+    async def one(workflow_id: str) -> None:
+        handle = client.get_workflow_handle_for(floor.TimerFloorWorkflow.run, workflow_id)
+        try:
+            result = await handle.result()
+            run.flagged_at[workflow_id] = as_utc(result.flagged_at)
+            run.armed_at[workflow_id] = as_utc(result.armed_at)
+        except WorkflowFailureError:
+            run.failed += 1
+
+    async def progress() -> None:
+        while True:
+            await asyncio.sleep(5)
+            after = (datetime.now(UTC) - run.due_at).total_seconds()
+            if after >= 0:  # collected in start order, so behind what has actually run
+                say(f"  +{after:4.0f} s: {len(run.flagged_at)}/{run.count} results collected")
+
+    left = (run.due_at - datetime.now(UTC)).total_seconds() + args.wait
+    reporter = asyncio.create_task(progress())
+    try:
+        async with asyncio.timeout(max(0.0, left)):
+            await run_pool(sorted(run.started), args.concurrency, one)
+    except TimeoutError:
+        pass
+    finally:
+        reporter.cancel()
+
+
+async def terminate_floor(client: Client, run: FloorRun, concurrency: int) -> int:
+    """Stop the floor's workflows that have not returned; how many were still running."""
+    stopped = 0
+
+    async def one(workflow_id: str) -> None:
+        nonlocal stopped
+        try:
+            await client.get_workflow_handle(workflow_id).terminate("bench over")
+            stopped += 1
+        except RPCError:  # never started, or already closed
+            pass
+
+    await run_pool(sorted(run.started - set(run.flagged_at)), concurrency, one)
+    return stopped
+
+
+async def floor_phase(client: Client, args: argparse.Namespace) -> FloorRun:
+    async with floor_worker(client):
+        due_at = (datetime.now(UTC) + timedelta(seconds=args.floor_due_in)).replace(microsecond=0)
+        run = FloorRun(run_id=uuid.uuid4().hex[:6], due_at=due_at, count=args.orders)
+        say(
+            f"floor {run.run_id}: {run.count} TimerFloorWorkflows on {floor.TIMER_TASK_QUEUE}, "
+            f"due at {due_at:%H:%M:%S} UTC (in {args.floor_due_in:.0f} s)"
+        )
+        try:
+            await start_floor(client, run, args)
+            left = (run.due_at - datetime.now(UTC)).total_seconds()
+            if left <= 0:
+                raise BenchError(
+                    f"starting the floor's workflows took {run.setup_s:.0f} s, past the due "
+                    f"time: run again with --floor-due-in of at least {run.setup_s * 1.3 + 10:.0f}"
+                )
+            say(f"  started in {run.setup_s:.1f} s; the timers fire in {left:.0f} s")
+            await collect_floor(client, run, args)
+        finally:
+            stopped = await terminate_floor(client, run, args.concurrency)
+            say(f"  terminated {stopped} floor workflows still running; stopping its worker")
+    return run
+
+
 # -- the run -----------------------------------------------------------------------------------
 
 
@@ -359,10 +503,14 @@ async def watch(session_factory: SessionFactory, run: Run, wait: float) -> None:
         await asyncio.sleep(POLL_SECONDS)
 
 
+def within_target(lags: list[float], total: int) -> bool:
+    return len(lags) == total and max(lags, default=0.0) <= TARGET_SECONDS
+
+
 def report(run: Run, args: argparse.Namespace) -> bool:
     total, lags = len(run.numbers), sorted(run.lags())
     say(
-        f"{total} orders, milestones due at {run.due_at:%H:%M:%S} UTC; set up in "
+        f"ours: {total} orders, milestones due at {run.due_at:%H:%M:%S} UTC; set up in "
         f"{run.setup_s:.1f} s (starts {run.started_s:.1f} s, then planning)"
     )
     say(f"  flagged delayed: {len(lags)}/{total} within {args.wait:.0f} s of the due time")
@@ -372,22 +520,56 @@ def report(run: Run, args: argparse.Namespace) -> bool:
             f"p95 {percentile(lags, 95):.2f} s, max {lags[-1]:.2f} s; first {lags[0]:.2f} s"
         )
         say(f"  last seen by the bench's poll at +{max(run.seen_after.values()):.2f} s")
-    ok = len(lags) == total and lags[-1] <= TARGET_SECONDS
+    ok = within_target(lags, total)
     say(f"  all within {TARGET_SECONDS:.0f} s: {'ok' if ok else 'MISSED'}")
     return ok
 
 
-async def bench(args: argparse.Namespace) -> bool:
+def report_floor(run: FloorRun, args: argparse.Namespace) -> bool:
+    lags = sorted(run.lags())
+    say(
+        f"floor: {run.count} TimerFloorWorkflows due at {run.due_at:%H:%M:%S} UTC; started in "
+        f"{run.setup_s:.1f} s"
+    )
+    failed = f" ({run.failed} failed)" if run.failed else ""
+    say(f"  done: {len(lags)}/{run.count} within {args.wait:.0f} s of the due time{failed}")
+    if lags:
+        say(
+            f"  lag (local activity's now - due): p50 {percentile(lags, 50):.2f} s, "
+            f"p95 {percentile(lags, 95):.2f} s, max {lags[-1]:.2f} s; first {lags[0]:.2f} s"
+        )
+    if run.armed_at:
+        last = max(run.armed_at.values())
+        say(f"  last timer set {(run.due_at - last).total_seconds():.1f} s before the due moment")
+    ok = within_target(lags, run.count)
+    say(f"  all within {TARGET_SECONDS:.0f} s: {'ok' if ok else 'MISSED'}")
+    if late := run.armed_late():
+        say(
+            f"  NOT A FLOOR: {len(late)} workflows first ran only after the due moment (up to "
+            f"{max(late):.1f} s after), so the worker's backlog is in their lag: run again with "
+            f"--floor-due-in of at least {args.floor_due_in + max(late) + 10:.0f}"
+        )
+        return False
+    return ok
+
+
+def compare(ours: Run, floor_run: FloorRun) -> None:
+    """Ours next to the floor, by the slowest order (what the target is about)."""
+    mine, bare = sorted(ours.lags()), sorted(floor_run.lags())
+    if not (mine and bare):
+        return
+    missing = len(ours.numbers) - len(mine)
+    unflagged = f" ({missing} never flagged, so more)" if missing else ""
+    say(
+        f"ours / floor: max lag {mine[-1]:.2f} s{unflagged} against the engine floor's "
+        f"{bare[-1]:.2f} s ({mine[-1] / max(bare[-1], 0.001):.1f}x); p50 "
+        f"{percentile(mine, 50):.2f} s against {percentile(bare, 50):.2f} s"
+    )
+
+
+async def our_phase(client: Client, namespace: str, args: argparse.Namespace) -> Run:
     settings = Settings()
     database = make_url(settings.database_url).render_as_string(hide_password=True)
-    host, _, port = args.temporal.rpartition(":")
-    if not await reachable(host or "localhost", int(port)):
-        raise BenchError(
-            f"nothing listens for Temporal at {args.temporal}: start the stack with `make run` "
-            "(or pass --temporal)"
-        )
-    namespace = os.environ.get("O2C_TEMPORAL_NAMESPACE", "default")
-    client = await connect_temporal(args.temporal, namespace)
     await check_worker(client, namespace, args.task_queue)
     engine = create_engine(settings.database_url)
     session_factory = create_session_factory(engine)
@@ -410,7 +592,7 @@ async def bench(args: argparse.Namespace) -> bool:
                 )
             say(f"  set up in {run.setup_s:.1f} s; the milestones fall due in {left:.0f} s")
             await watch(session_factory, run, args.wait)
-            return report(run, args)
+            return run
         finally:
             stopped = await terminate(client, run, args.concurrency)
             say(f"  terminated {stopped} bench workflows")
@@ -422,6 +604,27 @@ async def bench(args: argparse.Namespace) -> bool:
                 say(f"  deleted {deleted} bench orders and every row they left")
     finally:
         await engine.dispose()
+
+
+async def bench(args: argparse.Namespace) -> bool:
+    host, _, port = args.temporal.rpartition(":")
+    if not await reachable(host or "localhost", int(port)):
+        raise BenchError(
+            f"nothing listens for Temporal at {args.temporal}: start the stack with `make run` "
+            "(or pass --temporal)"
+        )
+    namespace = os.environ.get("O2C_TEMPORAL_NAMESPACE", "default")
+    client = await connect_temporal(args.temporal, namespace)
+    if args.floor_only:
+        return report_floor(await floor_phase(client, args), args)
+    ours = await our_phase(client, namespace, args)
+    ok = report(ours, args)
+    if args.floor:
+        say()
+        floor_run = await floor_phase(client, args)
+        report_floor(floor_run, args)
+        compare(ours, floor_run)
+    return ok
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -452,12 +655,31 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds after the due moment to wait at most for the last order (180)",
     )  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the bench's rows afterwards")
-    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
+    parser.add_argument(
+        "--strict", action="store_true",
+        help="exit 1 when the target is missed (by ours; with --floor-only, by the floor)",
+    )  # fmt: skip
+    sides = parser.add_mutually_exclusive_group()
+    sides.add_argument(
+        "--no-floor", dest="floor", action="store_false",
+        help="skip the engine floor that otherwise runs after ours",
+    )  # fmt: skip
+    sides.add_argument(
+        "--floor-only", action="store_true",
+        help="run only the engine floor (needs Temporal, not our worker or database)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--floor-due-in", type=float, default=None,
+        help="seconds from the floor's start to its due moment (default: 20, or "
+        f"{FLOOR_SETUP_ALLOWANCE} s per order plus 10 when that is more)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if args.orders < 1 or args.orders > 99_999:
         parser.error("--orders must be between 1 and 99999")
     if args.due_in is None:
         args.due_in = max(90.0, 30 + SETUP_ALLOWANCE * args.orders)
+    if args.floor_due_in is None:
+        args.floor_due_in = max(20.0, 10 + FLOOR_SETUP_ALLOWANCE * args.orders)
     return args
 
 
