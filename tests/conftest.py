@@ -37,6 +37,8 @@ passwords._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # Every test has its own database but they share one Temporal test server, where workflow ids
 # (order-SO-<year>-<n>) must not repeat: each test's order numbers start in a range of their own.
 _number_ranges = itertools.count(1)
+# An order's long-lived children (their ids extend the order's), stopped after each test.
+CHILDREN = ("shipment", "collection")
 
 
 def alembic_config(url: str) -> Config:
@@ -144,8 +146,8 @@ async def env(
                 " JOIN orders o ON o.id = r.order_id"
             )
         ]
-    shipments = [f"{workflow_id}/shipment" for workflow_id in orders]
+    children = [f"{workflow_id}/{child}" for workflow_id in orders for child in CHILDREN]
     # Children first: the test server does not apply the parent-close policy.
-    for workflow_id in rounds + shipments + orders:
+    for workflow_id in rounds + children + orders:
         with contextlib.suppress(RPCError):  # never started, or already finished
             await test_server.client.get_workflow_handle(workflow_id).terminate("test over")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
@@ -19,7 +20,7 @@ from models.drafts import draft_of, first_error, is_editable, repeat_order
 from models.queries import OrderFilter, get_order, list_orders, sees_costs
 from models.tables import Customer, Order, Product, User
 from settings import Settings
-from web import operations
+from web import collection, operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import (
     ACCEPTED,
@@ -38,8 +39,8 @@ from web.views import order_detail, order_summaries
 router = page_router()
 EMPTY_LINE_ROWS = 3
 M = TypeVar("M", bound=BaseModel)
-# One of the order page's shipment forms: what it does with the order and the typed values.
-ShipmentAct = Callable[[Order, dict[str, str]], Awaitable[object]]
+# One of the order page's small forms: what it does with the order and the typed values.
+OrderAct = Callable[[Order, dict[str, str]], Awaitable[object]]
 
 
 async def _scoped(session, user, number: str) -> Order:  # noqa: ANN001
@@ -295,6 +296,12 @@ async def _order_page(
 ) -> Response:
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
     steering = operations.may_steer_shipment(user) and order.shipment_status is not None
+    # collection: confirmed orders have it; the owner registers money, owner or finance apply
+    # for invoices (the operations check again when the form comes back)
+    collecting = order.collection_status is not None
+    payable = detail.outstanding - detail.pending_payments
+    invoiceable = detail.not_invoiced - detail.invoice_pending
+    customer = order.customer
     return render(
         request,
         "orders/detail.html",
@@ -313,6 +320,20 @@ async def _order_page(
             c.value for c in operations.milestone_codes(order) if c not in OWN_CONFIRMATION
         ],
         exception_kinds=[k.value for k in ExceptionKind],
+        collecting=collecting,
+        payable=payable,
+        invoiceable=invoiceable,
+        may_register_payment=collecting and order.owner_id == user.id and detail.outstanding > 0,
+        may_request_invoice=collecting
+        and (order.owner_id == user.id or Role(user.role) in collection.INVOICE_ROLES)
+        and invoiceable > 0,
+        payment_methods=collection.METHODS,
+        invoice_defaults={
+            "amount": f"{max(invoiceable, Decimal(0)):f}",
+            "title": customer.invoice_title or customer.name,
+            "tax_number": customer.tax_number or "",
+            "address": customer.address or "",
+        },
         today=datetime.now(UTC).date().isoformat(),
         error=error,
         status_code=status_code,
@@ -328,16 +349,17 @@ async def order_page(
     return await _order_page(request, user, session, settings, order)
 
 
-def _form_body(model: type[M], values: dict[str, str]) -> M:
-    """A shipment action's body from its form (blank fields left to the operation, which
-    says what is missing); 422 when a date is not a date."""
+def _form_body(model: type[M], values: dict[str, str], keep: tuple[str, ...] = ()) -> M:
+    """An order action's body from its form (blank fields left out, but for those to keep:
+    the operation says what is missing); 422 when a date is not a date or a number not a
+    number."""
     try:
-        return model.model_validate({k: v for k, v in values.items() if v})
+        return model.model_validate({k: v for k, v in values.items() if v or k in keep})
     except ValidationError as error:
         raise Refused(422, first_error(error).replace("%", "%%")) from error
 
 
-async def _shipment_action(
+async def _order_action(
     request: Request,
     number: str,
     user: User,
@@ -346,11 +368,12 @@ async def _shipment_action(
     *,
     form_name: str,
     fields: tuple[str, ...],
-    act: ShipmentAct,
+    act: OrderAct,
     done_message: str,
 ) -> Response:
-    """Run one of the order page's shipment forms: back to the order page with a message
-    (POST-redirect-GET), or the page again with the refusal, its status and what was typed."""
+    """Run one of the order page's small forms (shipment, payment, invoice): back to the order
+    page with a message (POST-redirect-GET), or the page again with the refusal, its status and
+    what was typed."""
     order = await _scoped(session, user, number)
     form = await request.form()
     t = translations(locale_of(request, user))
@@ -372,6 +395,84 @@ async def _shipment_action(
     return RedirectResponse(f"/orders/{number}", status_code=303)
 
 
+def _amount(raw: str) -> str:
+    amount = raw.replace(",", "").replace(" ", "")
+    if not amount:
+        raise Refused(422, "Give the amount.")
+    return amount
+
+
+def _payment_form(values: dict[str, str]) -> collection.PaymentForm:
+    """The payment form's body; a blank reference or method is left to the operation, which
+    says what is missing."""
+    if not values["received_on"]:
+        raise Refused(422, "Give the date the money was received.")
+    return _form_body(
+        collection.PaymentForm,
+        {**values, "amount": _amount(values["amount"])},
+        keep=("method", "reference"),
+    )
+
+
+def _invoice_form(values: dict[str, str]) -> collection.InvoiceForm:
+    """The invoice form's body; blank title, tax number or address default to the customer's."""
+    return _form_body(collection.InvoiceForm, {**values, "amount": _amount(values["amount"])})
+
+
+@router.post("/orders/{number}/payments")
+async def register_payment(
+    request: Request,
+    number: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    async def act(order: Order, values: dict[str, str]) -> object:
+        return await collection.register_payment(
+            session=session, user=user, order=order, form=_payment_form(values), client=client
+        )
+
+    return await _order_action(
+        request,
+        number,
+        user,
+        session,
+        settings,
+        form_name="payment",
+        fields=("amount", "received_on", "method", "reference"),
+        act=act,
+        done_message=N_("The payment is registered; finance will confirm it."),
+    )
+
+
+@router.post("/orders/{number}/invoice-requests")
+async def request_invoice(
+    request: Request,
+    number: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    async def act(order: Order, values: dict[str, str]) -> object:
+        return await collection.request_invoice(
+            session=session, user=user, order=order, form=_invoice_form(values), client=client
+        )
+
+    return await _order_action(
+        request,
+        number,
+        user,
+        session,
+        settings,
+        form_name="invoice",
+        fields=("amount", "title", "tax_number", "address"),
+        act=act,
+        done_message=N_("The invoice is applied for; finance will issue it."),
+    )
+
+
 @router.post("/orders/{number}/exceptions")
 async def raise_exception(
     request: Request,
@@ -390,7 +491,7 @@ async def raise_exception(
             client=client,
         )
 
-    return await _shipment_action(
+    return await _order_action(
         request,
         number,
         user,
@@ -423,7 +524,7 @@ async def confirm_milestone(
             client=client,
         )
 
-    return await _shipment_action(
+    return await _order_action(
         request,
         number,
         user,
@@ -456,7 +557,7 @@ async def replan_milestone(
             client=client,
         )
 
-    return await _shipment_action(
+    return await _order_action(
         request,
         number,
         user,
@@ -487,7 +588,7 @@ async def release_hold(
             client=client,
         )
 
-    return await _shipment_action(
+    return await _order_action(
         request,
         number,
         user,

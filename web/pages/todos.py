@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -14,6 +15,7 @@ from i18n import translations
 from models.domain import TodoKind, TodoStatus
 from models.drafts import first_error
 from models.queries import list_todos, order_of_todo, sees_costs
+from models.tables import User
 from web import operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import Refused, TodoCompletion
@@ -51,8 +53,31 @@ async def _todo_page(
         plan_codes=[c.value for c in codes],
         confirmable_codes=[c.value for c in codes if c not in operations.OWN_CONFIRMATION],
         todo_milestone=str((todo.facts or {}).get("code") or ""),
+        # confirm_payment, issue_invoice, collect: what the to-do is about, dates as dates
+        money_facts=_money_facts(todo.facts or {}),
+        requested_by=await _requested_by(session, todo),
         today=datetime.now(UTC).date().isoformat(),
     )
+
+
+async def _requested_by(session, todo) -> str | None:  # noqa: ANN001
+    """Who asked for the to-do (the owner who registered a payment, whoever applied for an
+    invoice)."""
+    if todo.requested_by_id is None:
+        return None
+    asker = await session.get(User, todo.requested_by_id)
+    return asker.full_name if asker else None
+
+
+def _money_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """A money to-do's facts for its page: the amount as a number, the dates as dates."""
+    shown = dict(facts)
+    for name in ("received_on", "due"):
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            shown[name] = date.fromisoformat(shown[name])
+    with contextlib.suppress(KeyError, ArithmeticError, TypeError, ValueError):
+        shown["amount"] = Decimal(shown["amount"])
+    return shown
 
 
 @router.get("/todos/{todo_id}")
@@ -76,9 +101,9 @@ def _field(form, name: str) -> str:  # noqa: ANN001
     return str(form.get(name) or "").strip()
 
 
-def _fulfilment_fields(kind: str, form) -> dict[str, Any]:  # noqa: ANN001
-    """A fulfilment to-do's fields from its form (blank dates left out: the operation says
-    which one is missing)."""
+def _kind_fields(kind: str, form) -> dict[str, Any]:  # noqa: ANN001
+    """A fulfilment or money to-do's fields from its form (blank dates left out: the operation
+    says which one is missing)."""
     if kind == TodoKind.plan_shipment.value:
         return {
             "milestones": [
@@ -104,6 +129,8 @@ def _fulfilment_fields(kind: str, form) -> dict[str, Any]:  # noqa: ANN001
             "resolution": _field(form, "resolution"),
             "reship": _field(form, "reship") in ("1", "on", "true"),
         }
+    if kind == TodoKind.issue_invoice.value:
+        return {"invoice_number": _field(form, "invoice_number")}
     return {}
 
 
@@ -117,7 +144,7 @@ def _completion(kind: str, form) -> TodoCompletion:  # noqa: ANN001
     if kind != TodoKind.estimate_cost.value:
         try:
             return TodoCompletion.model_validate(
-                {"outcome": outcome, "comment": comment, **_fulfilment_fields(kind, form)}
+                {"outcome": outcome, "comment": comment, **_kind_fields(kind, form)}
             )
         except ValidationError as error:
             raise Refused(422, first_error(error).replace("%", "%%")) from error
