@@ -439,6 +439,7 @@ class PendingPayment(BaseModel):
     number: int
     amount: Decimal
     todo_key: str
+    reference: str = ""  # casefolded; free again if finance reject the payment
 
 
 class CollectionInput(BaseModel):

@@ -445,7 +445,9 @@ class Payment(Base):
     """Money the owner says the customer paid; finance confirms or rejects it."""
 
     __tablename__ = "payments"
-    __table_args__ = (UniqueConstraint("order_id", "reference"),)
+    # A reference is used once per order, unless finance rejected that payment (checked by the
+    # registration and the workflow, which know which were rejected).
+    __table_args__ = (UniqueConstraint("order_id", "number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     number: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the order

@@ -6,7 +6,7 @@ workflow, whose validator checks again against its own state."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -105,7 +105,7 @@ async def register_payment(
     _require_collection(order)
     if form.amount <= 0:
         raise Refused(422, "The amount must be more than zero.")
-    if form.received_on > date.today():
+    if form.received_on > datetime.now(UTC).date():
         raise Refused(422, "The payment cannot be received in the future.")
     reference = form.reference.strip()
     if not reference:
@@ -115,7 +115,9 @@ async def register_payment(
         raise Refused(422, "The method must be one of: %(allowed)s.", allowed=", ".join(METHODS))
     taken = await session.scalar(
         select(Payment.id).where(
-            Payment.order_id == order.id, func.lower(Payment.reference) == reference.lower()
+            Payment.order_id == order.id,
+            func.lower(Payment.reference) == reference.lower(),
+            Payment.status != "rejected",
         )
     )
     if taken is not None:

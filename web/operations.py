@@ -144,7 +144,6 @@ OUTCOMES = {
     TodoKind.handle_exception: {"resolved"},
     TodoKind.confirm_payment: {"confirm", "reject"},
     TodoKind.issue_invoice: {"issued", "reject"},
-    TodoKind.collect: {"paid"},
 }
 
 # Who confirms and re-plans milestones and releases a held shipment.
@@ -298,6 +297,8 @@ async def complete_todo(
     if not is_assignee(todo, actor):
         raise Refused(403, "This to-do is not assigned to you.")
     kind = TodoKind(todo.kind)
+    if kind == TodoKind.collect:
+        raise Refused(409, "This to-do closes by itself once the installment is paid.")
     if completion.outcome not in OUTCOMES[kind]:
         allowed = ", ".join(sorted(OUTCOMES[kind]))
         raise Refused(422, "The outcome must be one of: %(allowed)s.", allowed=allowed)
@@ -365,8 +366,6 @@ async def money_update(
 ) -> tuple[str, BaseModel] | None:
     """The update and argument for a money to-do, once its fields are checked; None for other
     kinds."""
-    if kind == TodoKind.collect:
-        raise Refused(409, "This to-do closes by itself once the installment is paid.")
     if kind == TodoKind.confirm_payment:
         if completion.outcome == "reject" and not completion.comment.strip():
             raise Refused(422, "Say why the payment is rejected.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -249,7 +249,7 @@ async def order_detail(
     paid_in = await collection.payments(session=session, order=order)
     invoice_rows = await collection.invoices(session=session, order=order)
     figures = await collection.money_of(session=session, order=order)
-    today = date.today()
+    today = datetime.now(UTC).date()
     margin_percent = (
         money(order.expected_margin / order.total * HUNDRED)
         if order.expected_margin is not None and order.total

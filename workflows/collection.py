@@ -242,7 +242,7 @@ class CollectionWorkflow:
         todo_key = f"{self._wid}/payment/{number}"
         self.references.add(reference.casefold())
         self.pending[todo_key] = PendingPayment(
-            number=number, amount=payment.amount, todo_key=todo_key
+            number=number, amount=payment.amount, todo_key=todo_key, reference=reference.casefold()
         )
         await self.steps.run(
             CollectionActivities.register_payment,
@@ -301,6 +301,8 @@ class CollectionWorkflow:
                 if item.open <= ZERO and item.due_date is not None:
                     self.todos.discard(f"{self._wid}/collect/{item.position}/{item.due_date}")
             self.changes += 1
+        else:  # the money may be registered again under its reference
+            self.references.discard(payment.reference)
         await self.steps.run(
             CollectionActivities.decide_payment,
             self._step(

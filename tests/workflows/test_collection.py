@@ -321,6 +321,10 @@ async def test_registrations_and_decisions_that_are_refused_change_nothing(
     assert cause.type == NOT_OPEN  # deciding twice
     assert (await saved(session_factory, order)).paid == 0
     assert (await mail_to(session_factory, "Not on the bank"))["sales@o2c.example.com"] == 1
+    # the money is registered again under its reference once finance have rejected it
+    again = await register(env, session_factory, order, half, "R-1")
+    await decide_payment(env, session_factory, order, again.todo_key)
+    assert (await saved(session_factory, order)).paid == Decimal(half)
 
 
 async def test_continue_as_new_keeps_the_installments_payments_and_open_todos(

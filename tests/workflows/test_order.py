@@ -181,9 +181,7 @@ async def timeline_kinds(session_factory, order) -> list[str]:
         return list(
             await session.scalars(
                 select(TimelineEvent.kind)
-                .where(
-                    TimelineEvent.order_id == order.id, TimelineEvent.kind != "installments_due"
-                )
+                .where(TimelineEvent.order_id == order.id, TimelineEvent.kind != "installments_due")
                 .order_by(TimelineEvent.id)
             )
         )

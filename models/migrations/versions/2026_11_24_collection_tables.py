@@ -146,7 +146,7 @@ def upgrade() -> None:
             ["registered_by_id"], ["users.id"], name=op.f("fk_payments_registered_by_id_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_payments")),
-        sa.UniqueConstraint("order_id", "reference", name=op.f("uq_payments_order_id")),
+        sa.UniqueConstraint("order_id", "number", name=op.f("uq_payments_order_id")),
     )
     with op.batch_alter_table("payments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payments_order_id"), ["order_id"], unique=False)
