@@ -23,7 +23,7 @@ RECEIVABLES_ROLES = OWN_SCOPE_ROLES | COMPANY_SCOPE_ROLES
 MAX_PER_PAGE = 200
 # Up to this many rows down the list a page is found by walking the open installments in
 # due-date order; further down, grouping and sorting every order costs less.
-WALK_AT_MOST = 2000
+WALK_AT_MOST = 5000
 ZERO = Decimal("0.00")
 NOT_FOR_YOUR_ROLE = N_(
     "Receivables are for sales, sales managers, finance, directors and administrators."
@@ -189,13 +189,15 @@ async def _totals(
     if overdue_only:
         # Per order, in the index's order (no sort), keeping the orders with money past due.
         per_order = (
-            select(func.sum(open_amount).label("open"), overdue_amount.label("overdue"))
+            select(func.sum(open_amount).label("outstanding"), overdue_amount.label("overdue"))
             .where(*in_scope)
             .group_by(Installment.order_id)
             .having(func.min(Installment.due_on) < today)
             .subquery()
         )
-        totals = select(func.count(), func.sum(per_order.c.open), func.sum(per_order.c.overdue))
+        totals = select(
+            func.count(), func.sum(per_order.c.outstanding), func.sum(per_order.c.overdue)
+        )
     else:
         totals = select(
             func.count(distinct(Installment.order_id)), func.sum(open_amount), overdue_amount

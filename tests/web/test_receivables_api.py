@@ -373,7 +373,7 @@ async def test_filters_keep_overdue_orders_a_customer_or_an_owner(api, book):
     assert body["totals"]["outstanding"] == "0.00"
 
 
-@pytest.mark.parametrize("walk_at_most", [2000, 0, 3], ids=["walked", "sorted", "both"])
+@pytest.mark.parametrize("walk_at_most", [5000, 0, 3], ids=["walked", "sorted", "both"])
 async def test_pages_follow_each_other_with_totals_over_every_page(
     api, book, monkeypatch, walk_at_most
 ):
