@@ -43,6 +43,10 @@ REFUSALS = (
     N_("A payment must be more than zero."),
     N_("There is no payment plan named %(name)s; choose one of: %(names)s."),
     N_("Only an administrator may change the collection policy."),
+    # web/pages/orders.py (the payment form)
+    N_("Give the amount."),
+    N_("Give either a payment plan or the name of one, not both."),
+    N_("Give the date the money was received."),
     # web/operations.py (fulfilment)
     N_("Dispatch is confirmed by the warehouse, with carrier and tracking."),
     N_("Give a planned date for milestone %(code)s."),
