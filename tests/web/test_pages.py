@@ -74,6 +74,23 @@ async def test_sales_rep_enters_an_order_on_the_form(browser_session):
     assert "Expected cost" not in detail.text  # sales reps don't see costs
 
 
+async def test_sales_rep_picks_a_payment_plan_of_the_policy_by_name(browser_session, api):
+    sales = await browser_session("sales")
+    page = await sales.get("/orders/new")
+    assert '<option value="30/60/10"' in page.text
+    response = await sales.post(
+        "/orders/new", data=order_form(csrf_of(page.text), plan_name="30/60/10")
+    )
+    assert response.status_code == 303, response.text
+    number = response.headers["location"].rsplit("/", 1)[1]
+    order = (await (await api("sales")).get(f"/api/v1/orders/{number}")).json()
+    assert [(i["percent"], i["trigger"], i["offset_days"]) for i in order["installments"]] == [
+        ("30.000", "confirmation", 0),
+        ("60.000", "acceptance", 30),
+        ("10.000", "acceptance", 365),
+    ]
+
+
 async def test_order_form_shows_what_is_wrong_and_keeps_the_values(browser_session):
     sales = await browser_session("sales")
     csrf = csrf_of((await sales.get("/orders/new")).text)

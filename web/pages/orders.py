@@ -17,6 +17,7 @@ from starlette.responses import Response
 from i18n import N_, translations
 from models.domain import ORDER_ENTRY_ROLES, ExceptionKind, Role, Stage
 from models.drafts import draft_of, first_error, is_editable, repeat_order
+from models.policy import current_collection_policy
 from models.queries import OrderFilter, get_order, list_orders, sees_costs
 from models.tables import Customer, Order, Product, User
 from settings import Settings
@@ -92,7 +93,8 @@ async def _form_context(session) -> dict[str, Any]:  # noqa: ANN001
             select(Product).where(Product.active.is_(True)).order_by(Product.code)
         )
     )
-    return {"customers": customers, "products": products}
+    plans = (await current_collection_policy(session=session)).plans
+    return {"customers": customers, "products": products, "plans": plans}
 
 
 def _draft_values(draft) -> dict[str, Any]:  # noqa: ANN001
@@ -153,6 +155,7 @@ def _form_values(form) -> dict[str, Any]:  # noqa: ANN001
         "target_total": str(form.get("target_total") or "").strip(),
         "lines": _rows(form, "lines", ("product_id", "quantity", "unit_price", "discount_percent")),
         "plan": _rows(form, "plan", ("percent", "trigger", "offset_days", "fixed_date")),
+        "plan_name": str(form.get("plan_name") or "").strip(),
     }
 
 
@@ -189,6 +192,9 @@ def _body(values: dict[str, Any]) -> dict[str, Any]:
         "lines": lines,
         "payment_plan": plan,
     }
+    if values.get("plan_name"):  # a plan of the policy, chosen by name, instead of the rows
+        body["payment_plan"] = []
+        body["payment_plan_name"] = values["plan_name"]
     if values["adjustment"] == "discount" and values["order_discount_percent"]:
         body["order_discount_percent"] = values["order_discount_percent"]
     if values["adjustment"] == "target" and values["target_total"]:
