@@ -100,6 +100,16 @@ class ExceptionKind(StrEnum):
     missing_parts = "missing_parts"
     replacement = "replacement"
     reshipment = "reshipment"
+    defect = "defect"  # found by service at installation and acceptance, not raised by hand
+
+
+# What people raise after dispatch (a defect comes from the acceptance to-do).
+RAISABLE_EXCEPTIONS = (
+    ExceptionKind.damaged,
+    ExceptionKind.missing_parts,
+    ExceptionKind.replacement,
+    ExceptionKind.reshipment,
+)
 
 
 class TodoStatus(StrEnum):

@@ -16,6 +16,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from models.domain import (
     MILESTONES,
     ORDER_ENTRY_ROLES,
+    RAISABLE_EXCEPTIONS,
     AcceptanceOutcome,
     Actor,
     ArrivalConfirmation,
@@ -563,8 +564,10 @@ async def raise_exception(
         raise Refused(409, "Nothing has been dispatched yet.")
     try:
         kind = ExceptionKind(report.kind.strip())
+        if kind not in RAISABLE_EXCEPTIONS:
+            raise ValueError(kind)
     except ValueError as error:
-        allowed = ", ".join(k.value for k in ExceptionKind)
+        allowed = ", ".join(k.value for k in RAISABLE_EXCEPTIONS)
         raise Refused(422, "The kind must be one of: %(allowed)s.", allowed=allowed) from error
     description = report.description.strip()
     if not description:

@@ -16,6 +16,7 @@ from models.domain import (
     AcceptanceOutcome,
     ArrivalConfirmation,
     DispatchConfirmation,
+    ExceptionKind,
     ExceptionReport,
     ExceptionResolution,
     HoldRelease,
@@ -45,6 +46,7 @@ OWN_TODO = {MilestoneCode.dispatch, MilestoneCode.arrival}
 ZERO = timedelta(0)
 STAGE_TO_ORDER = "stage-to-order"
 DISPATCH_TO_ORDER = "dispatch-to-order"
+DEFECT_KIND = "defect-kind"
 
 
 @workflow.defn
@@ -374,6 +376,12 @@ class ShipmentWorkflow:
                     type=INVALID,
                 )
 
+    @staticmethod
+    def _defect_kind() -> ExceptionKind:
+        """A defect at acceptance is an exception of its own kind (shipments recorded before
+        this patch called it damaged)."""
+        return ExceptionKind.defect if workflow.patched(DEFECT_KIND) else ExceptionKind.damaged
+
     def _planned(self, code: MilestoneCode) -> MilestoneState:
         if not self.planned:
             raise ApplicationError("The shipment is not planned yet.", type=NOT_OPEN)
@@ -470,7 +478,7 @@ class ShipmentWorkflow:
                 signed_by=acceptance.signed_by.strip(),
                 reason=acceptance.comment.strip(),
                 number=number,
-                exception_kind=None if accepted else "damaged",
+                exception_kind=None if accepted else self._defect_kind(),
             ),
         )
         if accepted:

@@ -631,6 +631,13 @@ async def test_an_exception_needs_a_known_kind_and_a_description(api, session_fa
         422,
         "The kind must be one of: damaged, missing_parts, replacement, reshipment.",
     )
+    await refused(  # a defect comes from service's acceptance to-do, not by hand
+        sales,
+        path,
+        {"kind": "defect", "description": "Wobbles"},
+        422,
+        "The kind must be one of: damaged, missing_parts, replacement, reshipment.",
+    )
     await refused(
         sales, path, {"kind": "missing_parts", "description": " "}, 422, "Describe what went wrong."
     )

@@ -33,7 +33,16 @@ from models.domain import (
     Stage,
 )
 from models.drafts import DraftLine, DraftOrder, create_draft
-from models.tables import Dispatch, Milestone, Order, OutboxMail, Product, Todo, User
+from models.tables import (
+    Dispatch,
+    Milestone,
+    Order,
+    OutboxMail,
+    Product,
+    ShipmentException,
+    Todo,
+    User,
+)
 from settings import Settings
 from tests import helpers
 from tests.workflows.test_order import decide, estimate, fails_first_attempt
@@ -430,3 +439,33 @@ async def test_a_dispatch_without_tracking_number_is_refused(
         await dispatch(env, session_factory, order, tracking=" ")
     assert refused.value.cause.message == "Give the tracking number."
     assert (await saved(session_factory, order)).shipment_status == "awaiting_dispatch"
+
+
+async def test_a_defect_at_acceptance_opens_an_exception_of_its_own_kind(
+    env, session_factory, settings, worker
+):
+    order, _ = await confirmed_order(env, session_factory, settings, code="CNC-200", quantity="1")
+    await plan(env, session_factory, order)
+    await dispatch(env, session_factory, order)
+    ops = await helpers.actor(session_factory, "ops")
+    service = await helpers.actor(session_factory, "service")
+    arrival = await todo(session_factory, order, "confirm_arrival")
+    shipment = shipment_of(env, order)
+    await shipment.execute_update(
+        ShipmentWorkflow.confirm_arrival,
+        ArrivalConfirmation(actual_date=await today(env), actor=ops, todo_key=arrival.key),
+    )
+    acceptance = await todo(session_factory, order, "confirm_acceptance")
+    await shipment.execute_update(
+        ShipmentWorkflow.confirm_acceptance,
+        AcceptanceOutcome(
+            todo_key=acceptance.key, actor=service, outcome="defect",
+            comment="Spindle vibrates above 3,000 rpm",
+        ),
+    )  # fmt: skip
+    async with session_factory() as session:
+        [raised] = await session.scalars(
+            select(ShipmentException).where(ShipmentException.order_id == order.id)
+        )
+    assert (raised.kind, raised.description) == ("defect", "Spindle vibrates above 3,000 rpm")
+    assert await todo(session_factory, order, "handle_exception")

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from i18n import N_, translations
-from models.domain import ORDER_ENTRY_ROLES, ExceptionKind, Role, Stage
+from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, Role, Stage
 from models.drafts import draft_of, first_error, is_editable, repeat_order
 from models.policy import current_collection_policy
 from models.queries import OrderFilter, get_order, list_orders, sees_costs
@@ -325,7 +325,7 @@ async def _order_page(
         confirmable_codes=[
             c.value for c in operations.milestone_codes(order) if c not in OWN_CONFIRMATION
         ],
-        exception_kinds=[k.value for k in ExceptionKind],
+        exception_kinds=[k.value for k in RAISABLE_EXCEPTIONS],
         collecting=collecting,
         payable=payable,
         invoiceable=invoiceable,
