@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from temporalio import activity
 
 from activities.orders import OrderActivities
-from activities.steps import StepRecorder
+from activities.steps import StepRecorder, insert_once
 from models.domain import (
     Assignee,
     CollectionStep,
@@ -140,25 +140,21 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            payment = await session.scalar(
-                select(Payment).where(
-                    Payment.order_id == order.id, Payment.number == step.payment_number
-                )
+            await insert_once(
+                session,
+                Payment.__table__,
+                {
+                    "order_id": order.id,
+                    "number": step.payment_number,
+                    "amount": step.amount,
+                    "received_on": step.received_on,
+                    "method": step.method,
+                    "reference": step.reference,
+                    "registered_by_id": step.actor_id,
+                    "registered_at": rec.now,
+                },
+                unique=("order_id", "number"),
             )
-            if payment is None:
-                session.add(
-                    Payment(
-                        order_id=order.id,
-                        number=step.payment_number,
-                        amount=step.amount,
-                        received_on=step.received_on,
-                        method=step.method,
-                        reference=step.reference,
-                        status="pending",
-                        registered_by_id=step.actor_id,
-                        registered_at=rec.now,
-                    )
-                )
             await rec.add_event(
                 key=step.step_key, order=order, kind="payment_registered",
                 actor_id=step.actor_id, amount=_amount(step.amount),
@@ -380,25 +376,21 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            exists = await session.scalar(
-                select(Invoice.id).where(
-                    Invoice.order_id == order.id, Invoice.request_number == step.request_number
-                )
+            await insert_once(
+                session,
+                Invoice.__table__,
+                {
+                    "order_id": order.id,
+                    "request_number": step.request_number,
+                    "amount": step.amount,
+                    "title": step.title,
+                    "tax_number": step.tax_number,
+                    "address": step.address,
+                    "requested_by_id": step.actor_id,
+                    "requested_at": rec.now,
+                },
+                unique=("order_id", "request_number"),
             )
-            if exists is None:
-                session.add(
-                    Invoice(
-                        order_id=order.id,
-                        request_number=step.request_number,
-                        amount=step.amount,
-                        title=step.title,
-                        tax_number=step.tax_number,
-                        address=step.address,
-                        status="requested",
-                        requested_by_id=step.actor_id,
-                        requested_at=rec.now,
-                    )
-                )
             await rec.add_event(
                 key=step.step_key, order=order, kind="invoice_requested", actor_id=step.actor_id,
                 amount=_amount(step.amount), title=step.title,

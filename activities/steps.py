@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, bindparam, or_, select, update
+from sqlalchemy import Insert, Table, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,16 @@ _NEW_MAIL = {
 
 def _for_dialect(session: AsyncSession, statements: dict[str, Insert]) -> Insert:
     return statements[session.bind.dialect.name]
+
+
+async def insert_once(
+    session: AsyncSession, table: Table, values: dict[str, Any], *, unique: Sequence[str]
+) -> None:
+    """Insert the row unless one with the same `unique` columns exists (a retried step)."""
+    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+    await session.execute(
+        insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+    )
 
 
 # Values for a mail that is queued now (not for one a retried step already queued).
