@@ -24,8 +24,12 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_lifetime_minutes: int = 12 * 60
     decision_link_days: int = 7  # how long the approve/reject link in an e-mail works
-    # Fulfilment policy: dispatch waits until the installments due on confirmation are paid.
+    # Fulfilment policy: dispatch waits until the installments due on confirmation are paid
+    # (also in the collection policy, which admins change).
     hold_dispatch_for_deposit: bool = False
+    # Workflows the worker keeps in memory between their tasks. Every running order has up to
+    # three (order, shipment, collection); one that is not cached replays its history first.
+    worker_cached_workflows: int = 3000
     smtp_host: str | None = None
     smtp_port: int = 25
     smtp_username: str | None = None

@@ -123,6 +123,7 @@ def build_worker(
         activities=activities_for(session_factory, settings, mailer),
         max_concurrent_workflow_tasks=100,
         max_concurrent_local_activities=50,
+        max_cached_workflows=settings.worker_cached_workflows,
     )
 
 
