@@ -6,11 +6,12 @@ oldest due first. Long collections continue as new, carrying their state."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, FailureError
 
 from models.domain import (
     CollectionInput,
@@ -227,10 +228,12 @@ class CollectionWorkflow:
             return
         self.deposit_told = True
         parent = workflow.info().parent
-        if parent is not None:
-            await workflow.get_external_workflow_handle(f"{parent.workflow_id}/shipment").signal(
-                "deposit_paid"
-            )
+        if parent is None:
+            return
+        shipment = workflow.get_external_workflow_handle(f"{parent.workflow_id}/shipment")
+        # The shipment may have ended already (ops released the hold by hand): no matter.
+        with contextlib.suppress(FailureError):
+            await shipment.signal("deposit_paid")
 
     # -- the owner registers a payment, finance confirm it ---------------------------------------
 

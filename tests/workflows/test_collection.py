@@ -18,6 +18,7 @@ from temporalio.common import SearchAttributeKey
 from models.domain import (
     ArrivalConfirmation,
     CollectionInput,
+    HoldRelease,
     PaymentDecision,
     PaymentPlanItem,
     PaymentRegistration,
@@ -381,3 +382,27 @@ async def test_paying_the_deposit_releases_a_dispatch_held_for_it(env, session_f
             await asyncio.sleep(0.05)
         assert await helpers.open_todos(session_factory, order, "confirm_dispatch")
         await dispatch(env, session_factory, order)
+
+
+async def test_a_deposit_paid_after_ops_released_the_hold_and_the_goods_arrived_is_confirmed(
+    env, session_factory, settings
+):
+    held = settings.model_copy(update={"hold_dispatch_for_deposit": True})
+    async with build_worker(env.client, session_factory, held):
+        order, _ = await confirmed_order(env, session_factory, held, plan_items=PLAN_30_60_10)
+        await plan(env, session_factory, order)
+        ops = await helpers.actor(session_factory, "ops")
+        await shipment_of(env, order).execute_update(
+            ShipmentWorkflow.release_hold,
+            HoldRelease(actor=ops, reason="Long-standing customer; the deposit is on its way"),
+        )
+        await dispatch(env, session_factory, order)
+        [arrival] = await helpers.open_todos(session_factory, order, "confirm_arrival")
+        await shipment_of(env, order).execute_update(
+            ShipmentWorkflow.confirm_arrival,
+            ArrivalConfirmation(actual_date=await today(env), actor=ops, todo_key=arrival.key),
+        )
+        await shipment_of(env, order).result()  # accepted: the shipment has ended
+        deposit = (await installments(session_factory, order))[0][0]
+        await pay(env, session_factory, order, str(deposit), "DEP-LATE")
+        assert (await saved(session_factory, order)).paid == deposit
