@@ -67,6 +67,19 @@ class Money:
         return self.total - self.invoiced - self.invoice_pending
 
 
+def money_from(order: Order, paid_in: list[Payment], applied: list[Invoice]) -> Money:
+    """The figures from the order and its payments and invoices, already loaded."""
+    return Money(
+        total=order.total,
+        paid=order.paid,
+        pending=sum((p.amount for p in paid_in if p.status == "pending"), Decimal("0.00")),
+        invoiced=order.invoiced,
+        invoice_pending=sum(
+            (i.amount for i in applied if i.status == "requested"), Decimal("0.00")
+        ),
+    )
+
+
 async def money_of(*, session: AsyncSession, order: Order) -> Money:
     pending = await session.scalar(
         select(func.coalesce(func.sum(Payment.amount), 0)).where(

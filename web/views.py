@@ -245,10 +245,12 @@ async def order_detail(
     milestones = await queries.milestones(session=session, order=order)
     dispatches = await queries.dispatches(session=session, order=order)
     exceptions = await queries.shipment_exceptions(session=session, order=order)
-    rows = await collection.installments(session=session, order=order)
-    paid_in = await collection.payments(session=session, order=order)
-    invoice_rows = await collection.invoices(session=session, order=order)
-    figures = await collection.money_of(session=session, order=order)
+    rows, paid_in, invoice_rows = [], [], []
+    if order.collection_status is not None:  # confirmed: its money is being collected
+        rows = await collection.installments(session=session, order=order)
+        paid_in = await collection.payments(session=session, order=order)
+        invoice_rows = await collection.invoices(session=session, order=order)
+    figures = collection.money_from(order, paid_in, invoice_rows)
     today = datetime.now(UTC).date()
     margin_percent = (
         money(order.expected_margin / order.total * HUNDRED)
