@@ -74,7 +74,8 @@ class CollectionWorkflow:
         while self._open() > ZERO or self.pending:
             if self._history_is_long():
                 await self._quiet()
-                workflow.continue_as_new(self._carried())
+                if not self.new_events:  # else an event came meanwhile: fix its dates first
+                    workflow.continue_as_new(self._carried())
             if self.new_events:
                 await self._fix_due_dates()
                 continue
