@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -52,6 +52,7 @@ class Money:
     pending: Decimal  # registered, waiting for finance
     invoiced: Decimal
     invoice_pending: Decimal  # applied for, not issued yet
+    references: frozenset[str] = frozenset()  # of payments not rejected, casefolded
 
     @property
     def outstanding(self) -> Decimal:
@@ -77,26 +78,15 @@ def money_from(order: Order, paid_in: list[Payment], applied: list[Invoice]) -> 
         invoice_pending=sum(
             (i.amount for i in applied if i.status == "requested"), Decimal("0.00")
         ),
+        references=frozenset(p.reference.casefold() for p in paid_in if p.status != "rejected"),
     )
 
 
 async def money_of(*, session: AsyncSession, order: Order) -> Money:
-    pending = await session.scalar(
-        select(func.coalesce(func.sum(Payment.amount), 0)).where(
-            Payment.order_id == order.id, Payment.status == "pending"
-        )
-    )
-    invoice_pending = await session.scalar(
-        select(func.coalesce(func.sum(Invoice.amount), 0)).where(
-            Invoice.order_id == order.id, Invoice.status == "requested"
-        )
-    )
-    return Money(
-        total=order.total,
-        paid=order.paid,
-        pending=Decimal(pending),
-        invoiced=order.invoiced,
-        invoice_pending=Decimal(invoice_pending),
+    return money_from(
+        order,
+        await payments(session=session, order=order),
+        await invoices(session=session, order=order),
     )
 
 
@@ -126,20 +116,13 @@ async def register_payment(
     method = form.method.strip()
     if method not in METHODS:
         raise Refused(422, "The method must be one of: %(allowed)s.", allowed=", ".join(METHODS))
-    taken = await session.scalar(
-        select(Payment.id).where(
-            Payment.order_id == order.id,
-            func.lower(Payment.reference) == reference.lower(),
-            Payment.status != "rejected",
-        )
-    )
-    if taken is not None:
+    money = await money_of(session=session, order=order)
+    if reference.casefold() in money.references:
         raise Refused(
             422,
             "A payment with the reference %(reference)s is already registered for this order.",
             reference=reference,
         )
-    money = await money_of(session=session, order=order)
     if money.outstanding <= 0:
         raise Refused(409, "Order %(number)s is paid in full.", number=order.number)
     if form.amount > money.payable:

@@ -358,10 +358,8 @@ def installments_out(order: Order, rows: list[Installment], today: date) -> list
             amount=row.amount,
             due_date=row.due_on,
             paid=row.paid,
-            status=installment_status(row, today),
-            overdue_days=(today - row.due_on).days
-            if not row.settled and row.due_on and row.due_on < today
-            else 0,
+            status=(status := installment_status(row, today)),
+            overdue_days=(today - row.due_on).days if status == "overdue" else 0,
         )
         for row in rows
     ]
