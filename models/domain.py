@@ -527,7 +527,6 @@ class CollectionStep(BaseModel):
 class CollectionStepResult(StepResult):
     installments: list[InstallmentState] = Field(default_factory=list)
     policy: CollectionPolicy | None = None
-    outstanding: Decimal | None = None
 
 
 class CollectionStatus(BaseModel):
