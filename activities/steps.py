@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import Formatter, translations
 from i18n.labels import EVENTS, TODO_KINDS
+from models.db import DIALECT_INSERTS, dialect_insert
 from models.domain import Assignee, OpenTodo, Stage, TodoKind, TodoStatus
 from models.links import DecisionLinks
 from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, TodoAssignee, User
@@ -44,13 +44,13 @@ _PEOPLE = (
 # "Insert unless a row has this key": one statement where select-then-insert took two.
 _NEW_EVENT = {
     dialect: insert(TimelineEvent.__table__).on_conflict_do_nothing(index_elements=["key"])
-    for dialect, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    for dialect, insert in DIALECT_INSERTS.items()
 }
 _NEW_MAIL = {
     dialect: insert(OutboxMail.__table__)
     .on_conflict_do_nothing(index_elements=["key"])
     .returning(OutboxMail.__table__.c.id)
-    for dialect, insert in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    for dialect, insert in DIALECT_INSERTS.items()
 }
 
 
@@ -62,9 +62,10 @@ async def insert_once(
     session: AsyncSession, table: Table, values: dict[str, Any], *, unique: Sequence[str]
 ) -> None:
     """Insert the row unless one with the same `unique` columns exists (a retried step)."""
-    insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
     await session.execute(
-        insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
+        dialect_insert(session)(table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(unique))
     )
 
 

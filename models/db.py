@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -11,6 +14,14 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+# INSERT with ON CONFLICT, per dialect (both databases have it; SQLAlchemy spells it per dialect).
+DIALECT_INSERTS: dict[str, Callable] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def dialect_insert(session: AsyncSession) -> Callable:
+    """The session's database's INSERT, which knows ON CONFLICT."""
+    return DIALECT_INSERTS[session.bind.dialect.name]
 
 
 def create_engine(url: str) -> AsyncEngine:

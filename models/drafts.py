@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from models.db import dialect_insert
 from models.domain import (
     PaymentPlanItem,
     PaymentTrigger,
@@ -106,10 +106,10 @@ def first_problem(problems: Sequence[Mapping[str, Any]]) -> str:
 
 async def next_order_number(session: AsyncSession, year: int) -> str:
     """SO-<year>-<5 digits>, unique and sequential per year (row-locked counter)."""
-    dialect = session.bind.dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
-        insert(OrderNumberCounter).values(year=year, last=0).on_conflict_do_nothing()
+        dialect_insert(session)(OrderNumberCounter)
+        .values(year=year, last=0)
+        .on_conflict_do_nothing()
     )
     last = await session.scalar(
         update(OrderNumberCounter)
