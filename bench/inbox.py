@@ -69,13 +69,13 @@ def migrate(url: str) -> None:
     command.upgrade(config, "head")
 
 
-async def seed(url: str) -> None:
+async def seed(url: str, password: str = PASSWORD) -> None:
     from models.db import create_engine, create_session_factory
     from models.seed import seed_demo
 
     engine = create_engine(url)
     async with create_session_factory(engine)() as session:
-        await seed_demo(session, PASSWORD)
+        await seed_demo(session, password)
     await engine.dispose()
 
 

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.inbox import migrate, percentile, say, seed, stamp  # noqa: E402 - after sys.path
+
 TARGET_MS = 100.0
 PASSWORD = "bench-receivables-password"
 # The app's pages and API take today from the clock, so the data is spread around it too.
@@ -38,43 +40,6 @@ PLANS = [
     ([50, 50], 30),
     ([30, 60, 10], 40),
 ]
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)  # noqa: T201 - a command's output
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.4999)))
-    return ordered[rank - 1]
-
-
-def stamp(moment: datetime) -> str:
-    """How SQLAlchemy's SQLite dialect stores a DateTime (UTC, without the zone)."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-# -- the database ----------------------------------------------------------------------------
-
-
-def migrate(url: str) -> None:
-    from alembic import command
-    from alembic.config import Config
-
-    config = Config(str(ROOT / "alembic.ini"))
-    config.cmd_opts = argparse.Namespace(x=[f"url={url}"])
-    command.upgrade(config, "head")
-
-
-async def seed(url: str) -> None:
-    from models.db import create_engine, create_session_factory
-    from models.seed import seed_demo
-
-    engine = create_engine(url)
-    async with create_session_factory(engine)() as session:
-        await seed_demo(session, PASSWORD)
-    await engine.dispose()
 
 
 def fill(path: Path, *, installments: int, reps: int, rng: random.Random) -> dict:
@@ -348,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"{path} exists; remove it or use --reuse")
             started = time.perf_counter()
             migrate(url)
-            asyncio.run(seed(url))
+            asyncio.run(seed(url, PASSWORD))
             counts = fill(
                 path, installments=args.installments, reps=args.reps,
                 rng=random.Random(args.seed),
