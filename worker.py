@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 
 from activities.approvals import ApprovalActivities
 from activities.collection import CollectionActivities
+from activities.costs import CostActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
 from activities.shipments import ShipmentActivities
@@ -63,6 +64,7 @@ def activities_for(
         **common,
     )
     collection = CollectionActivities(session_factory, **common)
+    costs = CostActivities(session_factory, **common)
     notify = NotifyActivities(session_factory, mailer)
     return [
         orders.start_costing,
@@ -96,6 +98,11 @@ def activities_for(
         collection.escalate_overdue,
         collection.request_invoice,
         collection.decide_invoice,
+        costs.record_actual_costs,
+        costs.decide_actual_costs,
+        costs.begin_cost_review,
+        costs.review_variance,
+        costs.decide_variance,
         notify.send_mail,
     ]
 

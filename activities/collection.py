@@ -10,6 +10,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from temporalio import activity
 
+from activities.costs import open_record_todo
 from activities.orders import OrderActivities
 from activities.steps import StepRecorder, insert_once
 from models.domain import (
@@ -224,6 +225,10 @@ class CollectionActivities(OrderActivities):
                 or f"{_amount(payment.amount)} ({payment.reference}); "
                 f"outstanding {_amount(order.total - order.paid)}",
             )
+            if confirmed and step.costs_todo_key and step.order_workflow_id:
+                await open_record_todo(
+                    rec, order, key=step.costs_todo_key, workflow_id=step.order_workflow_id
+                )
             if step.status == "paid":
                 await rec.add_event(
                     key=f"{step.workflow_id}/paid", order=order, kind="fully_paid", actor_id=None

@@ -31,6 +31,10 @@ TODO_KINDS = {
     "confirm_payment": N_("Confirm a payment received"),
     "collect": N_("Collect an overdue payment"),
     "issue_invoice": N_("Issue an invoice"),
+    "record_actual_costs": N_("Record the actual costs"),
+    "approve_actual_costs": N_("Approve actual costs"),
+    "review_variance": N_("Review the cost variance"),
+    "approve_variance": N_("Approve the cost variance"),
 }
 
 ROLES = {
@@ -85,6 +89,15 @@ EVENTS = {
     "invoice_requested": N_("Invoice requested"),
     "invoice_issued": N_("Invoice issued"),
     "invoice_rejected": N_("Invoice request rejected"),
+    "actual_costs_recorded": N_("Actual costs recorded"),
+    "actual_costs_complete": N_("All actual costs recorded"),
+    "actual_costs_approved": N_("Actual costs approved"),
+    "actual_costs_rejected": N_("Actual costs rejected"),
+    "cost_review_started": N_("Cost review started"),
+    "variance_reviewed": N_("Cost variance reviewed"),
+    "variance_approved": N_("Cost variance approved"),
+    "variance_rejected": N_("Cost variance sent back"),
+    "closed": N_("Order closed"),
 }
 
 OUTCOMES = {
@@ -97,6 +110,8 @@ OUTCOMES = {
     "confirm": N_("Confirmed"),
     "issued": N_("Issued"),
     "paid": N_("Paid"),
+    "recorded": N_("Recorded"),
+    "reviewed": N_("Reviewed"),
 }
 
 COLLECTION_STATUSES = {
@@ -115,6 +130,20 @@ PAYMENT_STATUSES = {
 INVOICE_STATUSES = {
     "requested": N_("Requested"),
     "issued": N_("Issued"),
+    "rejected": N_("Rejected"),
+}
+
+COST_CATEGORIES = {
+    "goods": N_("Goods"),
+    "freight": N_("Freight"),
+    "installation": N_("Installation"),
+    "customs": N_("Customs"),
+    "other": N_("Other"),
+}
+
+COST_BATCH_STATUSES = {
+    "pending": N_("Waiting for finance"),
+    "approved": N_("Approved"),
     "rejected": N_("Rejected"),
 }
 

@@ -11,6 +11,21 @@ from __future__ import annotations
 from i18n import N_
 
 REFUSALS = (
+    # web/costs.py, web/operations.py and the order workflow (actual costs and the variance)
+    N_("Actual costs are recorded once the order's first payment is confirmed."),
+    N_("Explain the variance: it is above the threshold of %(threshold)s."),
+    N_("Give at least one cost item."),
+    N_("The cost figures are not ready yet."),
+    N_("Item %(number)s: give the supplier payment reference."),
+    N_("Item %(number)s: the amount must be more than zero."),
+    N_("Item %(number)s: the category must be one of: %(allowed)s."),
+    N_("Only business operations record actual costs."),
+    N_("Operations record the actual costs; finance approve them."),
+    N_("Operations said every actual cost of order %(number)s is recorded."),
+    N_("Say why the costs are rejected."),
+    N_("Say why the variance is not approved."),
+    N_("The cost comparison of order %(number)s has begun: no more costs can be recorded."),
+    N_("You reviewed this variance: another operations manager approves it."),
     # web/collection.py, web/operations.py and the collection and order workflows (money)
     N_("A payment with the reference %(reference)s is already registered for this order."),
     N_("Give the invoice number."),

@@ -1,4 +1,4 @@
-"""The approval and collection policies in force and their saved versions."""
+"""The approval, collection and variance policies in force and their saved versions."""
 
 from __future__ import annotations
 
@@ -25,8 +25,14 @@ from models.domain import (
     PolicyRequirement,
     PolicyStage,
     Role,
+    VariancePolicy,
 )
-from models.tables import ApprovalPolicyVersion, CollectionPolicyVersion, User
+from models.tables import (
+    ApprovalPolicyVersion,
+    CollectionPolicyVersion,
+    User,
+    VariancePolicyVersion,
+)
 from workflows import rules
 
 
@@ -472,3 +478,46 @@ async def save_collection_policy(
             "", N_("Another version of the collection policy was saved at the same moment.")
         ) from error
     return CollectionPolicy.model_validate({**row.body, "version": row.version})
+
+
+# The variance policy ---------------------------------------------------------------------------
+
+
+async def current_variance_policy(*, session: AsyncSession) -> VariancePolicy:
+    """The highest saved version of the variance policy; the defaults (5 %) when none was
+    saved."""
+    row = await session.scalar(
+        select(VariancePolicyVersion).order_by(VariancePolicyVersion.version.desc()).limit(1)
+    )
+    if row is None:
+        return rules.DEFAULT_VARIANCE_POLICY
+    return VariancePolicy.model_validate({**row.body, "version": row.version})
+
+
+class VariancePolicyBody(BaseModel):
+    """A variance policy as an administrator submits it (saving assigns the version)."""
+
+    threshold_percent: Decimal = Field(default=Decimal("5"), ge=0, le=100, decimal_places=3)
+    threshold_amount: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
+
+
+async def save_variance_policy(
+    *, session: AsyncSession, user: User, body: VariancePolicyBody
+) -> VariancePolicy:
+    """Save the policy as the next version: it applies to cost reviews opened from now on."""
+    latest = await session.scalar(select(func.max(VariancePolicyVersion.version))) or 0
+    row = VariancePolicyVersion(
+        version=latest + 1,
+        body=body.model_dump(mode="json"),
+        created_by_id=user.id,
+        created_at=datetime.now(UTC),
+    )
+    session.add(row)
+    try:
+        await session.commit()
+    except IntegrityError as error:
+        await session.rollback()
+        raise PolicyRefusal(
+            "", N_("Another version of the variance policy was saved at the same moment.")
+        ) from error
+    return VariancePolicy.model_validate({**row.body, "version": row.version})

@@ -20,7 +20,11 @@ from models.domain import (
     AcceptanceOutcome,
     Actor,
     ArrivalConfirmation,
+    CostCategory,
     CostEstimate,
+    CostItem,
+    CostRecording,
+    CostsDecision,
     Decision,
     DispatchConfirmation,
     EstimateCompletion,
@@ -45,6 +49,8 @@ from models.domain import (
     TodoDone,
     TodoKind,
     TodoStatus,
+    VarianceDecision,
+    VarianceReview,
 )
 from models.drafts import (
     DraftError,
@@ -106,6 +112,15 @@ class MilestoneDate(BaseModel):
     planned_date: date | None = None
 
 
+class CostItemIn(BaseModel):
+    """One actual cost as a person gives it; every field is checked with a message that names
+    the item."""
+
+    category: str = ""
+    amount: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
+    supplier_payment_reference: str = Field(default="", max_length=100)
+
+
 class TodoCompletion(BaseModel):
     """The body of POST /api/v1/todos/{id}/complete: the outcome plus the kind's fields."""
 
@@ -131,6 +146,10 @@ class TodoCompletion(BaseModel):
     reship: bool = False
     # issue_invoice
     invoice_number: str = Field(default="", max_length=50)
+    # record_actual_costs (`final`: no more costs follow), review_variance
+    items: list[CostItemIn] | None = None
+    final: bool = False
+    explanation: str = Field(default="", max_length=2000)
 
 
 OUTCOMES = {
@@ -145,7 +164,12 @@ OUTCOMES = {
     TodoKind.handle_exception: {"resolved"},
     TodoKind.confirm_payment: {"confirm", "reject"},
     TodoKind.issue_invoice: {"issued", "reject"},
+    TodoKind.record_actual_costs: {"recorded"},
+    TodoKind.approve_actual_costs: {"approve", "reject"},
+    TodoKind.review_variance: {"reviewed"},
+    TodoKind.approve_variance: {"approve", "reject"},
 }
+COST_CATEGORIES = ", ".join(c.value for c in CostCategory)
 
 # Who confirms and re-plans milestones and releases a held shipment.
 SHIPMENT_ROLES = frozenset({Role.ops, Role.ops_manager})
@@ -346,6 +370,8 @@ async def complete_todo(
                 comment=completion.comment,
             ),
         )
+    elif cost := cost_update(kind, todo, completion, actor):
+        update, argument = cost
     elif money := await money_update(
         session=session, kind=kind, todo=todo, completion=completion, actor=actor
     ):
@@ -392,6 +418,74 @@ async def money_update(
             outcome=completion.outcome,
             invoice_number=number,
             comment=completion.comment.strip(),
+        )
+    return None
+
+
+def cost_items(given: list[CostItemIn] | None, *, final: bool) -> list[CostItem]:
+    """The items, checked (422 naming the item and what is wrong)."""
+    items = []
+    for number, item in enumerate(given or [], start=1):
+        try:
+            category = CostCategory(item.category.strip())
+        except ValueError as error:
+            raise Refused(
+                422,
+                "Item %(number)s: the category must be one of: %(allowed)s.",
+                number=number,
+                allowed=COST_CATEGORIES,
+            ) from error
+        if item.amount is None or item.amount <= 0:
+            raise Refused(422, "Item %(number)s: the amount must be more than zero.", number=number)
+        reference = item.supplier_payment_reference.strip()
+        if not reference:
+            raise Refused(
+                422, "Item %(number)s: give the supplier payment reference.", number=number
+            )
+        items.append(
+            CostItem(category=category, amount=item.amount, supplier_payment_reference=reference)
+        )
+    if not items and not final:
+        raise Refused(422, "Give at least one cost item.")
+    return items
+
+
+def cost_update(
+    kind: TodoKind, todo: Todo, completion: TodoCompletion, actor: Actor
+) -> tuple[str, BaseModel] | None:
+    """The order workflow's update and argument for a cost to-do, once its fields are checked;
+    None for other kinds."""
+    comment = completion.comment.strip()
+    if kind == TodoKind.record_actual_costs:
+        return "record_actual_costs", CostRecording(
+            actor=actor,
+            todo_key=todo.key,
+            items=cost_items(completion.items, final=completion.final),
+            final=completion.final,
+        )
+    if kind == TodoKind.approve_actual_costs:
+        if completion.outcome == "reject" and not comment:
+            raise Refused(422, "Say why the costs are rejected.")
+        return "approve_actual_costs", CostsDecision(
+            actor=actor, todo_key=todo.key, outcome=completion.outcome, comment=comment
+        )
+    if kind == TodoKind.review_variance:
+        facts = todo.facts or {}
+        explanation = completion.explanation.strip()
+        if facts.get("above_threshold") and not explanation:
+            raise Refused(
+                422,
+                "Explain the variance: it is above the threshold of %(threshold)s.",
+                threshold=facts.get("threshold", ""),
+            )
+        return "review_variance", VarianceReview(
+            actor=actor, todo_key=todo.key, explanation=explanation
+        )
+    if kind == TodoKind.approve_variance:
+        if completion.outcome == "reject" and not comment:
+            raise Refused(422, "Say why the variance is not approved.")
+        return "approve_variance", VarianceDecision(
+            actor=actor, todo_key=todo.key, outcome=completion.outcome, comment=comment
         )
     return None
 

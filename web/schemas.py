@@ -142,6 +142,37 @@ class InvoiceOut(Model):
     comment: str | None
 
 
+class CostItemOut(Model):
+    category: str
+    amount: Decimal
+    supplier_payment_reference: str
+
+
+class CostBatchOut(Model):
+    """A batch of actual costs ops recorded and how finance decided it."""
+
+    number: int
+    total: Decimal
+    final: bool
+    status: str  # pending, approved, rejected
+    recorded_by: UserRef | None
+    recorded_at: datetime
+    decided_by: UserRef | None
+    decided_at: datetime | None
+    comment: str | None
+    items: list[CostItemOut]
+
+
+class CategoryVarianceOut(Model):
+    """A closed order's expected and actual cost in one category; percent of expected."""
+
+    category: str
+    expected: Decimal
+    actual: Decimal
+    difference: Decimal
+    percent: Decimal | None
+
+
 class ApprovalStepOut(Model):
     """One requirement of a stage: why it applies, who decides it, and how it stands."""
 
@@ -329,7 +360,12 @@ COST_FIELDS = {
     "expected_margin",
     "expected_margin_percent",
     "actual_cost",
+    "actual_margin",
     "variance",
+    "variance_percent",
+    "variance_explanation",
+    "cost_batches",
+    "cost_variances",
     "freight_cost",
     "installation_cost",
     "other_cost",
@@ -356,7 +392,14 @@ class OrderDetail(OrderSummary):
     installation_cost: Decimal | None = None
     other_cost: Decimal | None = None
     actual_cost: Decimal | None = None
+    # Once closed: the actual margin and the variance against the expected cost, per category.
+    actual_margin: Decimal | None = None
     variance: Decimal | None = None
+    variance_percent: Decimal | None = None
+    variance_explanation: str | None = None
+    closed_at: datetime | None = None
+    cost_batches: list[CostBatchOut] = Field(default_factory=list)
+    cost_variances: list[CategoryVarianceOut] = Field(default_factory=list)
     lines: list[LineOut]
     approvals: list[ApprovalRoundOut]
     # Fulfilment: None before confirmation; planning, held, awaiting_dispatch, in_transit,

@@ -12,23 +12,28 @@ from models.domain import Role, Stage, TodoStatus
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
+    CostBatch,
     Customer,
     Dispatch,
     Installment,
     Invoice,
     Milestone,
     Order,
+    OrderCostVariance,
     Payment,
     Product,
     User,
 )
 from settings import Settings
-from web import collection
+from web import collection, costs
 from web.schemas import (
     ApprovalRoundOut,
     ApprovalStageOut,
     ApprovalStepOut,
+    CategoryVarianceOut,
     ContactOut,
+    CostBatchOut,
+    CostItemOut,
     CustomerOut,
     CustomerRef,
     DecisionFactsOut,
@@ -251,6 +256,11 @@ async def order_detail(
         paid_in = await collection.payments(session=session, order=order)
         invoice_rows = await collection.invoices(session=session, order=order)
     figures = collection.money_from(order, paid_in, invoice_rows)
+    batches, variances = [], []
+    if queries.sees_costs(user) and order.paid:  # costs are recorded after the first payment
+        batches = await costs.cost_batches(session=session, order=order)
+        variances = await costs.category_variances(session=session, order=order)
+    final = costs.final_figures(order)
     today = datetime.now(UTC).date()
     margin_percent = (
         money(order.expected_margin / order.total * HUNDRED)
@@ -280,6 +290,14 @@ async def order_detail(
         freight_cost=order.freight_cost,
         installation_cost=order.installation_cost,
         other_cost=order.other_cost,
+        actual_cost=order.actual_cost,
+        actual_margin=final.actual_margin if final else None,
+        variance=order.variance,
+        variance_percent=order.variance_percent,
+        variance_explanation=order.variance_explanation,
+        closed_at=order.closed_at,
+        cost_batches=[cost_batch_out(b) for b in batches],
+        cost_variances=[category_variance_out(v) for v in variances],
         lines=[
             LineOut(
                 id=ln.id,
@@ -385,6 +403,38 @@ def payment_out(payment: Payment) -> PaymentOut:
         decided_by=user_ref(payment.decided_by),
         decided_at=payment.decided_at,
         comment=payment.comment,
+    )
+
+
+def cost_batch_out(batch: CostBatch) -> CostBatchOut:
+    return CostBatchOut(
+        number=batch.number,
+        total=batch.total,
+        final=batch.final,
+        status=batch.status,
+        recorded_by=user_ref(batch.recorded_by),
+        recorded_at=batch.recorded_at,
+        decided_by=user_ref(batch.decided_by),
+        decided_at=batch.decided_at,
+        comment=batch.comment,
+        items=[
+            CostItemOut(
+                category=i.category,
+                amount=i.amount,
+                supplier_payment_reference=i.supplier_payment_reference,
+            )
+            for i in batch.items
+        ],
+    )
+
+
+def category_variance_out(row: OrderCostVariance) -> CategoryVarianceOut:
+    return CategoryVarianceOut(
+        category=row.category,
+        expected=row.expected,
+        actual=row.actual,
+        difference=row.difference,
+        percent=money(row.difference / row.expected * HUNDRED) if row.expected else None,
     )
 
 

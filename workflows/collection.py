@@ -20,6 +20,7 @@ from models.domain import (
     CollectionStatus,
     CollectionStep,
     InstallmentState,
+    OpenTodo,
     PaymentDecision,
     PaymentRegistration,
     PaymentTrigger,
@@ -35,6 +36,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.collection import CollectionActivities
 
 ZERO = Decimal("0")
+# Collections started before actual costs existed did not ask ops for them on the first payment
+# (their order does, when it reaches cost review).
+ACTUAL_COSTS = "actual-costs"
 
 
 @workflow.defn
@@ -206,9 +210,12 @@ class CollectionWorkflow:
 
     # -- what others are told ----------------------------------------------------------------------
 
-    async def _tell_order(self) -> None:
-        """The order's Outstanding and Overdue search attributes follow the money."""
-        status = CollectionStatus(outstanding=self._open(), overdue=self._overdue())
+    async def _tell_order(self, costs_todo: OpenTodo | None = None) -> None:
+        """The order's Outstanding and Overdue search attributes follow the money (and the
+        first payment's record_actual_costs to-do is handed to the order)."""
+        status = CollectionStatus(
+            outstanding=self._open(), overdue=self._overdue(), costs_todo=costs_todo
+        )
         parent = workflow.info().parent
         if parent is None or status == self.told:
             return
@@ -296,6 +303,11 @@ class CollectionWorkflow:
         self.todos.take(decision.todo_key, decision.actor)
         payment = self.pending.pop(decision.todo_key)
         confirmed = decision.outcome == "confirm"
+        costs_todo_key = None
+        parent = workflow.info().parent
+        first = confirmed and all(i.paid <= ZERO for i in self.installments.values())
+        if first and parent is not None and workflow.patched(ACTUAL_COSTS):
+            costs_todo_key = f"{parent.workflow_id}/costs/record/1"
         allocations = []
         if confirmed:
             allocations = rules.allocate(list(self.installments.values()), payment.amount)
@@ -319,10 +331,14 @@ class CollectionWorkflow:
                 comment="" if confirmed else decision.comment.strip(),
                 overdue=self._overdue(),
                 status=self._status(),
+                costs_todo_key=costs_todo_key,
+                order_workflow_id=parent.workflow_id if costs_todo_key else None,
             ),
         )
+        # The order's to-do: the order completes it, and is told of it here.
+        costs_todo = self.todos.pop(costs_todo_key) if costs_todo_key else None
         if confirmed:
-            await self._tell_order()
+            await self._tell_order(costs_todo)
             await self._tell_shipment_if_deposit_paid()
         return TodoDone(todo_key=decision.todo_key, stage=Stage.collection)
 

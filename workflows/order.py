@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from temporalio import workflow
@@ -14,6 +15,10 @@ from models.domain import (
     CollectionInput,
     CollectionStatus,
     ConfirmOrder,
+    CostRecording,
+    CostsDecision,
+    CostStep,
+    CostStepResult,
     EstimateCompletion,
     InvoiceDecision,
     InvoiceRequest,
@@ -37,19 +42,41 @@ from models.domain import (
     StartCosting,
     TodoDone,
     TriggerEvent,
+    VarianceDecision,
+    VarianceFigures,
+    VarianceReview,
     Withdraw,
 )
 from workflows import rules
 from workflows.approval import ApprovalWorkflow
 from workflows.collection import CollectionWorkflow
 from workflows.shipment import ShipmentWorkflow
-from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, StepRunner, TodoBook
+from workflows.steps import (
+    INVALID,
+    NOT_ASSIGNEE,
+    NOT_OPEN,
+    SELF_APPROVAL,
+    StepRunner,
+    TodoBook,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.collection import CollectionActivities
+    from activities.costs import CostActivities
     from activities.orders import OrderActivities
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
+
+
+@dataclass
+class CostBatchState:
+    """A batch of actual costs waiting for finance."""
+
+    number: int
+    keys: list[str]  # rules.cost_key() of its items
+    recorded_by: int
+
+
 # Orders started before this patch opened a round's first stage, and confirmed the order, in
 # steps of their own.
 ONE_STEP_PER_DECISION = "one-step-per-decision"
@@ -65,6 +92,10 @@ ZERO = Decimal("0")
 # Who may apply for an invoice besides the order's owner.
 INVOICE_ROLES = {Role.finance}
 AFTER_CONFIRMATION = {Stage.fulfilment, Stage.acceptance, Stage.collection}
+# Orders accepted before closing existed wait in collection for a close that never comes.
+CLOSING = "closing"
+# Orders confirmed before this had no Delayed attribute until a milestone was first late.
+DELAYED_FROM_CONFIRMATION = "delayed-from-confirmation"
 
 
 @workflow.defn
@@ -92,6 +123,20 @@ class OrderWorkflow:
         self.invoice_requests = 0
         self.invoiced = ZERO
         self.invoices_pending: dict[str, Decimal] = {}  # to-do key -> amount
+        # Actual costs: the record_actual_costs to-do open (if any), the batches waiting for
+        # finance (to-do key -> batch), each not-rejected item's rules.cost_key().
+        self.costs_asked = False  # ops were ever asked to record costs
+        self.record_todo: str | None = None
+        self.records = 0  # record_actual_costs to-dos opened so far (numbers them)
+        self.batches = 0
+        self.batches_pending: dict[str, CostBatchState] = {}
+        self.cost_keys: set[str] = set()
+        # The comparison and closing.
+        self.in_cost_review = False
+        self.reviews = 0
+        self.variance: VarianceFigures | None = None
+        self.reviewed_by: int | None = None
+        self.closed = False
 
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderResult:
@@ -127,6 +172,8 @@ class OrderWorkflow:
             return await self._finish(Stage.confirmed)
 
         self._enter(Stage.fulfilment)
+        if workflow.patched(DELAYED_FROM_CONFIRMATION):  # `Delayed=false` finds it on time
+            workflow.upsert_search_attributes([DELAYED.value_set(False)])
         shipment = await workflow.start_child_workflow(
             ShipmentWorkflow.run,
             ShipmentInput(
@@ -156,9 +203,26 @@ class OrderWorkflow:
             TriggerEvent(trigger=PaymentTrigger.acceptance, on=accepted.accepted_on)
         )
         self._enter(Stage.collection)
-        # Accepted: collection, actual costs and closing follow (not built yet); the order
-        # waits here for them.
-        await workflow.wait_condition(lambda: self.stage == Stage.closed)
+        if not workflow.patched(CLOSING):
+            await workflow.wait_condition(lambda: self.stage == Stage.closed)
+            return await self._finish(Stage.closed)
+        if self.collection is not None:
+            await self.collection  # paid in full
+        # Fulfilment, acceptance and collection are done: the comparison opens once the costs
+        # are complete (ops are asked for them now if the first payment never asked).
+        self.in_cost_review = True
+        ask = not self.costs_asked
+        begun = await self.steps.run(
+            CostActivities.begin_cost_review,
+            self._cost_step(
+                "cost-review",
+                record_todo_key=self._next_record_key() if ask else None,
+                review_todo_key=self._review_key_if_ready(),
+            ),
+        )
+        self._after_cost_step(begun)
+        self._enter(Stage.cost_review)
+        await workflow.wait_condition(lambda: self.closed)
         return await self._finish(Stage.closed)
 
     def _confirmation(self) -> ConfirmOrder:
@@ -265,8 +329,14 @@ class OrderWorkflow:
 
     @workflow.signal
     def collection_changed(self, status: CollectionStatus) -> None:
-        """The collection says what is outstanding and whether any of it is overdue."""
+        """The collection says what is outstanding and whether any of it is overdue (and, on
+        the first confirmed payment, that ops were asked to record the actual costs)."""
         self.outstanding = status.outstanding
+        if status.costs_todo is not None and not self.costs_asked:
+            self.costs_asked = True
+            self.records = 1
+            self.record_todo = status.costs_todo.key
+            self.todos.add([status.costs_todo])
         workflow.upsert_search_attributes(
             [
                 OUTSTANDING.value_set(float(status.outstanding)),
@@ -488,3 +558,177 @@ class OrderWorkflow:
             )
         if not self.unroutable:
             raise ApplicationError("This order is not waiting for a route.", type=NOT_OPEN)
+
+    # -- actual costs, the comparison and closing --------------------------------------------
+
+    def _cost_step(self, name: str, **fields: object) -> CostStep:
+        wid = workflow.info().workflow_id
+        return CostStep(
+            order_id=self.facts.order_id, workflow_id=wid, step_key=f"{wid}/{name}", **fields
+        )
+
+    def _next_record_key(self) -> str:
+        self.records += 1
+        self.costs_asked = True
+        self.record_todo = f"{workflow.info().workflow_id}/costs/record/{self.records}"
+        return self.record_todo
+
+    def _review_key_if_ready(self) -> str | None:
+        """The next review_variance to-do, when the order is in cost review and its costs are
+        complete: ops said the last were recorded and finance decided every batch."""
+        if not self.in_cost_review or self.record_todo or self.batches_pending:
+            return None
+        if self.variance is not None or not self.costs_asked:
+            return None  # the review is open already / ops are not asked yet
+        self.reviews += 1
+        return f"{workflow.info().workflow_id}/variance/{self.reviews}/review"
+
+    def _after_cost_step(self, result: CostStepResult) -> None:
+        if result.figures is not None:
+            self.variance = result.figures
+        if result.closed:
+            self.closed = True
+
+    @workflow.update
+    async def record_actual_costs(self, recording: CostRecording) -> TodoDone:
+        self.todos.take(recording.todo_key, recording.actor)
+        self.record_todo = None
+        number = None
+        if recording.items:
+            self.batches += 1
+            number = self.batches
+            keys = [rules.cost_key(i) for i in recording.items]
+            self.cost_keys.update(keys)
+            self.batches_pending[f"{workflow.info().workflow_id}/costs/{number}/approve"] = (
+                CostBatchState(number=number, keys=keys, recorded_by=recording.actor.user_id)
+            )
+        result = await self.steps.run(
+            CostActivities.record_actual_costs,
+            self._cost_step(
+                f"costs/{number}/recorded" if number else f"costs/complete/{self.records}",
+                actor_id=recording.actor.user_id,
+                todo_key=recording.todo_key,
+                batch=number or 0,
+                items=recording.items,
+                final=recording.final,
+                record_todo_key=None if recording.final else self._next_record_key(),
+                review_todo_key=self._review_key_if_ready(),
+            ),
+        )
+        self._after_cost_step(result)
+        return TodoDone(todo_key=recording.todo_key, stage=self.stage)
+
+    @record_actual_costs.validator
+    def validate_record_actual_costs(self, recording: CostRecording) -> None:
+        if recording.actor.role == Role.finance:
+            raise ApplicationError(
+                "Operations record the actual costs; finance approve them.", type=NOT_ASSIGNEE
+            )
+        self.todos.check(recording.todo_key, recording.actor)
+        problems = rules.cost_item_problems(recording.items, self.cost_keys, final=recording.final)
+        if problems:
+            raise ApplicationError(" ".join(problems), type=INVALID)
+
+    @workflow.update
+    async def approve_actual_costs(self, decision: CostsDecision) -> TodoDone:
+        self.todos.take(decision.todo_key, decision.actor)
+        batch = self.batches_pending.pop(decision.todo_key)
+        approved = decision.outcome == "approve"
+        record_key = None
+        if not approved:
+            self.cost_keys.difference_update(batch.keys)
+            if self.record_todo is None:  # ops record those costs again
+                record_key = self._next_record_key()
+        result = await self.steps.run(
+            CostActivities.decide_actual_costs,
+            self._cost_step(
+                f"costs/{batch.number}/decided",
+                actor_id=decision.actor.user_id,
+                todo_key=decision.todo_key,
+                batch=batch.number,
+                outcome=decision.outcome,
+                comment="" if approved else decision.comment.strip(),
+                record_todo_key=record_key,
+                review_todo_key=self._review_key_if_ready(),
+            ),
+        )
+        self._after_cost_step(result)
+        return TodoDone(todo_key=decision.todo_key, stage=self.stage)
+
+    @approve_actual_costs.validator
+    def validate_approve_actual_costs(self, decision: CostsDecision) -> None:
+        self.todos.check(decision.todo_key, decision.actor)
+        if decision.outcome == "reject" and not decision.comment.strip():
+            raise ApplicationError("Say why the costs are rejected.", type=INVALID)
+
+    @workflow.update
+    async def review_variance(self, review: VarianceReview) -> TodoDone:
+        self.todos.take(review.todo_key, review.actor)
+        above = self.variance.above_threshold
+        self.reviewed_by = review.actor.user_id
+        wid = workflow.info().workflow_id
+        result = await self.steps.run(
+            CostActivities.review_variance,
+            self._cost_step(
+                f"variance/{self.reviews}/reviewed",
+                actor_id=review.actor.user_id,
+                todo_key=review.todo_key,
+                explanation=review.explanation.strip(),
+                review_todo_key=f"{wid}/variance/{self.reviews}/approve" if above else None,
+                close=not above,
+            ),
+        )
+        self._after_cost_step(result)
+        if result.closed:
+            self._enter(Stage.closed)
+        return TodoDone(todo_key=review.todo_key, stage=self.stage)
+
+    @review_variance.validator
+    def validate_review_variance(self, review: VarianceReview) -> None:
+        self.todos.check(review.todo_key, review.actor)
+        if self.variance is None:  # never so while a review is open
+            raise ApplicationError("The cost figures are not ready yet.", type=NOT_OPEN)
+        if self.variance.above_threshold and not review.explanation.strip():
+            raise ApplicationError(
+                "Explain the variance: it is above the threshold of "
+                f"{rules.describe_threshold(self.variance.policy)}.",
+                type=INVALID,
+            )
+
+    @workflow.update
+    async def approve_variance(self, decision: VarianceDecision) -> TodoDone:
+        self.todos.take(decision.todo_key, decision.actor)
+        approved = decision.outcome == "approve"
+        review_round = self.reviews
+        review_key = None
+        if not approved:  # back to ops for another review
+            self.variance = None
+            self.reviewed_by = None
+            self.reviews += 1
+            review_key = f"{workflow.info().workflow_id}/variance/{self.reviews}/review"
+        result = await self.steps.run(
+            CostActivities.decide_variance,
+            self._cost_step(
+                f"variance/{review_round}/decided",
+                actor_id=decision.actor.user_id,
+                todo_key=decision.todo_key,
+                outcome=decision.outcome,
+                comment="" if approved else decision.comment.strip(),
+                review_todo_key=review_key,
+            ),
+        )
+        self._after_cost_step(result)
+        if result.closed:
+            self._enter(Stage.closed)
+        return TodoDone(todo_key=decision.todo_key, stage=self.stage)
+
+    @approve_variance.validator
+    def validate_approve_variance(self, decision: VarianceDecision) -> None:
+        self.todos.check(decision.todo_key, decision.actor)
+        if decision.actor.user_id == self.reviewed_by:
+            raise ApplicationError(
+                "You reviewed this variance: another operations manager approves it.",
+                type=SELF_APPROVAL,
+            )
+        if decision.outcome == "reject" and not decision.comment.strip():
+            raise ApplicationError("Say why the variance is not approved.", type=INVALID)

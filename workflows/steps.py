@@ -69,6 +69,10 @@ class TodoBook:
         """What is open, to carry over continue-as-new."""
         return list(self._open.values())
 
+    def pop(self, key: str) -> OpenTodo | None:
+        """Take the to-do out of this book (another workflow completes it)."""
+        return self._open.pop(key, None)
+
     def discard(self, key: str) -> None:
         self._open.pop(key, None)
 

@@ -77,13 +77,18 @@ async def todo_now(session_factory: SessionFactory, todo_id: int) -> Todo:
         return await session.get(Todo, todo_id)
 
 
+# What a decision writes; the shipment and collection a confirmation starts write their own
+# events in their own time.
+DECISION_EVENTS = ("approved", "rejected", "approved_final", "confirmed")
+
+
 async def events_of(session_factory: SessionFactory, number: str) -> int:
     async with session_factory() as session:
         return await session.scalar(
             select(func.count())
             .select_from(TimelineEvent)
             .join(Order, Order.id == TimelineEvent.order_id)
-            .where(Order.number == number)
+            .where(Order.number == number, TimelineEvent.kind.in_(DECISION_EVENTS))
         )
 
 

@@ -1,5 +1,5 @@
-"""The approval and collection policies in the JSON API: read the one in force, save a new
-version (admin)."""
+"""The approval, collection and variance policies in the JSON API: read the one in force, save a
+new version (admin)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from models import policy
-from models.domain import CollectionPolicy, Decider, PolicyStage, Role
-from models.policy import CollectionPolicyBody, PolicyBody, PolicyRefusal
+from models.domain import CollectionPolicy, Decider, PolicyStage, Role, VariancePolicy
+from models.policy import CollectionPolicyBody, PolicyBody, PolicyRefusal, VariancePolicyBody
 from models.tables import ApprovalPolicyVersion, User
 from web.deps import ApiUser, SessionDep
 from workflows import rules
@@ -125,5 +125,32 @@ async def save_collection_policy(
     on follow it. A refusal (422) names the field and saves nothing."""
     try:
         return await policy.save_collection_policy(session=session, user=user, body=body)
+    except PolicyRefusal as refusal:
+        raise HTTPException(422, str(refusal)) from refusal
+
+
+# -- the variance policy -------------------------------------------------------------------------
+
+VariancePolicyEditor = Annotated[
+    User, Depends(_administrators("Only an administrator may change the variance policy."))
+]
+
+
+@router.get("/policy/variance", response_model=VariancePolicy)
+async def variance_policy(user: ApiUser, session: SessionDep) -> VariancePolicy:
+    """The variance policy in force: a cost variance above `threshold_percent` of the expected
+    cost (default 5), or above `threshold_amount` when one is set, needs an explanation and the
+    operations manager's approval."""
+    return await policy.current_variance_policy(session=session)
+
+
+@router.put("/policy/variance", response_model=VariancePolicy)
+async def save_variance_policy(
+    user: VariancePolicyEditor, session: SessionDep, body: VariancePolicyBody
+) -> VariancePolicy:
+    """Save a new version of the variance policy (administrators); cost reviews opened from now
+    on follow it. 422 for a percentage outside 0–100 or a negative amount."""
+    try:
+        return await policy.save_variance_policy(session=session, user=user, body=body)
     except PolicyRefusal as refusal:
         raise HTTPException(422, str(refusal)) from refusal

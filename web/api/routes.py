@@ -24,8 +24,9 @@ from models.queries import (
     unroutable_orders,
 )
 from models.tables import Customer, Product, User
-from web import collection, operations
+from web import collection, costs, operations
 from web.collection import InvoiceForm, PaymentForm
+from web.costs import CostsForm
 from web.deps import (
     ApiUser,
     ScopedOrder,
@@ -451,6 +452,37 @@ async def request_invoice(
     `issue_invoice` to-do."""
     try:
         done = await collection.request_invoice(
+            session=session, user=user, order=order, form=form, client=client
+        )
+    except Refused as error:
+        raise refused(error) from error
+    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)
+
+
+# -- actual costs --------------------------------------------------------------------------------
+
+
+@router.post(
+    "/orders/{number}/actual-costs",
+    status_code=202,
+    response_model=MoneyActionOut,
+    tags=["costs"],
+)
+async def record_actual_costs(
+    order: ScopedOrder,
+    form: CostsForm,
+    user: ApiUser,
+    session: SessionDep,
+    client: TemporalClient,
+) -> MoneyActionOut:
+    """Ops record a batch of actual costs against the order (its open `record_actual_costs`
+    to-do): `items` [`category` (goods, freight, installation, customs, other), `amount`,
+    `supplier_payment_reference`], and `final` when no more costs follow (an empty batch with
+    `final` says every cost is recorded). Finance get an `approve_actual_costs` to-do. 409
+    before the first payment is confirmed or once the cost comparison has begun; 403 for
+    anyone but operations."""
+    try:
+        done = await costs.record_costs(
             session=session, user=user, order=order, form=form, client=client
         )
     except Refused as error:

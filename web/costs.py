@@ -1,0 +1,127 @@
+"""What people do to an order's actual costs and its cost variance, shared by the JSON API and
+the pages: ops record cost batches, finance approve them, ops review the variance and the
+operations manager approves a large one. Each checks role and fields first, then hands the
+change to the order's workflow, whose validator checks again against its own state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+
+from models.domain import CostCategory, Role, Stage, TodoDone, TodoKind, TodoStatus
+from models.tables import CostBatch, Order, OrderCostVariance, Todo, User
+from web.operations import CostItemIn, Refused, TodoCompletion, complete_todo
+
+# Who records actual costs (finance approve them), and who may see an order's costs.
+RECORDING_ROLES = frozenset({Role.ops})
+FIRST_PAYMENT = "Actual costs are recorded once the order's first payment is confirmed."
+
+
+class CostsForm(BaseModel):
+    """The body of POST /api/v1/orders/{number}/actual-costs: a batch of actual costs, and
+    whether they are the last."""
+
+    items: list[CostItemIn] = Field(default_factory=list)
+    final: bool = False
+
+
+async def open_record_todo(*, session: AsyncSession, order: Order) -> Todo | None:
+    return await session.scalar(
+        select(Todo).where(
+            Todo.order_id == order.id,
+            Todo.kind == TodoKind.record_actual_costs.value,
+            Todo.status == TodoStatus.open.value,
+        )
+    )
+
+
+async def record_costs(
+    *, session: AsyncSession, user: User, order: Order, form: CostsForm, client: Client
+) -> TodoDone:
+    """Ops record a batch of actual costs against the order (its open record_actual_costs
+    to-do): finance get a to-do to approve it."""
+    role = Role(user.role)
+    if role == Role.finance:
+        raise Refused(403, "Operations record the actual costs; finance approve them.")
+    if role not in RECORDING_ROLES:
+        raise Refused(403, "Only business operations record actual costs.")
+    todo = await open_record_todo(session=session, order=order)
+    if todo is None:
+        if order.stage in (Stage.cost_review.value, Stage.closed.value):
+            raise Refused(
+                409,
+                "The cost comparison of order %(number)s has begun: no more costs can be recorded.",
+                number=order.number,
+            )
+        if not order.paid:
+            raise Refused(409, FIRST_PAYMENT)
+        raise Refused(
+            409,
+            "Operations said every actual cost of order %(number)s is recorded.",
+            number=order.number,
+        )
+    return await complete_todo(
+        session=session,
+        user=user,
+        todo=todo,
+        completion=TodoCompletion(
+            outcome="recorded",
+            items=form.items,
+            final=form.final,
+        ),
+        client=client,
+    )
+
+
+# -- what the order page and the API show -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FinalFigures:
+    """A closed order's figures: revenue, expected and actual cost and margin, variance."""
+
+    revenue: Decimal
+    expected_cost: Decimal
+    expected_margin: Decimal
+    actual_cost: Decimal
+    actual_margin: Decimal
+    variance: Decimal
+    variance_percent: Decimal | None
+    explanation: str | None
+
+
+def final_figures(order: Order) -> FinalFigures | None:
+    if order.closed_at is None or order.actual_cost is None:
+        return None
+    expected = order.expected_cost or Decimal("0.00")
+    return FinalFigures(
+        revenue=order.total,
+        expected_cost=expected,
+        expected_margin=order.total - expected,
+        actual_cost=order.actual_cost,
+        actual_margin=order.total - order.actual_cost,
+        variance=order.variance if order.variance is not None else order.actual_cost - expected,
+        variance_percent=order.variance_percent,
+        explanation=order.variance_explanation,
+    )
+
+
+async def cost_batches(*, session: AsyncSession, order: Order) -> list[CostBatch]:
+    return list(
+        await session.scalars(
+            select(CostBatch).where(CostBatch.order_id == order.id).order_by(CostBatch.number)
+        )
+    )
+
+
+async def category_variances(*, session: AsyncSession, order: Order) -> list[OrderCostVariance]:
+    rows = await session.scalars(
+        select(OrderCostVariance).where(OrderCostVariance.order_id == order.id)
+    )
+    position = {c.value: i for i, c in enumerate(CostCategory)}
+    return sorted(rows, key=lambda row: position.get(row.category, len(position)))
