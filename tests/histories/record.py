@@ -153,6 +153,17 @@ async def collection_path(env: WorkflowEnvironment, session_factory: SessionFact
     return order
 
 
+async def closed_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """Paid in one payment (ops are asked for the costs), the costs recorded 10 % above the
+    estimate and approved by finance, the goods accepted, the variance explained by ops and
+    approved by the operations manager: the order closes and its workflow completes."""
+    from tests.workflows import test_costs as costing  # the cost tests' steps
+
+    return await costing.closed_path(
+        env, session_factory, SimpleNamespace(task_queue=TASK_QUEUE.get())
+    )
+
+
 def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
     """A scenario of the first recordings: the usual draft, then what people do."""
 
@@ -217,11 +228,13 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # Recorded after collection: the order starts its collection beside the shipment, which
     # tells it of the dispatch.
     "collection_path": (collection_path, 1),
+    # Recorded after closing: actual costs, the variance review and the closed order.
+    "closed_path": (closed_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
-WITH_SHIPMENT = {"export_shipment_path", "collection_path"}
+WITH_SHIPMENT = {"export_shipment_path", "collection_path", "closed_path"}
 # ... and whose collection child is (`<name>.collection.json`).
-WITH_COLLECTION = {"collection_path"}
+WITH_COLLECTION = {"collection_path", "closed_path"}
 
 
 async def record(
