@@ -505,7 +505,10 @@ async def save_variance_policy(
     *, session: AsyncSession, user: User, body: VariancePolicyBody
 ) -> VariancePolicy:
     """Save the policy as the next version: it applies to cost reviews opened from now on."""
-    latest = await session.scalar(select(func.max(VariancePolicyVersion.version))) or 0
+    latest = (
+        await session.scalar(select(func.max(VariancePolicyVersion.version)))
+        or rules.DEFAULT_VARIANCE_POLICY.version  # the shipped defaults are version 1
+    )
     row = VariancePolicyVersion(
         version=latest + 1,
         body=body.model_dump(mode="json"),

@@ -105,9 +105,7 @@ async def test_an_order_is_costed_reviewed_and_closed_through_the_api(
     rest = expected - goods + Decimal("5000.00")  # well above 5 %
     response = await ops.post(
         f"/api/v1/orders/{number}/actual-costs",
-        json={
-            "items": [item("goods", str(goods), "SUP-1"), item("freight", str(rest), "SUP-2")]
-        },
+        json={"items": [item("goods", str(goods), "SUP-1"), item("freight", str(rest), "SUP-2")]},
     )
     assert response.status_code == 202, response.text
     # Then ops say there is nothing more to record.
@@ -148,3 +146,138 @@ async def test_an_order_is_costed_reviewed_and_closed_through_the_api(
             )
         )
     assert any(number in s for s in subjects)
+
+
+async def test_costs_before_the_first_payment_and_from_other_roles_are_refused(
+    api, worker, session_factory
+):
+    number = await collecting_order(api)
+    ops, sales, finance = await api("ops"), await api("sales"), await api("finance")
+    before = await cost_snapshot(session_factory, number)
+    batch = {"items": [item("goods", "100", "SUP-1")]}
+    for client, status, detail in (
+        (ops, 409, "Actual costs are recorded once the order's first payment is confirmed."),
+        (finance, 403, "Operations record the actual costs; finance approve them."),
+        (sales, 403, "Only business operations record actual costs."),
+    ):
+        response = await client.post(f"/api/v1/orders/{number}/actual-costs", json=batch)
+        assert (response.status_code, response.json()["detail"]) == (status, detail)
+    assert await cost_snapshot(session_factory, number) == before
+
+
+async def test_bad_cost_items_are_refused_with_a_clear_message_and_change_nothing(
+    api, worker, env, session_factory
+):
+    number, _ = await paid_order(api, env)
+    ops, finance = await api("ops"), await api("finance")
+    record = await todo_of(ops, number, "record_actual_costs")
+    before = await cost_snapshot(session_factory, number)
+    cases = [
+        ([item("goods", "0", "SUP-1")], "Item 1: the amount must be more than zero."),
+        ([item("goods", "-20", "SUP-1")], "Item 1: the amount must be more than zero."),
+        (
+            [item("goods", "20", "SUP-1"), item("packaging", "5", "SUP-2")],
+            "Item 2: the category must be one of: goods, freight, installation, customs, other.",
+        ),
+        ([item("freight", "20", " ")], "Item 1: give the supplier payment reference."),
+        ([], "Give at least one cost item."),
+    ]
+    for items, detail in cases:
+        for response in (
+            await ops.post(f"/api/v1/orders/{number}/actual-costs", json={"items": items}),
+            await ops.post(
+                f"/api/v1/todos/{record['id']}/complete",
+                json={"outcome": "recorded", "items": items},
+            ),
+        ):
+            assert response.status_code == 422, response.text
+            assert response.json()["detail"] == detail
+    # The same supplier payment twice for one category: the workflow refuses it.
+    twice = [item("goods", "20", "SUP-1"), item("goods", "30", "sup-1 ")]
+    response = await ops.post(f"/api/v1/orders/{number}/actual-costs", json={"items": twice})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "Item 2: supplier payment sup-1 is given twice."
+    # Finance cannot complete ops' to-do either.
+    response = await finance.post(
+        f"/api/v1/todos/{record['id']}/complete",
+        json={"outcome": "recorded", "items": [item("goods", "20", "SUP-1")]},
+    )
+    assert response.status_code in (403, 404), response.text
+    assert await cost_snapshot(session_factory, number) == before
+
+
+async def test_only_another_operations_manager_approves_a_variance(
+    api, worker, env, session_factory
+):
+    number, _ = await paid_order(api, env)
+    ops, finance, ops_manager = await api("ops"), await api("finance"), await api("ops_manager")
+    seen = (await ops.get(f"/api/v1/orders/{number}")).json()
+    over = (Decimal(seen["expected_cost"]) * Decimal("1.2")).quantize(Decimal("0.01"))
+    response = await ops.post(
+        f"/api/v1/orders/{number}/actual-costs",
+        json={"items": [item("goods", str(over), "SUP-1")], "final": True},
+    )
+    assert response.status_code == 202, response.text
+    await complete(
+        finance, await todo_of(finance, number, "approve_actual_costs"), {"outcome": "approve"}
+    )
+    await deliver(api, env, number)
+    review = await todo_of(ops_manager, number, "review_variance")
+    # The comparison has begun: no more costs.
+    response = await ops.post(
+        f"/api/v1/orders/{number}/actual-costs",
+        json={"items": [item("other", "10", "LATE-1")]},
+    )
+    assert response.status_code == 409
+    assert "no more costs can be recorded" in response.json()["detail"]
+    await complete(ops_manager, review, {"outcome": "reviewed", "explanation": "Rush order"})
+    decide = await todo_of(ops_manager, number, "approve_variance")
+    before = await cost_snapshot(session_factory, number)
+    mine = await complete(ops_manager, decide, {"outcome": "approve"}, 403)
+    assert mine["detail"] == "You reviewed this variance: another operations manager approves it."
+    theirs = await complete(ops, decide, {"outcome": "approve"}, 403)
+    assert theirs["detail"] == "This to-do is not assigned to you."
+    await complete(ops_manager, decide, {"outcome": "reject"}, 422)
+    assert await cost_snapshot(session_factory, number) == before
+
+
+async def test_the_variance_policy_is_the_administrators_and_sets_the_threshold(
+    api, worker, env, session_factory
+):
+    admin, ops, finance = await api("admin"), await api("ops"), await api("finance")
+    shipped = (await ops.get("/api/v1/policy/variance")).json()
+    assert (shipped["threshold_percent"], shipped["threshold_amount"]) == ("5", None)
+    for body, status in (
+        ({"threshold_percent": "150"}, 422),
+        ({"threshold_percent": "-1"}, 422),
+        ({"threshold_percent": "5", "threshold_amount": "-10"}, 422),
+    ):
+        response = await admin.put("/api/v1/policy/variance", json=body)
+        assert response.status_code == status, response.text
+    response = await ops.put("/api/v1/policy/variance", json={"threshold_percent": "50"})
+    assert response.status_code == 403
+    assert response.json()["detail"] == "Only an administrator may change the variance policy."
+    saved = await admin.put("/api/v1/policy/variance", json={"threshold_percent": "25"})
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["version"] == shipped["version"] + 1
+
+    # 20 % over the estimate is within 25 %: ops' review closes the order.
+    number, _ = await paid_order(api, env)
+    seen = (await ops.get(f"/api/v1/orders/{number}")).json()
+    over = (Decimal(seen["expected_cost"]) * Decimal("1.2")).quantize(Decimal("0.01"))
+    record = await todo_of(ops, number, "record_actual_costs")
+    await complete(
+        ops,
+        record,
+        {"outcome": "recorded", "items": [item("goods", str(over), "SUP-1")], "final": True},
+    )
+    await complete(
+        finance, await todo_of(finance, number, "approve_actual_costs"), {"outcome": "approve"}
+    )
+    await deliver(api, env, number)
+    review = await todo_of(ops, number, "review_variance")
+    done = await complete(ops, review, {"outcome": "reviewed"})
+    assert done["stage"] == "closed"
+    closed = (await ops.get(f"/api/v1/orders/{number}")).json()
+    assert Decimal(closed["variance_percent"]) == Decimal("20.00")
+    await admin.put("/api/v1/policy/variance", json={"threshold_percent": "5"})
