@@ -16,6 +16,8 @@ REFUSALS = (
     N_("Explain the variance: it is above the threshold of %(threshold)s."),
     N_("Give at least one cost item."),
     N_("The cost figures are not ready yet."),
+    N_("The order is closed."),
+    N_("Item %(number)s: “%(amount)s” is not an amount."),
     N_("Item %(number)s: give the supplier payment reference."),
     N_("Item %(number)s: the amount must be more than zero."),
     N_("Item %(number)s: the category must be one of: %(allowed)s."),

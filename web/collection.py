@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from models.domain import InvoiceRequest, PaymentRegistration, Role, TodoDone
+from models.domain import InvoiceRequest, PaymentRegistration, Role, Stage, TodoDone
 from models.queries import actor_for
 from models.tables import Installment, Invoice, Order, Payment, User
 from web.operations import Refused, _send_update
@@ -155,6 +155,8 @@ async def request_invoice(
     if order.owner_id != user.id and Role(user.role) not in INVOICE_ROLES:
         raise Refused(403, "Only the order's owner or finance apply for its invoices.")
     _require_collection(order)
+    if order.stage == Stage.closed.value:
+        raise Refused(409, "Order %(number)s is closed.", number=order.number)
     if form.amount <= 0:
         raise Refused(422, "The amount must be more than zero.")
     money = await money_of(session=session, order=order)

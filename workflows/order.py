@@ -91,7 +91,9 @@ COLLECTION = "collection"
 ZERO = Decimal("0")
 # Who may apply for an invoice besides the order's owner.
 INVOICE_ROLES = {Role.finance}
-AFTER_CONFIRMATION = {Stage.fulfilment, Stage.acceptance, Stage.collection}
+# Invoices are applied for from confirmation until the order closes (customers often ask for
+# theirs once they have paid).
+AFTER_CONFIRMATION = {Stage.fulfilment, Stage.acceptance, Stage.collection, Stage.cost_review}
 # Orders accepted before closing existed wait in collection for a close that never comes.
 CLOSING = "closing"
 # Orders confirmed before this had no Delayed attribute until a milestone was first late.
@@ -221,8 +223,10 @@ class OrderWorkflow:
             ),
         )
         self._after_cost_step(begun)
-        self._enter(Stage.cost_review)
-        await workflow.wait_condition(lambda: self.closed)
+        if not self.closed:
+            self._enter(Stage.cost_review)
+        # Closed; an invoice still at finance is issued (or rejected) before the workflow ends.
+        await workflow.wait_condition(lambda: self.closed and not self.invoices_pending)
         return await self._finish(Stage.closed)
 
     def _confirmation(self) -> ConfirmOrder:
@@ -380,6 +384,8 @@ class OrderWorkflow:
 
     @request_invoice.validator
     def validate_request_invoice(self, request: InvoiceRequest) -> None:
+        if self.closed:
+            raise ApplicationError("The order is closed.", type=NOT_OPEN)
         if self.collection is None or self.stage not in AFTER_CONFIRMATION:
             raise ApplicationError(
                 "Invoices are applied for once the order is confirmed.", type=NOT_OPEN

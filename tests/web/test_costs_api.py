@@ -276,8 +276,25 @@ async def test_the_variance_policy_is_the_administrators_and_sets_the_threshold(
     )
     await deliver(api, env, number)
     review = await todo_of(ops, number, "review_variance")
+    # Paid and delivered: the customer asks for the invoice during the cost review.
+    sales = await api("sales")
+    invoice = {"amount": seen["total"], "title": "Shanghai Precision", "tax_number": "91310000X",
+               "address": "1 Century Avenue"}  # fmt: skip
+    response = await sales.post(f"/api/v1/orders/{number}/invoice-requests", json=invoice)
+    assert response.status_code == 202, response.text
     done = await complete(ops, review, {"outcome": "reviewed"})
     assert done["stage"] == "closed"
     closed = (await ops.get(f"/api/v1/orders/{number}")).json()
     assert Decimal(closed["variance_percent"]) == Decimal("20.00")
+    response = await sales.post(f"/api/v1/orders/{number}/invoice-requests", json=invoice)
+    assert (response.status_code, response.json()["detail"]) == (
+        409,
+        f"Order {number} is closed.",
+    )
+    # The closed order's workflow ends once finance have issued the invoice applied for.
+    issue = await todo_of(finance, number, "issue_invoice")
+    await complete(finance, issue, {"outcome": "issued", "invoice_number": f"INV-{number}"})
+    handle = env.client.get_workflow_handle(f"order-{number}")
+    assert (await handle.result())["stage"] == "closed"
+    assert (await ops.get(f"/api/v1/orders/{number}")).json()["invoiced"] == seen["total"]
     await admin.put("/api/v1/policy/variance", json={"threshold_percent": "5"})
