@@ -15,13 +15,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
 from i18n import N_, translations
-from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, Role, Stage
+from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, CostCategory, Role, Stage
 from models.drafts import draft_of, first_error, is_editable, repeat_order
 from models.policy import current_collection_policy
 from models.queries import OrderFilter, get_order, list_orders, sees_costs
 from models.tables import Customer, Order, Product, User
 from settings import Settings
-from web import collection, operations
+from web import collection, costs, operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import (
     ACCEPTED,
@@ -34,6 +34,14 @@ from web.operations import (
     Refused,
 )
 from web.pages.common import page_router
+from web.pages.todos import (
+    COST_ROWS,
+    ITEM_FIELDS,
+    cost_items,
+    cost_rows,
+    is_ticked,
+    shown_cost_rows,
+)
 from web.templating import flash, locale_of, render
 from web.views import order_detail, order_summaries
 
@@ -42,6 +50,24 @@ EMPTY_LINE_ROWS = 3
 M = TypeVar("M", bound=BaseModel)
 # One of the order page's small forms: what it does with the order and the typed values.
 OrderAct = Callable[[Order, dict[str, str]], Awaitable[object]]
+# The actual-cost form's fields: the item rows and whether they are the last costs.
+COST_FORM_FIELDS = (
+    *(f"item-{n}-{name}" for n in range(1, COST_ROWS + 1) for name in ITEM_FIELDS),
+    "final",
+)
+# Timeline events whose comments (finance's reasons, the variance explanation) are about costs.
+COST_EVENTS = frozenset(
+    {
+        "actual_costs_recorded",
+        "actual_costs_complete",
+        "actual_costs_approved",
+        "actual_costs_rejected",
+        "cost_review_started",
+        "variance_reviewed",
+        "variance_approved",
+        "variance_rejected",
+    }
+)
 
 
 async def _scoped(session, user, number: str) -> Order:  # noqa: ANN001
@@ -308,6 +334,11 @@ async def _order_page(
     payable = detail.outstanding - detail.pending_payments
     invoiceable = detail.not_invoiced - detail.invoice_pending
     customer = order.customer
+    # actual costs: ops record them on the order page while the order's to-do for it is open
+    record_todo = None
+    if Role(user.role) in costs.RECORDING_ROLES:
+        record_todo = await costs.open_record_todo(session=session, order=order)
+    values = values or {}
     return render(
         request,
         "orders/detail.html",
@@ -340,10 +371,15 @@ async def _order_page(
             "tax_number": customer.tax_number or "",
             "address": customer.address or "",
         },
+        may_record_costs=record_todo is not None,
+        costs_rejection=(record_todo.facts or {}).get("comment") if record_todo else None,
+        cost_rows=shown_cost_rows(values if values.get("form") == "costs" else {}),
+        cost_categories=[c.value for c in CostCategory],
+        cost_events=COST_EVENTS,
         today=datetime.now(UTC).date().isoformat(),
         error=error,
         status_code=status_code,
-        values=values or {},
+        values=values,
     )
 
 
@@ -476,6 +512,40 @@ async def request_invoice(
         fields=("amount", "title", "tax_number", "address"),
         act=act,
         done_message=N_("The invoice is applied for; finance will issue it."),
+    )
+
+
+@router.post("/orders/{number}/actual-costs")
+async def record_actual_costs(
+    request: Request,
+    number: str,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+):  # noqa: ANN201
+    async def act(order: Order, values: dict[str, str]) -> object:
+        form = costs.CostsForm(
+            items=cost_items(cost_rows(values)), final=is_ticked(values, "final")
+        )
+        return await costs.record_costs(
+            session=session, user=user, order=order, form=form, client=client
+        )
+
+    # no items, only the box ticked: ops say nothing more is to be recorded
+    recorded = bool(cost_rows(await request.form()))
+    return await _order_action(
+        request,
+        number,
+        user,
+        session,
+        settings,
+        form_name="costs",
+        fields=COST_FORM_FIELDS,
+        act=act,
+        done_message=N_("The costs are recorded; finance will approve them.")
+        if recorded
+        else N_("Noted: every actual cost of the order is recorded."),
     )
 
 

@@ -12,18 +12,29 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from i18n import translations
-from models.domain import TodoKind, TodoStatus
+from models.domain import CostCategory, TodoKind, TodoStatus
 from models.drafts import first_error
 from models.queries import list_todos, order_of_todo, sees_costs
 from models.tables import User
 from web import operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
-from web.operations import Refused, TodoCompletion
+from web.operations import CostItemIn, Refused, TodoCompletion
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from web.views import order_detail
 
 router = page_router()
+# The actual-cost forms (on the to-do page and the order page): this many item rows.
+COST_ROWS = 5
+ITEM_FIELDS = ("category", "amount", "reference")
+COST_KINDS = frozenset(
+    {
+        TodoKind.record_actual_costs.value,
+        TodoKind.approve_actual_costs.value,
+        TodoKind.review_variance.value,
+        TodoKind.approve_variance.value,
+    }
+)
 
 
 @router.get("/")
@@ -55,6 +66,11 @@ async def _todo_page(
         todo_milestone=str((todo.facts or {}).get("code") or ""),
         # confirm_payment, issue_invoice, collect: what the to-do is about, dates as dates
         money_facts=_money_facts(todo.facts or {}),
+        # the cost to-dos: their figures as numbers, the item rows as typed
+        cost_kinds=COST_KINDS,
+        cost_facts=_cost_facts(todo.facts or {}) if todo.kind in COST_KINDS else {},
+        cost_rows=shown_cost_rows(values or {}),
+        cost_categories=[c.value for c in CostCategory],
         requested_by=await _requested_by(session, todo),
         today=datetime.now(UTC).date().isoformat(),
     )
@@ -78,6 +94,82 @@ def _money_facts(facts: dict[str, Any]) -> dict[str, Any]:
     with contextlib.suppress(KeyError, ArithmeticError, TypeError, ValueError):
         shown["amount"] = Decimal(shown["amount"])
     return shown
+
+
+def _decimal(value: Any) -> Decimal | None:  # noqa: ANN401
+    try:
+        return None if value is None else Decimal(str(value))
+    except ArithmeticError:
+        return None
+
+
+def _cost_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    """A cost to-do's facts for its page, every amount and percent as a number."""
+    figures = ("total", "expected", "actual", "difference", "percent")
+    shown = {**facts, **{name: _decimal(facts.get(name)) for name in figures}}
+    shown["items"] = [
+        {**item, "amount": _decimal(item.get("amount"))} for item in facts.get("items") or []
+    ]
+    shown["categories"] = [
+        {**row, **{name: _decimal(row.get(name)) for name in figures[1:]}}
+        for row in facts.get("categories") or []
+    ]
+    return shown
+
+
+def cost_rows(form) -> list[dict[str, str]]:  # noqa: ANN001
+    """The actual-cost rows of a form (item-N-category, item-N-amount, item-N-reference) in
+    their order, blank rows left out."""
+    numbers = sorted(
+        {
+            int(parts[1])
+            for key in form
+            if len(parts := key.split("-")) == 3 and parts[0] == "item" and parts[1].isdigit()
+        }
+    )
+    rows = [{f: str(form.get(f"item-{n}-{f}") or "").strip() for f in ITEM_FIELDS} for n in numbers]
+    return [row for row in rows if any(row.values())]
+
+
+def shown_cost_rows(form) -> list[dict[str, str]]:  # noqa: ANN001
+    """The rows to show: those typed first (so that a refusal's "Item 2" is the second row),
+    then blank ones."""
+    rows = cost_rows(form)
+    return rows + [dict.fromkeys(ITEM_FIELDS, "") for _ in range(COST_ROWS - len(rows))]
+
+
+def cost_items(rows: list[dict[str, str]]) -> list[CostItemIn]:
+    """The items of the rows; 422 naming the item when an amount is not a number (the operation
+    checks the rest)."""
+    items = []
+    for number, row in enumerate(rows, start=1):
+        raw = row["amount"].replace(",", "").replace(" ", "")
+        try:
+            amount = Decimal(raw) if raw else None
+            if amount is not None and not amount.is_finite():
+                raise InvalidOperation(raw)
+        except InvalidOperation as error:
+            raise Refused(
+                422,
+                "Item %(number)s: “%(amount)s” is not an amount.",
+                number=number,
+                amount=row["amount"],
+            ) from error
+        try:
+            items.append(
+                CostItemIn(
+                    category=row["category"],
+                    amount=amount,
+                    supplier_payment_reference=row["reference"],
+                )
+            )
+        except ValidationError as error:
+            raise Refused(422, f"Item {number}, {first_error(error)}".replace("%", "%%")) from error
+    return items
+
+
+def is_ticked(form, name: str) -> bool:  # noqa: ANN001
+    return _field(form, name) in ("1", "on", "true")
 
 
 @router.get("/todos/{todo_id}")
@@ -127,10 +219,14 @@ def _kind_fields(kind: str, form) -> dict[str, Any]:  # noqa: ANN001
     if kind == TodoKind.handle_exception.value:
         return {
             "resolution": _field(form, "resolution"),
-            "reship": _field(form, "reship") in ("1", "on", "true"),
+            "reship": is_ticked(form, "reship"),
         }
     if kind == TodoKind.issue_invoice.value:
         return {"invoice_number": _field(form, "invoice_number")}
+    if kind == TodoKind.record_actual_costs.value:
+        return {"items": cost_items(cost_rows(form)), "final": is_ticked(form, "final")}
+    if kind == TodoKind.review_variance.value:
+        return {"explanation": _field(form, "explanation")}
     return {}
 
 
