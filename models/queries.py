@@ -283,6 +283,9 @@ class InboxItem:
     requested_by: str | None
     # What decides an approval (None for other kinds), margin left out unless the user sees costs.
     facts: DecisionFacts | None = None
+    # A cost to-do's figures (the batch, or expected against actual per category), only for
+    # those who see costs.
+    cost_facts: dict[str, Any] | None = None
 
     @property
     def overdue(self) -> bool:
@@ -312,6 +315,7 @@ class InboxItem:
             order_total=order.total,
             requested_by=requested_by,
             facts=decision_facts(todo.facts, sees_costs=sees_costs),
+            cost_facts=cost_facts(todo.kind, todo.facts, sees_costs=sees_costs),
         )
 
 
@@ -329,6 +333,23 @@ def decision_facts(stored: dict[str, Any] | None, *, sees_costs: bool) -> Decisi
         return DecisionFacts.model_validate(visible)
     except ValueError:
         return None
+
+
+COST_TODO_KINDS = frozenset(
+    {
+        TodoKind.record_actual_costs.value,
+        TodoKind.approve_actual_costs.value,
+        TodoKind.review_variance.value,
+        TodoKind.approve_variance.value,
+    }
+)
+
+
+def cost_facts(kind: str, stored: dict[str, Any] | None, *, sees_costs: bool) -> dict | None:
+    """A cost to-do's stored figures, for those who see costs; None otherwise."""
+    if not stored or not sees_costs or kind not in COST_TODO_KINDS:
+        return None
+    return stored
 
 
 def over_credit_limit(facts: DecisionFacts | None) -> bool:
@@ -383,7 +404,14 @@ async def list_todos(
         .limit(limit)
     )
     costs = sees_costs(user)
-    return [InboxItem(*row[:-1], facts=decision_facts(row[-1], sees_costs=costs)) for row in rows]
+    return [
+        InboxItem(
+            *row[:-1],
+            facts=decision_facts(row[-1], sees_costs=costs),
+            cost_facts=cost_facts(row.kind, row[-1], sees_costs=costs),
+        )
+        for row in rows
+    ]
 
 
 async def open_todo_deadlines(

@@ -247,12 +247,19 @@ class TodoOut(Model):
     order_total: Decimal | None = None
     overdue: bool = False
     facts: DecisionFactsOut | None = None
+    # record/approve_actual_costs, review/approve_variance: the batch (`batch`, `total`, `items`,
+    # `final`) or the comparison (`expected`, `actual`, `difference`, `percent`,
+    # `above_threshold`, `threshold`, `categories`), for the roles that see costs.
+    cost_facts: dict[str, Any] | None = None
 
     def for_viewer(self, sees_costs: bool) -> dict[str, Any]:
-        """The JSON body for this viewer: the margin left out unless they may see costs."""
+        """The JSON body for this viewer: the margin and cost figures left out unless they may
+        see costs."""
         if sees_costs:
             return self.model_dump(mode="json")
-        return self.model_dump(mode="json", exclude={"facts": FACTS_COST_FIELDS})
+        return self.model_dump(
+            mode="json", exclude={"facts": FACTS_COST_FIELDS, "cost_facts": True}
+        )
 
 
 class UnroutableOrderOut(Model):
@@ -434,6 +441,6 @@ class OrderDetail(OrderSummary):
             exclude={
                 **{name: True for name in COST_FIELDS},
                 "lines": {"__all__": LINE_COST_FIELDS},
-                "open_todos": {"__all__": {"facts": FACTS_COST_FIELDS}},
+                "open_todos": {"__all__": {"facts": FACTS_COST_FIELDS, "cost_facts": True}},
             },
         )

@@ -119,6 +119,7 @@ def todo_out(item: queries.InboxItem) -> TodoOut:
         order_total=item.order_total,
         overdue=item.overdue,
         facts=facts_out(item),
+        cost_facts=item.cost_facts,
     )
 
 
@@ -293,7 +294,7 @@ async def order_detail(
         actual_cost=order.actual_cost,
         actual_margin=final.actual_margin if final else None,
         variance=order.variance,
-        variance_percent=order.variance_percent,
+        variance_percent=None if order.variance_percent is None else money(order.variance_percent),
         variance_explanation=order.variance_explanation,
         closed_at=order.closed_at,
         cost_batches=[cost_batch_out(b) for b in batches],

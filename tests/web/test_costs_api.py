@@ -118,6 +118,14 @@ async def test_an_order_is_costed_reviewed_and_closed_through_the_api(
 
     accepted = await deliver(api, env, number)
     review = await todo_of(ops, number, "review_variance")
+    figures = review["cost_facts"]
+    assert figures["above_threshold"] is True
+    assert figures["threshold"] == "5 % of the expected cost"
+    assert Decimal(figures["difference"]) == Decimal("5000.00")
+    freight = next(c for c in figures["categories"] if c["category"] == "freight")
+    assert Decimal(freight["actual"]) == rest
+    owner_view = (await sales.get(f"/api/v1/orders/{number}")).json()
+    assert all("cost_facts" not in t for t in owner_view["open_todos"])
     refused = await complete(ops, review, {"outcome": "reviewed"}, 422)
     assert "Explain the variance" in refused["detail"]
     await complete(

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from i18n import translations
 from models.domain import CostCategory, TodoKind, TodoStatus
 from models.drafts import first_error
-from models.queries import list_todos, order_of_todo, sees_costs
+from models.queries import COST_TODO_KINDS, list_todos, order_of_todo, sees_costs
 from models.tables import User
 from web import operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
@@ -27,14 +27,7 @@ router = page_router()
 # The actual-cost forms (on the to-do page and the order page): this many item rows.
 COST_ROWS = 5
 ITEM_FIELDS = ("category", "amount", "reference")
-COST_KINDS = frozenset(
-    {
-        TodoKind.record_actual_costs.value,
-        TodoKind.approve_actual_costs.value,
-        TodoKind.review_variance.value,
-        TodoKind.approve_variance.value,
-    }
-)
+COST_KINDS = COST_TODO_KINDS
 
 
 @router.get("/")
