@@ -164,6 +164,19 @@ class Order(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
+    __table_args__ = (
+        # The cost variance report: closed orders in a period, their figures and department,
+        # from the index alone (models/cost_report.py).
+        Index(
+            "ix_orders_closed_variance",
+            "closed_at",
+            "variance",
+            "expected_cost",
+            "actual_cost",
+            "department_id",
+        ),
+    )
+
     customer: Mapped[Customer] = relationship(lazy="joined")
     owner: Mapped[User] = relationship(lazy="joined", foreign_keys=[owner_id])
     department: Mapped[Department] = relationship(lazy="joined")
@@ -566,7 +579,15 @@ class OrderCostVariance(Base):
     __tablename__ = "order_cost_variances"
     __table_args__ = (
         UniqueConstraint("order_id", "category"),
-        Index("ix_order_cost_variances_category", "category", "order_id"),
+        # The report by category: its closed orders and figures from the index alone.
+        Index(
+            "ix_order_cost_variances_by_category",
+            "category",
+            "order_id",
+            "difference",
+            "expected",
+            "actual",
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))

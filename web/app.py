@@ -19,6 +19,7 @@ from models.links import DecisionLinks
 from settings import Settings, get_settings
 from web.api.policy import router as policy_api_router
 from web.api.receivables import router as receivables_api_router
+from web.api.reports import router as reports_api_router
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
 from web.pages import (
@@ -29,6 +30,7 @@ from web.pages import (
     orders,
     policy,
     receivables,
+    reports,
     shipments,
     todos,
     unroutable,
@@ -83,12 +85,14 @@ def create_app(
     app.include_router(api_router)
     app.include_router(policy_api_router)
     app.include_router(receivables_api_router)
+    app.include_router(reports_api_router)
     for pages in (
         auth,
         todos,
         orders,
         shipments,
         receivables,
+        reports,
         admin,
         policy,
         unroutable,
