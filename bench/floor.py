@@ -1,7 +1,8 @@
 """The engine floors for the benches: bare workflows of the same shape as ours.
 
-FloorWorkflow (bench/order_flow.py) takes the same number of updates per order as ours
-(estimate, two approvals; to acceptance also plan, dispatch, arrival), each update handler
+FloorWorkflow (bench/order_flow.py) takes as many updates per order as ours made in the same run
+(16 for an order's whole life: every to-do completed, two payments registered, one invoice
+applied for; 8, 6 or 3 when ours stops at paid, accepted or confirmed), each update handler
 running one no-op activity (a regular activity, not local). TimerFloorWorkflow (bench/timers.py)
 sleeps until a due moment, then runs one no-op local activity, as a shipment's milestone timer
 runs its mark_late step, and returns when that activity ran (and when it set its timer, so
