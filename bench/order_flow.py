@@ -561,8 +561,7 @@ class AppBench:
                 lap("confirm payment (paid)")
                 return finish()
             # Accepted: the balance falls due (a moment after, while the invoice is applied for
-            # and issued; once paid in full the order is in cost review, too late for it). Paid
-            # in full, with the costs complete, the comparison opens.
+            # and issued). Paid in full, with the costs complete, the comparison opens.
             await invoice(number, order["total"])
             await pay_installment(number, 2)
             review, _ = await todo_on_order("ops", number, "review_variance")
