@@ -379,5 +379,12 @@ def _figure_facts(figures: VarianceFigures) -> dict:
         "percent": None if figures.percent is None else str(figures.percent),
         "above_threshold": figures.above_threshold,
         "threshold": rules.describe_threshold(figures.policy),
+        # ... and as numbers, for the page to say it in the reader's language
+        "threshold_percent": f"{figures.policy.threshold_percent.normalize():f}",
+        "threshold_amount": (
+            None
+            if figures.policy.threshold_amount is None
+            else str(figures.policy.threshold_amount)
+        ),
         "categories": [c.model_dump(mode="json") for c in figures.categories],
     }

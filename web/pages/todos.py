@@ -98,7 +98,7 @@ def _decimal(value: Any) -> Decimal | None:  # noqa: ANN401
 
 def _cost_facts(facts: dict[str, Any]) -> dict[str, Any]:
     """A cost to-do's facts for its page, every amount and percent as a number."""
-    figures = ("total", "expected", "actual", "difference", "percent")
+    figures = ("total", "expected", "actual", "difference", "percent", "threshold_amount")
     shown = {**facts, **{name: _decimal(facts.get(name)) for name in figures}}
     shown["items"] = [
         {**item, "amount": _decimal(item.get("amount"))} for item in facts.get("items") or []
