@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.inbox import migrate, percentile, say, seed, stamp  # noqa: E402 - after sys.path
+from bench.receivables import add_people  # noqa: E402 - after sys.path
 
 TARGET_MS = 100.0
 PASSWORD = "bench-cost-report-password"
@@ -34,7 +35,6 @@ PASSWORD = "bench-cost-report-password"
 TODAY = datetime.now(UTC).date()
 HISTORY_DAYS = 730
 JITTER_DAYS = 45
-EXTRA_CUSTOMERS = 300
 REPS = 40
 EXPLANATIONS = [
     "Freight rates rose after the estimate.",
@@ -56,27 +56,7 @@ def fill(path: Path, *, closed: int, still_open: int, rng: random.Random) -> dic
     bulk-inserted with executemany in one transaction."""
     db = sqlite3.connect(path)
     db.execute("PRAGMA synchronous=OFF")
-    users = {name: (uid, dept) for uid, name, dept in db.execute(
-        "SELECT id, username, department_id FROM users")}  # fmt: skip
-    password_hash = db.execute("SELECT password_hash FROM users LIMIT 1").fetchone()[0]
-    offices = [users["sales"][1], users["sales2"][1]]
-    for n in range(1, REPS - 1):  # the demo has two reps already
-        db.execute(
-            "INSERT INTO users (username, full_name, email, password_hash, role, department_id,"
-            " active, locale) VALUES (?, ?, ?, ?, 'sales', ?, 1, 'en')",
-            (f"rep{n:03d}", f"Rep {n:03d}", f"rep{n:03d}@o2c.example.com", password_hash,
-             offices[n % 2]),
-        )  # fmt: skip
-    for n in range(1, EXTRA_CUSTOMERS + 1):
-        db.execute(
-            "INSERT INTO customers (name, level, region, industry, credit_limit, tax_number,"
-            " invoice_title, address) VALUES (?, 'B', 'East China', 'Manufacturing', 1000000,"
-            " '', '', '')",
-            (f"Bench customer {n:03d}",),
-        )
-    sellers = list(db.execute(
-        "SELECT id, department_id FROM users WHERE role = 'sales'"))  # fmt: skip
-    customers = [row[0] for row in db.execute("SELECT id FROM customers")]
+    sellers, customers = add_people(db, REPS)
 
     order_rows, variance_rows = [], []
     for n in range(1, closed + still_open + 1):

@@ -42,11 +42,10 @@ PLANS = [
 ]
 
 
-def fill(path: Path, *, installments: int, reps: int, rng: random.Random) -> dict:
-    """More customers and sales reps than the demo has, then orders and their installments,
-    bulk-inserted with executemany in one transaction."""
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA synchronous=OFF")
+def add_people(db: sqlite3.Connection, reps: int) -> tuple[list[tuple[int, int]], list[int]]:
+    """Sales reps (`reps` in all with the demo's two, split between the East and North China
+    offices) and EXTRA_CUSTOMERS customers added to a seeded database: the sellers as (user id,
+    department id) and every customer id. Also used by bench/cost_report.py."""
     users = {name: (uid, dept) for uid, name, dept in db.execute(
         "SELECT id, username, department_id FROM users")}  # fmt: skip
     password_hash = db.execute("SELECT password_hash FROM users LIMIT 1").fetchone()[0]
@@ -68,6 +67,15 @@ def fill(path: Path, *, installments: int, reps: int, rng: random.Random) -> dic
     sellers = list(db.execute(
         "SELECT id, department_id FROM users WHERE role = 'sales'"))  # fmt: skip
     customers = [row[0] for row in db.execute("SELECT id FROM customers")]
+    return sellers, customers
+
+
+def fill(path: Path, *, installments: int, reps: int, rng: random.Random) -> dict:
+    """More customers and sales reps than the demo has, then orders and their installments,
+    bulk-inserted with executemany in one transaction."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA synchronous=OFF")
+    sellers, customers = add_people(db, reps)
 
     order_rows, installment_rows = [], []
     made = 0
