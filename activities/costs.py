@@ -234,19 +234,38 @@ class CostActivities(OrderActivities):
         with the figures (per category, expected against the approved actual costs)."""
         if not step.review_todo_key:
             return None
+        return await self._open_with_figures(
+            session,
+            rec,
+            order,
+            step,
+            kind=TodoKind.review_variance,
+            assignees=REVIEWERS,
+            facts={"comment": step.comment} if step.comment else {},
+        )
+
+    async def _open_with_figures(
+        self,
+        session,  # noqa: ANN001
+        rec: StepRecorder,
+        order: Order,
+        step: CostStep,
+        *,
+        kind: TodoKind,
+        assignees: list[Assignee],
+        facts: dict,
+    ) -> VarianceFigures:
+        """Open the step's review or approval to-do with the figures among its facts."""
         figures = await self._figures(session, order)
         await rec.open_todo(
             key=step.review_todo_key,
             order=order,
             workflow_id=step.workflow_id,
-            kind=TodoKind.review_variance,
-            assignees=REVIEWERS,
+            kind=kind,
+            assignees=assignees,
             due_in=None,
             requested_by_id=step.actor_id,
-            facts={
-                **_figure_facts(figures),
-                **({"comment": step.comment} if step.comment else {}),
-            },
+            facts={**_figure_facts(figures), **facts},
         )
         return figures
 
@@ -285,16 +304,14 @@ class CostActivities(OrderActivities):
                 comment=step.explanation or None,
             )  # fmt: skip
             if step.review_todo_key:  # above the threshold: the operations manager decides
-                figures = await self._figures(session, order)
-                await rec.open_todo(
-                    key=step.review_todo_key,
-                    order=order,
-                    workflow_id=step.workflow_id,
+                await self._open_with_figures(
+                    session,
+                    rec,
+                    order,
+                    step,
                     kind=TodoKind.approve_variance,
                     assignees=OPS_MANAGERS,
-                    due_in=None,
-                    requested_by_id=step.actor_id,
-                    facts={**_figure_facts(figures), "explanation": step.explanation},
+                    facts={"explanation": step.explanation},
                 )
             if step.close:
                 await self._close(session, rec, order, step)

@@ -14,6 +14,7 @@ from i18n import N_
 from models.domain import ORDER_ENTRY_ROLES, CostCategory, Refusal, Role
 from models.queries import department_subtree
 from models.tables import Customer, Department, Order, OrderCostVariance, User
+from workflows import rules
 
 # Ops review every variance and their manager approves the large ones; directors see it all.
 REPORT_ROLES = frozenset({Role.ops, Role.ops_manager, Role.director})
@@ -22,7 +23,6 @@ MAX_PER_PAGE = 200
 PERIOD_DAYS = 90
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
-HUNDRED = Decimal("100")
 NOT_FOR_YOUR_ROLE = N_("The cost variance report is for business operations and directors.")
 PERIOD_ENDS_BEFORE_IT_BEGINS = N_(
     "The period cannot end on %(closed_to)s, before it begins on %(closed_from)s."
@@ -96,7 +96,7 @@ class CategoryFigures:
 
     @property
     def percent(self) -> Decimal | None:
-        return _percent(self.difference, self.expected)
+        return rules.percent_of(self.difference, self.expected)
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class CostVarianceTotals:
 
     @property
     def variance_percent(self) -> Decimal | None:
-        return _percent(self.variance, self.expected_cost)
+        return rules.percent_of(self.variance, self.expected_cost)
 
 
 @dataclass(frozen=True)
@@ -338,14 +338,6 @@ async def _page(
             )
         )
     return found
-
-
-def _percent(difference: Decimal, base: Decimal | None) -> Decimal | None:
-    """The difference as a percentage of the base, to the hundredth (as rules.variance does);
-    None with nothing expected."""
-    if not base:
-        return None
-    return (difference / base * HUNDRED).quantize(CENT, ROUND_HALF_UP)
 
 
 def _money(value: Decimal | float | int | None) -> Decimal:

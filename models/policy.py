@@ -462,9 +462,31 @@ async def save_collection_policy(
             raise PolicyRefusal(f"plans[{i}].items", N_("A plan needs at least one installment."))
         for problem in rules.plan_problems(plan.items):
             raise PolicyRefusal(f"plans[{i}].items", _as_template(problem))
-    latest = await session.scalar(select(func.max(CollectionPolicyVersion.version))) or 0
-    row = CollectionPolicyVersion(
-        version=latest + 1,
+    row = await _save_version(
+        session,
+        CollectionPolicyVersion,
+        user,
+        body,
+        first=1,
+        clash=N_("Another version of the collection policy was saved at the same moment."),
+    )
+    return CollectionPolicy.model_validate({**row.body, "version": row.version})
+
+
+async def _save_version(
+    session: AsyncSession,
+    table: type[CollectionPolicyVersion] | type[VariancePolicyVersion],
+    user: User,
+    body: BaseModel,
+    *,
+    first: int,
+    clash: str,
+) -> CollectionPolicyVersion | VariancePolicyVersion:
+    """Save a policy body as the next version of its table (`first` when none is saved);
+    PolicyRefusal(`clash`) when another version was saved at the same moment."""
+    latest = await session.scalar(select(func.max(table.version)))
+    row = table(
+        version=latest + 1 if latest else first,
         body=body.model_dump(mode="json"),
         created_by_id=user.id,
         created_at=datetime.now(UTC),
@@ -474,10 +496,8 @@ async def save_collection_policy(
         await session.commit()
     except IntegrityError as error:
         await session.rollback()
-        raise PolicyRefusal(
-            "", N_("Another version of the collection policy was saved at the same moment.")
-        ) from error
-    return CollectionPolicy.model_validate({**row.body, "version": row.version})
+        raise PolicyRefusal("", clash) from error
+    return row
 
 
 # The variance policy ---------------------------------------------------------------------------
@@ -505,22 +525,12 @@ async def save_variance_policy(
     *, session: AsyncSession, user: User, body: VariancePolicyBody
 ) -> VariancePolicy:
     """Save the policy as the next version: it applies to cost reviews opened from now on."""
-    latest = (
-        await session.scalar(select(func.max(VariancePolicyVersion.version)))
-        or rules.DEFAULT_VARIANCE_POLICY.version  # the shipped defaults are version 1
+    row = await _save_version(
+        session,
+        VariancePolicyVersion,
+        user,
+        body,
+        first=rules.DEFAULT_VARIANCE_POLICY.version + 1,  # the shipped defaults are version 1
+        clash=N_("Another version of the variance policy was saved at the same moment."),
     )
-    row = VariancePolicyVersion(
-        version=latest + 1,
-        body=body.model_dump(mode="json"),
-        created_by_id=user.id,
-        created_at=datetime.now(UTC),
-    )
-    session.add(row)
-    try:
-        await session.commit()
-    except IntegrityError as error:
-        await session.rollback()
-        raise PolicyRefusal(
-            "", N_("Another version of the variance policy was saved at the same moment.")
-        ) from error
     return VariancePolicy.model_validate({**row.body, "version": row.version})

@@ -55,7 +55,7 @@ from web.schemas import (
     UnroutableOrderOut,
     UserRef,
 )
-from workflows.rules import HUNDRED, installment_amounts, money
+from workflows.rules import HUNDRED, installment_amounts, money, percent_of
 
 # Who gets the link to the order's workflow in the Temporal UI.
 TEMPORAL_UI_ROLES = frozenset({Role.ops, Role.ops_manager, Role.admin, Role.director})
@@ -435,7 +435,7 @@ def category_variance_out(row: OrderCostVariance) -> CategoryVarianceOut:
         expected=row.expected,
         actual=row.actual,
         difference=row.difference,
-        percent=money(row.difference / row.expected * HUNDRED) if row.expected else None,
+        percent=percent_of(row.difference, row.expected),
     )
 
 

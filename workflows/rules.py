@@ -689,10 +689,12 @@ def expected_by_category(
     }
 
 
-def _percent(difference: Decimal, base: Decimal) -> Decimal | None:
-    if base == ZERO:
+def percent_of(difference: Decimal, base: Decimal | None) -> Decimal | None:
+    """The difference as a percentage of the base, to the hundredth, half up; None with
+    nothing for a base (the order page and the cost report show it the same way)."""
+    if not base:
         return None
-    return (difference / base * HUNDRED).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    return money(difference / base * HUNDRED)
 
 
 def variance(
@@ -713,7 +715,7 @@ def variance(
                 expected=planned,
                 actual=spent,
                 difference=spent - planned,
-                percent=_percent(spent - planned, planned),
+                percent=percent_of(spent - planned, planned),
             )
         )
     total_expected = sum((c.expected for c in categories), Decimal("0.00"))
@@ -731,7 +733,7 @@ def variance(
         expected=total_expected,
         actual=total_actual,
         difference=difference,
-        percent=_percent(difference, total_expected),
+        percent=percent_of(difference, total_expected),
         above_threshold=above,
         policy=policy,
     )
