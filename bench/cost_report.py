@@ -26,10 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench.inbox import migrate, percentile, say, seed, stamp  # noqa: E402 - after sys.path
-from bench.receivables import add_people  # noqa: E402 - after sys.path
+from bench.inbox import migrate, say, seed, stamp  # noqa: E402 - after sys.path
+from bench.receivables import add_people, verdict  # noqa: E402 - after sys.path
 
-TARGET_MS = 100.0
 PASSWORD = "bench-cost-report-password"
 # The report's default period ends today (the clock's), so the closings are spread up to it.
 TODAY = datetime.now(UTC).date()
@@ -145,17 +144,6 @@ def explain(path: Path, sql: str, params: tuple) -> list[str]:
     return plan
 
 
-def verdict(name: str, times: list[float], cpu: list[float]) -> tuple[str, bool]:
-    """The line for one measurement: wall-clock p50/p95 against the target, and the median CPU
-    time the process spent per call, which other load on the machine hardly changes."""
-    p50, p95 = percentile(times, 50) * 1000, percentile(times, 95) * 1000
-    ok = p95 <= TARGET_MS
-    return (
-        f"  {name:52} p50 {p50:6.1f} ms  p95 {p95:6.1f} ms  cpu {percentile(cpu, 50) * 1000:5.1f}"
-        f" ms  (p95 <= {TARGET_MS:.0f} ms: {'ok' if ok else 'MISSED'})"
-    ), ok
-
-
 async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     import httpx
     from sqlalchemy import event, select
@@ -220,7 +208,7 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
             found = await run(filters)
             times.append(time.perf_counter() - started)
             cpu.append(time.process_time() - cpu_started)
-        line, ok = verdict(name, times, cpu)
+        line, ok = verdict(name, times, cpu, width=52)
         all_ok &= ok
         say(f"{line}  [{found.totals.count:,} orders, {len(found.rows)} on the page]")
 
@@ -256,7 +244,7 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
                 times.append(time.perf_counter() - started)
                 cpu.append(time.process_time() - cpu_started)
                 response.raise_for_status()
-            line, ok = verdict(name, times[5:], cpu[5:])
+            line, ok = verdict(name, times[5:], cpu[5:], width=52)
             all_ok &= ok
             say(line)
 
