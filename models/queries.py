@@ -314,7 +314,9 @@ class InboxItem:
             customer=order.customer.name,
             order_total=order.total,
             requested_by=requested_by,
-            facts=decision_facts(todo.facts, sees_costs=sees_costs),
+            facts=decision_facts(todo.facts, sees_costs=sees_costs)
+            if todo.kind == TodoKind.approve.value
+            else None,
             cost_facts=cost_facts(todo.kind, todo.facts, sees_costs=sees_costs),
         )
 
@@ -407,7 +409,9 @@ async def list_todos(
     return [
         InboxItem(
             *row[:-1],
-            facts=decision_facts(row[-1], sees_costs=costs),
+            facts=decision_facts(row[-1], sees_costs=costs)
+            if row.kind == TodoKind.approve.value
+            else None,
             cost_facts=cost_facts(row.kind, row[-1], sees_costs=costs),
         )
         for row in rows

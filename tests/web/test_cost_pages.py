@@ -311,6 +311,9 @@ async def test_a_large_variance_is_explained_sent_back_approved_and_the_order_sh
     manager_api = await api("ops_manager")
     decide = await todo_of(manager_api, number, "approve_variance")
     manager = await browser_session("ops_manager")
+    inbox = html.unescape((await manager.get("/")).text)  # the inbox says what is at stake
+    row = re.search(rf'<tr data-todo="{decide["id"]}">.*?</tr>', inbox, re.S).group(0)
+    assert "variance CN¥5,000.00" in row and "above the threshold" in row
     page, csrf = await open_todo_page(manager, decide)
     assert "Sea slot lost" in html.unescape(section_of_class(page, "variance-explanation"))
     assert "CN¥5,000.00" in html.unescape(section(page, "variance"))
