@@ -34,6 +34,7 @@ from web.pages import (
     shipments,
     todos,
     unroutable,
+    variance_policy,
 )
 from web.security import TokenSigner
 from web.templating import render
@@ -95,6 +96,7 @@ def create_app(
         reports,
         admin,
         policy,
+        variance_policy,
         unroutable,
         links,
         arrival,
