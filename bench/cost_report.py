@@ -27,7 +27,13 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.inbox import migrate, say, seed, stamp  # noqa: E402 - after sys.path
-from bench.receivables import add_people, verdict  # noqa: E402 - after sys.path
+from bench.receivables import (  # noqa: E402 - after sys.path
+    add_people,
+    explain,
+    time_api,
+    timed,
+    verdict,
+)
 
 PASSWORD = "bench-cost-report-password"
 # The report's default period ends today (the clock's), so the closings are spread up to it.
@@ -137,15 +143,7 @@ def fill(path: Path, *, closed: int, still_open: int, rng: random.Random) -> dic
 # -- the measurements ------------------------------------------------------------------------
 
 
-def explain(path: Path, sql: str, params: tuple) -> list[str]:
-    db = sqlite3.connect(path)
-    plan = [row[3] for row in db.execute(f"EXPLAIN QUERY PLAN {sql}", params)]
-    db.close()
-    return plan
-
-
 async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
-    import httpx
     from sqlalchemy import event, select
 
     from models.cost_report import CostReportFilter, cost_variance_report, report_period
@@ -201,13 +199,11 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     say(f"queries (models.cost_report, as ops, today {TODAY}), {runs} runs each; load {load}:")
     for name, filters in cases:
-        await run(filters)  # warm the page cache
-        times, cpu = [], []
-        for _ in range(runs):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            found = await run(filters)
-            times.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - cpu_started)
+        times, cpu, found = await timed(
+            lambda filters=filters: run(filters),
+            runs,
+            warmup=1,  # the page cache
+        )
         line, ok = verdict(name, times, cpu, width=52)
         all_ok &= ok
         say(f"{line}  [{found.totals.count:,} orders, {len(found.rows)} on the page]")
@@ -216,37 +212,14 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     app = create_app(settings, session_factory=sessions)
     base = "/api/v1/reports/cost-variance"
     calls = [
-        (f"GET {base}", base),
-        (f"GET {base}?category=freight", f"{base}?category=freight"),
-        (f"GET ...?closed_from={year[0]}&per_page=100", f"{base}?closed_from={year[0]}"
+        (f"GET {base}", "ops", base),
+        (f"GET {base}?category=freight", "ops", f"{base}?category=freight"),
+        (f"GET ...?closed_from={year[0]}&per_page=100", "ops", f"{base}?closed_from={year[0]}"
          "&per_page=100"),
-        ("GET ...?department_id=<Sales>&category=goods", f"{base}?department_id="
+        ("GET ...?department_id=<Sales>&category=goods", "ops", f"{base}?department_id="
          f"{departments['Sales']}&category=goods"),
     ]  # fmt: skip
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    say(
-        f"through the app (httpx.ASGITransport), {runs} runs each after 5 warm-up calls; "
-        f"load average {load}:"
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://bench"
-    ) as http:
-        token = await http.post(
-            "/api/v1/auth/token", data={"username": "ops", "password": PASSWORD}
-        )
-        token.raise_for_status()
-        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        for name, url_path in calls:
-            times, cpu = [], []
-            for _ in range(runs + 5):
-                started, cpu_started = time.perf_counter(), time.process_time()
-                response = await http.get(url_path, headers=headers)
-                times.append(time.perf_counter() - started)
-                cpu.append(time.process_time() - cpu_started)
-                response.raise_for_status()
-            line, ok = verdict(name, times[5:], cpu[5:], width=52)
-            all_ok &= ok
-            say(line)
+    all_ok &= await time_api(app, calls, runs, PASSWORD, width=52)
 
     if plans:
         statements: list[tuple[str, tuple]] = []

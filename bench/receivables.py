@@ -168,6 +168,62 @@ def explain(path: Path, sql: str, params: tuple) -> list[str]:
     return plan
 
 
+async def timed(call, runs: int, *, warmup: int = 0) -> tuple[list[float], list[float], object]:  # noqa: ANN001
+    """Await call() `warmup` times, then `runs` times: the wall-clock and CPU seconds of each
+    timed call, and what the last one returned. Also used by bench/cost_report.py."""
+    for _ in range(warmup):
+        await call()
+    times, cpu, found = [], [], None
+    for _ in range(runs):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        found = await call()
+        times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
+    return times, cpu, found
+
+
+async def time_api(
+    app,
+    calls: list[tuple[str, str, str]],
+    runs: int,
+    password: str,
+    *,
+    width: int = 46,  # noqa: ANN001
+) -> bool:
+    """Time GET calls (name, username, path) through the app in this process, each after 5
+    warm-up calls, signed in as its user; prints a verdict line each, True when all met the
+    target. Also used by bench/cost_report.py."""
+    import httpx
+
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    say(
+        f"through the app (httpx.ASGITransport), {runs} runs each after 5 warm-up calls; "
+        f"load average {load}:"
+    )
+    all_ok = True
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench"
+    ) as http:
+        headers = {}
+        for username in dict.fromkeys(username for _, username, _ in calls):
+            token = await http.post(
+                "/api/v1/auth/token", data={"username": username, "password": password}
+            )
+            token.raise_for_status()
+            headers[username] = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        for name, username, url_path in calls:
+
+            async def get(url_path: str = url_path, username: str = username) -> None:
+                response = await http.get(url_path, headers=headers[username])
+                response.raise_for_status()
+
+            times, cpu, _ = await timed(get, runs, warmup=5)
+            line, ok = verdict(name, times, cpu, width=width)
+            all_ok &= ok
+            say(line)
+    return all_ok
+
+
 def verdict(
     name: str, times: list[float], cpu: list[float], *, width: int = 46
 ) -> tuple[str, bool]:
@@ -184,7 +240,6 @@ def verdict(
 
 
 async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
-    import httpx
     from sqlalchemy import event, select
 
     from models.db import create_engine, create_session_factory
@@ -228,13 +283,11 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     say(f"queries (models.receivables, today {TODAY}), {runs} runs each; load average {load}:")
     for name, username, filters in cases:
-        await run(username, filters)  # warm the page cache
-        times, cpu = [], []
-        for _ in range(runs):
-            started, cpu_started = time.perf_counter(), time.process_time()
-            found = await run(username, filters)
-            times.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - cpu_started)
+        times, cpu, found = await timed(
+            lambda username=username, filters=filters: run(username, filters),
+            runs,
+            warmup=1,  # the page cache
+        )
         line, ok = verdict(name, times, cpu)
         all_ok &= ok
         size = (
@@ -254,32 +307,7 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
         ("GET /api/v1/receivables/aging (finance)", "finance", "/api/v1/receivables/aging"),
         ("GET /api/v1/receivables/aging (sales rep)", "sales", "/api/v1/receivables/aging"),
     ]  # fmt: skip
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    say(
-        f"through the app (httpx.ASGITransport), {runs} runs each after 5 warm-up calls; "
-        f"load average {load}:"
-    )
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://bench"
-    ) as http:
-        headers = {}
-        for username in ("finance", "sales"):
-            token = await http.post(
-                "/api/v1/auth/token", data={"username": username, "password": PASSWORD}
-            )
-            token.raise_for_status()
-            headers[username] = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        for name, username, url_path in calls:
-            times, cpu = [], []
-            for _ in range(runs + 5):
-                started, cpu_started = time.perf_counter(), time.process_time()
-                response = await http.get(url_path, headers=headers[username])
-                times.append(time.perf_counter() - started)
-                cpu.append(time.process_time() - cpu_started)
-                response.raise_for_status()
-            line, ok = verdict(name, times[5:], cpu[5:])
-            all_ok &= ok
-            say(line)
+    all_ok &= await time_api(app, calls, runs, PASSWORD)
 
     if plans:
         statements: list[tuple[str, tuple]] = []
