@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -13,7 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from models.domain import Role, Stage, TodoStatus
+from models.domain import Role, Stage, TodoDone, TodoStatus
 from models.drafts import repeat_order
 from models.passwords import verify_password
 from models.queries import (
@@ -23,7 +24,7 @@ from models.queries import (
     sees_costs,
     unroutable_orders,
 )
-from models.tables import Customer, Product, User
+from models.tables import Customer, Order, Product, User
 from web import collection, costs, operations
 from web.collection import InvoiceForm, PaymentForm
 from web.costs import CostsForm
@@ -403,12 +404,21 @@ async def route_again(
 
 
 class MoneyActionOut(BaseModel):
-    """What a payment registration or an invoice application answers: the to-do it opened for
-    finance."""
+    """What a payment registration, an invoice application or a batch of actual costs answers:
+    the to-do it opened for finance."""
 
     number: str
     todo_key: str
     stage: str
+
+
+async def _finance_todo(order: Order, action: Awaitable[TodoDone]) -> MoneyActionOut:
+    """Run the action that asks finance for something; a refusal answers with its status."""
+    try:
+        done = await action
+    except Refused as error:
+        raise refused(error) from error
+    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)
 
 
 @router.post(
@@ -425,13 +435,10 @@ async def register_payment(
     bank_acceptance_bill, cash, cheque, other), `reference`. Finance get a `confirm_payment`
     to-do. 422 above what is left to pay (outstanding less payments waiting for finance), for a
     date in the future or a reference already used on this order; 403 for anyone but the owner."""
-    try:
-        done = await collection.register_payment(
-            session=session, user=user, order=order, form=form, client=client
-        )
-    except Refused as error:
-        raise refused(error) from error
-    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)
+    action = collection.register_payment(
+        session=session, user=user, order=order, form=form, client=client
+    )
+    return await _finance_todo(order, action)
 
 
 @router.post(
@@ -450,13 +457,10 @@ async def request_invoice(
     """The owner or finance apply for an invoice: `amount` (at most total − invoiced − applied
     for), `title`, `tax_number`, `address` (each defaults to the customer's). Finance get an
     `issue_invoice` to-do."""
-    try:
-        done = await collection.request_invoice(
-            session=session, user=user, order=order, form=form, client=client
-        )
-    except Refused as error:
-        raise refused(error) from error
-    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)
+    action = collection.request_invoice(
+        session=session, user=user, order=order, form=form, client=client
+    )
+    return await _finance_todo(order, action)
 
 
 # -- actual costs --------------------------------------------------------------------------------
@@ -481,10 +485,5 @@ async def record_actual_costs(
     `final` says every cost is recorded). Finance get an `approve_actual_costs` to-do. 409
     before the first payment is confirmed or once the cost comparison has begun; 403 for
     anyone but operations."""
-    try:
-        done = await costs.record_costs(
-            session=session, user=user, order=order, form=form, client=client
-        )
-    except Refused as error:
-        raise refused(error) from error
-    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)
+    action = costs.record_costs(session=session, user=user, order=order, form=form, client=client)
+    return await _finance_todo(order, action)
