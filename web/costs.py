@@ -30,7 +30,8 @@ class CostsForm(BaseModel):
     final: bool = False
 
 
-async def open_record_todo(*, session: AsyncSession, order: Order) -> Todo | None:
+async def record_todo_of(*, session: AsyncSession, order: Order) -> Todo | None:
+    """The order's open record_actual_costs to-do, if ops are being asked for costs."""
     return await session.scalar(
         select(Todo).where(
             Todo.order_id == order.id,
@@ -50,7 +51,7 @@ async def record_costs(
         raise Refused(403, "Operations record the actual costs; finance approve them.")
     if role not in RECORDING_ROLES:
         raise Refused(403, "Only business operations record actual costs.")
-    todo = await open_record_todo(session=session, order=order)
+    todo = await record_todo_of(session=session, order=order)
     if todo is None:
         if order.stage in (Stage.cost_review.value, Stage.closed.value):
             raise Refused(

@@ -127,9 +127,8 @@ class OrderWorkflow:
         self.invoices_pending: dict[str, Decimal] = {}  # to-do key -> amount
         # Actual costs: the record_actual_costs to-do open (if any), the batches waiting for
         # finance (to-do key -> batch), each not-rejected item's rules.cost_key().
-        self.costs_asked = False  # ops were ever asked to record costs
         self.record_todo: str | None = None
-        self.records = 0  # record_actual_costs to-dos opened so far (numbers them)
+        self.records = 0  # record_actual_costs to-dos opened so far (none: ops were never asked)
         self.batches = 0
         self.batches_pending: dict[str, CostBatchState] = {}
         self.cost_keys: set[str] = set()
@@ -213,13 +212,13 @@ class OrderWorkflow:
         # Fulfilment, acceptance and collection are done: the comparison opens once the costs
         # are complete (ops are asked for them now if the first payment never asked).
         self.in_cost_review = True
-        ask = not self.costs_asked
+        ask = self.records == 0
         begun = await self.steps.run(
             CostActivities.begin_cost_review,
             self._cost_step(
                 "cost-review",
                 record_todo_key=self._next_record_key() if ask else None,
-                review_todo_key=self._review_key_if_ready(),
+                review_todo_key=self._next_review_key_if_ready(),
             ),
         )
         self._after_cost_step(begun)
@@ -336,8 +335,7 @@ class OrderWorkflow:
         """The collection says what is outstanding and whether any of it is overdue (and, on
         the first confirmed payment, that ops were asked to record the actual costs)."""
         self.outstanding = status.outstanding
-        if status.costs_todo is not None and not self.costs_asked:
-            self.costs_asked = True
+        if status.costs_todo is not None and self.records == 0:
             self.records = 1
             self.record_todo = status.costs_todo.key
             self.todos.add([status.costs_todo])
@@ -575,16 +573,15 @@ class OrderWorkflow:
 
     def _next_record_key(self) -> str:
         self.records += 1
-        self.costs_asked = True
         self.record_todo = f"{workflow.info().workflow_id}/costs/record/{self.records}"
         return self.record_todo
 
-    def _review_key_if_ready(self) -> str | None:
+    def _next_review_key_if_ready(self) -> str | None:
         """The next review_variance to-do, when the order is in cost review and its costs are
         complete: ops said the last were recorded and finance decided every batch."""
         if not self.in_cost_review or self.record_todo or self.batches_pending:
             return None
-        if self.variance is not None or not self.costs_asked:
+        if self.variance is not None or self.records == 0:
             return None  # the review is open already / ops are not asked yet
         self.reviews += 1
         return f"{workflow.info().workflow_id}/variance/{self.reviews}/review"
@@ -618,7 +615,7 @@ class OrderWorkflow:
                 items=recording.items,
                 final=recording.final,
                 record_todo_key=None if recording.final else self._next_record_key(),
-                review_todo_key=self._review_key_if_ready(),
+                review_todo_key=self._next_review_key_if_ready(),
             ),
         )
         self._after_cost_step(result)
@@ -655,7 +652,7 @@ class OrderWorkflow:
                 outcome=decision.outcome,
                 comment="" if approved else decision.comment.strip(),
                 record_todo_key=record_key,
-                review_todo_key=self._review_key_if_ready(),
+                review_todo_key=self._next_review_key_if_ready(),
             ),
         )
         self._after_cost_step(result)

@@ -337,7 +337,7 @@ async def _order_page(
     # actual costs: ops record them on the order page while the order's to-do for it is open
     record_todo = None
     if Role(user.role) in costs.RECORDING_ROLES:
-        record_todo = await costs.open_record_todo(session=session, order=order)
+        record_todo = await costs.record_todo_of(session=session, order=order)
     values = values or {}
     return render(
         request,

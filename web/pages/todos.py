@@ -27,7 +27,6 @@ router = page_router()
 # The actual-cost forms (on the to-do page and the order page): this many item rows.
 COST_ROWS = 5
 ITEM_FIELDS = ("category", "amount", "reference")
-COST_KINDS = COST_TODO_KINDS
 
 
 @router.get("/")
@@ -60,8 +59,8 @@ async def _todo_page(
         # confirm_payment, issue_invoice, collect: what the to-do is about, dates as dates
         money_facts=_money_facts(todo.facts or {}),
         # the cost to-dos: their figures as numbers, the item rows as typed
-        cost_kinds=COST_KINDS,
-        cost_facts=_cost_facts(todo.facts or {}) if todo.kind in COST_KINDS else {},
+        cost_kinds=COST_TODO_KINDS,
+        cost_facts=_cost_facts(todo.facts or {}) if todo.kind in COST_TODO_KINDS else {},
         cost_rows=shown_cost_rows(values or {}),
         cost_categories=[c.value for c in CostCategory],
         requested_by=await _requested_by(session, todo),
