@@ -260,7 +260,8 @@ async def order_detail(
     batches, variances = [], []
     if queries.sees_costs(user) and order.paid:  # costs are recorded after the first payment
         batches = await costs.cost_batches(session=session, order=order)
-        variances = await costs.category_variances(session=session, order=order)
+        if order.closed_at is not None:  # written when the order closes
+            variances = await costs.category_variances(session=session, order=order)
     final = costs.final_figures(order)
     today = datetime.now(UTC).date()
     margin_percent = (
