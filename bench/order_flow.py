@@ -35,6 +35,9 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.cpu import STACK, CpuMeter  # noqa: E402
 
 # Targets (DESIGN principle 7): the engine, not our code, is the bottleneck.
 MIN_THROUGHPUT_RATIO = 0.70
@@ -133,6 +136,7 @@ class Result:
     calls: dict[str, list[float]] = field(default_factory=dict)  # per kind of update call
     lifetimes: list[float] = field(default_factory=list)  # per order, submit to the last stop
     updates: Counter[int] = field(default_factory=Counter)  # orders by updates made
+    cpu: Counter[str] = field(default_factory=Counter)  # CPU seconds per process (bench/cpu.py)
 
     @property
     def per_second(self) -> float:
@@ -630,7 +634,6 @@ class FloorBench:
     async def __aenter__(self) -> FloorBench:
         from temporalio.worker import Worker
 
-        sys.path.insert(0, str(ROOT))
         from bench import floor
 
         self.floor = floor
@@ -746,6 +749,15 @@ def per_order(counts: Counter[int]) -> str:
     return f"updates per order differ: {mixed}"
 
 
+def cpu_per_order(side: Result) -> str:
+    """Where an order's CPU went: ms per order of each process of the stack, and in all."""
+    parts = [f"{name} {1000 * seconds / side.orders:.0f}" for name, seconds in side.cpu.items()]
+    total = 1000 * sum(side.cpu.values()) / side.orders
+    missing = [name for name in STACK if name not in side.cpu]
+    absent = f" ({', '.join(missing)} not on this machine)" if missing else ""
+    return f"CPU ms per order: {', '.join(parts)}; {total:.0f} in all{absent}"
+
+
 def report(ours: Result | None, floor: Result | None, args: argparse.Namespace) -> bool:
     rounds = f", in {args.rounds} alternating rounds" if args.rounds > 1 else ""
     say(f"{args.orders} orders, {args.concurrency} at a time{rounds}, until {args.until}")
@@ -779,8 +791,21 @@ def report(ours: Result | None, floor: Result | None, args: argparse.Namespace) 
             f"{per_order(floor.updates)}); update p50 {floor.ms(50):6.1f} ms, "
             f"p95 {floor.ms(95):6.1f} ms ({len(floor.latencies)} updates)"
         )
+    for name, side in (("ours ", ours), ("floor", floor)):
+        if side and side.cpu:
+            say(f"  {name}: {cpu_per_order(side)}")
     if not (ours and floor):
         return True
+    if ours.cpu and floor.cpu:
+        budget = 1000 * sum(floor.cpu.values()) / floor.orders / MIN_THROUGHPUT_RATIO
+        line = (
+            f"  on a CPU-bound machine the target leaves ours {budget:.0f} ms of CPU per order "
+            f"in all (the floor's / {MIN_THROUGHPUT_RATIO})"
+        )
+        if "temporal" in ours.cpu:
+            temporal = 1000 * ours.cpu["temporal"] / ours.orders
+            line += f"; the Temporal server alone spends {temporal:.0f} on ours"
+        say(line)
     throughput = ours.per_second / floor.per_second
     p95 = ours.ms(95) / floor.ms(95)
     ok_throughput, ok_p95 = throughput >= MIN_THROUGHPUT_RATIO, p95 <= MAX_P95_RATIO
@@ -810,6 +835,7 @@ async def bench(args: argparse.Namespace) -> tuple[Result | None, Result | None]
     client = await connect_temporal(args.temporal, namespace)
     if args.phase != "floor":
         await check_worker(client, namespace, args.task_queue)
+    meter = CpuMeter()
     async with AsyncExitStack() as stack:
         sides = []
         if args.phase != "floor":
@@ -821,7 +847,10 @@ async def bench(args: argparse.Namespace) -> tuple[Result | None, Result | None]
             if isinstance(side, FloorBench) and isinstance(sides[0], AppBench):
                 # the floor takes as many updates per order as ours made
                 side.steps = sides[0].updates_per_order or side.steps
+            before = meter.snapshot()
             await side.run(count, timed=timed)
+            if timed:
+                side.result.cpu.update(meter.since(before))
 
         for side in sides:
             if args.warmup:
