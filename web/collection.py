@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from models.domain import InvoiceRequest, PaymentRegistration, Role, Stage, TodoDone
-from models.queries import actor_for
+from models.queries import ORDER_ID, actor_for, of_order
 from models.tables import Installment, Invoice, Order, Payment, User
 from web.operations import Refused, _send_update
 from web.temporal import workflow_id
@@ -189,27 +189,21 @@ async def request_invoice(
     )
 
 
+# Built once, like the order's other rows (models.queries.ORDER_ID).
+INSTALLMENTS = (
+    select(Installment).where(Installment.order_id == ORDER_ID).order_by(Installment.position)
+)
+PAYMENTS = select(Payment).where(Payment.order_id == ORDER_ID).order_by(Payment.number)
+INVOICES = select(Invoice).where(Invoice.order_id == ORDER_ID).order_by(Invoice.request_number)
+
+
 async def installments(*, session: AsyncSession, order: Order) -> list[Installment]:
-    return list(
-        await session.scalars(
-            select(Installment)
-            .where(Installment.order_id == order.id)
-            .order_by(Installment.position)
-        )
-    )
+    return list(await session.scalars(INSTALLMENTS, of_order(order)))
 
 
 async def payments(*, session: AsyncSession, order: Order) -> list[Payment]:
-    return list(
-        await session.scalars(
-            select(Payment).where(Payment.order_id == order.id).order_by(Payment.number)
-        )
-    )
+    return list(await session.scalars(PAYMENTS, of_order(order)))
 
 
 async def invoices(*, session: AsyncSession, order: Order) -> list[Invoice]:
-    return list(
-        await session.scalars(
-            select(Invoice).where(Invoice.order_id == order.id).order_by(Invoice.request_number)
-        )
-    )
+    return list(await session.scalars(INVOICES, of_order(order)))

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.drafts import DraftLine, DraftOrder, create_draft
+from models.queries import list_todos
 from models.seed import seed_demo
 from models.tables import Order, User
 from settings import Settings
@@ -90,13 +91,24 @@ async def test_concurrent_drafts_get_unique_sequential_numbers(pg_factory):
     assert sequence == list(range(sequence[0], sequence[0] + 10))
 
 
+async def inbox(factory: SessionFactory, username: str) -> list[tuple[int, str]]:
+    async with factory() as session:
+        user = await session.scalar(select(User).where(User.username == username))
+        return [(item.id, item.kind) for item in await list_todos(session=session, user=user)]
+
+
 async def test_order_runs_through_its_workflow_on_postgresql(env, pg_factory, settings):
     settings = Settings(**{**settings.model_dump(), "database_url": URL})
     async with build_worker(env.client, pg_factory, settings):
         order = await helpers.draft(pg_factory)
         handle = await helpers.submit(env.client, pg_factory, order, settings.task_queue)
         [estimate] = await helpers.open_todos(pg_factory, order, "estimate_cost")
+        # The inbox reaches pricing by role (no department managed: an empty list bound).
+        assert await inbox(pg_factory, "pricing") == [(estimate.id, "estimate_cost")]
         await give_estimate(env.client, pg_factory, order)
+        [approve] = await helpers.open_todos(pg_factory, order, "approve")
+        # ... and the sales manager as the manager of the owner's department.
+        assert (approve.id, "approve") in await inbox(pg_factory, "sales_manager")
         await decide(env.client, pg_factory, order, "sales_manager")
         await helpers.confirmed(handle, pg_factory, order)
         # the shared test server keeps no order running past its test
