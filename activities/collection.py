@@ -26,6 +26,7 @@ from models.domain import (
 )
 from models.drafts import DEFAULT_PLAN
 from models.policy import current_collection_policy
+from models.queries import installments
 from models.tables import Installment, Invoice, Order, Payment, PaymentAllocation
 from models.tables import PaymentPlanItem as PlanRow
 from workflows import rules
@@ -66,7 +67,7 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            rows = await self._installments(session, order.id)
+            rows = await installments(session=session, order=order)
             if not rows:
                 plan = list(
                     await session.scalars(
@@ -118,7 +119,7 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            rows = {r.position: r for r in await self._installments(session, order.id)}
+            rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows.get(state.position)
                 if row is not None and row.due_on is None:
@@ -244,7 +245,7 @@ class CollectionActivities(OrderActivities):
         payment: Payment,
         step: CollectionStep,
     ) -> None:
-        rows = {r.position: r for r in await self._installments(session, order.id)}
+        rows = {r.position: r for r in await installments(session=session, order=order)}
         for allocation in step.allocations:
             row = rows[allocation.position]
             session.add(
@@ -272,7 +273,7 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            rows = {r.position: r for r in await self._installments(session, order.id)}
+            rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows[state.position]
                 row.reminded_at = row.reminded_at or rec.now
@@ -293,7 +294,7 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            rows = {r.position: r for r in await self._installments(session, order.id)}
+            rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows[state.position]
                 if row.settled:
@@ -330,7 +331,7 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
-            rows = {r.position: r for r in await self._installments(session, order.id)}
+            rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows[state.position]
                 if step.level == "manager":
@@ -362,15 +363,6 @@ class CollectionActivities(OrderActivities):
             f"#{s.position}: {_amount(s.open)} due {s.due_date.isoformat()}"
             for s in installments
             if s.due_date is not None
-        )
-
-    async def _installments(self, session, order_id: int) -> list[Installment]:  # noqa: ANN001
-        return list(
-            await session.scalars(
-                select(Installment)
-                .where(Installment.order_id == order_id)
-                .order_by(Installment.position)
-            )
         )
 
     # -- invoicing -------------------------------------------------------------------------------

@@ -25,12 +25,16 @@ from models.domain import (
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
+    CostBatch,
     Customer,
     Department,
     Dispatch,
+    Installment,
+    Invoice,
     Milestone,
     Order,
     OrderLine,
+    Payment,
     ShipmentException,
     StockReservation,
     TimelineEvent,
@@ -189,8 +193,8 @@ def _whole_order() -> Select:
     )
 
 
-# An order's rows for its page and the API, each statement built once (building one cost more
-# CPU than running it); :order_id is bound per request.
+# An order's rows for its page, the API and the steps, each statement built once, so that a
+# request only binds :order_id (of_order) instead of building the statement again.
 ORDER_ID = bindparam("order_id")
 ROUNDS = (
     select(ApprovalRound)
@@ -220,6 +224,12 @@ EXCEPTIONS = (
     .where(ShipmentException.order_id == ORDER_ID)
     .order_by(ShipmentException.number)
 )
+INSTALLMENTS = (
+    select(Installment).where(Installment.order_id == ORDER_ID).order_by(Installment.position)
+)
+PAYMENTS = select(Payment).where(Payment.order_id == ORDER_ID).order_by(Payment.number)
+INVOICES = select(Invoice).where(Invoice.order_id == ORDER_ID).order_by(Invoice.request_number)
+COST_BATCHES = select(CostBatch).where(CostBatch.order_id == ORDER_ID).order_by(CostBatch.number)
 
 
 def of_order(order: Order) -> dict[str, int]:
@@ -229,6 +239,10 @@ def of_order(order: Order) -> dict[str, int]:
 
 async def approval_rounds(*, session: AsyncSession, order: Order) -> list[ApprovalRound]:
     return list(await session.scalars(ROUNDS, of_order(order)))
+
+
+async def installments(*, session: AsyncSession, order: Order) -> list[Installment]:
+    return list(await session.scalars(INSTALLMENTS, of_order(order)))
 
 
 async def pending_step_deadlines(
@@ -308,7 +322,7 @@ def _inbox_statement() -> Select:
     )
 
 
-# Building the statement took about half of an inbox request's CPU; now it only binds values.
+# Building the statement took about a third of an inbox request's CPU; now it only binds values.
 INBOX = _inbox_statement()
 
 

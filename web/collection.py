@@ -10,13 +10,12 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from models.domain import InvoiceRequest, PaymentRegistration, Role, Stage, TodoDone
-from models.queries import ORDER_ID, actor_for, of_order
-from models.tables import Installment, Invoice, Order, Payment, User
+from models.queries import INVOICES, PAYMENTS, actor_for, of_order
+from models.tables import Invoice, Order, Payment, User
 from web.operations import Refused, _send_update
 from web.temporal import workflow_id
 
@@ -187,18 +186,6 @@ async def request_invoice(
         ),
         gone=Refused(409, "Order %(number)s is closed.", number=order.number),
     )
-
-
-# Built once, like the order's other rows (models.queries.ORDER_ID).
-INSTALLMENTS = (
-    select(Installment).where(Installment.order_id == ORDER_ID).order_by(Installment.position)
-)
-PAYMENTS = select(Payment).where(Payment.order_id == ORDER_ID).order_by(Payment.number)
-INVOICES = select(Invoice).where(Invoice.order_id == ORDER_ID).order_by(Invoice.request_number)
-
-
-async def installments(*, session: AsyncSession, order: Order) -> list[Installment]:
-    return list(await session.scalars(INSTALLMENTS, of_order(order)))
 
 
 async def payments(*, session: AsyncSession, order: Order) -> list[Payment]:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from models.domain import CostCategory, Role, Stage, TodoDone, TodoKind, TodoStatus
+from models.queries import COST_BATCHES, of_order
 from models.tables import CostBatch, Order, OrderCostVariance, Todo, User
 from web.operations import CostItemIn, Refused, TodoCompletion, complete_todo
 
@@ -113,11 +114,7 @@ def final_figures(order: Order) -> FinalFigures | None:
 
 
 async def cost_batches(*, session: AsyncSession, order: Order) -> list[CostBatch]:
-    return list(
-        await session.scalars(
-            select(CostBatch).where(CostBatch.order_id == order.id).order_by(CostBatch.number)
-        )
-    )
+    return list(await session.scalars(COST_BATCHES, of_order(order)))
 
 
 async def category_variances(*, session: AsyncSession, order: Order) -> list[OrderCostVariance]:

@@ -253,7 +253,7 @@ async def order_detail(
     exceptions = await queries.shipment_exceptions(session=session, order=order)
     rows, paid_in, invoice_rows = [], [], []
     if order.collection_status is not None:  # confirmed: its money is being collected
-        rows = await collection.installments(session=session, order=order)
+        rows = await queries.installments(session=session, order=order)
         paid_in = await collection.payments(session=session, order=order)
         invoice_rows = await collection.invoices(session=session, order=order)
     figures = collection.money_from(order, paid_in, invoice_rows)
