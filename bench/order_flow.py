@@ -145,6 +145,10 @@ class Result:
     def ms(self, p: float) -> float:
         return percentile(self.latencies, p) * 1000
 
+    def cpu_ms(self) -> dict[str, float]:
+        """CPU ms per order of each process measured."""
+        return {name: 1000 * seconds / self.orders for name, seconds in self.cpu.items()}
+
 
 async def run_pool(count: int, concurrency: int, one: Callable[[int], Awaitable[None]]) -> float:
     """Run one(i) for i in range(count), `concurrency` at a time; the wall time in seconds."""
@@ -751,8 +755,9 @@ def per_order(counts: Counter[int]) -> str:
 
 def cpu_per_order(side: Result) -> str:
     """Where an order's CPU went: ms per order of each process of the stack, and in all."""
-    parts = [f"{name} {1000 * seconds / side.orders:.0f}" for name, seconds in side.cpu.items()]
-    total = 1000 * sum(side.cpu.values()) / side.orders
+    spent = side.cpu_ms()
+    parts = [f"{name} {ms:.0f}" for name, ms in spent.items()]
+    total = sum(spent.values())
     missing = [name for name in STACK if name not in side.cpu]
     absent = f" ({', '.join(missing)} not on this machine)" if missing else ""
     return f"CPU ms per order: {', '.join(parts)}; {total:.0f} in all{absent}"
@@ -797,13 +802,12 @@ def report(ours: Result | None, floor: Result | None, args: argparse.Namespace) 
     if not (ours and floor):
         return True
     if ours.cpu and floor.cpu:
-        budget = 1000 * sum(floor.cpu.values()) / floor.orders / MIN_THROUGHPUT_RATIO
+        budget = sum(floor.cpu_ms().values()) / MIN_THROUGHPUT_RATIO
         line = (
             f"  on a CPU-bound machine the target leaves ours {budget:.0f} ms of CPU per order "
             f"in all (the floor's / {MIN_THROUGHPUT_RATIO})"
         )
-        if "temporal" in ours.cpu:
-            temporal = 1000 * ours.cpu["temporal"] / ours.orders
+        if (temporal := ours.cpu_ms().get("temporal")) is not None:
             line += f"; the Temporal server alone spends {temporal:.0f} on ours"
         say(line)
     throughput = ours.per_second / floor.per_second
