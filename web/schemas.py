@@ -1,12 +1,37 @@
-"""What the API returns (money and quantities as decimal strings) and the pages render."""
+"""What the API takes and returns (money and quantities as decimal strings) and the pages
+render."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
+
+from models.drafts import DraftLine, DraftOrder
+
+# Every id the API or the pages take: the databases keep ids in signed 64-bit integers, so a
+# larger number is bad input (422), never a query that overflows (500).
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Pages of a list: far more than any list has, and small enough that the offset
+# (page - 1) * per_page stays a 64-bit integer.
+MAX_PAGE = 1_000_000
+PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+
+
+class DraftLineIn(DraftLine):
+    product_id: Id
+
+
+class DraftOrderIn(DraftOrder):
+    """The body of POST /api/v1/orders and PATCH /api/v1/orders/{number}: models.drafts'
+    DraftOrder with its ids bounded. The routes hand it on through DraftOrder's own validation,
+    which stays the authority on what a draft may hold."""
+
+    customer_id: Id
+    lines: list[DraftLineIn]
 
 
 class Model(BaseModel):

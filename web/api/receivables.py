@@ -20,7 +20,7 @@ from models.receivables import (
 )
 from models.tables import User
 from web.deps import ApiUser, SessionDep, SettingsDep
-from web.schemas import CustomerRef, Model, UserRef
+from web.schemas import CustomerRef, Id, Model, PageNumber, UserRef
 from workflows.rules import AGING_BUCKETS
 
 router = APIRouter(prefix="/api/v1", tags=["receivables"])
@@ -45,8 +45,8 @@ async def receivables_user(user: ApiUser) -> User:
 
 
 ReceivablesUser = Annotated[User, Depends(receivables_user)]
-CustomerId = Annotated[int | None, Query(ge=1, description="only this customer's orders")]
-OwnerId = Annotated[int | None, Query(ge=1, description="only the orders this person owns")]
+CustomerId = Annotated[Id | None, Query(description="only this customer's orders")]
+OwnerId = Annotated[Id | None, Query(description="only the orders this person owns")]
 
 
 class ReceivableOut(Model):
@@ -133,7 +133,7 @@ async def receivables_list(
     overdue: bool = False,
     customer_id: CustomerId = None,
     owner_id: OwnerId = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 25,
 ) -> ReceivablesPageOut:
     """Orders with money open in the user's scope (a sales rep's own, a sales manager's

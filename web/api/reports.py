@@ -23,7 +23,15 @@ from models.cost_report import (
 from models.domain import CostCategory
 from models.tables import User
 from web.deps import ApiUser, SessionDep, SettingsDep
-from web.schemas import CategoryVarianceOut, CustomerRef, DepartmentRef, Model, UserRef
+from web.schemas import (
+    CategoryVarianceOut,
+    CustomerRef,
+    DepartmentRef,
+    Id,
+    Model,
+    PageNumber,
+    UserRef,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -152,12 +160,12 @@ async def cost_variance(
         CostCategory | None,
         Query(description="rank by this cost category's variance and show its figures"),
     ] = None,
-    customer_id: Annotated[int | None, Query(ge=1, description="only this customer's")] = None,
-    owner_id: Annotated[int | None, Query(ge=1, description="only this person's orders")] = None,
+    customer_id: Annotated[Id | None, Query(description="only this customer's")] = None,
+    owner_id: Annotated[Id | None, Query(description="only this person's orders")] = None,
     department_id: Annotated[
-        int | None, Query(ge=1, description="only this department's and its sub-departments'")
+        Id | None, Query(description="only this department's and its sub-departments'")
     ] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 25,
 ) -> CostVarianceReportOut:
     """Closed orders of a period (days in UTC, both ends included; the last 90 days by

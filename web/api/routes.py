@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
@@ -45,8 +45,11 @@ from web.operations import (
     TodoCompletion,
 )
 from web.schemas import (
+    DraftOrderIn,
+    Id,
     Me,
     OrderPageOut,
+    PageNumber,
     RoutedAgainOut,
     ShipmentActionOut,
     ShipmentQueueItemOut,
@@ -131,13 +134,11 @@ async def products(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
 
 
 @router.post("/orders", status_code=201, tags=["orders"])
-async def create_order(
-    user: ApiUser, session: SessionDep, body: Annotated[dict[str, Any], Body()]
-) -> dict[str, str]:
+async def create_order(user: ApiUser, session: SessionDep, body: DraftOrderIn) -> dict[str, str]:
     """A new draft: customer, shipping mode, delivery date, lines, an order discount or a
     target total, and the payment plan."""
     try:
-        draft = operations.parse_draft(body)
+        draft = operations.parse_draft(body.model_dump(exclude_unset=True))
         order = await operations.new_draft(session=session, user=user, draft=draft)
     except Refused as error:
         raise refused(error) from error
@@ -146,11 +147,11 @@ async def create_order(
 
 @router.patch("/orders/{number}", tags=["orders"])
 async def edit_order(
-    order: ScopedOrder, user: ApiUser, session: SessionDep, body: Annotated[dict[str, Any], Body()]
+    order: ScopedOrder, user: ApiUser, session: SessionDep, body: DraftOrderIn
 ) -> dict[str, str]:
     """Edit a draft, or an order sent back for revision."""
     try:
-        draft = operations.parse_draft(body)
+        draft = operations.parse_draft(body.model_dump(exclude_unset=True))
         order = await operations.edit_draft(session=session, user=user, order=order, draft=draft)
     except Refused as error:
         raise refused(error) from error
@@ -196,12 +197,12 @@ async def orders(
     session: SessionDep,
     settings: SettingsDep,
     stage: Stage | None = None,
-    customer_id: int | None = None,
-    owner_id: int | None = None,
+    customer_id: Id | None = None,
+    owner_id: Id | None = None,
     overdue: bool | None = None,
     delayed: bool | None = None,
     q: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
 ) -> OrderPageOut:
     result = await list_orders(
@@ -250,7 +251,7 @@ async def todos(
 
 @router.post("/todos/{todo_id}/complete", tags=["to-dos"])
 async def complete(
-    todo_id: int,
+    todo_id: Id,
     completion: TodoCompletion,
     user: ApiUser,
     session: SessionDep,
