@@ -24,6 +24,18 @@ class Settings(BaseSettings):
     secret_key: str = ""
     token_lifetime_minutes: int = 12 * 60
     decision_link_days: int = 7  # how long the approve/reject link in an e-mail works
+    # Sign-in throttling (the `limits` library; its notation): failed sign-ins counted per
+    # username and per client address; past either, even the right password waits (HTTP 429).
+    # The store is in memory per process; several web processes share one such as
+    # "redis://host:6379" (which needs the `redis` or `coredis` package).
+    rate_limit_storage: str = "memory://"
+    sign_in_failures_per_user: str = "5 per 15 minutes"
+    sign_in_failures_per_address: str = "50 per 15 minutes"
+    # Behind a reverse proxy: the addresses (or "*") whose X-Forwarded-Proto and -For are
+    # believed, comma-separated. Empty: no proxy is trusted.
+    trusted_proxies: str = ""
+    # Mark the session cookie Secure on every response, not only on requests that came by HTTPS.
+    secure_cookies: bool = False
     # Fulfilment policy: dispatch waits until the installments due on confirmation are paid
     # (also in the collection policy, which admins change).
     hold_dispatch_for_deposit: bool = False

@@ -61,6 +61,8 @@ class User(Base):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str | None] = mapped_column(String(10))
+    # Bumped on sign-out: cookies and tokens issued before carry the old one (web/security.py).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     department: Mapped[Department] = relationship(foreign_keys=[department_id], lazy="joined")
 

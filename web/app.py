@@ -10,8 +10,8 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.sessions import SessionMiddleware
 from temporalio.client import Client
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.drafts import first_problem
@@ -36,7 +36,13 @@ from web.pages import (
     unroutable,
     variance_policy,
 )
-from web.security import TokenSigner
+from web.security import (
+    SecurityHeaders,
+    SessionCookie,
+    SessionStamps,
+    SignInThrottle,
+    TokenSigner,
+)
 from web.templating import render
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -75,13 +81,29 @@ def create_app(
     app.state.decision_links = DecisionLinks(
         settings.resolved_secret_key(), timedelta(days=settings.decision_link_days)
     )
+    app.state.session_stamps = SessionStamps(settings.resolved_secret_key())
+    app.state.sign_in_throttle = SignInThrottle(
+        settings.rate_limit_storage,
+        per_user=settings.sign_in_failures_per_user,
+        per_address=settings.sign_in_failures_per_address,
+    )
     app.add_middleware(
-        SessionMiddleware,
+        SessionCookie,
+        always_secure=settings.secure_cookies,
         secret_key=settings.resolved_secret_key(),
         session_cookie="o2c_session",
         same_site="lax",
         max_age=12 * 3600,
     )
+    docs_paths = (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
+    app.add_middleware(SecurityHeaders, docs_paths=[path for path in docs_paths if path])
+    if settings.trusted_proxies:
+        # outermost, so that the session cookie and the sign-in throttle see the client's
+        # scheme and address rather than the proxy's
+        app.add_middleware(
+            ProxyHeadersMiddleware,
+            trusted_hosts=[host.strip() for host in settings.trusted_proxies.split(",")],
+        )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api_router)
     app.include_router(policy_api_router)

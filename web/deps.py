@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -12,12 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from i18n import translations
 from models.db import SessionFactory
 from models.domain import Role
+from models.passwords import verify_password
 from models.queries import get_order
 from models.tables import Order, User
 from settings import Settings
-from web.security import TokenSigner
+from web.security import SessionStamps, SignInThrottle, TokenSigner, same_token
 
 
 class TemporalGateway:
@@ -68,11 +71,17 @@ bearer = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 async def api_user(
     request: Request, session: SessionDep, token: Annotated[str | None, Depends(bearer)]
 ) -> User:
-    """The user of a bearer token (the API), 401 without a valid one."""
+    """The user of a bearer token (the API), 401 without a valid one: a token issued before
+    the user signed out (or their password changed) is no longer valid."""
     signer: TokenSigner = request.app.state.token_signer
-    user_id = signer.user_id(token) if token else None
-    user = await session.get(User, user_id) if user_id else None
-    if user is None or not user.active:
+    claims = signer.claims(token) if token else None
+    user = await session.get(User, claims.user_id) if claims else None
+    if (
+        claims is None
+        or user is None
+        or not user.active
+        or not same_token(stamp_of(request, user), claims.stamp)
+    ):
         raise HTTPException(
             401, "Not signed in or the token has expired.", headers={"WWW-Authenticate": "Bearer"}
         )
@@ -97,10 +106,21 @@ class PageLogin(Exception):
     """A page needs a signed-in user; the app redirects to the login page."""
 
 
-async def page_user(request: Request, session: SessionDep) -> User:
+async def session_user(request: Request, session: AsyncSession) -> User | None:
+    """The user the session cookie signs in; None when it signs in no one, or a user who has
+    signed out since (a copy of the cookie kept from before does not sign anyone in)."""
     user_id = request.session.get("user_id")
-    user = await session.get(User, user_id) if user_id else None
+    user = await session.get(User, user_id) if isinstance(user_id, int) else None
     if user is None or not user.active:
+        return None
+    if not same_token(stamp_of(request, user), request.session.get("stamp")):
+        return None
+    return user
+
+
+async def page_user(request: Request, session: SessionDep) -> User:
+    user = await session_user(request, session)
+    if user is None:
         raise PageLogin()
     return user
 
@@ -119,3 +139,52 @@ PageAdmin = Annotated[User, Depends(page_admin)]
 
 async def user_by_name(session: AsyncSession, username: str) -> User | None:
     return await session.scalar(select(User).where(User.username == username))
+
+
+def stamp_of(request: Request, user: User) -> str:
+    stamps: SessionStamps = request.app.state.session_stamps
+    return stamps.of(user)
+
+
+class TooManySignIns(Exception):
+    """Sign-in is throttled after too many failures; the right password waits too."""
+
+    def __init__(self, seconds: int) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+    def message(self, locale: str) -> str:
+        t = translations(locale)
+        minutes = math.ceil(self.seconds / 60)
+        if minutes <= 1:
+            return t.gettext("Too many failed sign-ins; try again in a minute.")
+        return t.gettext("Too many failed sign-ins; try again in %(minutes)s minutes.") % {
+            "minutes": minutes
+        }
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.seconds)}
+
+
+async def sign_in(
+    request: Request, session: AsyncSession, username: str, password: str
+) -> User | None:
+    """The active user with this username and password, for the sign-in page and the API
+    token. None when they do not match; TooManySignIns after too many failures (for the
+    username or from the client's address), whatever the password."""
+    throttle: SignInThrottle = request.app.state.sign_in_throttle
+    address = request.client.host if request.client else ""
+    wait = await throttle.seconds_to_wait(username, address)
+    if wait:
+        raise TooManySignIns(wait)
+    user = await user_by_name(session, username)
+    # Argon2 takes tens of milliseconds of CPU on purpose: keep it off the event loop.
+    verified = await asyncio.to_thread(
+        verify_password, user.password_hash if user else None, password
+    )
+    if not verified or user is None or not user.active:
+        await throttle.failed(username, address)
+        return None
+    await throttle.succeeded(username)
+    return user

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable
 from enum import StrEnum
 from typing import Annotated, Any
@@ -16,7 +15,6 @@ from sqlalchemy.orm import selectinload
 
 from models.domain import Role, Stage, TodoDone, TodoStatus
 from models.drafts import repeat_order
-from models.passwords import verify_password
 from models.queries import (
     OrderFilter,
     list_orders,
@@ -34,7 +32,9 @@ from web.deps import (
     SessionDep,
     SettingsDep,
     TemporalClient,
-    user_by_name,
+    TooManySignIns,
+    sign_in,
+    stamp_of,
 )
 from web.operations import (
     ExceptionRequest,
@@ -57,6 +57,7 @@ from web.schemas import (
     Token,
     UnroutableOrderOut,
 )
+from web.templating import locale_of
 from web.views import (
     customer_out,
     order_detail,
@@ -87,14 +88,19 @@ ApiAdmin = Annotated[User, Depends(api_admin)]
 async def issue_token(
     request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()], session: SessionDep
 ) -> Token:
-    """A bearer token for the username and password (OAuth2 password form)."""
-    user = await user_by_name(session, form.username)
-    verified = await asyncio.to_thread(
-        verify_password, user.password_hash if user else None, form.password
-    )
-    if not verified or not (user and user.active):
+    """A bearer token for the username and password (OAuth2 password form); 429 with
+    Retry-After after too many failed attempts. Signing out on the pages revokes it."""
+    try:
+        user = await sign_in(request, session, form.username, form.password)
+    except TooManySignIns as refusal:
+        raise HTTPException(
+            429, refusal.message(locale_of(request)), headers=refusal.headers
+        ) from None
+    if user is None:
         raise HTTPException(401, "Wrong username or password.")
-    return Token(access_token=request.app.state.token_signer.issue(user.id))
+    return Token(
+        access_token=request.app.state.token_signer.issue(user.id, stamp_of(request, user))
+    )
 
 
 @router.get("/me", response_model=Me, tags=["auth"])

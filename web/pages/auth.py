@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import RedirectResponse
 
 from i18n import SUPPORTED, translations
-from models.passwords import verify_password
-from web.deps import PageUser, SessionDep, user_by_name
+from web.deps import PageUser, SessionDep, TooManySignIns, session_user, sign_in, stamp_of
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 
@@ -34,12 +32,20 @@ async def login(
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "/",  # noqa: A002
 ):  # noqa: ANN201
-    user = await user_by_name(session, username.strip())
-    # Argon2 takes tens of milliseconds of CPU on purpose: keep it off the event loop.
-    verified = await asyncio.to_thread(
-        verify_password, user.password_hash if user else None, password
-    )
-    if not verified or not (user and user.active):
+    try:
+        user = await sign_in(request, session, username.strip(), password)
+    except TooManySignIns as refusal:
+        page = render(
+            request,
+            "login.html",
+            status_code=429,
+            next=_safe_next(next),
+            username=username,
+            error=refusal.message(locale_of(request)),
+        )
+        page.headers.update(refusal.headers)
+        return page
+    if user is None:
         t = translations(locale_of(request))
         return render(
             request,
@@ -51,7 +57,7 @@ async def login(
         )
     csrf = request.session.get("csrf")
     request.session.clear()
-    request.session.update({"user_id": user.id, "csrf": csrf})
+    request.session.update({"user_id": user.id, "stamp": stamp_of(request, user), "csrf": csrf})
     if user.locale:
         # so that pages rendered without the user (error pages) speak their language too
         request.session["locale"] = user.locale
@@ -59,7 +65,13 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request):  # noqa: ANN201
+async def logout(request: Request, session: SessionDep):  # noqa: ANN201
+    user = await session_user(request, session)
+    if user is not None:
+        # Every cookie and bearer token issued to the user so far carries the old version's
+        # stamp: a copy kept from before sign-out signs no one in (on any device).
+        user.session_version += 1
+        await session.commit()
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
