@@ -5,15 +5,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, Field, SerializerFunctionWrapHandler, field_serializer
+from pydantic import (
+    BaseModel,
+    Field,
+    PlainValidator,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+)
 
 from models.drafts import DraftLine, DraftOrder
+from web.operations import CostItemIn, MilestoneDate
 
 # Every id the API or the pages take: the databases keep ids in signed 64-bit integers, so a
-# larger number is bad input (422), never a query that overflows (500).
-MAX_ID = 2**63 - 1
+# larger number is bad input (422), never a query that overflows (500). The bound is 2^63 - 1024
+# rather than 2^63 - 1: the largest integer below 2^63 that a double holds exactly, so that the
+# OpenAPI document (whose bounds are doubles) states the very limit that is checked.
+MAX_ID = 2**63 - 1024
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Pages of a list: far more than any list has, and small enough that the offset
 # (page - 1) * per_page stays a 64-bit integer.
@@ -36,12 +45,39 @@ class DraftOrderIn(DraftOrder):
 
 class Model(BaseModel):
     # A wrap serializer, so that every other value keeps its own serialization, and with it
-    # the exclusions of nested fields (for_viewer's cost fields of lines and to-do facts).
+    # the exclusions of nested fields (for_viewer's cost fields of lines and to-do facts). It
+    # has no return annotation on purpose: pydantic then documents each field by its own type
+    # (a Decimal as a string) instead of as "any value".
     @field_serializer("*", mode="wrap", when_used="json")
-    def _decimals_as_strings(self, value: Any, handler: SerializerFunctionWrapHandler) -> Any:
+    def _decimals_as_strings(self, value: Any, handler: SerializerFunctionWrapHandler):
         if isinstance(value, Decimal):
             return f"{value:f}"
         return handler(value)
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers: one sentence a person can act on."""
+
+    detail: str
+
+
+ERROR_MEANINGS = {
+    401: "Not signed in or the token has expired (at sign-in: wrong username or password).",
+    403: "The user's role, or their relation to the order, does not allow this.",
+    404: "There is no such order or to-do within the user's scope.",
+    409: "The order or to-do is not (or no longer) in a state that allows this.",
+    413: "The request body is larger than the service accepts.",
+    422: "A parameter or the body is not valid; the detail says which and why.",
+    429: "Too many failed sign-ins; try again after the Retry-After header's seconds.",
+    503: "The workflow engine is not reachable; try again shortly.",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for these error statuses, each answered as ErrorOut."""
+    return {
+        status: {"model": ErrorOut, "description": ERROR_MEANINGS[status]} for status in statuses
+    }
 
 
 class Token(BaseModel):
@@ -469,3 +505,203 @@ class OrderDetail(OrderSummary):
                 "open_todos": {"__all__": {"facts": FACTS_COST_FIELDS, "cost_facts": True}},
             },
         )
+
+
+class DraftSavedOut(Model):
+    """A draft created, edited or copied: its number, stage and total."""
+
+    number: str
+    stage: str
+    total: Decimal
+
+
+class SubmittedOut(Model):
+    number: str
+    workflow_id: str
+
+
+class TodoCompletedOut(Model):
+    """A completed to-do and the stage its order is in now."""
+
+    id: int
+    status: str
+    stage: str
+
+
+# -- to-do completions: one body per kind (DESIGN: to-do kinds and the outcomes that complete
+# them). Fields a kind needs are checked by web.operations with messages that name what is
+# missing, so they keep their defaults here; unknown fields are ignored. ----------------------
+
+
+class LineCostIn(BaseModel):
+    line_id: Id
+    unit_cost: Decimal = Field(ge=0)
+
+
+class EstimateCostCompletion(BaseModel):
+    """Pricing confirm each line's unit cost, and the freight, installation and other costs."""
+
+    kind: Literal["estimate_cost"]
+    outcome: Literal["estimated"]
+    lines: list[LineCostIn] | None = None
+    freight: Decimal = Field(default=Decimal("0"), ge=0)
+    installation: Decimal = Field(default=Decimal("0"), ge=0)
+    other: Decimal = Field(default=Decimal("0"), ge=0)
+
+
+class ApproveCompletion(BaseModel):
+    """An approval; a rejection needs a comment saying why."""
+
+    kind: Literal["approve"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class ReviseCompletion(BaseModel):
+    """The owner withdraws a rejected order (resubmitting is POST /orders/{number}/submit)."""
+
+    kind: Literal["revise"]
+    outcome: Literal["resubmit", "withdraw"]
+    comment: str = ""
+
+
+class PlanShipmentCompletion(BaseModel):
+    """Ops give every milestone of the order's shipping mode a planned date."""
+
+    kind: Literal["plan_shipment"]
+    outcome: Literal["planned"]
+    milestones: list[MilestoneDate] | None = None
+
+
+class ConfirmDispatchCompletion(BaseModel):
+    kind: Literal["confirm_dispatch"]
+    outcome: Literal["dispatched"]
+    carrier: str = ""
+    tracking_number: str = ""
+
+
+class ConfirmMilestoneCompletion(BaseModel):
+    """`code` defaults to the to-do's milestone."""
+
+    kind: Literal["confirm_milestone"]
+    outcome: Literal["done"]
+    code: str = ""
+    actual_date: date | None = None
+
+
+class ConfirmArrivalCompletion(BaseModel):
+    kind: Literal["confirm_arrival"]
+    outcome: Literal["arrived"]
+    actual_date: date | None = None
+
+
+class ConfirmAcceptanceCompletion(BaseModel):
+    """`accepted` with the date and who signed for the customer, or `defect` with a comment."""
+
+    kind: Literal["confirm_acceptance"]
+    outcome: Literal["accepted", "defect"]
+    accepted_on: date | None = None
+    signed_by: str = ""
+    comment: str = ""
+
+
+class HandleExceptionCompletion(BaseModel):
+    kind: Literal["handle_exception"]
+    outcome: Literal["resolved"]
+    resolution: str = ""
+    reship: bool = False
+
+
+class ConfirmPaymentCompletion(BaseModel):
+    """Finance confirm the money arrived, or reject it with a comment."""
+
+    kind: Literal["confirm_payment"]
+    outcome: Literal["confirm", "reject"]
+    comment: str = ""
+
+
+class CollectCompletion(BaseModel):
+    """A collect to-do closes by itself once the installment is paid: completing it is
+    refused (409)."""
+
+    kind: Literal["collect"]
+    outcome: str = ""
+
+
+class IssueInvoiceCompletion(BaseModel):
+    """`issued` with the invoice number, or `reject` with a comment."""
+
+    kind: Literal["issue_invoice"]
+    outcome: Literal["issued", "reject"]
+    invoice_number: str = Field(default="", max_length=50)
+    comment: str = ""
+
+
+class RecordActualCostsCompletion(BaseModel):
+    """A batch of actual costs; `final` when no more follow (an empty final batch says every
+    cost is recorded)."""
+
+    kind: Literal["record_actual_costs"]
+    outcome: Literal["recorded"]
+    items: list[CostItemIn] | None = None
+    final: bool = False
+
+
+class ApproveActualCostsCompletion(BaseModel):
+    kind: Literal["approve_actual_costs"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class ReviewVarianceCompletion(BaseModel):
+    """The explanation is required when the variance is above the policy's threshold."""
+
+    kind: Literal["review_variance"]
+    outcome: Literal["reviewed"]
+    explanation: str = Field(default="", max_length=2000)
+
+
+class ApproveVarianceCompletion(BaseModel):
+    kind: Literal["approve_variance"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+TodoCompletionIn = Annotated[
+    EstimateCostCompletion
+    | ApproveCompletion
+    | ReviseCompletion
+    | PlanShipmentCompletion
+    | ConfirmDispatchCompletion
+    | ConfirmMilestoneCompletion
+    | ConfirmArrivalCompletion
+    | ConfirmAcceptanceCompletion
+    | HandleExceptionCompletion
+    | ConfirmPaymentCompletion
+    | CollectCompletion
+    | IssueInvoiceCompletion
+    | RecordActualCostsCompletion
+    | ApproveActualCostsCompletion
+    | ReviewVarianceCompletion
+    | ApproveVarianceCompletion,
+    Field(discriminator="kind"),
+]
+# kind -> its completion model
+COMPLETIONS: dict[str, type[BaseModel]] = {
+    get_args(model.model_fields["kind"].annotation)[0]: model
+    for model in get_args(get_args(TodoCompletionIn)[0])
+}
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("The body must be a JSON object.")
+    return value
+
+
+# The body of POST /api/v1/todos/{id}/complete as OpenAPI shows it (TodoCompletionIn). It is
+# read as a plain object so that a body without `kind` (which clients sent before the union
+# existed) still works: the route takes the kind from the to-do and then validates.
+CompletionBody = Annotated[
+    dict[str, Any], PlainValidator(_json_object, json_schema_input_type=TodoCompletionIn)
+]

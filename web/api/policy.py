@@ -14,10 +14,12 @@ from models import policy
 from models.domain import CollectionPolicy, Decider, PolicyStage, Role, VariancePolicy
 from models.policy import CollectionPolicyBody, PolicyBody, PolicyRefusal, VariancePolicyBody
 from models.tables import ApprovalPolicyVersion, User
+from web.api import ApiRoute
 from web.deps import ApiUser, SessionDep
+from web.schemas import errors
 from workflows import rules
 
-router = APIRouter(prefix="/api/v1", tags=["policy"])
+router = APIRouter(prefix="/api/v1", tags=["policy"], route_class=ApiRoute, responses=errors(403))
 
 
 class PolicyVersionOut(BaseModel):

@@ -19,11 +19,14 @@ from models.receivables import (
     receivables,
 )
 from models.tables import User
+from web.api import ApiRoute
 from web.deps import ApiUser, SessionDep, SettingsDep
-from web.schemas import CustomerRef, Id, Model, PageNumber, UserRef
+from web.schemas import CustomerRef, Id, Model, PageNumber, UserRef, errors
 from workflows.rules import AGING_BUCKETS
 
-router = APIRouter(prefix="/api/v1", tags=["receivables"])
+router = APIRouter(
+    prefix="/api/v1", tags=["receivables"], route_class=ApiRoute, responses=errors(403)
+)
 
 
 def receivables_today() -> date:

@@ -22,6 +22,7 @@ from models.cost_report import (
 )
 from models.domain import CostCategory
 from models.tables import User
+from web.api import ApiRoute
 from web.deps import ApiUser, SessionDep, SettingsDep
 from web.schemas import (
     CategoryVarianceOut,
@@ -31,9 +32,10 @@ from web.schemas import (
     Model,
     PageNumber,
     UserRef,
+    errors,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["reports"])
+router = APIRouter(prefix="/api/v1", tags=["reports"], route_class=ApiRoute, responses=errors(403))
 
 
 def report_today() -> date:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models.domain import Role, Stage, TodoDone, TodoStatus
-from models.drafts import repeat_order
+from models.drafts import first_error, repeat_order
 from models.queries import (
     OrderFilter,
     list_orders,
@@ -22,8 +22,9 @@ from models.queries import (
     sees_costs,
     unroutable_orders,
 )
-from models.tables import Customer, Order, Product, User
+from models.tables import Customer, Order, Product, Todo, User
 from web import collection, costs, operations
+from web.api import ApiRoute
 from web.collection import InvoiceForm, PaymentForm
 from web.costs import CostsForm
 from web.deps import (
@@ -45,17 +46,26 @@ from web.operations import (
     TodoCompletion,
 )
 from web.schemas import (
+    COMPLETIONS,
+    CompletionBody,
+    CustomerOut,
     DraftOrderIn,
+    DraftSavedOut,
     Id,
     Me,
+    OrderDetail,
     OrderPageOut,
     PageNumber,
+    ProductOut,
     RoutedAgainOut,
     ShipmentActionOut,
     ShipmentQueueItemOut,
+    SubmittedOut,
+    TodoCompletedOut,
     TodoOut,
     Token,
     UnroutableOrderOut,
+    errors,
 )
 from web.templating import locale_of
 from web.views import (
@@ -68,7 +78,7 @@ from web.views import (
     unroutable_out,
 )
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
 
 
 def refused(error: Refused) -> HTTPException:
@@ -117,61 +127,86 @@ async def me(user: ApiUser) -> Me:
     )
 
 
-@router.get("/customers", tags=["master data"])
-async def customers(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
+@router.get("/customers", response_model=list[CustomerOut], tags=["master data"])
+async def customers(user: ApiUser, session: SessionDep) -> list[CustomerOut]:
     rows = await session.scalars(
         select(Customer).options(selectinload(Customer.contacts)).order_by(Customer.name)
     )
-    return [customer_out(c).model_dump(mode="json") for c in rows]
+    return [customer_out(c) for c in rows]
 
 
-@router.get("/products", tags=["master data"])
-async def products(user: ApiUser, session: SessionDep) -> list[dict[str, Any]]:
+@router.get("/products", response_model=list[ProductOut], tags=["master data"])
+async def products(user: ApiUser, session: SessionDep) -> JSONResponse:
+    """Active products; `standard_cost` only for the roles that may see costs."""
     costs = sees_costs(user)
     rows = await session.scalars(
         select(Product).where(Product.active.is_(True)).order_by(Product.code)
     )
-    return [
-        product_out(p, sees_costs=costs).model_dump(
-            mode="json", exclude=None if costs else {"standard_cost"}
-        )
-        for p in rows
-    ]
+    return JSONResponse(
+        [
+            product_out(p, sees_costs=costs).model_dump(
+                mode="json", exclude=None if costs else {"standard_cost"}
+            )
+            for p in rows
+        ]
+    )
 
 
-@router.post("/orders", status_code=201, tags=["orders"])
-async def create_order(user: ApiUser, session: SessionDep, body: DraftOrderIn) -> dict[str, str]:
+def draft_saved(order: Order) -> DraftSavedOut:
+    return DraftSavedOut(number=order.number, stage=order.stage, total=order.total)
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=DraftSavedOut,
+    responses=errors(403),
+    tags=["orders"],
+)
+async def create_order(user: ApiUser, session: SessionDep, body: DraftOrderIn) -> DraftSavedOut:
     """A new draft: customer, shipping mode, delivery date, lines, an order discount or a
-    target total, and the payment plan."""
+    target total, and the payment plan. 403 for roles that do not enter orders."""
     try:
         draft = operations.parse_draft(body.model_dump(exclude_unset=True))
         order = await operations.new_draft(session=session, user=user, draft=draft)
     except Refused as error:
         raise refused(error) from error
-    return {"number": order.number, "stage": order.stage, "total": f"{order.total:f}"}
+    return draft_saved(order)
 
 
-@router.patch("/orders/{number}", tags=["orders"])
+@router.patch(
+    "/orders/{number}",
+    response_model=DraftSavedOut,
+    responses=errors(403, 409),
+    tags=["orders"],
+)
 async def edit_order(
     order: ScopedOrder, user: ApiUser, session: SessionDep, body: DraftOrderIn
-) -> dict[str, str]:
-    """Edit a draft, or an order sent back for revision."""
+) -> DraftSavedOut:
+    """Edit a draft, or an order sent back for revision (its owner only; 409 once
+    submitted)."""
     try:
         draft = operations.parse_draft(body.model_dump(exclude_unset=True))
         order = await operations.edit_draft(session=session, user=user, order=order, draft=draft)
     except Refused as error:
         raise refused(error) from error
-    return {"number": order.number, "stage": order.stage, "total": f"{order.total:f}"}
+    return draft_saved(order)
 
 
-@router.post("/orders/{number}/submit", status_code=202, tags=["orders"])
+@router.post(
+    "/orders/{number}/submit",
+    status_code=202,
+    response_model=SubmittedOut,
+    responses=errors(403, 409),
+    tags=["orders"],
+)
 async def submit_order(
     order: ScopedOrder,
     user: ApiUser,
     session: SessionDep,
     client: TemporalClient,
     settings: SettingsDep,
-) -> dict[str, str]:
+) -> SubmittedOut:
     """Start the order's workflow (or resume it after a revision)."""
     try:
         await operations.submit_order(
@@ -183,18 +218,23 @@ async def submit_order(
         )
     except Refused as error:
         raise refused(error) from error
-    return {"number": order.number, "workflow_id": f"order-{order.number}"}
+    return SubmittedOut(number=order.number, workflow_id=f"order-{order.number}")
 
 
-@router.post("/orders/{number}/repeat", status_code=201, tags=["orders"])
-async def repeat(order: ScopedOrder, user: ApiUser, session: SessionDep) -> dict[str, str]:
+@router.post(
+    "/orders/{number}/repeat",
+    status_code=201,
+    response_model=DraftSavedOut,
+    responses=errors(403),
+    tags=["orders"],
+)
+async def repeat(order: ScopedOrder, user: ApiUser, session: SessionDep) -> DraftSavedOut:
     """A new draft copied from a past order."""
     try:
         operations.require_order_entry(user)
     except Refused as error:
         raise refused(error) from error
-    copy = await repeat_order(session=session, user=user, order=order)
-    return {"number": copy.number, "stage": copy.stage, "total": f"{copy.total:f}"}
+    return draft_saved(await repeat_order(session=session, user=user, order=order))
 
 
 @router.get("/orders", response_model=OrderPageOut, tags=["orders"])
@@ -235,7 +275,7 @@ async def orders(
     )
 
 
-@router.get("/orders/{number}", tags=["orders"])
+@router.get("/orders/{number}", response_model=OrderDetail, tags=["orders"])
 async def order(
     order: ScopedOrder, user: ApiUser, session: SessionDep, settings: SettingsDep
 ) -> JSONResponse:
@@ -255,29 +295,65 @@ async def todos(
     return JSONResponse([todo_out(item).for_viewer(costs) for item in items])
 
 
-@router.post("/todos/{todo_id}/complete", tags=["to-dos"])
+def completion_of(todo: Todo, body: dict[str, Any]) -> TodoCompletion:
+    """What the body says for this to-do, checked by its kind's model: `kind` may be left out
+    (it is then the to-do's own, as before kinds were named in the body) but not contradict
+    the to-do."""
+    kind = body.get("kind", todo.kind)
+    if kind != todo.kind:
+        raise HTTPException(422, f"This to-do is of kind {todo.kind}; the body's kind is {kind}.")
+    model = COMPLETIONS[todo.kind]
+    try:
+        given = model.model_validate({**body, "kind": kind})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        if problem["loc"] == ("outcome",) and problem["type"] == "literal_error":
+            allowed = ", ".join(sorted(get_args(model.model_fields["outcome"].annotation)))
+            raise HTTPException(422, f"The outcome must be one of: {allowed}.") from error
+        raise HTTPException(422, first_error(error)) from error
+    return TodoCompletion.model_validate(given.model_dump(exclude={"kind"}))
+
+
+@router.post(
+    "/todos/{todo_id}/complete",
+    response_model=TodoCompletedOut,
+    responses=errors(403, 404, 409),
+    tags=["to-dos"],
+)
 async def complete(
     todo_id: Id,
-    completion: TodoCompletion,
+    completion: Annotated[
+        CompletionBody,
+        Body(
+            description="`outcome` plus the to-do kind's fields, by `kind` (which may be left "
+            "out: it is then the to-do's own)."
+        ),
+    ],
     user: ApiUser,
     session: SessionDep,
     client: TemporalClient,
-) -> dict[str, Any]:
-    """Complete a to-do with its outcome: 403 not yours, 409 no longer open, 422 bad fields."""
+) -> TodoCompletedOut:
+    """Complete a to-do with its outcome: 403 not yours, 404 not in your scope, 409 no longer
+    open, 422 bad fields or a `kind` that is not the to-do's."""
     try:
         todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
         done = await operations.complete_todo(
-            session=session, user=user, todo=todo, completion=completion, client=client
+            session=session,
+            user=user,
+            todo=todo,
+            completion=completion_of(todo, completion),
+            client=client,
         )
     except Refused as error:
         raise refused(error) from error
-    return {"id": todo_id, "status": "done", "stage": done.stage.value}
+    return TodoCompletedOut(id=todo_id, status="done", stage=done.stage.value)
 
 
 @router.post(
     "/orders/{number}/exceptions",
     status_code=202,
     response_model=ShipmentActionOut,
+    responses=errors(403, 409),
     tags=["fulfilment"],
 )
 async def raise_exception(
@@ -302,6 +378,7 @@ async def raise_exception(
 @router.post(
     "/orders/{number}/milestones/{code}/confirm",
     response_model=ShipmentActionOut,
+    responses=errors(403, 409),
     tags=["fulfilment"],
 )
 async def confirm_milestone(
@@ -326,6 +403,7 @@ async def confirm_milestone(
 @router.post(
     "/orders/{number}/milestones/{code}/replan",
     response_model=ShipmentActionOut,
+    responses=errors(403, 409),
     tags=["fulfilment"],
 )
 async def replan_milestone(
@@ -346,7 +424,12 @@ async def replan_milestone(
     return ShipmentActionOut(number=order.number, stage=result.stage.value)
 
 
-@router.post("/orders/{number}/release-hold", response_model=ShipmentActionOut, tags=["fulfilment"])
+@router.post(
+    "/orders/{number}/release-hold",
+    response_model=ShipmentActionOut,
+    responses=errors(403, 409),
+    tags=["fulfilment"],
+)
 async def release_hold(
     order: ScopedOrder,
     release: HoldReleaseRequest,
@@ -369,7 +452,12 @@ class QueueStatus(StrEnum):
     held = "held"
 
 
-@router.get("/shipments", response_model=list[ShipmentQueueItemOut], tags=["fulfilment"])
+@router.get(
+    "/shipments",
+    response_model=list[ShipmentQueueItemOut],
+    responses=errors(403),
+    tags=["fulfilment"],
+)
 async def shipments(
     user: ApiUser, session: SessionDep, status: QueueStatus | None = None
 ) -> list[ShipmentQueueItemOut]:
@@ -385,13 +473,23 @@ async def shipments(
     return [queue_item_out(item) for item in items]
 
 
-@router.get("/admin/unroutable", response_model=list[UnroutableOrderOut], tags=["admin"])
+@router.get(
+    "/admin/unroutable",
+    response_model=list[UnroutableOrderOut],
+    responses=errors(403),
+    tags=["admin"],
+)
 async def unroutable(user: ApiAdmin, session: SessionDep) -> list[UnroutableOrderOut]:
     """Orders whose approval no one can decide, and why, longest waiting first (admin only)."""
     return [unroutable_out(o) for o in await unroutable_orders(session=session, user=user)]
 
 
-@router.post("/orders/{number}/route-again", response_model=RoutedAgainOut, tags=["admin"])
+@router.post(
+    "/orders/{number}/route-again",
+    response_model=RoutedAgainOut,
+    responses=errors(403, 409),
+    tags=["admin"],
+)
 async def route_again(
     user: ApiAdmin, order: ScopedOrder, session: SessionDep, client: TemporalClient
 ) -> RoutedAgainOut:
@@ -429,7 +527,11 @@ async def _finance_todo(order: Order, action: Awaitable[TodoDone]) -> MoneyActio
 
 
 @router.post(
-    "/orders/{number}/payments", status_code=202, response_model=MoneyActionOut, tags=["collection"]
+    "/orders/{number}/payments",
+    status_code=202,
+    response_model=MoneyActionOut,
+    responses=errors(403, 409),
+    tags=["collection"],
 )
 async def register_payment(
     order: ScopedOrder,
@@ -452,6 +554,7 @@ async def register_payment(
     "/orders/{number}/invoice-requests",
     status_code=202,
     response_model=MoneyActionOut,
+    responses=errors(403, 409),
     tags=["collection"],
 )
 async def request_invoice(
@@ -477,6 +580,7 @@ async def request_invoice(
     "/orders/{number}/actual-costs",
     status_code=202,
     response_model=MoneyActionOut,
+    responses=errors(403, 409),
     tags=["costs"],
 )
 async def record_actual_costs(

@@ -1,0 +1,144 @@
+"""The OpenAPI document describes the API: typed bodies and answers, and every error it gives."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+
+from models.domain import TodoKind
+from settings import Settings
+from tests.web.test_orders_api import submitted_order, todo_of
+from web.api import policy, receivables, reports, routes
+from web.app import create_app
+from web.operations import OUTCOMES
+from web.schemas import MAX_ID
+
+ERROR = {"$ref": "#/components/schemas/ErrorOut"}
+
+
+@pytest.fixture(scope="module")
+def document_app():
+    # Only the document is read: no database or workflow engine is touched.
+    return create_app(
+        Settings(database_url="sqlite+aiosqlite:///:memory:", secret_key="x", smtp_host=None)
+    )
+
+
+@pytest.fixture(scope="module")
+def document(document_app) -> dict[str, Any]:
+    return document_app.openapi()
+
+
+def operations_of(document: dict[str, Any]):
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield f"{method.upper()} {path}", operation
+
+
+def resolve(document: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    return document["components"]["schemas"][ref.rsplit("/", 1)[1]] if ref else schema
+
+
+def test_every_api_route_declares_its_answer(document):
+    api_routes = [
+        route
+        for module in (routes, policy, receivables, reports)
+        for route in module.router.routes
+        if isinstance(route, APIRoute)
+    ]
+    # every operation of the document is one of these routes (a new router is added above)
+    assert len(api_routes) == len(list(operations_of(document)))
+    untyped = [route.path for route in api_routes if route.response_model is None]
+    assert untyped == []
+
+
+def test_every_success_answer_has_a_schema_with_named_fields(document):
+    for name, operation in operations_of(document):
+        successes = {s: r for s, r in operation["responses"].items() if s.startswith("2")}
+        assert len(successes) == 1, name
+        (answer,) = successes.values()
+        schema = answer["content"]["application/json"]["schema"]
+        if schema.get("type") == "array":
+            schema = schema["items"]
+        assert resolve(document, schema).get("properties"), name
+
+
+def test_every_error_is_documented_with_the_one_error_schema(document):
+    for name, operation in operations_of(document):
+        errors = {s: r for s, r in operation["responses"].items() if not s.startswith("2")}
+        assert errors, name
+        for status, answer in errors.items():
+            assert answer["content"]["application/json"]["schema"] == ERROR, (name, status)
+    assert document["components"]["schemas"]["ErrorOut"]["required"] == ["detail"]
+    # FastAPI's own 422 (a list of problems) is not what the app answers, so it is not shown.
+    assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+def test_each_route_documents_the_statuses_its_shape_gives(document):
+    for name, operation in operations_of(document):
+        statuses = set(operation["responses"])
+        if operation.get("parameters") or "requestBody" in operation:
+            assert "422" in statuses, name
+        if "requestBody" in operation:
+            assert "413" in statuses, name
+        if operation.get("security") or name == "POST /api/v1/auth/token":
+            assert "401" in statuses, name
+        if "{number}" in name or "{todo_id}" in name:
+            assert "404" in statuses, name
+    token = dict(operations_of(document))["POST /api/v1/auth/token"]
+    assert "429" in token["responses"]
+    submit = dict(operations_of(document))["POST /api/v1/orders/{number}/submit"]
+    assert {"403", "409", "503"} <= set(submit["responses"])
+
+
+def test_the_completion_body_has_one_branch_per_todo_kind_with_its_outcomes(document):
+    operation = dict(operations_of(document))["POST /api/v1/todos/{todo_id}/complete"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["discriminator"]["propertyName"] == "kind"
+    mapping = schema["discriminator"]["mapping"]
+    assert set(mapping) == {kind.value for kind in TodoKind}
+    assert len(schema["oneOf"]) == len(TodoKind)
+    for kind, ref in mapping.items():
+        branch = resolve(document, {"$ref": ref})
+        assert branch["properties"]["kind"]["const"] == kind
+        if TodoKind(kind) in OUTCOMES:
+            outcome = branch["properties"]["outcome"]
+            assert set(outcome.get("enum") or [outcome.get("const")]) == OUTCOMES[TodoKind(kind)]
+    estimate = resolve(document, {"$ref": mapping["estimate_cost"]})
+    assert {"lines", "freight", "installation", "other"} <= set(estimate["properties"])
+    dispatch = resolve(document, {"$ref": mapping["confirm_dispatch"]})
+    assert {"carrier", "tracking_number"} <= set(dispatch["properties"])
+
+
+def test_the_order_body_is_a_draft_not_a_free_form_object(document):
+    for name in ("POST /api/v1/orders", "PATCH /api/v1/orders/{number}"):
+        operation = dict(operations_of(document))[name]
+        schema = resolve(
+            document, operation["requestBody"]["content"]["application/json"]["schema"]
+        )
+        assert {"customer_id", "lines"} <= set(schema["required"]), name
+        line = resolve(document, schema["properties"]["lines"]["items"])
+        assert line["properties"]["product_id"]["maximum"] == MAX_ID < 2**63
+        assert schema["properties"]["customer_id"]["maximum"] == MAX_ID
+
+
+async def test_a_completion_naming_the_todos_kind_is_taken_and_another_kind_refused(api, worker):
+    _, number = await submitted_order(api)
+    pricing = await api("pricing")
+    todo = await todo_of(pricing, number, "estimate_cost")
+    url = f"/api/v1/todos/{todo['id']}/complete"
+    wrong = await pricing.post(url, json={"kind": "approve", "outcome": "approve"})
+    assert wrong.status_code == 422
+    assert wrong.json() == {
+        "detail": "This to-do is of kind estimate_cost; the body's kind is approve."
+    }
+    order = (await pricing.get(f"/api/v1/orders/{number}")).json()
+    lines = [{"line_id": ln["id"], "unit_cost": ln["standard_cost"]} for ln in order["lines"]]
+    done = await pricing.post(
+        url, json={"kind": "estimate_cost", "outcome": "estimated", "lines": lines}
+    )
+    assert done.status_code == 200, done.text
+    assert done.json() == {"id": todo["id"], "status": "done", "stage": done.json()["stage"]}
