@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     demo_password: str | None = None
     default_locale: str = "en"
     currency: str = "CNY"
+    # An order's lines travel whole in its workflow's payloads, which Temporal caps at 2 MB.
+    max_order_lines: int = 500
+    # Any request body, refused with 413 before it is read (500 long lines are about 60 KB).
+    max_request_bytes: int = 1024 * 1024
 
     @property
     def data_dir(self) -> Path:

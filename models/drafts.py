@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from i18n import N_
+from models.dates import fixed_payment_date_refusal, requested_delivery_refusal
 from models.db import dialect_insert
 from models.domain import (
     PaymentPlanItem,
@@ -24,6 +26,7 @@ from models.policy import current_collection_policy
 from models.tables import Customer, Order, OrderLine, OrderNumberCounter, Product, TimelineEvent
 from models.tables import PaymentPlanItem as PaymentPlanRow
 from models.tables import User as UserRow
+from settings import get_settings
 from workflows.rules import LineInput, PricingError, price_order
 
 
@@ -82,6 +85,22 @@ class DraftOrder(BaseModel):
 
 
 DEFAULT_PLAN = [PaymentPlanItem(percent=Decimal("100"), trigger=PaymentTrigger.confirmation)]
+TOO_MANY_LINES = N_("An order can have at most %(limit)s lines.")
+
+
+def check_entry(draft: DraftOrder, plan: list[PaymentPlanItem], *, today: date) -> None:
+    """What a saved order may hold besides well-formed values: at most the configured number
+    of lines (its workflow carries them all in payloads Temporal caps at 2 MB), and dates in
+    a sensible window. Checked when a draft is saved, not when one is read back, so an order
+    entered before a limit was lowered still opens."""
+    limit = get_settings().max_order_lines
+    if len(draft.lines) > limit:
+        raise DraftError(TOO_MANY_LINES, limit=limit)
+    refusal = requested_delivery_refusal(draft.requested_delivery_date, today=today)
+    for n, item in enumerate(plan, start=1):
+        refusal = refusal or fixed_payment_date_refusal(item.fixed_date, installment=n, today=today)
+    if refusal is not None:
+        raise DraftError(refusal.template, **refusal.params)
 
 
 def first_error(error: ValidationError) -> str:
@@ -212,9 +231,10 @@ async def create_draft(
     *, session: AsyncSession, user: UserRow, draft: DraftOrder, repeated_from: str | None = None
 ) -> Order:
     now = datetime.now(UTC)
+    plan = await _plan(session, draft)
+    check_entry(draft, plan, today=now.date())
     await _customer(session, draft.customer_id)
     lines, total, list_total = await _priced_lines(session, draft)
-    plan = await _plan(session, draft)
     order = Order(
         number=await next_order_number(session, now.year),
         customer_id=draft.customer_id,
@@ -286,6 +306,8 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
         raise DraftError(
             "Order %(number)s is submitted and can no longer be edited.", number=order.number
         )
+    plan = await _plan(session, draft)
+    check_entry(draft, plan, today=datetime.now(UTC).date())
     await _customer(session, draft.customer_id)
     new_lines, total, list_total = await _priced_lines(session, draft)
     order = await session.scalar(
@@ -307,7 +329,7 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
         old.unit_cost = old.unit_cost if same_goods else None
         kept.append(old)
     order.lines = kept
-    order.payment_plan = _plan_rows(await _plan(session, draft))
+    order.payment_plan = _plan_rows(plan)
     order.customer_id = draft.customer_id
     order.shipping_mode = draft.shipping_mode.value
     order.requested_delivery_on = draft.requested_delivery_date

@@ -120,6 +120,20 @@ def may_edit(user: User, order: Order) -> bool:
     return order.owner_id == user.id
 
 
+LIKE_ESCAPE = "\\"
+
+
+def containing(text: str) -> str:
+    """A LIKE pattern for values that contain `text` as typed: its own %, _ and \\ match only
+    themselves (use with `.like(..., escape=LIKE_ESCAPE)` or `.ilike`)."""
+    escaped = (
+        text.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
 @dataclass(frozen=True)
 class OrderFilter:
     stage: str | None = None
@@ -158,11 +172,13 @@ async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter
     if filters.delayed is not None:
         query = query.where(Order.delayed.is_(filters.delayed))
     if filters.q:
-        like = f"%{filters.q.strip()}%"
+        like = containing(filters.q.strip())
         query = query.where(
             or_(
-                Order.number.ilike(like),
-                Order.customer_id.in_(select(Customer.id).where(Customer.name.ilike(like))),
+                Order.number.ilike(like, escape=LIKE_ESCAPE),
+                Order.customer_id.in_(
+                    select(Customer.id).where(Customer.name.ilike(like, escape=LIKE_ESCAPE))
+                ),
             )
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))

@@ -22,6 +22,7 @@ from web.api.receivables import router as receivables_api_router
 from web.api.reports import router as reports_api_router
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
+from web.limits import RequestSizeLimit
 from web.pages import (
     admin,
     arrival,
@@ -95,6 +96,7 @@ def create_app(
         same_site="lax",
         max_age=12 * 3600,
     )
+    app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     docs_paths = (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     app.add_middleware(SecurityHeaders, docs_paths=[path for path in docs_paths if path])
     if settings.trusted_proxies:

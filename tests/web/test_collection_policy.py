@@ -1,5 +1,6 @@
-"""The collection policy, versioned: read by anyone signed in, changed only by an administrator.
-Each save is a new version; a refusal names the field and saves nothing."""
+"""The collection policy, versioned: read by those who work with it (test_policy_access.py),
+changed only by an administrator. Each save is a new version; a refusal names the field and saves
+nothing."""
 
 from __future__ import annotations
 

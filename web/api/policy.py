@@ -11,7 +11,14 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel
 
 from models import policy
-from models.domain import CollectionPolicy, Decider, PolicyStage, Role, VariancePolicy
+from models.domain import (
+    ORDER_ENTRY_ROLES,
+    CollectionPolicy,
+    Decider,
+    PolicyStage,
+    Role,
+    VariancePolicy,
+)
 from models.policy import CollectionPolicyBody, PolicyBody, PolicyRefusal, VariancePolicyBody
 from models.tables import ApprovalPolicyVersion, User
 from web.api import ApiRoute
@@ -56,6 +63,48 @@ def _administrators(message: str) -> Callable[[User], Awaitable[User]]:
     return administrator
 
 
+def _readers(roles: frozenset[Role], message: str) -> Callable[[User], Awaitable[User]]:
+    """A dependency that lets the roles who work with a policy read it; 403 to anyone else."""
+
+    async def reader(user: ApiUser) -> User:
+        if user.role not in roles:
+            raise HTTPException(403, message)
+        return user
+
+    return reader
+
+
+# Who works with each policy: approvers and the admin who keeps it; those who enter orders pick
+# a payment plan by name, and finance and the managers chase overdue money; operations and those
+# who approve or pay for costs meet the variance threshold.
+ApprovalPolicyReader = Annotated[
+    User,
+    Depends(
+        _readers(
+            frozenset({Role.admin, Role.director, Role.sales_manager, Role.finance}),
+            "Only administrators, directors, sales managers and finance may see the approval "
+            "policy.",
+        )
+    ),
+]
+CollectionPolicyReader = Annotated[
+    User,
+    Depends(
+        _readers(
+            frozenset({Role.admin, Role.director, Role.finance, *ORDER_ENTRY_ROLES}),
+            "Only administrators, directors, finance and sales may see the collection policy.",
+        )
+    ),
+]
+VariancePolicyReader = Annotated[
+    User,
+    Depends(
+        _readers(
+            frozenset({Role.admin, Role.ops, Role.ops_manager, Role.director, Role.finance}),
+            "Only administrators, directors, operations and finance may see the variance policy.",
+        )
+    ),
+]
 PolicyReader = Annotated[
     User,
     Depends(_administrators("Only an administrator may see the versions of the approval policy.")),
@@ -66,7 +115,7 @@ PolicyEditor = Annotated[
 
 
 @router.get("/policy/approval", response_model=PolicyVersionOut)
-async def approval_policy(user: ApiUser, session: SessionDep) -> PolicyVersionOut:
+async def approval_policy(user: ApprovalPolicyReader, session: SessionDep) -> PolicyVersionOut:
     """The approval policy in force: its stages in order, each stage's requirements (decided
     in parallel), and who is told when an order passes the last stage."""
     row = await policy.current_version(session=session)
@@ -112,7 +161,7 @@ CollectionPolicyEditor = Annotated[
 
 
 @router.get("/policy/collection", response_model=CollectionPolicy)
-async def collection_policy(user: ApiUser, session: SessionDep) -> CollectionPolicy:
+async def collection_policy(user: CollectionPolicyReader, session: SessionDep) -> CollectionPolicy:
     """The collection policy in force: days of the reminder before a due date, days overdue
     before the sales manager and the director are alerted, the payment plans sales may pick by
     name, and whether dispatch waits for the deposit."""
@@ -139,7 +188,7 @@ VariancePolicyEditor = Annotated[
 
 
 @router.get("/policy/variance", response_model=VariancePolicy)
-async def variance_policy(user: ApiUser, session: SessionDep) -> VariancePolicy:
+async def variance_policy(user: VariancePolicyReader, session: SessionDep) -> VariancePolicy:
     """The variance policy in force: a cost variance above `threshold_percent` of the expected
     cost (default 5), or above `threshold_amount` when one is set, needs an explanation and the
     operations manager's approval."""
