@@ -16,7 +16,7 @@ from temporalio.client import Client
 from models.domain import InvoiceRequest, PaymentRegistration, Role, Stage, TodoDone
 from models.queries import INVOICES, PAYMENTS, actor_for, of_order
 from models.tables import Invoice, Order, Payment, User
-from web.operations import Refused, _send_update
+from web.operations import Refused, _send_update, action_id, redelivered
 from web.temporal import workflow_id
 
 INVOICE_ROLES = frozenset({Role.finance})
@@ -52,6 +52,10 @@ class Money:
     invoiced: Decimal
     invoice_pending: Decimal  # applied for, not issued yet
     references: frozenset[str] = frozenset()  # of payments not rejected, casefolded
+    # Payments and invoice applications finance rejected: each sets free what it asked for, so
+    # the same payment or application given again afterwards is a new action.
+    payments_rejected: int = 0
+    invoices_rejected: int = 0
 
     @property
     def outstanding(self) -> Decimal:
@@ -78,6 +82,8 @@ def money_from(order: Order, paid_in: list[Payment], applied: list[Invoice]) -> 
             (i.amount for i in applied if i.status == "requested"), Decimal("0.00")
         ),
         references=frozenset(p.reference.casefold() for p in paid_in if p.status != "rejected"),
+        payments_rejected=sum(p.status == "rejected" for p in paid_in),
+        invoices_rejected=sum(i.status == "rejected" for i in applied),
     )
 
 
@@ -93,18 +99,20 @@ def collection_workflow_id(order_number: str) -> str:
     return f"{workflow_id(order_number)}/collection"
 
 
-def _require_collection(order: Order) -> None:
-    if order.collection_status is None:
-        raise Refused(409, "Order %(number)s is not confirmed yet.", number=order.number)
-
-
 async def register_payment(
-    *, session: AsyncSession, user: User, order: Order, form: PaymentForm, client: Client
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    form: PaymentForm,
+    client: Client,
+    idempotency_key: str | None = None,
 ) -> TodoDone:
-    """The owner says the customer paid: finance get a to-do to confirm it."""
+    """The owner says the customer paid: finance get a to-do to confirm it. The update's id is
+    derived from the payment as given (and the client's idempotency key): sent again after a
+    lost answer, it is the same payment, answered as before."""
     if order.owner_id != user.id:
         raise Refused(403, "Only the order's owner registers its payments.")
-    _require_collection(order)
     if form.amount <= 0:
         raise Refused(422, "The amount must be more than zero.")
     if form.received_on > datetime.now(UTC).date():
@@ -115,57 +123,69 @@ async def register_payment(
     method = form.method.strip()
     if method not in METHODS:
         raise Refused(422, "The method must be one of: %(allowed)s.", allowed=", ".join(METHODS))
+    registration = PaymentRegistration(
+        actor=await actor_for(session=session, user=user),
+        amount=form.amount,
+        received_on=form.received_on,
+        method=method,
+        reference=reference,
+    )
+    to_workflow = collection_workflow_id(order.number)
     money = await money_of(session=session, order=order)
+    update_id = action_id(
+        f"payment/{order.number}", registration, idempotency_key, money.payments_rejected
+    )
+    if refusal := _payment_refusal(order=order, form=form, money=money):
+        return await redelivered(client, to_workflow, update_id, refusal)
+    return await _send_update(
+        client,
+        to_workflow,
+        "register_payment",
+        registration,
+        gone=Refused(409, "Order %(number)s is paid in full.", number=order.number),
+        update_id=update_id,
+    )
+
+
+def _payment_refusal(*, order: Order, form: PaymentForm, money: Money) -> Refused | None:
+    """What the order's money says against registering this payment, if anything."""
+    if order.collection_status is None:
+        return Refused(409, "Order %(number)s is not confirmed yet.", number=order.number)
+    reference = form.reference.strip()
     if reference.casefold() in money.references:
-        raise Refused(
+        return Refused(
             422,
             "A payment with the reference %(reference)s is already registered for this order.",
             reference=reference,
         )
     if money.outstanding <= 0:
-        raise Refused(409, "Order %(number)s is paid in full.", number=order.number)
+        return Refused(409, "Order %(number)s is paid in full.", number=order.number)
     if form.amount > money.payable:
-        raise Refused(
+        return Refused(
             422,
             "The amount is more than is left to pay: %(payable)s (outstanding less payments "
             "waiting for finance).",
             payable=f"{money.payable:,.2f}",
         )
-    actor = await actor_for(session=session, user=user)
-    return await _send_update(
-        client,
-        collection_workflow_id(order.number),
-        "register_payment",
-        PaymentRegistration(
-            actor=actor,
-            amount=form.amount,
-            received_on=form.received_on,
-            method=method,
-            reference=reference,
-        ),
-        gone=Refused(409, "Order %(number)s is paid in full.", number=order.number),
-    )
+    return None
 
 
 async def request_invoice(
-    *, session: AsyncSession, user: User, order: Order, form: InvoiceForm, client: Client
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    form: InvoiceForm,
+    client: Client,
+    idempotency_key: str | None = None,
 ) -> TodoDone:
-    """The owner or finance apply for an invoice; finance get a to-do to issue it."""
+    """The owner or finance apply for an invoice; finance get a to-do to issue it. Sent again
+    with the same fields (and idempotency key) after a lost answer, it is the same
+    application."""
     if order.owner_id != user.id and Role(user.role) not in INVOICE_ROLES:
         raise Refused(403, "Only the order's owner or finance apply for its invoices.")
-    _require_collection(order)
-    if order.stage == Stage.closed.value:
-        raise Refused(409, "Order %(number)s is closed.", number=order.number)
     if form.amount <= 0:
         raise Refused(422, "The amount must be more than zero.")
-    money = await money_of(session=session, order=order)
-    if form.amount > money.invoiceable:
-        raise Refused(
-            422,
-            "The amount is more than can still be invoiced: %(room)s (total less invoiced and "
-            "applied for).",
-            room=f"{money.invoiceable:,.2f}",
-        )
     customer = order.customer
     title = form.title.strip() or (customer.invoice_title or customer.name)
     tax_number = form.tax_number.strip() or (customer.tax_number or "")
@@ -176,16 +196,44 @@ async def request_invoice(
     ):
         if not value:
             raise Refused(422, message)
-    actor = await actor_for(session=session, user=user)
+    request = InvoiceRequest(
+        actor=await actor_for(session=session, user=user),
+        amount=form.amount,
+        title=title,
+        tax_number=tax_number,
+        address=address,
+    )
+    to_workflow = workflow_id(order.number)
+    money = await money_of(session=session, order=order)
+    update_id = action_id(
+        f"invoice/{order.number}", request, idempotency_key, money.invoices_rejected
+    )
+    if refusal := _invoice_refusal(order=order, form=form, money=money):
+        return await redelivered(client, to_workflow, update_id, refusal)
     return await _send_update(
         client,
-        workflow_id(order.number),
+        to_workflow,
         "request_invoice",
-        InvoiceRequest(
-            actor=actor, amount=form.amount, title=title, tax_number=tax_number, address=address
-        ),
+        request,
         gone=Refused(409, "Order %(number)s is closed.", number=order.number),
+        update_id=update_id,
     )
+
+
+def _invoice_refusal(*, order: Order, form: InvoiceForm, money: Money) -> Refused | None:
+    """What the order says against applying for this invoice, if anything."""
+    if order.collection_status is None:
+        return Refused(409, "Order %(number)s is not confirmed yet.", number=order.number)
+    if order.stage == Stage.closed.value:
+        return Refused(409, "Order %(number)s is closed.", number=order.number)
+    if form.amount > money.invoiceable:
+        return Refused(
+            422,
+            "The amount is more than can still be invoiced: %(room)s (total less invoiced and "
+            "applied for).",
+            room=f"{money.invoiceable:,.2f}",
+        )
+    return None
 
 
 async def payments(*, session: AsyncSession, order: Order) -> list[Payment]:

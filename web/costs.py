@@ -9,14 +9,22 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from models.domain import CostCategory, Role, Stage, TodoDone, TodoKind, TodoStatus
 from models.queries import COST_BATCHES, of_order
 from models.tables import CostBatch, Order, OrderCostVariance, Todo, User
-from web.operations import CostItemIn, Refused, TodoCompletion, complete_todo
+from web.operations import (
+    CostItemIn,
+    Refused,
+    TodoCompletion,
+    action_id,
+    complete_todo,
+    redelivered,
+)
+from web.temporal import workflow_id
 
 # Who records actual costs (finance approve them), and who may see an order's costs.
 RECORDING_ROLES = frozenset({Role.ops})
@@ -43,40 +51,57 @@ async def record_todo_of(*, session: AsyncSession, order: Order) -> Todo | None:
 
 
 async def record_costs(
-    *, session: AsyncSession, user: User, order: Order, form: CostsForm, client: Client
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    form: CostsForm,
+    client: Client,
+    idempotency_key: str | None = None,
 ) -> TodoDone:
     """Ops record a batch of actual costs against the order (its open record_actual_costs
-    to-do): finance get a to-do to approve it."""
+    to-do): finance get a to-do to approve it. The update's id is derived from the batch (and
+    the client's idempotency key), not from the to-do, which the first delivery closed: the
+    same batch sent again after a lost answer is answered as before, never recorded twice."""
     role = Role(user.role)
     if role == Role.finance:
         raise Refused(403, "Operations record the actual costs; finance approve them.")
     if role not in RECORDING_ROLES:
         raise Refused(403, "Only business operations record actual costs.")
+    # A batch finance rejected sets its references free: the same batch recorded again after
+    # that is a new action.
+    rejected = await session.scalar(
+        select(func.count()).where(CostBatch.order_id == order.id, CostBatch.status == "rejected")
+    )
+    action = action_id(
+        f"costs/{order.number}", user.id, form.model_dump(mode="json"), idempotency_key, rejected
+    )
     todo = await record_todo_of(session=session, order=order)
     if todo is None:
-        if order.stage in (Stage.cost_review.value, Stage.closed.value):
-            raise Refused(
-                409,
-                "The cost comparison of order %(number)s has begun: no more costs can be recorded.",
-                number=order.number,
-            )
-        if not order.paid:
-            raise Refused(409, FIRST_PAYMENT)
-        raise Refused(
-            409,
-            "Operations said every actual cost of order %(number)s is recorded.",
-            number=order.number,
-        )
+        return await redelivered(client, workflow_id(order.number), action, _no_record_todo(order))
     return await complete_todo(
         session=session,
         user=user,
         todo=todo,
-        completion=TodoCompletion(
-            outcome="recorded",
-            items=form.items,
-            final=form.final,
-        ),
+        completion=TodoCompletion(outcome="recorded", items=form.items, final=form.final),
         client=client,
+        action=action,
+    )
+
+
+def _no_record_todo(order: Order) -> Refused:
+    if order.stage in (Stage.cost_review.value, Stage.closed.value):
+        return Refused(
+            409,
+            "The cost comparison of order %(number)s has begun: no more costs can be recorded.",
+            number=order.number,
+        )
+    if not order.paid:
+        return Refused(409, FIRST_PAYMENT)
+    return Refused(
+        409,
+        "Operations said every actual cost of order %(number)s is recorded.",
+        number=order.number,
     )
 
 

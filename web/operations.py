@@ -3,6 +3,8 @@ role and scope first, then hands the change to the order's workflow (principle 1
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date
 from decimal import Decimal
 
@@ -59,7 +61,6 @@ from models.drafts import (
     first_error,
     is_editable,
     mark_submitted,
-    unmark_submitted,
     update_draft,
 )
 from models.queries import (
@@ -280,15 +281,21 @@ async def submit_order(
         )
     if not order.lines:
         raise Refused(422, "An order needs at least one line.")
-    if not await mark_submitted(session=session, order=order):
+    if order.stage != Stage.draft.value:
         raise Refused(409, ALREADY_SUBMITTED, number=order.number)
+    # The workflow first, then the mark that keeps the draft's editor out: the database never
+    # says "submitted" for an order whose workflow may not exist, and the workflow's first step
+    # marks the order itself should this request die in between. Its id is the order number,
+    # so a start repeated after a lost answer is recognised.
     try:
         await start_order_workflow(client, session, order, task_queue=task_queue)
     except WorkflowAlreadyStartedError as error:
-        raise Refused(409, ALREADY_SUBMITTED, number=order.number) from error
+        if order.submitted_at is not None:
+            raise Refused(409, ALREADY_SUBMITTED, number=order.number) from error
+        # started by a submit that was cut off before it could say so
     except RPCError as error:
-        await unmark_submitted(session=session, order=order)
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
+    await mark_submitted(session=session, order=order)
     return None
 
 
@@ -313,83 +320,144 @@ async def complete_todo(
     todo: Todo,
     completion: TodoCompletion,
     client: Client,
+    action: str | None = None,
 ) -> TodoDone:
     """Check the person may complete this to-do this way, then send the workflow's update; the
-    workflow's validator checks again against its own state."""
-    if todo.status != TodoStatus.open.value:
-        raise Refused(409, "This to-do is no longer open.")
+    workflow's validator checks again against its own state.
+
+    The update's id is derived from the action (the to-do, the person and what they sent, or
+    `action` when the caller names it), so the same action sent again is the same update to
+    the engine. A check against the database that refuses it (the to-do is closed, the invoice
+    number is taken) may be looking at this very action's own effect: the engine is asked
+    first, and an action it already took answers with its result."""
+    gone = todo.status != TodoStatus.open.value
     actor = await actor_for(session=session, user=user)
-    if not is_assignee(todo, actor):
+    if not gone and not is_assignee(todo, actor):
         raise Refused(403, "This to-do is not assigned to you.")
     kind = TodoKind(todo.kind)
+    try:
+        update, argument = await todo_update(
+            session=session, user=user, todo=todo, kind=kind, completion=completion, actor=actor
+        )
+    except Refused:
+        if gone:
+            raise Refused(409, TODO_GONE) from None
+        raise
+    update_id = action or action_id(f"todo/{todo.id}", user.id, argument)
+    refusal = Refused(409, TODO_GONE) if gone else None
+    if refusal is None:
+        refusal = await state_refusal(session=session, user=user, todo=todo, argument=argument)
+    if refusal is not None:
+        return await redelivered(client, todo.workflow_id, update_id, refusal)
+    return await _send_update(
+        client,
+        todo.workflow_id,
+        update,
+        argument,
+        gone=Refused(409, TODO_GONE),
+        update_id=update_id,
+    )
+
+
+async def todo_update(
+    *,
+    session: AsyncSession,
+    user: User,
+    todo: Todo,
+    kind: TodoKind,
+    completion: TodoCompletion,
+    actor: Actor,
+) -> tuple[str, BaseModel]:
+    """The workflow update a completion sends and its argument, once the completion's own
+    fields are checked (422 with what is wrong)."""
     if kind == TodoKind.collect:
         raise Refused(409, "This to-do closes by itself once the installment is paid.")
     if completion.outcome not in OUTCOMES[kind]:
         allowed = ", ".join(sorted(OUTCOMES[kind]))
         raise Refused(422, "The outcome must be one of: %(allowed)s.", allowed=allowed)
-    update: str
-    argument: BaseModel
     if kind == TodoKind.estimate_cost:
         if not completion.lines:
             raise Refused(422, "Give a unit cost for every line.")
-        update, argument = (
-            "estimate_cost",
-            EstimateCompletion(
-                todo_key=todo.key,
-                actor=actor,
-                estimate=CostEstimate(
-                    lines=completion.lines,
-                    freight=completion.freight,
-                    installation=completion.installation,
-                    other=completion.other,
-                ),
+        return "estimate_cost", EstimateCompletion(
+            todo_key=todo.key,
+            actor=actor,
+            estimate=CostEstimate(
+                lines=completion.lines,
+                freight=completion.freight,
+                installation=completion.installation,
+                other=completion.other,
             ),
         )
-    elif kind == TodoKind.approve:
-        owner_id = await session.scalar(select(Order.owner_id).where(Order.id == todo.order_id))
-        if owner_id == user.id:
-            raise Refused(403, "Nobody approves their own order.")
+    if kind == TodoKind.approve:
         if completion.outcome == "reject" and not completion.comment.strip():
             raise Refused(422, "A rejection needs a comment saying why.")
-        update, argument = (
-            "decide",
-            Decision(
-                todo_key=todo.key,
-                actor=actor,
-                outcome=completion.outcome,
-                comment=completion.comment,
-            ),
+        return "decide", Decision(
+            todo_key=todo.key, actor=actor, outcome=completion.outcome, comment=completion.comment
         )
-    elif kind == TodoKind.revise:
-        update, argument = (
-            "revise",
-            RevisionOutcome(
-                todo_key=todo.key,
-                actor=actor,
-                outcome=completion.outcome,
-                comment=completion.comment,
-            ),
+    if kind == TodoKind.revise:
+        return "revise", RevisionOutcome(
+            todo_key=todo.key, actor=actor, outcome=completion.outcome, comment=completion.comment
         )
-    elif cost := cost_update(kind, todo, completion, actor):
-        update, argument = cost
-    elif money := await money_update(
-        session=session, kind=kind, todo=todo, completion=completion, actor=actor
-    ):
-        update, argument = money
-    else:
-        order = await session.get(Order, todo.order_id)
-        assert order is not None  # a to-do's order is never deleted
-        update, argument = fulfilment_update(kind, todo, order, completion, actor)
-    return await _send_update(
-        client, todo.workflow_id, update, argument, gone=Refused(409, TODO_GONE)
+    if cost := cost_update(kind, todo, completion, actor):
+        return cost
+    if money := money_update(kind=kind, todo=todo, completion=completion, actor=actor):
+        return money
+    order = await session.get(Order, todo.order_id)
+    assert order is not None  # a to-do's order is never deleted
+    return fulfilment_update(kind, todo, order, completion, actor)
+
+
+async def state_refusal(
+    *, session: AsyncSession, user: User, todo: Todo, argument: BaseModel
+) -> Refused | None:
+    """What the database says against completing the to-do this way, if anything."""
+    if isinstance(argument, Decision):
+        owner_id = await session.scalar(select(Order.owner_id).where(Order.id == todo.order_id))
+        if owner_id == user.id:
+            return Refused(403, "Nobody approves their own order.")
+    if isinstance(argument, InvoiceDecision) and argument.outcome == "issued":
+        number = argument.invoice_number
+        taken = await session.scalar(select(Invoice.id).where(Invoice.invoice_number == number))
+        if taken is not None:
+            return Refused(422, "Invoice number %(number)s is already used.", number=number)
+    return None
+
+
+def action_id(action: str, *parts: object) -> str:
+    """An update id derived from an action: what it is and everything it carries. The same
+    action sent again (its answer was lost) gets the same id, and the engine takes it once."""
+    body = json.dumps(
+        [p.model_dump(mode="json") if isinstance(p, BaseModel) else p for p in parts],
+        sort_keys=True,
+        default=str,
     )
+    return f"{action}/{hashlib.sha256(body.encode()).hexdigest()[:32]}"
+
+
+async def redelivered(
+    client: Client, to_workflow: str, update_id: str, refusal: Refused
+) -> TodoDone:
+    """A check against the database refused the action. If the engine has already taken this
+    very action (the person is sending it again because its answer was lost), its result;
+    otherwise the refusal."""
+    handle = client.get_workflow_handle(to_workflow).get_update_handle(
+        update_id, result_type=TodoDone
+    )
+    try:
+        return await handle.result()
+    except WorkflowUpdateFailedError as failure:
+        raise _refusal_of(failure) from failure
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:  # not taken before: the refusal stands
+            raise refusal from error
+        raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
 
 
 TODO_GONE = "This to-do is no longer open."
 
 
-async def money_update(
-    *, session: AsyncSession, kind: TodoKind, todo: Todo, completion: TodoCompletion, actor: Actor
+def money_update(
+    *, kind: TodoKind, todo: Todo, completion: TodoCompletion, actor: Actor
 ) -> tuple[str, BaseModel] | None:
     """The update and argument for a money to-do, once its fields are checked; None for other
     kinds."""
@@ -407,9 +475,6 @@ async def money_update(
         if completion.outcome == "issued":
             if not number:
                 raise Refused(422, "Give the invoice number.")
-            taken = await session.scalar(select(Invoice.id).where(Invoice.invoice_number == number))
-            if taken is not None:
-                raise Refused(422, "Invoice number %(number)s is already used.", number=number)
         elif not completion.comment.strip():
             raise Refused(422, "Say why the invoice is not issued.")
         return "decide_invoice", InvoiceDecision(
@@ -597,25 +662,35 @@ def planned_milestones(order: Order, completion: TodoCompletion) -> list[Planned
 
 
 async def _send_update(
-    client: Client, to_workflow: str, update: str, argument: BaseModel, *, gone: Refused
+    client: Client,
+    to_workflow: str,
+    update: str,
+    argument: BaseModel,
+    *,
+    gone: Refused,
+    update_id: str | None = None,
 ) -> TodoDone:
-    """Send a person's decision to a workflow; its validator's refusal comes back with the
-    HTTP status of its kind, `gone` when the workflow is no longer running."""
+    """Send a person's decision to a workflow under the action's update id; its validator's
+    refusal comes back with the HTTP status of its kind, `gone` when the workflow is no longer
+    running."""
     handle = client.get_workflow_handle(to_workflow)
+    update_id = update_id or action_id(update, argument)
     try:
-        return await handle.execute_update(update, argument, result_type=TodoDone)
+        return await handle.execute_update(update, argument, id=update_id, result_type=TodoDone)
     except WorkflowUpdateFailedError as failure:
-        cause = failure.cause
-        if isinstance(cause, ApplicationError):
-            # the workflow's message is a template with no fields
-            raise Refused(
-                REFUSAL_STATUS.get(cause.type or "", 409), cause.message.replace("%", "%%")
-            ) from failure
-        raise Refused(409, "The order could not take this step.") from failure
+        raise _refusal_of(failure) from failure
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:  # its workflow has already ended
             raise gone from error
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error
+
+
+def _refusal_of(failure: WorkflowUpdateFailedError) -> Refused:
+    cause = failure.cause
+    if isinstance(cause, ApplicationError):
+        # the workflow's message is a template with no fields
+        return Refused(REFUSAL_STATUS.get(cause.type or "", 409), cause.message.replace("%", "%%"))
+    return Refused(409, "The order could not take this step.")
 
 
 # -- fulfilment: what people do to an order's shipment outside their to-dos ---------------------
@@ -645,10 +720,17 @@ def _shipment_gone(order: Order) -> Refused:
 
 
 async def raise_exception(
-    *, session: AsyncSession, user: User, order: Order, report: ExceptionRequest, client: Client
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    report: ExceptionRequest,
+    client: Client,
+    idempotency_key: str | None = None,
 ) -> TodoDone:
     """Something is wrong after dispatch (damaged, missing parts, replacement, reshipment):
-    the shipment opens a to-do for ops to handle it."""
+    the shipment opens a to-do for ops to handle it. The same report sent again (same fields
+    and idempotency key) is the same exception."""
     if not may_raise_exception(user, order):
         raise Refused(403, "Exceptions are raised by operations, service or the order's owner.")
     require_shipment(order)
@@ -667,12 +749,14 @@ async def raise_exception(
     if not description:
         raise Refused(422, "Describe what went wrong.")
     actor = await actor_for(session=session, user=user)
+    report_in = ExceptionReport(actor=actor, kind=kind, description=description)
     return await _send_update(
         client,
         shipment_workflow_id(order.number),
         "raise_exception",
-        ExceptionReport(actor=actor, kind=kind, description=description),
+        report_in,
         gone=_shipment_gone(order),
+        update_id=action_id("raise_exception", report_in, idempotency_key),
     )
 
 
@@ -700,14 +784,21 @@ async def confirm_milestone(
     milestone = confirmable_milestone(order, code)
     if done.actual_date is None:
         raise Refused(422, "Give the date the milestone was done.")
-    await _open_milestone(session=session, order=order, code=milestone)
     actor = await actor_for(session=session, user=user)
+    confirmation = MilestoneConfirmation(actor=actor, code=milestone, actual_date=done.actual_date)
+    to_workflow = shipment_workflow_id(order.number)
+    update_id = action_id("confirm_milestone", confirmation)
+    try:
+        await _open_milestone(session=session, order=order, code=milestone)
+    except Refused as refusal:  # done: perhaps by this very confirmation, sent again
+        return await redelivered(client, to_workflow, update_id, refusal)
     return await _send_update(
         client,
-        shipment_workflow_id(order.number),
+        to_workflow,
         "confirm_milestone",
-        MilestoneConfirmation(actor=actor, code=milestone, actual_date=done.actual_date),
+        confirmation,
         gone=_shipment_gone(order),
+        update_id=update_id,
     )
 
 
@@ -753,18 +844,24 @@ async def release_hold(
     """Ops let a shipment held for its deposit go ahead, saying why."""
     require_steering(user, "Only business operations release a hold.")
     require_shipment(order)
-    if order.shipment_status != HELD:
-        raise Refused(409, "This shipment is not held.")
     reason = release.reason.strip()
     if not reason:
         raise Refused(422, "Say why the hold is released.")
     actor = await actor_for(session=session, user=user)
+    hold_release = HoldRelease(actor=actor, reason=reason)
+    to_workflow = shipment_workflow_id(order.number)
+    update_id = action_id("release_hold", hold_release)
+    if order.shipment_status != HELD:  # released: perhaps by this very release, sent again
+        return await redelivered(
+            client, to_workflow, update_id, Refused(409, "This shipment is not held.")
+        )
     return await _send_update(
         client,
-        shipment_workflow_id(order.number),
+        to_workflow,
         "release_hold",
-        HoldRelease(actor=actor, reason=reason),
+        hold_release,
         gone=_shipment_gone(order),
+        update_id=update_id,
     )
 
 
@@ -789,7 +886,7 @@ async def route_again(*, session: AsyncSession, user: User, order: Order, client
     the order as it stands afterwards: routed (no reason), or still unroutable."""
     if Role(user.role) != Role.admin:
         raise Refused(403, "Only an administrator can route an order again.")
-    if order.unroutable_reason is None:
+    if order.unroutable_reason is None:  # a request sent again finds it routed: it says so
         raise Refused(409, "Order %(number)s is not waiting for a route.", number=order.number)
     actor = await actor_for(session=session, user=user)
     await _send_update(
@@ -798,6 +895,8 @@ async def route_again(*, session: AsyncSession, user: User, order: Order, client
         "route_again",
         RouteAgain(actor=actor),
         gone=Refused(409, "The workflow of order %(number)s is not running.", number=order.number),
+        # one action per time the order fell off its route
+        update_id=action_id(f"route_again/{order.number}", actor, order.unroutable_at),
     )
     # The update returns once the attempt is made: the order is routed (off the list) or back on
     # the list with the reason.

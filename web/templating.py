@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import jinja2
 from fastapi import Request
@@ -113,6 +114,9 @@ def _page(
             "languages": LANGUAGE_NAMES,
             "fmt": Formatter(locale, request.app.state.settings.currency),
             "csrf_token": csrf_token(request),
+            # One per page shown: a form sent twice with it (a lost answer, a double click) is
+            # one action.
+            "action_key": uuid4().hex,
             "labels": labels,
             "tr": translations(locale).gettext,
             "flash": flash,

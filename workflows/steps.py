@@ -26,6 +26,15 @@ MAIL_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=5), maximum_interval=timedelta(minutes=10)
 )
 
+# A person's action is an update, and an update is durable only once the engine has accepted
+# it. From this patch on, a step run by an update handler is a regular activity: the engine
+# schedules it in the same workflow task that accepts the update, so the database never holds
+# an effect the history lacks (a local activity commits before that task is saved, and a
+# server dying in between left the database ahead of the workflow for good). Steps of the main
+# path and of signals stay local: their workflow task is redone after a crash, and the step,
+# idempotent by its key, recognises what it already wrote.
+ACCEPTED_BEFORE_WRITTEN = "accepted-before-written"
+
 # Refusal types, mapped to HTTP status codes by the web layer.
 NOT_OPEN = "TodoNotOpen"
 NOT_ASSIGNEE = "NotAssignee"
@@ -84,17 +93,27 @@ class TodoBook:
 
 
 class StepRunner:
-    """Runs a step's database activity as a local activity (one short transaction) and sends
-    the mail it queued through its own activity, without waiting for the mail server."""
+    """Runs a step's database activity (one short transaction) and sends the mail it queued
+    through its own activity, without waiting for the mail server. The step is a local
+    activity, except in an update handler, where it waits for the engine to accept the update
+    (ACCEPTED_BEFORE_WRITTEN)."""
 
     def __init__(self, todos: TodoBook) -> None:
         self.todos = todos
         self._mail: list[Awaitable[Any]] = []
 
     async def run(self, activity: Callable[..., Awaitable[R]], arg: Any) -> R:
-        result: R = await workflow.execute_local_activity_method(
-            activity, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
-        )
+        result: R
+        if workflow.current_update_info() is not None and workflow.patched(
+            ACCEPTED_BEFORE_WRITTEN
+        ):
+            result = await workflow.execute_activity_method(
+                activity, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
+            )
+        else:
+            result = await workflow.execute_local_activity_method(
+                activity, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
+            )
         self.todos.add(result.opened)
         if result.mail_ids:
             self._mail.append(

@@ -230,11 +230,19 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     "collection_path": (collection_path, 1),
     # Recorded after closing: actual costs, the variance review and the closed order.
     "closed_path": (closed_path, 1),
+    # Recorded after a person's action is written only once the engine accepted it: each
+    # update handler's step is a regular activity (steps.ACCEPTED_BEFORE_WRITTEN).
+    "accepted_before_written_path": (closed_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
-WITH_SHIPMENT = {"export_shipment_path", "collection_path", "closed_path"}
+WITH_SHIPMENT = {
+    "export_shipment_path",
+    "collection_path",
+    "closed_path",
+    "accepted_before_written_path",
+}
 # ... and whose collection child is (`<name>.collection.json`).
-WITH_COLLECTION = {"collection_path", "closed_path"}
+WITH_COLLECTION = {"collection_path", "closed_path", "accepted_before_written_path"}
 
 
 async def record(

@@ -1014,10 +1014,14 @@ async def test_ops_confirm_and_replan_milestones_through_the_api(api, worker, en
     milestones = {m["code"]: m for m in order["milestones"]}
     assert milestones["arrival"]["planned_date"] == (today + timedelta(days=9)).isoformat()
     assert milestones["picking"]["actual_date"] == today.isoformat()
+    # The same confirmation sent again (its answer lost) gets the same answer; another date is
+    # refused.
+    again = await ops.post(f"{base}/picking/confirm", json={"actual_date": today.isoformat()})
+    assert (again.status_code, again.json()) == (200, confirmed.json())
     await refused(
         ops,
         f"{base}/picking/confirm",
-        {"actual_date": today.isoformat()},
+        {"actual_date": (today - timedelta(days=1)).isoformat()},
         409,
         "Milestone picking is already done.",
     )

@@ -100,8 +100,10 @@ async def test_owner_can_withdraw_a_rejected_order(api, worker):
     assert (await stage_of(sales, number, "cancelled"))["open_todos"] == []
 
 
-async def test_completing_a_todo_twice_is_refused(api, worker):
-    _, number = await submitted_order(api)
+async def test_the_same_completion_sent_again_gets_the_same_answer_and_counts_once(api, worker):
+    """An answer lost on the way (a crash, a timeout): the person sends the same action again
+    and gets what the first one did, not a refusal; the decision is recorded once."""
+    sales, number = await submitted_order(api)
     await estimated(api, number)
     manager = await api("sales_manager")
     approve = await todo_of(manager, number, "approve")
@@ -112,8 +114,26 @@ async def test_completing_a_todo_twice_is_refused(api, worker):
     again = await manager.post(
         f"/api/v1/todos/{approve['id']}/complete", json={"outcome": "approve"}
     )
-    assert again.status_code == 409
-    assert again.json()["detail"] == "This to-do is no longer open."
+    assert again.status_code == 200, again.text
+    assert again.json() == first.json()
+    order = (await sales.get(f"/api/v1/orders/{number}")).json()
+    decided = [e for e in order["timeline"] if e["kind"] == "approved"]
+    assert len(decided) == 1
+
+
+async def test_a_different_action_on_a_done_todo_is_refused(api, worker):
+    _, number = await submitted_order(api)
+    await estimated(api, number)
+    manager = await api("sales_manager")
+    approve = await todo_of(manager, number, "approve")
+    first = await manager.post(
+        f"/api/v1/todos/{approve['id']}/complete", json={"outcome": "approve"}
+    )
+    assert first.status_code == 200
+    for body in ({"outcome": "reject", "comment": "No"}, {"outcome": "approve", "comment": "x"}):
+        again = await manager.post(f"/api/v1/todos/{approve['id']}/complete", json=body)
+        assert again.status_code == 409
+        assert again.json()["detail"] == "This to-do is no longer open."
 
 
 async def test_someone_elses_todo_is_refused(api, worker):

@@ -43,7 +43,7 @@ from web.pages.todos import (
     shown_cost_rows,
 )
 from web.templating import flash, locale_of, render
-from web.views import order_detail, order_summaries
+from web.views import COST_EVENTS, order_detail, order_summaries
 
 router = page_router()
 EMPTY_LINE_ROWS = 3
@@ -54,19 +54,6 @@ OrderAct = Callable[[Order, dict[str, str]], Awaitable[object]]
 COST_FORM_FIELDS = (
     *(f"item-{n}-{name}" for n in range(1, COST_ROWS + 1) for name in ITEM_FIELDS),
     "final",
-)
-# Timeline events whose comments (finance's reasons, the variance explanation) are about costs.
-COST_EVENTS = frozenset(
-    {
-        "actual_costs_recorded",
-        "actual_costs_complete",
-        "actual_costs_approved",
-        "actual_costs_rejected",
-        "cost_review_started",
-        "variance_reviewed",
-        "variance_approved",
-        "variance_rejected",
-    }
 )
 
 
@@ -421,7 +408,7 @@ async def _order_action(
     t = translations(locale_of(request, user))
     values = {name: str(form.get(name) or "").strip() for name in fields}
     try:
-        await act(order, values)
+        await act(order, {**values, "action_key": str(form.get("action_key") or "")})
     except Refused as error:
         return await _order_page(
             request,
@@ -472,7 +459,12 @@ async def register_payment(
 ):  # noqa: ANN201
     async def act(order: Order, values: dict[str, str]) -> object:
         return await collection.register_payment(
-            session=session, user=user, order=order, form=_payment_form(values), client=client
+            session=session,
+            user=user,
+            order=order,
+            form=_payment_form(values),
+            client=client,
+            idempotency_key=values["action_key"] or None,
         )
 
     return await _order_action(
@@ -499,7 +491,12 @@ async def request_invoice(
 ):  # noqa: ANN201
     async def act(order: Order, values: dict[str, str]) -> object:
         return await collection.request_invoice(
-            session=session, user=user, order=order, form=_invoice_form(values), client=client
+            session=session,
+            user=user,
+            order=order,
+            form=_invoice_form(values),
+            client=client,
+            idempotency_key=values["action_key"] or None,
         )
 
     return await _order_action(
@@ -529,7 +526,12 @@ async def record_actual_costs(
             items=cost_items(cost_rows(values)), final=is_ticked(values, "final")
         )
         return await costs.record_costs(
-            session=session, user=user, order=order, form=form, client=client
+            session=session,
+            user=user,
+            order=order,
+            form=form,
+            client=client,
+            idempotency_key=values["action_key"] or None,
         )
 
     # no items, only the box ticked: ops say nothing more is to be recorded
@@ -565,6 +567,7 @@ async def raise_exception(
             order=order,
             report=ExceptionRequest(**values),
             client=client,
+            idempotency_key=values["action_key"] or None,
         )
 
     return await _order_action(
