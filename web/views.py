@@ -241,6 +241,36 @@ def queue_item_out(item: queries.QueueItem) -> ShipmentQueueItemOut:
     )
 
 
+# Timeline events about costs: their figures and comments (finance's reasons, the variance
+# explanation) are for those who see costs.
+COST_EVENTS = frozenset(
+    {
+        "actual_costs_recorded",
+        "actual_costs_complete",
+        "actual_costs_approved",
+        "actual_costs_rejected",
+        "cost_review_started",
+        "variance_reviewed",
+        "variance_approved",
+        "variance_rejected",
+    }
+)
+# Cost figures any event may carry (the estimate's expected cost and margin).
+COST_DETAILS = frozenset(
+    {"expected_cost", "expected_margin", "actual_cost", "actual_margin", "variance"}
+)
+
+
+def visible_details(kind: str, details: dict[str, str], *, sees_costs: bool) -> dict[str, str]:
+    """An event's details as this reader may see them: cost figures only for the roles that
+    see costs (a field-level permission, on the timeline as everywhere)."""
+    if sees_costs:
+        return details
+    if kind in COST_EVENTS:
+        return {}
+    return {k: v for k, v in details.items() if k not in COST_DETAILS}
+
+
 async def order_detail(
     *, session: AsyncSession, user: User, order: Order, settings: Settings
 ) -> OrderDetail:
@@ -333,7 +363,14 @@ async def order_detail(
         invoice_pending=figures.invoice_pending,
         not_invoiced=figures.total - figures.invoiced,
         timeline=[
-            TimelineEntry(at=e.at, kind=e.kind, actor=user_ref(e.actor), details=e.details or {})
+            TimelineEntry(
+                at=e.at,
+                kind=e.kind,
+                actor=user_ref(e.actor),
+                details=visible_details(
+                    e.kind, e.details or {}, sees_costs=queries.sees_costs(user)
+                ),
+            )
             for e in events
         ],
         open_todos=[
