@@ -288,16 +288,6 @@ async def mark_submitted(*, session: AsyncSession, order: Order) -> bool:
     return result.rowcount == 1
 
 
-async def unmark_submitted(*, session: AsyncSession, order: Order) -> None:
-    """The workflow could not be started: the draft is its owner's again."""
-    await session.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.stage == Stage.draft.value)
-        .values(submitted_at=None)
-    )
-    await session.commit()
-
-
 async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder) -> Order:
     """Replace a draft's (or a revised order's) content. A line keeps its cost estimate only when
     its product and quantity are unchanged, so a revision that changes what is sold goes back to

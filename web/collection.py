@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from models.dates import received_on_refusal
 from models.domain import InvoiceRequest, PaymentRegistration, Role, Stage, TodoDone
 from models.queries import INVOICES, PAYMENTS, actor_for, of_order
 from models.tables import Invoice, Order, Payment, User
@@ -115,8 +116,8 @@ async def register_payment(
         raise Refused(403, "Only the order's owner registers its payments.")
     if form.amount <= 0:
         raise Refused(422, "The amount must be more than zero.")
-    if form.received_on > datetime.now(UTC).date():
-        raise Refused(422, "The payment cannot be received in the future.")
+    if refusal := received_on_refusal(form.received_on, today=datetime.now(UTC).date()):
+        raise Refused.of(422, refusal)
     reference = form.reference.strip()
     if not reference:
         raise Refused(422, "Give the payment's reference.")

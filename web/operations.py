@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field, ValidationError
@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from models.dates import done_date_refusal, planned_date_refusal
 from models.domain import (
     MILESTONES,
     ORDER_ENTRY_ROLES,
@@ -581,12 +582,14 @@ def fulfilment_update(
         code = confirmable_milestone(order, raw)
         if completion.actual_date is None:
             raise Refused(422, "Give the date the milestone was done.")
+        refuse_done_date(completion.actual_date, milestone=code)
         return "confirm_milestone", MilestoneConfirmation(
             actor=actor, code=code, actual_date=completion.actual_date, todo_key=todo.key
         )
     if kind == TodoKind.confirm_arrival:
         if completion.actual_date is None:
             raise Refused(422, "Give the date the goods arrived.")
+        refuse_done_date(completion.actual_date, milestone=MilestoneCode.arrival)
         return "confirm_arrival", ArrivalConfirmation(
             actual_date=completion.actual_date, actor=actor, todo_key=todo.key
         )
@@ -594,6 +597,9 @@ def fulfilment_update(
         if completion.outcome == "accepted":
             if completion.accepted_on is None or not completion.signed_by.strip():
                 raise Refused(422, "Give the acceptance date and who signed for the customer.")
+            refuse_done_date(
+                completion.accepted_on, milestone=MilestoneCode.arrival, field="accepted_on"
+            )
         elif not completion.comment.strip():
             raise Refused(422, "Describe the defect.")
         return "confirm_acceptance", AcceptanceOutcome(
@@ -614,6 +620,23 @@ def fulfilment_update(
             reship=completion.reship,
         )
     raise Refused(409, "The order could not take this step.")
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+def refuse_date(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        raise Refused.of(422, refusal)
+
+
+def refuse_done_date(value: date, *, milestone: str, field: str = "actual_date") -> None:
+    """A day something was done: not absurdly far back. Whether it is in the future is the
+    workflow's to say, on the engine's clock."""
+    refuse_date(
+        done_date_refusal(value, milestone=milestone, today=max(value, utc_today()), field=field)
+    )
 
 
 def milestone_codes(order: Order) -> tuple[MilestoneCode, ...]:
@@ -654,6 +677,7 @@ def planned_milestones(order: Order, completion: TodoCompletion) -> list[Planned
             raise Refused(422, "Milestone %(code)s is given twice.", code=code)
         if given.planned_date is None:
             raise Refused(422, "Give a planned date for milestone %(code)s.", code=code)
+        refuse_date(planned_date_refusal(given.planned_date, milestone=code, today=utc_today()))
         dates[code] = given.planned_date
     for code in milestone_codes(order):
         if code not in dates:
@@ -784,6 +808,7 @@ async def confirm_milestone(
     milestone = confirmable_milestone(order, code)
     if done.actual_date is None:
         raise Refused(422, "Give the date the milestone was done.")
+    refuse_done_date(done.actual_date, milestone=milestone)
     actor = await actor_for(session=session, user=user)
     confirmation = MilestoneConfirmation(actor=actor, code=milestone, actual_date=done.actual_date)
     to_workflow = shipment_workflow_id(order.number)
@@ -817,6 +842,7 @@ async def replan_milestone(
     milestone = order_milestone(order, code)
     if replan.planned_date is None:
         raise Refused(422, "Give the new planned date.")
+    refuse_date(planned_date_refusal(replan.planned_date, milestone=milestone, today=utc_today()))
     reason = replan.reason.strip()
     if not reason:
         raise Refused(422, "Say why the date moves.")
