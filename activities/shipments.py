@@ -607,7 +607,9 @@ class ShipmentActivities(OrderActivities):
         prefix = f"{step.workflow_id}/late/{step.code.value}/"
         todos = list(
             await rec.session.scalars(
-                select(Todo).where(Todo.key.startswith(prefix), Todo.status == "open")
+                select(Todo).where(
+                    Todo.key.startswith(prefix, autoescape=True), Todo.status == "open"
+                )
             )
         )
         if outcome == "cancelled":

@@ -206,6 +206,8 @@ async def set_user_active(*, session: AsyncSession, actor: User, user: User, act
     if not active and user.id == actor.id:
         raise AdminRefusal(N_("You cannot deactivate yourself."))
     user.active = active
+    if not active:  # their sessions and tokens end with it, and stay ended if re-activated
+        user.session_version += 1
     await session.commit()
     return user
 

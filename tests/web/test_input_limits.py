@@ -281,3 +281,30 @@ async def test_percent_and_underscore_in_the_search_match_only_themselves(api, s
     assert {special, plain} <= {o["number"] for o in found["items"]}
 
     assert (await sales.get("/api/v1/orders", params={"q": "%"})).json()["total"] == 1
+
+
+async def test_the_order_form_takes_500_lines_and_refuses_the_501st(
+    browser_session, session_factory
+):
+    sales = await browser_session("sales")
+    csrf = csrf_of((await sales.get("/orders/new")).text)
+
+    def form_of(count: int) -> dict[str, str]:
+        rows = {}
+        for n in range(count):
+            rows |= {
+                f"lines-{n}-product_id": "3",
+                f"lines-{n}-quantity": "1",
+                f"lines-{n}-unit_price": "",
+                f"lines-{n}-discount_percent": "",
+            }
+        return order_form(csrf, **rows)
+
+    before = await order_count(session_factory)
+    response = await sales.post("/orders/new", data=form_of(501))
+    assert response.status_code == 422, response.text[:300]
+    assert "An order can have at most 500 lines." in response.text
+    assert await order_count(session_factory) == before
+    response = await sales.post("/orders/new", data=form_of(500))
+    assert response.status_code == 303, response.text[:300]
+    assert await order_count(session_factory) == before + 1

@@ -10,8 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
+from models.admin import set_user_active
 from models.passwords import hash_password
 from models.tables import User
 from tests.conftest import DEMO_PASSWORD
@@ -373,3 +374,19 @@ async def test_the_api_docs_page_may_load_what_it_needs_and_nothing_more(client)
     # the relaxed policy is for the docs only
     login = await http.get("/login")
     assert "cdn.jsdelivr.net" not in login.headers["Content-Security-Policy"]
+
+
+async def test_a_deactivated_users_tokens_stay_refused_after_they_are_activated_again(
+    client, session_factory
+):
+    http = await client()
+    token = (await sign_in_api(http, "sales", DEMO_PASSWORD)).json()["access_token"]
+    async with session_factory() as session:
+        admin = await session.scalar(select(User).where(User.username == "admin"))
+        sales = await session.scalar(select(User).where(User.username == "sales"))
+        await set_user_active(session=session, actor=admin, user=sales, active=False)
+        await set_user_active(session=session, actor=admin, user=sales, active=True)
+    me = await http.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 401
+    fresh = (await sign_in_api(http, "sales", DEMO_PASSWORD)).json()["access_token"]
+    assert (await http.get("/api/v1/me", headers={"Authorization": f"Bearer {fresh}"})).is_success
