@@ -7,6 +7,7 @@ import asyncio
 import compileall
 import ctypes
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -14,8 +15,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,6 +37,8 @@ START_TIMEOUT = 30.0  # seconds for the Temporal frontend and the web app to ans
 STOP_TIMEOUT = 10.0  # seconds each process gets to stop before it is killed
 PR_SET_PDEATHSIG = 1
 LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
+LOG_MAX_BYTES = 10 * 1024 * 1024  # past this, a log is rotated before its process next starts
+LOG_KEEP = 3  # rotated logs kept: worker.log.1 (the newest) to worker.log.3
 
 
 class Stop(Exception):
@@ -43,6 +47,10 @@ class Stop(Exception):
 
 class StartupError(Exception):
     """Something the stack needs is missing or did not come up in time."""
+
+
+class KeepsCrashing(Exception):
+    """A process crashed so often in a short time that restarting it again will not help."""
 
 
 def say(text: str) -> None:
@@ -73,19 +81,70 @@ def stop_on_signal(signum: int, _frame: object) -> None:
     raise Stop(signal.Signals(signum).name)
 
 
-def follow_parent() -> None:
-    """Runs in each child between fork and exec: if devstack is killed outright (kill -9), the
-    kernel sends the child SIGTERM, so no Temporal server is left holding the port and the db."""
-    if LIBC is not None:
-        LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+def relative(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
+def describe_exit(code: int) -> str:
+    return f"exited ({code})" if code >= 0 else f"got {signal.Signals(-code).name}"
+
+
+def rotate(log: Path, *, max_bytes: int = LOG_MAX_BYTES, keep: int = LOG_KEEP) -> None:
+    """A log of max_bytes or more becomes log.1 (log.1 becomes log.2, ..., the oldest goes), so
+    logs are kept across crashes and runs without filling the disk."""
+    if not log.exists() or log.stat().st_size < max_bytes:
+        return
+    for number in range(keep - 1, 0, -1):
+        older = log.with_name(f"{log.name}.{number}")
+        if older.exists():
+            older.replace(log.with_name(f"{log.name}.{number + 1}"))
+    log.replace(log.with_name(f"{log.name}.1"))
+
+
+def ends_midline(log: Path) -> bool:
+    if not log.exists() or log.stat().st_size == 0:
+        return False
+    with log.open("rb") as text:
+        text.seek(-1, os.SEEK_END)
+        return text.read(1) != b"\n"
+
+
+def prepare_child(separator: str) -> Callable[[], None]:
+    """What each child runs between fork and exec, its output already going to its log."""
+
+    def prepare() -> None:
+        # If devstack is killed outright (kill -9), the kernel sends the child SIGTERM, so no
+        # Temporal server is left holding the port and the db.
+        if LIBC is not None:
+            LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        # Written here, not by devstack after the start, so it is the child's own pid and it
+        # comes before the child's first line.
+        os.write(1, separator.replace("{pid}", str(os.getpid())).encode())
+
+    return prepare
+
+
+@dataclass(frozen=True)
+class RestartPolicy:
+    """A crashed process is started again after first_delay seconds, twice as long after each
+    further crash (up to max_delay); max_crashes within window seconds stop the stack."""
+
+    first_delay: float = 1.0
+    max_delay: float = 30.0
+    max_crashes: int = 5
+    window: float = 60.0
 
 
 @dataclass
 class Child:
     name: str
-    process: subprocess.Popen[bytes]
+    args: list[str]
     log: Path
     stop_signal: signal.Signals
+    stops_last: bool  # a server the others talk to
+    process: subprocess.Popen[bytes]
+    crashes: deque[float] = field(default_factory=deque)  # monotonic times, within the window
+    restart_at: float | None = None  # set while a crashed child waits to be started again
 
     def stopped(self, deadline: float) -> bool:
         try:
@@ -93,6 +152,107 @@ class Child:
         except subprocess.TimeoutExpired:
             return False
         return True
+
+
+class Supervisor:
+    """Child processes, each with its output appended to `<logs>/<name>.log`: a crashed one is
+    started again after a pause that doubles with each crash, one that keeps crashing raises
+    KeepsCrashing."""
+
+    def __init__(
+        self, logs: Path, *, cwd: Path = ROOT, policy: RestartPolicy = RestartPolicy()
+    ) -> None:
+        self.logs = logs
+        self.cwd = cwd
+        self.policy = policy
+        self.children: list[Child] = []
+
+    def start(
+        self, name: str, args: list[str], stop_signal: signal.Signals, *, stops_last: bool = False
+    ) -> Child:
+        log = self.logs / f"{name}.log"
+        process = self.launch(name, args, log, "started")
+        child = Child(name, args, log, stop_signal, stops_last, process)
+        self.children.append(child)
+        say(f"Started {name} (pid {child.process.pid}), output in {relative(log)}")
+        return child
+
+    def launch(self, name: str, args: list[str], log: Path, why: str) -> subprocess.Popen[bytes]:
+        self.logs.mkdir(parents=True, exist_ok=True)
+        rotate(log)
+        now = time.strftime("%Y-%m-%d %H:%M:%S")
+        # A crashed process may have left half a line; the separator starts on a line of its own.
+        separator = "\n" if ends_midline(log) else ""
+        separator += f"===== {now} {name} (pid {{pid}}) {why} =====\n"
+        with log.open("ab") as out:
+            return subprocess.Popen(
+                args, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                # Its own session: Ctrl-C reaches only devstack, which then stops the children
+                # in order (web and worker before the server they talk to).
+                start_new_session=True, preexec_fn=prepare_child(separator),
+            )  # fmt: skip
+
+    def first_exit(self) -> str | None:
+        """While the stack starts, a process that exits is a setup problem a restart won't fix
+        (a bad module, a port taken): what exited, with the end of its log."""
+        for child in self.children:
+            code = child.process.poll()
+            if code is not None:
+                return f"{child.name} {describe_exit(code)}; {self.log_end(child)}"
+        return None
+
+    def check(self) -> None:
+        """Schedule a restart for each newly crashed child and start those whose pause is over;
+        KeepsCrashing when one crashed policy.max_crashes times within policy.window seconds."""
+        now = time.monotonic()
+        for child in self.children:
+            code = child.process.poll()
+            if code is None:
+                continue
+            if child.restart_at is None:
+                self.crashed(child, code, now)
+            elif now >= child.restart_at:
+                why = f"restarted after it {describe_exit(code)}"
+                child.process = self.launch(child.name, child.args, child.log, why)
+                child.restart_at = None
+                say(f"Restarted {child.name} (pid {child.process.pid}), output in "
+                    f"{relative(child.log)}")  # fmt: skip
+
+    def crashed(self, child: Child, code: int, now: float) -> None:
+        policy = self.policy
+        while child.crashes and child.crashes[0] <= now - policy.window:
+            child.crashes.popleft()
+        child.crashes.append(now)
+        if len(child.crashes) >= policy.max_crashes:
+            raise KeepsCrashing(
+                f"{child.name} crashed {len(child.crashes)} times within {policy.window:.0f} s "
+                f"(the last time it {describe_exit(code)}); {self.log_end(child)}"
+            )
+        delay = min(policy.first_delay * 2 ** (len(child.crashes) - 1), policy.max_delay)
+        child.restart_at = now + delay
+        say(f"{child.name} (pid {child.process.pid}) {describe_exit(code)} at "
+            f"{time.strftime('%H:%M:%S')}; restarting it in {delay:g} s; its log: "
+            f"{relative(child.log)}")  # fmt: skip
+
+    def log_end(self, child: Child) -> str:
+        return f"the end of {relative(child.log)}:\n{tail(child.log)}"
+
+    def stop(self) -> None:
+        """The others first (together), then those that stop last (Temporal); kill what does not
+        stop in time."""
+        apps = [c for c in self.children if not c.stops_last]
+        servers = [c for c in self.children if c.stops_last]
+        for group in (apps, servers):
+            running = [c for c in group if c.process.poll() is None]
+            for child in running:
+                child.process.send_signal(child.stop_signal)
+            deadline = time.monotonic() + STOP_TIMEOUT
+            for child in running:
+                if not child.stopped(deadline):
+                    say(f"{child.name} did not stop within {STOP_TIMEOUT:.0f} s; killing it")
+                    child.process.kill()
+                    child.process.wait()
+        self.children.clear()
 
 
 class DevStack:
@@ -105,7 +265,7 @@ class DevStack:
         self.data_dir = data_dir or settings.data_dir
         self.logs = self.data_dir / "logs"
         self.web_app = web_app
-        self.children: list[Child] = []
+        self.supervisor = Supervisor(self.logs)
         temporal_host, self.temporal_port = host_and_port(settings.temporal_address, 7233)
         # Only a Temporal address on this machine gets a dev server; any other is used as it is.
         self.local_temporal = temporal_host in LOCAL_HOSTS
@@ -171,7 +331,7 @@ class DevStack:
                     "O2C_TEMPORAL_UI_URL."
                 )
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.spawn("temporal", self.temporal_command(), signal.SIGTERM)
+        self.supervisor.start("temporal", self.temporal_command(), signal.SIGTERM, stops_last=True)
 
     def wait_for_temporal(self, timeout: float = START_TIMEOUT) -> None:
         """Until the frontend answers for our namespace."""
@@ -179,7 +339,7 @@ class DevStack:
         while self.temporal_cli("operator", "namespace", "describe", check=False).returncode:
             self.check_children()
             if time.monotonic() > deadline:
-                log = f"; see {self.relative(self.logs / 'temporal.log')}" if self.children else ""
+                log = f"; see {relative(self.logs / 'temporal.log')}" if self.children else ""
                 raise StartupError(
                     f"Temporal at {self.settings.temporal_address} did not answer within "
                     f"{timeout:.0f} s{log}"
@@ -222,10 +382,10 @@ class DevStack:
         # compiling the source on each run costs the worker about a tenth of its CPU.
         for package in ("workflows", "models", "activities"):
             compileall.compile_dir(str(ROOT / package), quiet=2)
-        self.spawn("worker", [python, "-u", "worker.py"], signal.SIGINT)
+        self.supervisor.start("worker", [python, "-u", "worker.py"], signal.SIGINT)
         web = [python, "-u", "-m", "uvicorn", "--factory", self.web_app,
                "--host", "127.0.0.1", "--port", str(self.web_port)]  # fmt: skip
-        self.spawn("web", web, signal.SIGINT)
+        self.supervisor.start("web", web, signal.SIGINT)
 
     def wait_for_web(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
@@ -246,52 +406,21 @@ class DevStack:
 
     # -- processes -----------------------------------------------------------------------------
 
-    def spawn(self, name: str, args: list[str], stop_signal: signal.Signals) -> None:
-        self.logs.mkdir(parents=True, exist_ok=True)
-        log = self.logs / f"{name}.log"
-        with log.open("wb") as out:
-            process = subprocess.Popen(
-                args, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                # Its own session: Ctrl-C reaches only devstack, which then stops the children
-                # in order (web and worker before the server they talk to).
-                start_new_session=True, preexec_fn=follow_parent,
-            )  # fmt: skip
-        self.children.append(Child(name, process, log, stop_signal))
-        say(f"Started {name} (pid {process.pid}), output in {self.relative(log)}")
+    @property
+    def children(self) -> list[Child]:
+        return self.supervisor.children
 
     def check_children(self) -> None:
-        for child in self.children:
-            code = child.process.poll()
-            if code is not None:
-                how = f"exited ({code})" if code >= 0 else f"got {signal.Signals(-code).name}"
-                raise StartupError(
-                    f"{child.name} {how}; the end of {self.relative(child.log)}:\n{tail(child.log)}"
-                )
+        """While the stack starts: any process that exits stops it."""
+        exited = self.supervisor.first_exit()
+        if exited is not None:
+            raise StartupError(exited)
 
     def watch(self) -> None:
-        """Return only by exception: Stop on a signal, StartupError when a child dies."""
+        """Restart what crashes; return only by exception: Stop on a signal, KeepsCrashing."""
         while True:
-            self.check_children()
+            self.supervisor.check()
             time.sleep(0.5)
-
-    def stop(self) -> None:
-        """Web and worker first (together), then Temporal; kill what does not stop in time."""
-        apps = [c for c in self.children if c.name != "temporal"]
-        servers = [c for c in self.children if c.name == "temporal"]
-        for group in (apps, servers):
-            running = [c for c in group if c.process.poll() is None]
-            for child in running:
-                child.process.send_signal(child.stop_signal)
-            deadline = time.monotonic() + STOP_TIMEOUT
-            for child in running:
-                if not child.stopped(deadline):
-                    say(f"{child.name} did not stop within {STOP_TIMEOUT:.0f} s; killing it")
-                    child.process.kill()
-                    child.process.wait()
-        self.children.clear()
-
-    def relative(self, path: Path) -> str:
-        return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
     # -- the whole -----------------------------------------------------------------------------
 
@@ -300,7 +429,7 @@ class DevStack:
         logs = ", ".join(f"{child.name}.log" for child in self.children)
         temporal = f"{self.settings.temporal_address}, namespace {self.settings.temporal_namespace}"
         if self.local_temporal:
-            where = f"dev server, data in {self.relative(self.data_dir / 'temporal.db')}"
+            where = f"dev server, data in {relative(self.data_dir / 'temporal.db')}"
         else:
             where = "not started here: O2C_TEMPORAL_ADDRESS points elsewhere"
         return "\n".join(
@@ -311,7 +440,7 @@ class DevStack:
                 f"  API docs     {base}/docs",
                 f"  Temporal UI  {self.settings.temporal_ui_url}",
                 f"  Temporal     {temporal} ({where})",
-                f"  Logs         {self.relative(self.logs)}/ ({logs})",
+                f"  Logs         {relative(self.logs)}/ ({logs})",
                 *("  " + line for line in logins.splitlines()),
                 "Ctrl-C stops everything; the data stays for the next `make run`.",
                 "",
@@ -337,7 +466,7 @@ class DevStack:
             names = ", ".join(child.name for child in reversed(self.children))
             say(f"{stop} received" + (f"; stopping {names}." if names else "."))
             return 0
-        except StartupError as error:
+        except (StartupError, KeepsCrashing) as error:
             say(f"Error: {error}")
             if self.children:
                 say("Stopping the other processes.")
@@ -345,7 +474,7 @@ class DevStack:
         finally:
             for sig in STOP_SIGNALS:
                 signal.signal(sig, signal.SIG_IGN)
-            self.stop()
+            self.supervisor.stop()
         return 1  # not reached: watch() only leaves by exception
 
     def setup_only(self) -> int:
