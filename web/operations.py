@@ -77,7 +77,7 @@ from models.queries import (
     was_dispatched,
 )
 from models.tables import Invoice, Order, Todo, User
-from web.temporal import start_order_workflow, workflow_id
+from web.temporal import start_order_workflow, submitted_with, workflow_id
 from workflows import steps
 
 # How long route_again waits for the workflow's new attempt to show in the database.
@@ -258,10 +258,17 @@ def parse_draft(body: dict) -> DraftOrder:
 
 
 async def submit_order(
-    *, session: AsyncSession, user: User, order: Order, client: Client, task_queue: str
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    client: Client,
+    task_queue: str,
+    idempotency_key: str | None = None,
 ) -> TodoDone | None:
     """Submit a draft (starts its workflow) or resubmit a revised order (completes the owner's
-    revise to-do)."""
+    revise to-do). A submit sent again with the same idempotency key after its answer was lost
+    gets the same answer, not "already submitted"."""
     require_owner(user, order)
     if order.stage == Stage.revising.value:
         todo = await session.scalar(
@@ -282,17 +289,24 @@ async def submit_order(
         )
     if not order.lines:
         raise Refused(422, "An order needs at least one line.")
+    already = Refused(409, ALREADY_SUBMITTED, number=order.number)
     if order.stage != Stage.draft.value:
-        raise Refused(409, ALREADY_SUBMITTED, number=order.number)
+        if idempotency_key and await submitted_with(client, order.number, idempotency_key):
+            return None
+        raise already
     # The workflow first, then the mark that keeps the draft's editor out: the database never
     # says "submitted" for an order whose workflow may not exist, and the workflow's first step
     # marks the order itself should this request die in between. Its id is the order number,
     # so a start repeated after a lost answer is recognised.
     try:
-        await start_order_workflow(client, session, order, task_queue=task_queue)
+        await start_order_workflow(
+            client, session, order, task_queue=task_queue, submit_key=idempotency_key
+        )
     except WorkflowAlreadyStartedError as error:
-        if order.submitted_at is not None:
-            raise Refused(409, ALREADY_SUBMITTED, number=order.number) from error
+        if order.submitted_at is not None and not (
+            idempotency_key and await submitted_with(client, order.number, idempotency_key)
+        ):
+            raise already from error
         # started by a submit that was cut off before it could say so
     except RPCError as error:
         raise Refused(503, "The workflow engine is not reachable; try again shortly.") from error

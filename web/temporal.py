@@ -10,6 +10,7 @@ from temporalio.common import (
     TypedSearchAttributes,
     WorkflowIDReusePolicy,
 )
+from temporalio.service import RPCError
 
 from models.domain import OrderWorkflowInput, Stage
 from models.tables import Order
@@ -39,11 +40,30 @@ def workflow_id(order_number: str) -> str:
     return f"order-{order_number}"
 
 
+async def submitted_with(client: Client, order_number: str, submit_key: str) -> bool:
+    """Whether the order's workflow was started by the submit with this idempotency key."""
+    try:
+        described = await client.get_workflow_handle(workflow_id(order_number)).describe()
+        return await described.memo_value(SUBMIT_KEY, default=None) == submit_key
+    except RPCError:
+        return False
+
+
+SUBMIT_KEY = "submit_key"
+
+
 async def start_order_workflow(
-    client: Client, session: AsyncSession, order: Order, *, task_queue: str
+    client: Client,
+    session: AsyncSession,
+    order: Order,
+    *,
+    task_queue: str,
+    submit_key: str | None = None,
 ) -> WorkflowHandle:
     """Start the order's workflow; a second start for the same order is refused by Temporal
-    (WorkflowAlreadyStartedError), so a double submit does nothing twice."""
+    (WorkflowAlreadyStartedError), so a double submit does nothing twice. The submit's
+    idempotency key, if it has one, goes into the workflow's memo: the same submit sent again
+    is recognised by it."""
     await session.refresh(order, ["customer", "owner", "department"])
     return await client.start_workflow(
         OrderWorkflow.run,
@@ -51,6 +71,7 @@ async def start_order_workflow(
         id=workflow_id(order.number),
         task_queue=task_queue,
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        memo={SUBMIT_KEY: submit_key} if submit_key else None,
         search_attributes=TypedSearchAttributes(
             [
                 SearchAttributePair(ORDER_NO, order.number),

@@ -72,3 +72,20 @@ async def test_submitted_twice_the_workflow_runs_once(api, worker, session_facto
     await todo_of(await api("pricing"), number, "estimate_cost")
     assert (await sales.post(f"/api/v1/orders/{number}/submit")).status_code == 409
     assert await estimate_todos(session_factory, number) == 1
+
+
+async def test_a_submit_sent_again_with_its_idempotency_key_gets_the_same_answer(
+    api, worker, session_factory
+):
+    sales, number = await draft(api)
+    key = {"Idempotency-Key": "submit-once-7f3a"}
+    first = await sales.post(f"/api/v1/orders/{number}/submit", headers=key)
+    assert first.status_code == 202, first.text
+    await todo_of(await api("pricing"), number, "estimate_cost")  # the workflow has run
+    again = await sales.post(f"/api/v1/orders/{number}/submit", headers=key)
+    assert (again.status_code, again.json()) == (202, first.json())
+    other = await sales.post(
+        f"/api/v1/orders/{number}/submit", headers={"Idempotency-Key": "another"}
+    )
+    assert other.status_code == 409
+    assert await estimate_todos(session_factory, number) == 1

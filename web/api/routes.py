@@ -6,7 +6,7 @@ from collections.abc import Awaitable
 from enum import StrEnum
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, ValidationError
@@ -79,6 +79,19 @@ from web.views import (
 )
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
+
+# An action sent again after its answer was lost (503, a timeout, a dropped connection) is the
+# same action and gets the same answer; two identical payments, invoice applications, cost
+# batches or exception reports meant as two carry different keys.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Makes this request one action however often it is sent; identical "
+        "requests without a key are one action too.",
+    ),
+]
 
 
 def refused(error: Refused) -> HTTPException:
@@ -206,8 +219,11 @@ async def submit_order(
     session: SessionDep,
     client: TemporalClient,
     settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
 ) -> SubmittedOut:
-    """Start the order's workflow (or resume it after a revision)."""
+    """Start the order's workflow (or resume it after a revision). Sent again with the same
+    `Idempotency-Key` after its answer was lost, it answers 202 again; otherwise a second
+    submit is 409."""
     try:
         await operations.submit_order(
             session=session,
@@ -215,6 +231,7 @@ async def submit_order(
             order=order,
             client=client,
             task_queue=settings.task_queue,
+            idempotency_key=idempotency_key,
         )
     except Refused as error:
         raise refused(error) from error
@@ -362,13 +379,19 @@ async def raise_exception(
     user: ApiUser,
     session: SessionDep,
     client: TemporalClient,
+    idempotency_key: IdempotencyKey = None,
 ) -> ShipmentActionOut:
     """Report something wrong after dispatch: `kind` (damaged, missing_parts, replacement,
     reshipment) and `description`; ops get a to-do to handle it. For ops, service and the
     order's owner; 409 before dispatch."""
     try:
         done = await operations.raise_exception(
-            session=session, user=user, order=order, report=report, client=client
+            session=session,
+            user=user,
+            order=order,
+            report=report,
+            client=client,
+            idempotency_key=idempotency_key,
         )
     except Refused as error:
         raise refused(error) from error
@@ -539,13 +562,19 @@ async def register_payment(
     user: ApiUser,
     session: SessionDep,
     client: TemporalClient,
+    idempotency_key: IdempotencyKey = None,
 ) -> MoneyActionOut:
     """The owner registers money received: `amount`, `received_on`, `method` (bank_transfer,
     bank_acceptance_bill, cash, cheque, other), `reference`. Finance get a `confirm_payment`
     to-do. 422 above what is left to pay (outstanding less payments waiting for finance), for a
     date in the future or a reference already used on this order; 403 for anyone but the owner."""
     action = collection.register_payment(
-        session=session, user=user, order=order, form=form, client=client
+        session=session,
+        user=user,
+        order=order,
+        form=form,
+        client=client,
+        idempotency_key=idempotency_key,
     )
     return await _finance_todo(order, action)
 
@@ -563,12 +592,18 @@ async def request_invoice(
     user: ApiUser,
     session: SessionDep,
     client: TemporalClient,
+    idempotency_key: IdempotencyKey = None,
 ) -> MoneyActionOut:
     """The owner or finance apply for an invoice: `amount` (at most total − invoiced − applied
     for), `title`, `tax_number`, `address` (each defaults to the customer's). Finance get an
     `issue_invoice` to-do."""
     action = collection.request_invoice(
-        session=session, user=user, order=order, form=form, client=client
+        session=session,
+        user=user,
+        order=order,
+        form=form,
+        client=client,
+        idempotency_key=idempotency_key,
     )
     return await _finance_todo(order, action)
 
@@ -589,6 +624,7 @@ async def record_actual_costs(
     user: ApiUser,
     session: SessionDep,
     client: TemporalClient,
+    idempotency_key: IdempotencyKey = None,
 ) -> MoneyActionOut:
     """Ops record a batch of actual costs against the order (its open `record_actual_costs`
     to-do): `items` [`category` (goods, freight, installation, customs, other), `amount`,
@@ -596,5 +632,12 @@ async def record_actual_costs(
     `final` says every cost is recorded). Finance get an `approve_actual_costs` to-do. 409
     before the first payment is confirmed or once the cost comparison has begun; 403 for
     anyone but operations."""
-    action = costs.record_costs(session=session, user=user, order=order, form=form, client=client)
+    action = costs.record_costs(
+        session=session,
+        user=user,
+        order=order,
+        form=form,
+        client=client,
+        idempotency_key=idempotency_key,
+    )
     return await _finance_todo(order, action)

@@ -718,7 +718,12 @@ async def submit_order(
     t = translations(locale_of(request, user))
     try:
         await operations.submit_order(
-            session=session, user=user, order=order, client=client, task_queue=settings.task_queue
+            session=session,
+            user=user,
+            order=order,
+            client=client,
+            task_queue=settings.task_queue,
+            idempotency_key=str((await request.form()).get("action_key") or "") or None,
         )
     except Refused as error:
         flash(request, error.translated(t.gettext), "error")
