@@ -3,7 +3,7 @@ render."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal, get_args
 
@@ -47,11 +47,14 @@ class Model(BaseModel):
     # A wrap serializer, so that every other value keeps its own serialization, and with it
     # the exclusions of nested fields (for_viewer's cost fields of lines and to-do facts). It
     # has no return annotation on purpose: pydantic then documents each field by its own type
-    # (a Decimal as a string) instead of as "any value".
+    # (a Decimal as a string) instead of as "any value". Datetimes are stored in UTC, but SQLite
+    # hands them back without their zone; they go out with it, as RFC 3339 date-times.
     @field_serializer("*", mode="wrap", when_used="json")
     def _decimals_as_strings(self, value: Any, handler: SerializerFunctionWrapHandler):
         if isinstance(value, Decimal):
             return f"{value:f}"
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return handler(value.replace(tzinfo=UTC))
         return handler(value)
 
 
@@ -62,6 +65,7 @@ class ErrorOut(BaseModel):
 
 
 ERROR_MEANINGS = {
+    400: "The body could not be parsed (not well-formed JSON or form data).",
     401: "Not signed in or the token has expired (at sign-in: wrong username or password).",
     403: "The user's role, or their relation to the order, does not allow this.",
     404: "There is no such order or to-do within the user's scope.",

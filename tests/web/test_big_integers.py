@@ -45,9 +45,7 @@ async def test_an_id_or_page_too_big_for_the_database_is_refused_as_bad_input(ap
         {"lines": [{"product_id": PUMP, "quantity": "1"}, {"product_id": BIG, "quantity": "2"}]},
     ],
 )
-async def test_an_order_naming_an_id_too_big_for_the_database_is_refused_as_bad_input(
-    api, change
-):
+async def test_an_order_naming_an_id_too_big_for_the_database_is_refused_as_bad_input(api, change):
     sales = await api("sales")
     refused_as_bad_input(await sales.post("/api/v1/orders", json=order_body(**change)))
     number = (await sales.post("/api/v1/orders", json=order_body())).json()["number"]

@@ -31,8 +31,8 @@ def _tree(dependant: Dependant) -> list[Dependant]:
 def shape_errors(path: str, endpoint: Callable[..., Any], dependencies: Sequence[Any]) -> set[int]:
     """The statuses a route answers because of what it takes and depends on: 401 without a
     valid token, 404 for an order outside the user's scope, 422 for a parameter or body that
-    does not validate, 413 for a body past the size limit, 503 while the workflow engine is
-    unreachable."""
+    does not validate, 400 for a body that does not parse and 413 for one past the size limit,
+    503 while the workflow engine is unreachable."""
     dependant = get_dependant(path=path, call=endpoint)
     for dependency in dependencies:
         if isinstance(dependency, params.Depends) and dependency.dependency is not None:
@@ -48,7 +48,7 @@ def shape_errors(path: str, endpoint: Callable[..., Any], dependencies: Sequence
     if get_temporal in calls:
         statuses.add(503)
     if has_body:
-        statuses.add(413)
+        statuses |= {400, 413}
     if has_body or any(
         part.path_params or part.query_params or part.header_params or part.cookie_params
         for part in tree
