@@ -259,13 +259,18 @@ class DevStack:
     """The processes of `make run`, started in order and stopped in reverse."""
 
     def __init__(
-        self, settings: Settings, *, data_dir: Path | None = None, web_app: str = WEB_APP
+        self,
+        settings: Settings,
+        *,
+        data_dir: Path | None = None,
+        web_app: str = WEB_APP,
+        restarts: RestartPolicy = RestartPolicy(),
     ) -> None:
         self.settings = settings
         self.data_dir = data_dir or settings.data_dir
         self.logs = self.data_dir / "logs"
         self.web_app = web_app
-        self.supervisor = Supervisor(self.logs)
+        self.supervisor = Supervisor(self.logs, policy=restarts)
         temporal_host, self.temporal_port = host_and_port(settings.temporal_address, 7233)
         # Only a Temporal address on this machine gets a dev server; any other is used as it is.
         self.local_temporal = temporal_host in LOCAL_HOSTS
@@ -500,8 +505,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--data-dir", type=Path, help="where temporal.db and logs/ go (default: .data)"
     )
     parser.add_argument("--web-app", default=WEB_APP, help=f"uvicorn factory (default: {WEB_APP})")
+    parser.add_argument(
+        "--first-restart-delay", type=float, default=RestartPolicy.first_delay,
+        help="seconds before a crashed process is started again the first time (then doubling)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
-    stack = DevStack(get_settings(), data_dir=args.data_dir, web_app=args.web_app)
+    stack = DevStack(
+        get_settings(),
+        data_dir=args.data_dir,
+        web_app=args.web_app,
+        restarts=RestartPolicy(first_delay=args.first_restart_delay),
+    )
     return stack.setup_only() if args.setup_only else stack.run()
 
 

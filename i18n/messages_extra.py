@@ -158,4 +158,6 @@ REFUSALS = (
     N_("A percentage cannot be above 100."),
     N_("Name the role to notify."),
     N_("Name the person to notify."),
+    # web/schemas.py (a to-do completion's body)
+    N_("The body must be a JSON object."),
 )

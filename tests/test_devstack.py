@@ -215,7 +215,7 @@ class Launch:
         with self.output.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "devstack.py", "--data-dir", str(self.data),
-                 "--web-app", web_app],
+                 "--web-app", web_app, "--first-restart-delay", "0.2"],
                 cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
             )  # fmt: skip
 
@@ -327,7 +327,7 @@ def test_a_killed_worker_is_restarted_while_temporal_and_the_web_app_keep_runnin
 
         launch.wait_for("Restarted worker")
         assert f"worker (pid {before['worker']}) got SIGKILL at " in launch.text()
-        assert "restarting it in 1 s; its log: " in launch.text()
+        assert "restarting it in 0.2 s; its log: " in launch.text()
         after = launch.children()
         assert after["worker"] != before["worker"]
         assert not is_gone(after["worker"])
@@ -413,7 +413,7 @@ def test_a_process_that_keeps_crashing_stops_the_stack_and_the_exit_says_which(
 
         assert launch.process.wait(timeout=90) == 1
         out = launch.text()
-        assert "restarting it in 8 s" in out
+        assert "restarting it in 1.6 s" in out
         assert "Error: web crashed 5 times within 60 s (the last time it exited (1))" in out
         assert "the stub app was told to crash" in out
         assert all(is_gone(pid) for _, pid in launch.started())

@@ -16,17 +16,17 @@ pytestmark = [
     pytest.mark.skipif(TEMPORAL is None, reason="the temporal CLI is not installed"),
 ]
 
-# About one and a half minutes on two cores (up to four when an order is stuck): 16 orders in
-# flight, their first submits 2 s apart; the dev server killed four times, the worker and the web
-# app once each, each kill while actions are on their way. O2C_FAULTS_SEED repeats a run's choices
+# About a minute on two cores (up to four when an order is stuck): 12 orders in flight, their
+# first submits 1 s apart; the dev server killed three times, the worker and the web app once
+# each, each kill while actions are on their way. O2C_FAULTS_SEED repeats a run's choices
 # (which process when); the report prints the seed of each run.
 PLAN = Plan(
-    orders=16,
-    temporal_kills=4,
+    orders=12,
+    temporal_kills=3,
     worker_kills=1,
     web_kills=1,
     concurrency=16,
-    stagger=2.0,
+    stagger=1.0,
     wait=90.0,
     deadline=180.0,
     request_timeout=20.0,
