@@ -35,7 +35,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -608,7 +608,7 @@ class Driver:
         draft = {
             "customer_id": 1,
             "shipping_mode": "domestic",
-            "requested_delivery_date": "2027-01-15",
+            "requested_delivery_date": (date.today() + timedelta(days=60)).isoformat(),
             "lines": [
                 {"product_id": self.ids[code], "quantity": quantity, "discount_percent": "20"}
                 for code, quantity in PRODUCTS.items()

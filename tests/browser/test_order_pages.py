@@ -8,12 +8,17 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Locator, Page, expect
 
 from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, SignIn
+
+# Delivery dates the order form takes whenever the tests run (not in the past).
+DELIVERY = (date.today() + timedelta(days=60)).isoformat()
+LATER_DELIVERY = (date.today() + timedelta(days=90)).isoformat()
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)
 
@@ -76,7 +81,7 @@ async def enter_order(page: Page) -> str:
     await page.get_by_role("link", name="New order").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("New order")
     await page.get_by_label("Customer").select_option(label=CUSTOMER)
-    await page.get_by_label("Requested delivery date").fill("2027-01-15")
+    await page.get_by_label("Requested delivery date").fill(DELIVERY)
     await fill_line(page, 1, PUMP, "2")
     await fill_line(page, 2, VALVE, "10", discount="5")
     await page.get_by_role("radio", name="Whole-order discount %").check()
@@ -209,7 +214,7 @@ async def test_order_form_refuses_bad_input_with_a_readable_message_and_keeps_th
     rep = await sign_in("sales")
     await rep.get_by_role("link", name="New order").click()
     await rep.get_by_label("Customer").select_option(label=CUSTOMER)
-    await rep.get_by_label("Requested delivery date").fill("2027-03-01")
+    await rep.get_by_label("Requested delivery date").fill(LATER_DELIVERY)
     await rep.get_by_role("radio", name="Whole-order discount %").check()
     await rep.get_by_role("textbox", name="Whole-order discount %").fill("3")
     await rep.get_by_role("button", name="Save draft").click()
@@ -220,7 +225,7 @@ async def test_order_form_refuses_bad_input_with_a_readable_message_and_keeps_th
     await expect(rep.get_by_role("heading", level=1)).to_have_text("New order")
     await expect(rep.get_by_label("Customer")).to_have_value(re.compile(r"^\d+$"))
     await expect(rep.get_by_label("Customer").locator("option:checked")).to_have_text(CUSTOMER)
-    await expect(rep.get_by_label("Requested delivery date")).to_have_value("2027-03-01")
+    await expect(rep.get_by_label("Requested delivery date")).to_have_value(LATER_DELIVERY)
     await expect(rep.get_by_role("radio", name="Whole-order discount %")).to_be_checked()
     await expect(rep.get_by_role("textbox", name="Whole-order discount %")).to_have_value("3")
     await snap(rep, "form-no-lines")

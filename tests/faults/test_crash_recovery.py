@@ -16,12 +16,12 @@ pytestmark = [
     pytest.mark.skipif(TEMPORAL is None, reason="the temporal CLI is not installed"),
 ]
 
-# About a minute on two cores (up to four when an order is stuck): 12 orders in flight, their
+# About a minute on two cores (up to four when an order is stuck): 10 orders in flight, their
 # first submits 1 s apart; the dev server killed three times, the worker and the web app once
 # each, each kill while actions are on their way. O2C_FAULTS_SEED repeats a run's choices
 # (which process when); the report prints the seed of each run.
 PLAN = Plan(
-    orders=12,
+    orders=10,
     temporal_kills=3,
     worker_kills=1,
     web_kills=1,

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
 PUMP = 3  # seeded product ids: 3 = PUMP-10 (8,500.00 list), 4 = VALVE-3 (1,200.00)
 VALVE = 4
+# A delivery date the order form takes whenever the tests run (not in the past).
+DELIVERY = (date.today() + timedelta(days=60)).isoformat()
 
 
 def order_body(**overrides):
     body = {
         "customer_id": 1,
         "shipping_mode": "domestic",
-        "requested_delivery_date": "2027-01-15",
+        "requested_delivery_date": DELIVERY,
         "lines": [
             {"product_id": PUMP, "quantity": "2"},
             {"product_id": VALVE, "quantity": "10", "discount_percent": "5"},
