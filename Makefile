@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CATALOGS := $(patsubst %.po,%.mo,$(wildcard i18n/locales/*/LC_MESSAGES/messages.po))
 
-.PHONY: run test install catalogs migrate seed lint extract-messages bench clean
+.PHONY: run test install catalogs migrate seed lint typecheck extract-messages bench clean
 
 run: install catalogs
 	$(BIN)/python devstack.py
@@ -34,6 +34,10 @@ seed: migrate
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# mypy over the package (strict on workflows/, models/ and activities/; see pyproject.toml).
+typecheck: install
+	$(BIN)/mypy
 
 # Re-extract translatable strings after changing templates or messages; then translate
 # i18n/locales/zh_CN/LC_MESSAGES/messages.po and `make catalogs`.

@@ -104,9 +104,7 @@ class StepRunner:
 
     async def run(self, activity: Callable[..., Awaitable[R]], arg: Any) -> R:
         result: R
-        if workflow.current_update_info() is not None and workflow.patched(
-            ACCEPTED_BEFORE_WRITTEN
-        ):
+        if workflow.current_update_info() is not None and workflow.patched(ACCEPTED_BEFORE_WRITTEN):
             result = await workflow.execute_activity_method(
                 activity, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
             )
