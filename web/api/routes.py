@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models.domain import Role, Stage, TodoDone, TodoStatus
-from models.drafts import first_error, repeat_order
+from models.drafts import DraftError, first_error, repeat_order
 from models.queries import (
     OrderFilter,
     list_orders,
@@ -242,16 +242,19 @@ async def submit_order(
     "/orders/{number}/repeat",
     status_code=201,
     response_model=DraftSavedOut,
-    responses=errors(403),
+    responses=errors(403, 422),
     tags=["orders"],
 )
 async def repeat(order: ScopedOrder, user: ApiUser, session: SessionDep) -> DraftSavedOut:
     """A new draft copied from a past order."""
     try:
         operations.require_order_entry(user)
+        copy = await repeat_order(session=session, user=user, order=order)
     except Refused as error:
         raise refused(error) from error
-    return draft_saved(await repeat_order(session=session, user=user, order=order))
+    except DraftError as error:  # e.g. a product no longer sold
+        raise refused(Refused.of(422, error)) from error
+    return draft_saved(copy)
 
 
 @router.get("/orders", response_model=OrderPageOut, tags=["orders"])

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from i18n import N_, translations
 from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, CostCategory, Role, Stage
-from models.drafts import draft_of, first_error, is_editable, repeat_order
+from models.drafts import DraftError, draft_of, first_error, is_editable, repeat_order
 from models.policy import current_collection_policy
 from models.queries import OrderFilter, get_order, list_orders, sees_costs
 from models.tables import Customer, Order, Product, User
@@ -741,8 +741,12 @@ async def repeat(request: Request, number: str, user: PageUser, session: Session
         raise HTTPException(
             error.status, error.translated(translations(locale_of(request, user)).gettext)
         ) from error
-    copy = await repeat_order(session=session, user=user, order=order)
     t = translations(locale_of(request, user))
+    try:
+        copy = await repeat_order(session=session, user=user, order=order)
+    except DraftError as error:  # e.g. a product no longer sold
+        flash(request, error.translated(t.gettext), "error")
+        return RedirectResponse(f"/orders/{number}", status_code=303)
     flash(
         request,
         t.gettext("Draft %(number)s copied from %(source)s.")
