@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.orders import REVISE_SLA, OrderActivities
@@ -55,11 +56,12 @@ class ApprovalActivities(OrderActivities):
             approval_step = await session.scalar(
                 select(ApprovalStep).where(ApprovalStep.todo_id == todo.id)
             )
+            assert approval_step is not None  # every approve to-do has its step
             approval_step.decision = step.outcome
             approval_step.decided_by_id = step.actor_id
             approval_step.decided_at = approval_step.decided_at or rec.now
             approval_step.comment = step.comment or None
-            approval_round = await session.get(ApprovalRound, approval_step.round_id)
+            approval_round = await session.get_one(ApprovalRound, approval_step.round_id)
             await rec.add_event(
                 key=f"{step.todo_key}/done",
                 order=order,
@@ -174,7 +176,9 @@ class ApprovalActivities(OrderActivities):
             await session.commit()
             return Escalated(added=added, mail_ids=rec.mail_ids)
 
-    async def _open_steps(self, session, keys: list[str]) -> list[tuple[Todo, ApprovalStep]]:  # noqa: ANN001
+    async def _open_steps(
+        self, session: AsyncSession, keys: list[str]
+    ) -> list[tuple[Todo, ApprovalStep]]:
         rows = await session.execute(
             select(Todo, ApprovalStep)
             .join(ApprovalStep, ApprovalStep.todo_id == Todo.id)
@@ -183,7 +187,7 @@ class ApprovalActivities(OrderActivities):
         )
         return [(todo, approval_step) for todo, approval_step in rows]
 
-    async def _managers_above(self, session, assignees: list[Assignee]) -> list[User]:  # noqa: ANN001
+    async def _managers_above(self, session: AsyncSession, assignees: list[Assignee]) -> list[User]:
         """The nearest manager above each person an assignment reaches: above a named person or
         everyone in a role, the manager of their department (or the next one up when they
         manage it themselves); above a department's manager, the parent department's."""
@@ -191,10 +195,10 @@ class ApprovalActivities(OrderActivities):
         for assignee in assignees:
             starts: list[tuple[int | None, int | None]] = []  # (department, person to skip)
             if assignee.department_id is not None:
-                department = await session.get(Department, assignee.department_id)
+                department = await session.get_one(Department, assignee.department_id)
                 starts.append((department.parent_id, department.manager_id))
             if assignee.user_id is not None:
-                person = await session.get(User, assignee.user_id)
+                person = await session.get_one(User, assignee.user_id)
                 starts.append((person.department_id, person.id))
             if assignee.role is not None:
                 people = await session.scalars(
@@ -209,13 +213,13 @@ class ApprovalActivities(OrderActivities):
 
     async def _nearest_manager(
         self,
-        session,
+        session: AsyncSession,
         department_id: int | None,
-        skip: int | None,  # noqa: ANN001
+        skip: int | None,
     ) -> User | None:
         hops = 0
         while department_id is not None and hops < 50:
-            department = await session.get(Department, department_id)
+            department = await session.get_one(Department, department_id)
             if department.manager_id is not None and department.manager_id != skip:
                 manager = await session.get(User, department.manager_id)
                 if manager is not None and manager.active:

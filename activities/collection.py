@@ -8,6 +8,7 @@ import contextlib
 from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.costs import open_record_todo
@@ -239,7 +240,7 @@ class CollectionActivities(OrderActivities):
 
     async def _allocate(
         self,
-        session,  # noqa: ANN001
+        session: AsyncSession,
         rec: StepRecorder,
         order: Order,
         payment: Payment,

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.orders import OrderActivities
@@ -68,6 +70,7 @@ class CostActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            assert step.todo_key is not None  # the batch is recorded on ops' to-do
             await rec.close_todo(
                 step.todo_key, outcome="recorded", by_user_id=step.actor_id, comment=None
             )
@@ -109,7 +112,7 @@ class CostActivities(OrderActivities):
 
     async def _add_batch(
         self,
-        session,  # noqa: ANN001
+        session: AsyncSession,
         rec: StepRecorder,
         order: Order,
         step: CostStep,
@@ -157,6 +160,7 @@ class CostActivities(OrderActivities):
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             approved = step.outcome == "approve"
+            assert step.todo_key is not None  # finance decide on their to-do
             await rec.close_todo(
                 step.todo_key, outcome=step.outcome, by_user_id=step.actor_id, comment=step.comment
             )
@@ -165,6 +169,7 @@ class CostActivities(OrderActivities):
                     CostBatch.order_id == order.id, CostBatch.number == step.batch
                 )
             )
+            assert batch is not None  # record_actual_costs added it
             if batch.status == "pending":
                 batch.status = "approved" if approved else "rejected"
                 batch.decided_by_id = step.actor_id
@@ -225,7 +230,7 @@ class CostActivities(OrderActivities):
 
     async def _open_review(
         self,
-        session,  # noqa: ANN001
+        session: AsyncSession,
         rec: StepRecorder,
         order: Order,
         step: CostStep,
@@ -239,6 +244,7 @@ class CostActivities(OrderActivities):
             rec,
             order,
             step,
+            key=step.review_todo_key,
             kind=TodoKind.review_variance,
             assignees=REVIEWERS,
             facts={"comment": step.comment} if step.comment else {},
@@ -246,19 +252,20 @@ class CostActivities(OrderActivities):
 
     async def _open_with_figures(
         self,
-        session,  # noqa: ANN001
+        session: AsyncSession,
         rec: StepRecorder,
         order: Order,
         step: CostStep,
         *,
+        key: str,
         kind: TodoKind,
         assignees: list[Assignee],
-        facts: dict,
+        facts: dict[str, Any],
     ) -> VarianceFigures:
         """Open the step's review or approval to-do with the figures among its facts."""
         figures = await self._figures(session, order)
         await rec.open_todo(
-            key=step.review_todo_key,
+            key=key,
             order=order,
             workflow_id=step.workflow_id,
             kind=kind,
@@ -269,7 +276,7 @@ class CostActivities(OrderActivities):
         )
         return figures
 
-    async def _figures(self, session, order: Order) -> VarianceFigures:  # noqa: ANN001
+    async def _figures(self, session: AsyncSession, order: Order) -> VarianceFigures:
         actual: dict[CostCategory, Decimal] = defaultdict(lambda: ZERO)
         rows = await session.execute(
             select(ActualCost.category, ActualCost.amount)
@@ -294,6 +301,7 @@ class CostActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            assert step.todo_key is not None  # ops review on their to-do
             await rec.close_todo(
                 step.todo_key, outcome="reviewed", by_user_id=step.actor_id,
                 comment=step.explanation or None,
@@ -309,6 +317,7 @@ class CostActivities(OrderActivities):
                     rec,
                     order,
                     step,
+                    key=step.review_todo_key,
                     kind=TodoKind.approve_variance,
                     assignees=OPS_MANAGERS,
                     facts={"explanation": step.explanation},
@@ -331,6 +340,7 @@ class CostActivities(OrderActivities):
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             approved = step.outcome == "approve"
+            assert step.todo_key is not None  # the operations manager decides on their to-do
             await rec.close_todo(
                 step.todo_key, outcome=step.outcome, by_user_id=step.actor_id, comment=step.comment
             )
@@ -355,7 +365,7 @@ class CostActivities(OrderActivities):
 
     async def _close(
         self,
-        session,  # noqa: ANN001
+        session: AsyncSession,
         rec: StepRecorder,
         order: Order,
         step: CostStep,
@@ -387,7 +397,7 @@ class CostActivities(OrderActivities):
         await rec.notify(key=key, users=[order.owner], order=order, event="closed")
 
 
-def _figure_facts(figures: VarianceFigures) -> dict:
+def _figure_facts(figures: VarianceFigures) -> dict[str, Any]:
     """The figures as a to-do's facts (what the inbox and the to-do page show)."""
     return {
         "expected": str(figures.expected),

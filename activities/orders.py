@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -112,7 +112,7 @@ class OrderActivities:
         async with self.write_lock, self.session_factory() as session:
             yield session
 
-    def _recorder(self, session) -> StepRecorder:  # noqa: ANN001
+    def _recorder(self, session: AsyncSession) -> StepRecorder:
         return StepRecorder(
             session,
             now=self.clock(),
@@ -122,14 +122,14 @@ class OrderActivities:
             links=self.links,
         )
 
-    async def _order(  # noqa: ANN202
+    async def _order(
         self,
-        session,  # noqa: ANN001
+        session: AsyncSession,
         *,
         order_id: int | None = None,
         number: str | None = None,
         with_lines: bool = True,
-    ):
+    ) -> Order:
         """The order with its customer and owner; its lines and products only when the step
         works on them (most steps don't, and loading them is most of a step's cost)."""
         query = _ORDER_QUERIES[with_lines, order_id is not None]
@@ -214,8 +214,10 @@ class OrderActivities:
     ) -> None:
         """Route the round on the facts just loaded and open its first stage, in the step's
         own transaction; or, when no one can decide it, put the order on the unroutable list."""
+        policy, facts = routed.policy, routed.facts
+        assert policy is not None and facts is not None  # record_estimate loaded both
         try:
-            routed.route = rules.approval_route(routed.policy, routed.facts)
+            routed.route = rules.approval_route(policy, facts)
         except rules.UnroutableError as unroutable:
             routed.unroutable = str(unroutable)
             await self._mark_unroutable(rec, order, round_.unroutable_key, routed.unroutable)
@@ -230,9 +232,9 @@ class OrderActivities:
                 workflow_id=round_.workflow_id,
                 order_workflow_id=round_.order_workflow_id,
                 round_number=round_.round_number,
-                policy_version=routed.policy.version,
+                policy_version=policy.version,
                 stage=routed.route[0],
-                facts=rules.decision_facts(routed.facts),
+                facts=rules.decision_facts(facts),
             ),
         )
         # The round's to-dos belong to the round's workflow, not to the order's.
@@ -363,14 +365,16 @@ class OrderActivities:
             await session.commit()
             return RoundFacts(facts=facts, policy=policy)
 
-    async def _facts(self, session, order: Order, policy: ApprovalPolicy) -> OrderFacts:  # noqa: ANN001
+    async def _facts(
+        self, session: AsyncSession, order: Order, policy: ApprovalPolicy
+    ) -> OrderFacts:
         """What routing weighs: the order and its lines with their stock, the owner's place in
         the department tree, the customer's exposure against its credit limit, and who of the
         policy's deciders is there to decide."""
         chain: list[DepartmentLink] = []
         department_id: int | None = order.department_id
         while department_id is not None and len(chain) < 50:
-            department = await session.get(Department, department_id)
+            department = await session.get_one(Department, department_id)
             chain.append(
                 DepartmentLink(department_id=department.id, manager_id=department.manager_id)
             )
@@ -385,7 +389,7 @@ class OrderActivities:
             for decider in [requirement.decider]
             if decider.user_id is not None
         } | {decider.user_id for decider in policy.notify if decider.user_id is not None}
-        active_named = (
+        active_named: Iterable[int] = (
             await session.scalars(select(User.id).where(User.id.in_(named), User.active.is_(True)))
             if named
             else []
@@ -405,6 +409,8 @@ class OrderActivities:
                 PaymentPlanItem.trigger == PaymentTrigger.confirmation.value,
             )
         )
+        # Aggregates without a GROUP BY return one row, and coalesce makes the sum 0, not NULL.
+        assert exposure is not None and deposit_due is not None
         margin_percent = (
             rules.money(order.expected_margin / order.total * rules.HUNDRED)
             if order.expected_margin is not None and order.total

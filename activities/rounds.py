@@ -4,6 +4,7 @@ approve to-do per requirement with its reason and the facts that decide it, the 
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.steps import StepRecorder
 from models.domain import Assignee, OpenStage, RouteRequirement, Stage, TodoKind
@@ -71,13 +72,13 @@ async def open_approval_stage(rec: StepRecorder, order: Order, step: OpenStage) 
         )
 
 
-async def assignee_label(session, assignee: Assignee) -> str:  # noqa: ANN001
+async def assignee_label(session: AsyncSession, assignee: Assignee) -> str:
     """Who a requirement waits on, in words for the order page."""
     if assignee.user_id is not None:
-        user = await session.get(User, assignee.user_id)
+        user = await session.get_one(User, assignee.user_id)
         return user.full_name
     if assignee.department_id is not None:
-        department = await session.get(Department, assignee.department_id)
+        department = await session.get_one(Department, assignee.department_id)
         manager = await session.get(User, department.manager_id) if department.manager_id else None
         return manager.full_name if manager else department.name
     return str(assignee.role)

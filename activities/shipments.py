@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.orders import OrderActivities
@@ -564,7 +565,9 @@ class ShipmentActivities(OrderActivities):
             await session.commit()
             return ShipmentStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
 
-    async def _reserve(self, session, order: Order, *, round_: int, rec: StepRecorder) -> None:  # noqa: ANN001
+    async def _reserve(
+        self, session: AsyncSession, order: Order, *, round_: int, rec: StepRecorder
+    ) -> None:
         """Set each line's quantity aside for a dispatch round (once per line and round)."""
         known = set(
             await session.scalars(
@@ -592,7 +595,9 @@ class ShipmentActivities(OrderActivities):
                 .values(reserved=Product.reserved + line.quantity)
             )
 
-    async def _record_milestones(self, session, order: Order, step: ShipmentStep, *, by_id) -> None:  # noqa: ANN001
+    async def _record_milestones(
+        self, session: AsyncSession, order: Order, step: ShipmentStep, *, by_id
+    ) -> None:
         """Set the actual dates the step carries (a milestone keeps its first actual date)."""
         rows = await _milestones(session, order)
         for done in step.milestones:
@@ -618,7 +623,7 @@ class ShipmentActivities(OrderActivities):
         for todo in todos:
             await rec.close_todo(todo.key, outcome="done", by_user_id=step.actor_id)
 
-    async def _still_delayed(self, session, order: Order) -> bool:  # noqa: ANN001
+    async def _still_delayed(self, session: AsyncSession, order: Order) -> bool:
         late = await session.scalar(
             select(func.count())
             .select_from(Milestone)
@@ -632,6 +637,6 @@ class ShipmentActivities(OrderActivities):
         return order.delayed
 
 
-async def _milestones(session, order: Order) -> dict[str, Milestone]:  # noqa: ANN001
+async def _milestones(session: AsyncSession, order: Order) -> dict[str, Milestone]:
     rows = await session.scalars(select(Milestone).where(Milestone.order_id == order.id))
     return {m.code: m for m in rows}

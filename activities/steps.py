@@ -8,18 +8,20 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, Table, bindparam, or_, select, update
+from sqlalchemy import FromClause, Insert, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import Formatter, translations
 from i18n.labels import EVENTS, TODO_KINDS
 from models.db import DIALECT_INSERTS, dialect_insert
-from models.domain import Assignee, OpenTodo, Stage, TodoKind, TodoStatus
+from models.domain import Assignee, OpenTodo, Role, Stage, TodoKind, TodoStatus
 from models.links import DecisionLinks
 from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, TodoAssignee, User
 from notifications.mail import render
 
 Clock = Callable[[], datetime]
+# An assignment as a dictionary key: (user id, role, department id) of each assignee.
+_Assignment = tuple[tuple[int | None, Role | None, int | None], ...]
 
 # Built once: constructing a statement costs more than running it (the steps run thousands a
 # minute when many milestones fall due together).
@@ -55,11 +57,12 @@ _NEW_MAIL = {
 
 
 def _for_dialect(session: AsyncSession, statements: dict[str, Insert]) -> Insert:
+    assert session.bind is not None  # the session factory binds every session to the engine
     return statements[session.bind.dialect.name]
 
 
 async def insert_once(
-    session: AsyncSession, table: Table, values: dict[str, Any], *, unique: Sequence[str]
+    session: AsyncSession, table: FromClause, values: dict[str, Any], *, unique: Sequence[str]
 ) -> None:
     """Insert the row unless one with the same `unique` columns exists (a retried step)."""
     await session.execute(
@@ -96,7 +99,7 @@ class StepRecorder:
         self.mail_ids: list[int] = []
         self.opened: list[OpenTodo] = []
         self._totals: dict[tuple[int, str], str] = {}  # (order id, locale) -> formatted total
-        self._people: dict[tuple, list[User]] = {}  # assignments -> the people they reach
+        self._people: dict[_Assignment, list[User]] = {}  # assignments -> the people they reach
 
     async def open_todo(
         self,
@@ -158,6 +161,7 @@ class StepRecorder:
         for user in users:
 
             async def decide_link(user: User = user) -> dict[str, Any]:
+                assert links is not None  # only an approval's mail carries a decide link
                 token = await links.issue(
                     self.session, todo_id=todo.id, user_id=user.id, now=self.now
                 )
