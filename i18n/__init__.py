@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext as gettext_module
 from decimal import Decimal
 from functools import lru_cache
@@ -77,10 +78,10 @@ class Formatter:
             return "—"
         return f"{format_decimal(value, format='#,##0.##', locale=self.locale)} %"
 
-    def date(self, value) -> str:  # noqa: ANN001
+    def date(self, value: dt.date | None) -> str:
         return "—" if value is None else format_date(value, format="medium", locale=self.locale)
 
-    def datetime(self, value) -> str:  # noqa: ANN001
+    def datetime(self, value: dt.datetime | None) -> str:
         if value is None:
             return "—"
         return format_datetime(value, format="yyyy-MM-dd HH:mm", locale=self.locale)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -62,7 +63,7 @@ def create_app(
         session_factory = create_session_factory(engine)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI):  # noqa: ANN202
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         if engine is not None:
             await engine.dispose()
@@ -136,7 +137,7 @@ def create_app(
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, error: HTTPException):  # noqa: ANN202
+    async def http_error(request: Request, error: HTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path.startswith("/docs"):
             return JSONResponse(
                 {"detail": error.detail}, status_code=error.status_code, headers=error.headers

@@ -116,8 +116,8 @@ async def register_payment(
         raise Refused(403, "Only the order's owner registers its payments.")
     if form.amount <= 0:
         raise Refused(422, "The amount must be more than zero.")
-    if refusal := received_on_refusal(form.received_on, today=datetime.now(UTC).date()):
-        raise Refused.of(422, refusal)
+    if date_refusal := received_on_refusal(form.received_on, today=datetime.now(UTC).date()):
+        raise Refused.of(422, date_refusal)
     reference = form.reference.strip()
     if not reference:
         raise Refused(422, "Give the payment's reference.")

@@ -48,7 +48,8 @@ class TemporalGateway:
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -58,7 +59,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 async def get_temporal(request: Request) -> Client:
-    return await request.app.state.temporal.client()
+    gateway: TemporalGateway = request.app.state.temporal
+    return await gateway.client()
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]

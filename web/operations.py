@@ -7,11 +7,12 @@ import hashlib
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateHandle
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -250,7 +251,7 @@ async def edit_draft(
         raise Refused.of(422, error) from error
 
 
-def parse_draft(body: dict) -> DraftOrder:
+def parse_draft(body: dict[str, Any]) -> DraftOrder:
     try:
         return DraftOrder.model_validate(body)
     except ValidationError as error:
@@ -455,9 +456,9 @@ async def redelivered(
     """A check against the database refused the action. If the engine has already taken this
     very action (the person is sending it again because its answer was lost), its result;
     otherwise the refusal."""
-    handle = client.get_workflow_handle(to_workflow).get_update_handle(
-        update_id, result_type=TodoDone
-    )
+    handle: WorkflowUpdateHandle[TodoDone] = client.get_workflow_handle(
+        to_workflow
+    ).get_update_handle(update_id, result_type=TodoDone)
     try:
         return await handle.result()
     except WorkflowUpdateFailedError as failure:
@@ -714,7 +715,10 @@ async def _send_update(
     handle = client.get_workflow_handle(to_workflow)
     update_id = update_id or action_id(update, argument)
     try:
-        return await handle.execute_update(update, argument, id=update_id, result_type=TodoDone)
+        done: TodoDone = await handle.execute_update(
+            update, argument, id=update_id, result_type=TodoDone
+        )
+        return done
     except WorkflowUpdateFailedError as failure:
         raise _refusal_of(failure) from failure
     except RPCError as error:

@@ -40,7 +40,9 @@ class DraftOrderIn(DraftOrder):
     which stays the authority on what a draft may hold."""
 
     customer_id: Id
-    lines: list[DraftLineIn]
+    # Narrowing a field in a subclass is how pydantic models bound it; mypy sees list's
+    # invariance (DraftOrder.lines is list[DraftLine] in models.drafts).
+    lines: list[DraftLineIn]  # type: ignore[assignment]
 
 
 class Model(BaseModel):
@@ -50,7 +52,9 @@ class Model(BaseModel):
     # (a Decimal as a string) instead of as "any value". Datetimes are stored in UTC, but SQLite
     # hands them back without their zone; they go out with it, as RFC 3339 date-times.
     @field_serializer("*", mode="wrap", when_used="json")
-    def _decimals_as_strings(self, value: Any, handler: SerializerFunctionWrapHandler):
+    def _decimals_as_strings(  # type: ignore[no-untyped-def]  # unannotated on purpose, above
+        self, value: Any, handler: SerializerFunctionWrapHandler
+    ):
         if isinstance(value, Decimal):
             return f"{value:f}"
         if isinstance(value, datetime) and value.tzinfo is None:

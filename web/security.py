@@ -71,7 +71,9 @@ def new_csrf_token() -> str:
 
 
 def same_token(expected: str | None, given: str | None) -> bool:
-    return bool(expected) and bool(given) and secrets.compare_digest(expected, given)
+    if not expected or not given:
+        return False
+    return secrets.compare_digest(expected, given)
 
 
 class SignInThrottle:

@@ -27,15 +27,19 @@ def templates_for(locale: str) -> Jinja2Templates:
         extensions=["jinja2.ext.i18n"],
     )
     templates = Jinja2Templates(env=env)
-    templates.env.install_gettext_translations(translations(locale), newstyle=True)
+    # jinja2.ext.i18n adds this method to the environment at run time; its stubs do not declare it.
+    templates.env.install_gettext_translations(  # type: ignore[attr-defined]
+        translations(locale), newstyle=True
+    )
     return templates
 
 
 def locale_of(request: Request, user: Any = None) -> str:
-    if user is not None and getattr(user, "locale", None) in SUPPORTED:
-        return user.locale
+    preferred = getattr(user, "locale", None) if user is not None else None
+    if isinstance(preferred, str) and preferred in SUPPORTED:
+        return preferred
     chosen = request.session.get("locale")
-    if chosen in SUPPORTED:
+    if isinstance(chosen, str) and chosen in SUPPORTED:
         return chosen
     return negotiate(
         request.headers.get("accept-language"), request.app.state.settings.default_locale
@@ -101,7 +105,7 @@ def _page(
     *,
     user: Any,
     locale: str,
-    flash: dict | None,
+    flash: dict[str, str] | None,
     status_code: int,
     **context: Any,
 ) -> HTMLResponse:

@@ -12,7 +12,7 @@ from temporalio.common import (
 )
 from temporalio.service import RPCError
 
-from models.domain import OrderWorkflowInput, Stage
+from models.domain import OrderResult, OrderWorkflowInput, Stage
 from models.tables import Order
 from workflows.order import OrderWorkflow
 
@@ -44,7 +44,8 @@ async def submitted_with(client: Client, order_number: str, submit_key: str) -> 
     """Whether the order's workflow was started by the submit with this idempotency key."""
     try:
         described = await client.get_workflow_handle(workflow_id(order_number)).describe()
-        return await described.memo_value(SUBMIT_KEY, default=None) == submit_key
+        stored: object = await described.memo_value(SUBMIT_KEY, default=None)
+        return stored == submit_key
     except RPCError:
         return False
 
@@ -59,7 +60,7 @@ async def start_order_workflow(
     *,
     task_queue: str,
     submit_key: str | None = None,
-) -> WorkflowHandle:
+) -> WorkflowHandle[OrderWorkflow, OrderResult]:
     """Start the order's workflow; a second start for the same order is refused by Temporal
     (WorkflowAlreadyStartedError), so a double submit does nothing twice. The submit's
     idempotency key, if it has one, goes into the workflow's memo: the same submit sent again

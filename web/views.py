@@ -416,7 +416,11 @@ def installments_out(order: Order, rows: list[Installment], today: date) -> list
             due_date=row.due_on,
             paid=row.paid,
             status=(status := installment_status(row, today)),
-            overdue_days=(today - row.due_on).days if status == "overdue" else 0,
+            overdue_days=(
+                (today - row.due_on).days
+                if status == "overdue" and row.due_on is not None  # overdue has a due date
+                else 0
+            ),
         )
         for row in rows
     ]

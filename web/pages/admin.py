@@ -7,10 +7,12 @@ are in models.admin, so this module only turns forms into fields and refusals in
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fastapi import HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from i18n import N_, translations
@@ -26,16 +28,21 @@ from models.admin import (
     UserFields,
 )
 from models.domain import Role
-from models.tables import User
+from models.tables import Customer, Department, Product, User
 from web.deps import PageAdmin, SessionDep
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+Fields = TypeVar("Fields", bound="DataclassInstance")
 
 router = page_router()
 BLANK_CONTACT_ROWS = 2
 
 
-def _gettext(request: Request, user: User):
+def _gettext(request: Request, user: User) -> Callable[[str], str]:
     return translations(locale_of(request, user)).gettext
 
 
@@ -43,7 +50,7 @@ def _not_found(request: Request, user: User, message: str) -> HTTPException:
     return HTTPException(404, _gettext(request, user)(message))
 
 
-def _fields(form: FormData, kind: type) -> Any:
+def _fields(form: FormData, kind: type[Fields]) -> Fields:
     """The dataclass `kind` filled from the form: text fields as typed, a checkbox true when
     it was ticked (an unticked box is not sent at all)."""
     values: dict[str, Any] = {}
@@ -56,14 +63,16 @@ def _fields(form: FormData, kind: type) -> Any:
 
 
 @router.get("/admin")
-async def admin_home(_admin: PageAdmin):
+async def admin_home(_admin: PageAdmin) -> RedirectResponse:
     return RedirectResponse("/admin/users", status_code=303)
 
 
 # Users ------------------------------------------------------------------------------------------
 
 
-async def _user_list(request: Request, me: User, session, **context: Any):
+async def _user_list(
+    request: Request, me: User, session: AsyncSession, **context: Any
+) -> HTMLResponse:
     return render(
         request,
         "admin/users/index.html",
@@ -76,11 +85,11 @@ async def _user_list(request: Request, me: User, session, **context: Any):
 async def _user_form(
     request: Request,
     me: User,
-    session,
+    session: AsyncSession,
     account: User | None,
     values: UserFields,
     error: str | None = None,
-):
+) -> HTMLResponse:
     return render(
         request,
         "admin/users/form.html",
@@ -99,7 +108,7 @@ async def _user_form(
     )
 
 
-async def _account(request: Request, me: User, session, user_id: int) -> User:
+async def _account(request: Request, me: User, session: AsyncSession, user_id: int) -> User:
     account = await admin.get_user(session=session, user_id=user_id)
     if account is None:
         raise _not_found(request, me, N_("There is no such user."))
@@ -107,17 +116,17 @@ async def _account(request: Request, me: User, session, user_id: int) -> User:
 
 
 @router.get("/admin/users")
-async def user_list(request: Request, me: PageAdmin, session: SessionDep):
+async def user_list(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
     return await _user_list(request, me, session)
 
 
 @router.get("/admin/users/new")
-async def new_user_form(request: Request, me: PageAdmin, session: SessionDep):
+async def new_user_form(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
     return await _user_form(request, me, session, None, UserFields(role=Role.sales.value))
 
 
 @router.post("/admin/users/new")
-async def create_user(request: Request, me: PageAdmin, session: SessionDep):
+async def create_user(request: Request, me: PageAdmin, session: SessionDep) -> Response:
     values: UserFields = _fields(await request.form(), UserFields)
     t = _gettext(request, me)
     try:
@@ -130,13 +139,15 @@ async def create_user(request: Request, me: PageAdmin, session: SessionDep):
 
 
 @router.get("/admin/users/{user_id}")
-async def edit_user_form(request: Request, user_id: int, me: PageAdmin, session: SessionDep):
+async def edit_user_form(
+    request: Request, user_id: int, me: PageAdmin, session: SessionDep
+) -> HTMLResponse:
     account = await _account(request, me, session, user_id)
     return await _user_form(request, me, session, account, UserFields.of(account))
 
 
 @router.post("/admin/users/{user_id}")
-async def edit_user(request: Request, user_id: int, me: PageAdmin, session: SessionDep):
+async def edit_user(request: Request, user_id: int, me: PageAdmin, session: SessionDep) -> Response:
     account = await _account(request, me, session, user_id)
     values: UserFields = _fields(await request.form(), UserFields)
     t = _gettext(request, me)
@@ -149,7 +160,9 @@ async def edit_user(request: Request, user_id: int, me: PageAdmin, session: Sess
     return RedirectResponse("/admin/users", status_code=303)
 
 
-async def _set_active(request: Request, me: User, session, user_id: int, active: bool):
+async def _set_active(
+    request: Request, me: User, session: AsyncSession, user_id: int, active: bool
+) -> Response:
     account = await _account(request, me, session, user_id)
     t = _gettext(request, me)
     try:
@@ -166,12 +179,16 @@ async def _set_active(request: Request, me: User, session, user_id: int, active:
 
 
 @router.post("/admin/users/{user_id}/deactivate")
-async def deactivate_user(request: Request, user_id: int, me: PageAdmin, session: SessionDep):
+async def deactivate_user(
+    request: Request, user_id: int, me: PageAdmin, session: SessionDep
+) -> Response:
     return await _set_active(request, me, session, user_id, False)
 
 
 @router.post("/admin/users/{user_id}/activate")
-async def activate_user(request: Request, user_id: int, me: PageAdmin, session: SessionDep):
+async def activate_user(
+    request: Request, user_id: int, me: PageAdmin, session: SessionDep
+) -> Response:
     return await _set_active(request, me, session, user_id, True)
 
 
@@ -181,11 +198,11 @@ async def activate_user(request: Request, user_id: int, me: PageAdmin, session: 
 async def _department_form(
     request: Request,
     me: User,
-    session,
-    department,
+    session: AsyncSession,
+    department: Department | None,
     values: DepartmentFields,
     error: str | None = None,
-):
+) -> HTMLResponse:
     return render(
         request,
         "admin/departments/form.html",
@@ -199,7 +216,9 @@ async def _department_form(
     )
 
 
-async def _department(request: Request, me: User, session, department_id: int):
+async def _department(
+    request: Request, me: User, session: AsyncSession, department_id: int
+) -> Department:
     department = await admin.get_department(session=session, department_id=department_id)
     if department is None:
         raise _not_found(request, me, N_("There is no such department."))
@@ -207,7 +226,7 @@ async def _department(request: Request, me: User, session, department_id: int):
 
 
 @router.get("/admin/departments")
-async def department_list(request: Request, me: PageAdmin, session: SessionDep):
+async def department_list(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
     return render(
         request,
         "admin/departments/index.html",
@@ -217,12 +236,12 @@ async def department_list(request: Request, me: PageAdmin, session: SessionDep):
 
 
 @router.get("/admin/departments/new")
-async def new_department_form(request: Request, me: PageAdmin, session: SessionDep):
+async def new_department_form(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
     return await _department_form(request, me, session, None, DepartmentFields())
 
 
 @router.post("/admin/departments/new")
-async def create_department(request: Request, me: PageAdmin, session: SessionDep):
+async def create_department(request: Request, me: PageAdmin, session: SessionDep) -> Response:
     values: DepartmentFields = _fields(await request.form(), DepartmentFields)
     t = _gettext(request, me)
     try:
@@ -236,13 +255,15 @@ async def create_department(request: Request, me: PageAdmin, session: SessionDep
 @router.get("/admin/departments/{department_id}")
 async def edit_department_form(
     request: Request, department_id: int, me: PageAdmin, session: SessionDep
-):
+) -> HTMLResponse:
     department = await _department(request, me, session, department_id)
     return await _department_form(request, me, session, department, DepartmentFields.of(department))
 
 
 @router.post("/admin/departments/{department_id}")
-async def edit_department(request: Request, department_id: int, me: PageAdmin, session: SessionDep):
+async def edit_department(
+    request: Request, department_id: int, me: PageAdmin, session: SessionDep
+) -> Response:
     department = await _department(request, me, session, department_id)
     values: DepartmentFields = _fields(await request.form(), DepartmentFields)
     t = _gettext(request, me)
@@ -292,11 +313,11 @@ def _with_blank_contacts(
 async def _customer_form(
     request: Request,
     me: User,
-    customer,
+    customer: Customer | None,
     values: CustomerFields,
     error: str | None = None,
     blanks: int = BLANK_CONTACT_ROWS,
-):
+) -> HTMLResponse:
     return render(
         request,
         "admin/customers/form.html",
@@ -309,14 +330,18 @@ async def _customer_form(
     )
 
 
-async def _customer(request: Request, me: User, session, customer_id: int):
+async def _customer(
+    request: Request, me: User, session: AsyncSession, customer_id: int
+) -> Customer:
     customer = await admin.get_customer(session=session, customer_id=customer_id)
     if customer is None:
         raise _not_found(request, me, N_("There is no such customer."))
     return customer
 
 
-async def _save_customer(request: Request, me: User, session, customer):
+async def _save_customer(
+    request: Request, me: User, session: AsyncSession, customer: Customer | None
+) -> Response:
     form = await request.form()
     values = _customer_fields(form)
     if form.get("action") == "add_contact":
@@ -331,7 +356,7 @@ async def _save_customer(request: Request, me: User, session, customer):
 
 
 @router.get("/admin/customers")
-async def customer_list(request: Request, me: PageAdmin, session: SessionDep):
+async def customer_list(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
     return render(
         request,
         "admin/customers/index.html",
@@ -341,25 +366,27 @@ async def customer_list(request: Request, me: PageAdmin, session: SessionDep):
 
 
 @router.get("/admin/customers/new")
-async def new_customer_form(request: Request, me: PageAdmin):
+async def new_customer_form(request: Request, me: PageAdmin) -> HTMLResponse:
     return await _customer_form(request, me, None, CustomerFields(credit_limit="0"))
 
 
 @router.post("/admin/customers/new")
-async def create_customer(request: Request, me: PageAdmin, session: SessionDep):
+async def create_customer(request: Request, me: PageAdmin, session: SessionDep) -> Response:
     return await _save_customer(request, me, session, None)
 
 
 @router.get("/admin/customers/{customer_id}")
 async def edit_customer_form(
     request: Request, customer_id: int, me: PageAdmin, session: SessionDep
-):
+) -> HTMLResponse:
     customer = await _customer(request, me, session, customer_id)
     return await _customer_form(request, me, customer, CustomerFields.of(customer))
 
 
 @router.post("/admin/customers/{customer_id}")
-async def edit_customer(request: Request, customer_id: int, me: PageAdmin, session: SessionDep):
+async def edit_customer(
+    request: Request, customer_id: int, me: PageAdmin, session: SessionDep
+) -> Response:
     customer = await _customer(request, me, session, customer_id)
     return await _save_customer(request, me, session, customer)
 
@@ -370,10 +397,10 @@ async def edit_customer(request: Request, customer_id: int, me: PageAdmin, sessi
 async def _product_form(
     request: Request,
     me: User,
-    product,
+    product: Product | None,
     values: ProductFields,
     error: str | None = None,
-):
+) -> HTMLResponse:
     return render(
         request,
         "admin/products/form.html",
@@ -385,19 +412,22 @@ async def _product_form(
     )
 
 
-async def _product(request: Request, me: User, session, product_id: int):
+async def _product(request: Request, me: User, session: AsyncSession, product_id: int) -> Product:
     product = await admin.get_product(session=session, product_id=product_id)
     if product is None:
         raise _not_found(request, me, N_("There is no such product."))
     return product
 
 
-async def _save_product(request: Request, me: User, session, product):
+async def _save_product(
+    request: Request, me: User, session: AsyncSession, product: Product | None
+) -> Response:
     values: ProductFields = _fields(await request.form(), ProductFields)
     t = _gettext(request, me)
     try:
         saved = await admin.save_product(session=session, product=product, fields=values)
     except StockMoved as refusal:
+        assert product is not None  # only an existing product's stock can have moved
         # Show the current figures; saving again then overwrites them knowingly.
         await session.refresh(product)
         values.stock_on_hand_was = ProductFields.of(product).stock_on_hand_was
@@ -409,7 +439,7 @@ async def _save_product(request: Request, me: User, session, product):
 
 
 @router.get("/admin/products")
-async def product_list(request: Request, me: PageAdmin, session: SessionDep):
+async def product_list(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
     return render(
         request,
         "admin/products/index.html",
@@ -419,23 +449,27 @@ async def product_list(request: Request, me: PageAdmin, session: SessionDep):
 
 
 @router.get("/admin/products/new")
-async def new_product_form(request: Request, me: PageAdmin):
+async def new_product_form(request: Request, me: PageAdmin) -> HTMLResponse:
     return await _product_form(request, me, None, ProductFields())
 
 
 @router.post("/admin/products/new")
-async def create_product(request: Request, me: PageAdmin, session: SessionDep):
+async def create_product(request: Request, me: PageAdmin, session: SessionDep) -> Response:
     return await _save_product(request, me, session, None)
 
 
 @router.get("/admin/products/{product_id}")
-async def edit_product_form(request: Request, product_id: int, me: PageAdmin, session: SessionDep):
+async def edit_product_form(
+    request: Request, product_id: int, me: PageAdmin, session: SessionDep
+) -> HTMLResponse:
     product = await _product(request, me, session, product_id)
     return await _product_form(request, me, product, ProductFields.of(product))
 
 
 @router.post("/admin/products/{product_id}")
-async def edit_product(request: Request, product_id: int, me: PageAdmin, session: SessionDep):
+async def edit_product(
+    request: Request, product_id: int, me: PageAdmin, session: SessionDep
+) -> Response:
     product = await _product(request, me, session, product_id)
     return await _save_product(request, me, session, product)
 
@@ -444,7 +478,9 @@ async def edit_product(request: Request, product_id: int, me: PageAdmin, session
 
 
 @router.get("/admin/mail")
-async def mail_list(request: Request, me: PageAdmin, session: SessionDep, page: int = 1):
+async def mail_list(
+    request: Request, me: PageAdmin, session: SessionDep, page: int = 1
+) -> HTMLResponse:
     return render(
         request,
         "admin/mail/index.html",
@@ -454,7 +490,9 @@ async def mail_list(request: Request, me: PageAdmin, session: SessionDep, page: 
 
 
 @router.get("/admin/mail/{mail_id}")
-async def mail_detail(request: Request, mail_id: int, me: PageAdmin, session: SessionDep):
+async def mail_detail(
+    request: Request, mail_id: int, me: PageAdmin, session: SessionDep
+) -> HTMLResponse:
     mail = await admin.get_mail(session=session, mail_id=mail_id)
     if mail is None:
         raise _not_found(request, me, N_("There is no such mail."))

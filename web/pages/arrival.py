@@ -206,11 +206,12 @@ async def confirm_arrival(
     against its own state (dispatched, not yet arrived)."""
     handle = client.get_workflow_handle(f"order-{usable.order.number}/shipment")
     try:
-        return await handle.execute_update(
+        done: TodoDone = await handle.execute_update(
             "confirm_arrival",
             ArrivalConfirmation(actual_date=arrived_on, contact_id=usable.contact.id),
             result_type=TodoDone,
         )
+        return done
     except WorkflowUpdateFailedError as failure:
         cause = failure.cause
         if isinstance(cause, ApplicationError):

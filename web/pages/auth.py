@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from i18n import SUPPORTED, translations
 from web.deps import PageUser, SessionDep, TooManySignIns, session_user, sign_in, stamp_of
@@ -20,7 +20,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login")
-async def login_form(request: Request, next: str = "/"):  # noqa: A002, ANN201
+async def login_form(request: Request, next: str = "/") -> HTMLResponse:
     return render(request, "login.html", next=_safe_next(next))
 
 
@@ -30,8 +30,8 @@ async def login(
     session: SessionDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/",  # noqa: A002
-):  # noqa: ANN201
+    next: Annotated[str, Form()] = "/",
+) -> Response:
     try:
         user = await sign_in(request, session, username.strip(), password)
     except TooManySignIns as refusal:
@@ -65,7 +65,7 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, session: SessionDep):  # noqa: ANN201
+async def logout(request: Request, session: SessionDep) -> RedirectResponse:
     user = await session_user(request, session)
     if user is not None:
         # Every cookie and bearer token issued to the user so far carries the old version's
@@ -77,14 +77,14 @@ async def logout(request: Request, session: SessionDep):  # noqa: ANN201
 
 
 @router.get("/profile")
-async def profile(request: Request, user: PageUser):  # noqa: ANN201
+async def profile(request: Request, user: PageUser) -> HTMLResponse:
     return render(request, "profile.html", user=user)
 
 
 @router.post("/profile")
 async def save_profile(
     request: Request, user: PageUser, session: SessionDep, locale: Annotated[str, Form()] = ""
-):  # noqa: ANN201
+) -> Response:
     if locale not in SUPPORTED:
         return render(
             request,
@@ -103,7 +103,7 @@ async def save_profile(
 
 
 @router.get("/language/{locale}")
-async def choose_language(request: Request, locale: str, next: str = "/"):  # noqa: A002, ANN201
+async def choose_language(request: Request, locale: str, next: str = "/") -> RedirectResponse:
     """For people not signed in yet (the login page's language links)."""
     if locale in SUPPORTED:
         request.session["locale"] = locale

@@ -142,7 +142,8 @@ async def _decision_form(
 
 
 def _links(request: Request) -> DecisionLinks:
-    return request.app.state.decision_links
+    links: DecisionLinks = request.app.state.decision_links
+    return links
 
 
 @router.get("/decide/{token}")

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,16 +16,15 @@ from starlette.responses import Response
 
 from i18n import N_, translations
 from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, CostCategory, Role, Stage
-from models.drafts import DraftError, draft_of, first_error, is_editable, repeat_order
+from models.drafts import DraftError, DraftOrder, draft_of, first_error, is_editable, repeat_order
 from models.policy import current_collection_policy
-from models.queries import OrderFilter, get_order, list_orders, sees_costs
+from models.queries import HELD, OrderFilter, get_order, list_orders, sees_costs
 from models.tables import Customer, Order, Product, User
 from settings import Settings
 from web import collection, costs, operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import (
     ACCEPTED,
-    HELD,
     OWN_CONFIRMATION,
     ExceptionRequest,
     HoldReleaseRequest,
@@ -37,6 +36,7 @@ from web.pages.common import page_router
 from web.pages.todos import (
     COST_ROWS,
     ITEM_FIELDS,
+    FormFields,
     cost_items,
     cost_rows,
     is_ticked,
@@ -57,7 +57,7 @@ COST_FORM_FIELDS = (
 )
 
 
-async def _scoped(session, user, number: str) -> Order:  # noqa: ANN001
+async def _scoped(session: AsyncSession, user: User, number: str) -> Order:
     order = await get_order(session=session, user=user, number=number)
     if order is None:
         raise HTTPException(
@@ -77,7 +77,7 @@ async def order_list(
     overdue: str = "",
     delayed: str = "",
     page: int = 1,
-):  # noqa: ANN201
+) -> HTMLResponse:
     filters = OrderFilter(
         stage=stage if stage in Stage.__members__ else None,
         q=q or None,
@@ -99,7 +99,7 @@ async def order_list(
     )
 
 
-async def _form_context(session) -> dict[str, Any]:  # noqa: ANN001
+async def _form_context(session: AsyncSession) -> dict[str, Any]:
     customers = list(await session.scalars(select(Customer).order_by(Customer.name)))
     products = list(
         await session.scalars(
@@ -110,7 +110,7 @@ async def _form_context(session) -> dict[str, Any]:  # noqa: ANN001
     return {"customers": customers, "products": products, "plans": plans}
 
 
-def _draft_values(draft) -> dict[str, Any]:  # noqa: ANN001
+def _draft_values(draft: DraftOrder) -> dict[str, Any]:
     """Form values from a saved draft."""
     values: dict[str, Any] = {
         "customer_id": str(draft.customer_id),
@@ -147,7 +147,7 @@ def _draft_values(draft) -> dict[str, Any]:  # noqa: ANN001
     return values
 
 
-def _rows(form, prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:  # noqa: ANN001
+def _rows(form: FormFields, prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
     indexes = sorted(
         {
             int(k.split("-")[1])
@@ -158,7 +158,7 @@ def _rows(form, prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:  
     return [{f: str(form.get(f"{prefix}-{i}-{f}") or "").strip() for f in fields} for i in indexes]
 
 
-def _form_values(form) -> dict[str, Any]:  # noqa: ANN001
+def _form_values(form: FormFields) -> dict[str, Any]:
     return {
         "customer_id": str(form.get("customer_id") or ""),
         "shipping_mode": str(form.get("shipping_mode") or "domestic"),
@@ -242,7 +242,7 @@ def _new_values() -> dict[str, Any]:
 
 
 @router.get("/orders/new")
-async def new_order_form(request: Request, user: PageUser, session: SessionDep):  # noqa: ANN201
+async def new_order_form(request: Request, user: PageUser, session: SessionDep) -> HTMLResponse:
     try:
         operations.require_order_entry(user)
     except Refused as error:
@@ -259,7 +259,9 @@ async def new_order_form(request: Request, user: PageUser, session: SessionDep):
     )
 
 
-async def _save(request, user, session, order: Order | None):  # noqa: ANN001, ANN202
+async def _save(
+    request: Request, user: User, session: AsyncSession, order: Order | None
+) -> Response:
     form = await request.form()
     values = _form_values(form)
     t = translations(locale_of(request, user))
@@ -298,7 +300,7 @@ async def _save(request, user, session, order: Order | None):  # noqa: ANN001, A
 
 
 @router.post("/orders/new")
-async def create_order(request: Request, user: PageUser, session: SessionDep):  # noqa: ANN201
+async def create_order(request: Request, user: PageUser, session: SessionDep) -> Response:
     return await _save(request, user, session, None)
 
 
@@ -373,7 +375,7 @@ async def _order_page(
 @router.get("/orders/{number}")
 async def order_page(
     request: Request, number: str, user: PageUser, session: SessionDep, settings: SettingsDep
-):  # noqa: ANN201
+) -> Response:
     order = await _scoped(session, user, number)
     return await _order_page(request, user, session, settings, order)
 
@@ -456,7 +458,7 @@ async def register_payment(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     async def act(order: Order, values: dict[str, str]) -> object:
         return await collection.register_payment(
             session=session,
@@ -488,7 +490,7 @@ async def request_invoice(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     async def act(order: Order, values: dict[str, str]) -> object:
         return await collection.request_invoice(
             session=session,
@@ -520,7 +522,7 @@ async def record_actual_costs(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     async def act(order: Order, values: dict[str, str]) -> object:
         form = costs.CostsForm(
             items=cost_items(cost_rows(values)), final=is_ticked(values, "final")
@@ -559,7 +561,7 @@ async def raise_exception(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     async def act(order: Order, values: dict[str, str]) -> object:
         return await operations.raise_exception(
             session=session,
@@ -592,7 +594,7 @@ async def confirm_milestone(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     async def act(order: Order, values: dict[str, str]) -> object:
         return await operations.confirm_milestone(
             session=session,
@@ -625,7 +627,7 @@ async def replan_milestone(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     async def act(order: Order, values: dict[str, str]) -> object:
         return await operations.replan_milestone(
             session=session,
@@ -657,7 +659,7 @@ async def release_hold(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     async def act(order: Order, values: dict[str, str]) -> object:
         return await operations.release_hold(
             session=session,
@@ -681,7 +683,9 @@ async def release_hold(
 
 
 @router.get("/orders/{number}/edit")
-async def edit_order_form(request: Request, number: str, user: PageUser, session: SessionDep):  # noqa: ANN201
+async def edit_order_form(
+    request: Request, number: str, user: PageUser, session: SessionDep
+) -> HTMLResponse:
     order = await _scoped(session, user, number)
     if order.owner_id != user.id or not is_editable(order):
         raise HTTPException(
@@ -700,7 +704,9 @@ async def edit_order_form(request: Request, number: str, user: PageUser, session
 
 
 @router.post("/orders/{number}/edit")
-async def edit_order(request: Request, number: str, user: PageUser, session: SessionDep):  # noqa: ANN201
+async def edit_order(
+    request: Request, number: str, user: PageUser, session: SessionDep
+) -> Response:
     order = await _scoped(session, user, number)
     return await _save(request, user, session, order)
 
@@ -713,7 +719,7 @@ async def submit_order(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> RedirectResponse:
     order = await _scoped(session, user, number)
     t = translations(locale_of(request, user))
     try:
@@ -733,7 +739,9 @@ async def submit_order(
 
 
 @router.post("/orders/{number}/repeat")
-async def repeat(request: Request, number: str, user: PageUser, session: SessionDep):  # noqa: ANN201
+async def repeat(
+    request: Request, number: str, user: PageUser, session: SessionDep
+) -> RedirectResponse:
     order = await _scoped(session, user, number)
     try:
         operations.require_order_entry(user)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Callable
+from typing import Any
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
@@ -62,13 +63,7 @@ def _fields(form: FormData) -> PolicyFields:
             if key.startswith("rows-") and key.count("-") == 2 and key.split("-")[1].isdecimal()
         }
     )
-    rows = [
-        RequirementRow(
-            **{name: str(form.get(f"rows-{i}-{name}") or "") for name in _TEXT},
-            **{name: f"rows-{i}-{name}" in form for name in _TICKED},
-        )
-        for i in indexes
-    ]
+    rows = [_row(form, i) for i in indexes]
     return PolicyFields(
         rows=rows,
         notify_department_manager="notify_department_manager" in form,
@@ -76,6 +71,12 @@ def _fields(form: FormData) -> PolicyFields:
         notify_users=[str(v) for v in form.getlist("notify_users") if v],
         based_on=str(form.get("based_on") or ""),
     )
+
+
+def _row(form: FormData, i: int) -> RequirementRow:
+    values: dict[str, Any] = {name: str(form.get(f"rows-{i}-{name}") or "") for name in _TEXT}
+    values.update({name: f"rows-{i}-{name}" in form for name in _TICKED})
+    return RequirementRow(**values)
 
 
 def _where(field: str, draft: PolicyDraft | None, t: Callable[[str], str]) -> str:
@@ -116,7 +117,7 @@ async def _policy_page(
     session: AsyncSession,
     values: PolicyFields | None = None,
     error: str | None = None,
-):
+) -> HTMLResponse:
     saved = await policy.policy_versions(session=session)
     current = policy.policy_of(saved[0]) if saved else rules.DEFAULT_APPROVAL_POLICY
     if values is None:
@@ -144,12 +145,12 @@ async def _policy_page(
 
 
 @router.get("/admin/policy")
-async def policy_page(request: Request, me: PageAdmin, session: SessionDep):
+async def policy_page(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
     return await _policy_page(request, me, session)
 
 
 @router.post("/admin/policy")
-async def save_policy(request: Request, me: PageAdmin, session: SessionDep):
+async def save_policy(request: Request, me: PageAdmin, session: SessionDep) -> Response:
     values = _fields(await request.form())
     t = _gettext(request, me)
     draft: PolicyDraft | None = None

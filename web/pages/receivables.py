@@ -3,7 +3,10 @@ that money per customer."""
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,7 +68,12 @@ def _whole_number(
     return int(value)
 
 
-async def _filter_choices(session: AsyncSession, user: User) -> dict[str, list]:
+class FilterChoices(TypedDict):
+    customers: list[Customer]
+    owners: list[User]
+
+
+async def _filter_choices(session: AsyncSession, user: User) -> FilterChoices:
     customers = list(await session.scalars(select(Customer).order_by(Customer.name)))
     owners = await receivable_owners(session=session, user=user)
     return {"customers": customers, "owners": owners}
@@ -82,7 +90,7 @@ async def receivables_page(
     owner_id: str = "",
     page: str = "",
     per_page: str = "",
-):  # noqa: ANN201
+) -> HTMLResponse:
     _refuse_other_roles(request, user)
     filters = ReceivableFilter(
         overdue=overdue == "1",
@@ -121,7 +129,7 @@ async def aging_page(
     today: Today,
     customer_id: str = "",
     owner_id: str = "",
-):  # noqa: ANN201
+) -> HTMLResponse:
     _refuse_other_roles(request, user)
     chosen_customer = _whole_number(request, user, "customer_id", customer_id, default=None)
     chosen_owner = _whole_number(request, user, "owner_id", owner_id, default=None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from i18n import N_, translations
@@ -78,7 +79,7 @@ async def cost_variance_page(
     department_id: str = "",
     page: str = "",
     per_page: str = "",
-):  # noqa: ANN201
+) -> HTMLResponse:
     _refuse_other_roles(request, user)
     try:
         period = report_period(

@@ -4,7 +4,7 @@ their deposit, with a dispatch form per order."""
 from __future__ import annotations
 
 from fastapi import HTTPException, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
@@ -29,7 +29,7 @@ async def _queue_page(
     error: str | None = None,
     status_code: int = 200,
     values: dict[str, str] | None = None,
-) -> Response:
+) -> HTMLResponse:
     t = translations(locale_of(request, user))
     chosen = status if status in operations.QUEUE_STATUSES else ""
     try:
@@ -50,14 +50,16 @@ async def _queue_page(
 
 
 @router.get("/shipments")
-async def shipment_queue(request: Request, user: PageUser, session: SessionDep, status: str = ""):  # noqa: ANN201
+async def shipment_queue(
+    request: Request, user: PageUser, session: SessionDep, status: str = ""
+) -> HTMLResponse:
     return await _queue_page(request, user, session, status)
 
 
 @router.post("/shipments/{todo_id}/dispatch")
 async def confirm_dispatch(
     request: Request, todo_id: int, user: PageUser, session: SessionDep, client: TemporalClient
-):  # noqa: ANN201
+) -> Response:
     """Complete an order's confirm_dispatch to-do from the queue, then back to the queue."""
     form = await request.form()
     t = translations(locale_of(request, user))

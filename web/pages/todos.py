@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import UploadFile
 
 from i18n import translations
 from models.domain import CostCategory, TodoKind, TodoStatus
 from models.drafts import first_error
 from models.queries import COST_TODO_KINDS, list_todos, order_of_todo, sees_costs
-from models.tables import User
+from models.tables import Todo, User
+from settings import Settings
 from web import operations
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import CostItemIn, Refused, TodoCompletion
@@ -27,17 +31,27 @@ router = page_router()
 # The actual-cost forms (on the to-do page and the order page): this many item rows.
 COST_ROWS = 5
 ITEM_FIELDS = ("category", "amount", "reference")
+# A submitted form's fields by name: the form itself, or the values typed into it.
+FormFields = Mapping[str, str | UploadFile]
 
 
 @router.get("/")
-async def inbox(request: Request, user: PageUser, session: SessionDep):  # noqa: ANN201
+async def inbox(request: Request, user: PageUser, session: SessionDep) -> HTMLResponse:
     items = await list_todos(session=session, user=user, status=TodoStatus.open)
     return render(request, "inbox.html", user=user, items=items)
 
 
 async def _todo_page(
-    request, user, session, settings, todo_id, *, error=None, status_code=200, values=None
-):  # noqa: ANN001, ANN202
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    settings: Settings,
+    todo_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    values: FormFields | None = None,
+) -> HTMLResponse:
     todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
     order = await order_of_todo(session=session, todo=todo)
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
@@ -68,7 +82,7 @@ async def _todo_page(
     )
 
 
-async def _requested_by(session, todo) -> str | None:  # noqa: ANN001
+async def _requested_by(session: AsyncSession, todo: Todo) -> str | None:
     """Who asked for the to-do (the owner who registered a payment, whoever applied for an
     invoice)."""
     if todo.requested_by_id is None:
@@ -88,7 +102,7 @@ def _money_facts(facts: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _decimal(value: Any) -> Decimal | None:  # noqa: ANN401
+def _decimal(value: Any) -> Decimal | None:
     try:
         return None if value is None else Decimal(str(value))
     except ArithmeticError:
@@ -109,7 +123,7 @@ def _cost_facts(facts: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def cost_rows(form) -> list[dict[str, str]]:  # noqa: ANN001
+def cost_rows(form: FormFields) -> list[dict[str, str]]:
     """The actual-cost rows of a form (item-N-category, item-N-amount, item-N-reference) in
     their order, blank rows left out."""
     numbers = sorted(
@@ -123,7 +137,7 @@ def cost_rows(form) -> list[dict[str, str]]:  # noqa: ANN001
     return [row for row in rows if any(row.values())]
 
 
-def shown_cost_rows(form) -> list[dict[str, str]]:  # noqa: ANN001
+def shown_cost_rows(form: FormFields) -> list[dict[str, str]]:
     """The rows to show: those typed first (so that a refusal's "Item 2" is the second row),
     then blank ones."""
     rows = cost_rows(form)
@@ -160,14 +174,14 @@ def cost_items(rows: list[dict[str, str]]) -> list[CostItemIn]:
     return items
 
 
-def is_ticked(form, name: str) -> bool:  # noqa: ANN001
+def is_ticked(form: FormFields, name: str) -> bool:
     return _field(form, name) in ("1", "on", "true")
 
 
 @router.get("/todos/{todo_id}")
 async def todo_page(
     request: Request, todo_id: int, user: PageUser, session: SessionDep, settings: SettingsDep
-):  # noqa: ANN201
+) -> HTMLResponse:
     try:
         return await _todo_page(request, user, session, settings, todo_id)
     except Refused as error:
@@ -181,11 +195,11 @@ async def todo_page(
         )
 
 
-def _field(form, name: str) -> str:  # noqa: ANN001
+def _field(form: FormFields, name: str) -> str:
     return str(form.get(name) or "").strip()
 
 
-def _kind_fields(kind: str, form) -> dict[str, Any]:  # noqa: ANN001
+def _kind_fields(kind: str, form: FormFields) -> dict[str, Any]:
     """A fulfilment or money to-do's fields from its form (blank dates left out: the operation
     says which one is missing)."""
     if kind == TodoKind.plan_shipment.value:
@@ -222,7 +236,7 @@ def _kind_fields(kind: str, form) -> dict[str, Any]:  # noqa: ANN001
     return {}
 
 
-def _completion(kind: str, form) -> TodoCompletion:  # noqa: ANN001
+def _completion(kind: str, form: FormFields) -> TodoCompletion:
     """The completion from the to-do's form fields; 422 with a message when a number or a
     date is bad."""
     outcome = str(form.get("outcome") or "")
@@ -269,7 +283,7 @@ async def complete_todo_form(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalClient,
-):  # noqa: ANN201
+) -> Response:
     form = await request.form()
     t = translations(locale_of(request, user))
     try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from fastapi import Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -101,7 +101,7 @@ async def _variance_policy_page(
     session: AsyncSession,
     values: VarianceFields | None = None,
     refusal: PolicyRefusal | None = None,
-):
+) -> HTMLResponse:
     current = await policy.current_variance_policy(session=session)
     gettext = translations(locale_of(request, me)).gettext
     return render(
@@ -117,12 +117,14 @@ async def _variance_policy_page(
 
 
 @router.get("/admin/variance-policy")
-async def variance_policy_page(request: Request, me: PageAdmin, session: SessionDep):
+async def variance_policy_page(
+    request: Request, me: PageAdmin, session: SessionDep
+) -> HTMLResponse:
     return await _variance_policy_page(request, me, session)
 
 
 @router.post("/admin/variance-policy")
-async def save_variance_policy(request: Request, me: PageAdmin, session: SessionDep):
+async def save_variance_policy(request: Request, me: PageAdmin, session: SessionDep) -> Response:
     form = await request.form()
     values = VarianceFields(
         threshold_percent=str(form.get("threshold_percent") or ""),
