@@ -143,6 +143,8 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            # A registration carries the day the money came in and finance's confirm to-do.
+            assert step.received_on is not None and step.todo_key is not None
             await insert_once(
                 session,
                 Payment.__table__,
@@ -191,6 +193,7 @@ class CollectionActivities(OrderActivities):
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
             confirmed = not step.comment and bool(step.allocations)
+            assert step.todo_key is not None  # finance decide on their confirm to-do
             await rec.close_todo(
                 step.todo_key,
                 outcome="confirm" if confirmed else "reject",
@@ -202,6 +205,7 @@ class CollectionActivities(OrderActivities):
                     Payment.order_id == order.id, Payment.number == step.payment_number
                 )
             )
+            assert payment is not None  # register_payment added it
             if payment.status == "pending":
                 payment.status = "confirmed" if confirmed else "rejected"
                 payment.decided_by_id = step.actor_id
@@ -300,6 +304,7 @@ class CollectionActivities(OrderActivities):
                 row = rows[state.position]
                 if row.settled:
                     continue
+                assert state.due_date is not None  # only an installment that fell due is overdue
                 row.overdue_since = row.overdue_since or state.due_date
                 await rec.add_event(
                     key=f"{step.step_key}/{state.position}", order=order,
@@ -374,6 +379,7 @@ class CollectionActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            assert step.todo_key is not None  # an application opens finance's issue to-do
             await insert_once(
                 session,
                 Invoice.__table__,
@@ -424,6 +430,7 @@ class CollectionActivities(OrderActivities):
                     Invoice.order_id == order.id, Invoice.request_number == step.request_number
                 )
             )
+            assert invoice is not None  # request_invoice added it
             issued = step.outcome == "issued"
             if invoice.status == "requested" and issued:
                 taken = await session.scalar(
@@ -435,6 +442,7 @@ class CollectionActivities(OrderActivities):
                     return InvoiceStepResult(
                         problem=f"Invoice number {step.invoice_number} is already used."
                     )
+            assert step.todo_key is not None  # finance decide on their issue to-do
             await rec.close_todo(
                 step.todo_key,
                 outcome=step.outcome,

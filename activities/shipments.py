@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
@@ -15,6 +16,7 @@ from activities.steps import StepRecorder
 from models.domain import (
     Assignee,
     MilestoneCode,
+    MilestoneState,
     Role,
     ShipmentStep,
     ShipmentStepResult,
@@ -50,7 +52,10 @@ class ContactRecipient:
 
 
 class ShipmentActivities(OrderActivities):
-    def __init__(self, *args, contact_links: ContactLinks | None = None, **kwargs) -> None:  # noqa: ANN002, ANN003
+    def __init__(
+        self, *args: Any, contact_links: ContactLinks | None = None, **kwargs: Any
+    ) -> None:
+        """`args` and `kwargs` are OrderActivities' own."""
         super().__init__(*args, **kwargs)
         self.contact_links = contact_links
 
@@ -75,6 +80,7 @@ class ShipmentActivities(OrderActivities):
                 event="confirmed",
                 with_link=False,
             )
+            assert step.todo_key is not None  # ops' plan_shipment to-do
             await rec.open_todo(
                 key=step.todo_key,
                 order=order,
@@ -96,6 +102,7 @@ class ShipmentActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            assert step.todo_key is not None  # ops plan on their to-do
             await rec.close_todo(step.todo_key, outcome="planned", by_user_id=step.actor_id)
             known = {
                 m.code: m
@@ -208,7 +215,8 @@ class ShipmentActivities(OrderActivities):
                             reserved=Product.reserved - reservation.quantity,
                         )
                     )
-                    if taken.rowcount != 1:
+                    # An UPDATE's result is a CursorResult, which counts rows (typed as Result).
+                    if cast("CursorResult[Any]", taken).rowcount != 1:
                         wanted, product_id = reservation.quantity, reservation.product_id
                         await session.rollback()  # nothing of this dispatch is kept
                         code, on_hand = (
@@ -236,6 +244,7 @@ class ShipmentActivities(OrderActivities):
                         created_at=rec.now,
                     )
                 )
+            assert step.todo_key is not None  # the warehouse's confirm_dispatch to-do
             await rec.close_todo(step.todo_key, outcome="dispatched", by_user_id=step.actor_id)
             await self._record_milestones(session, order, step, by_id=step.actor_id)
             order.shipment_status = "in_transit"
@@ -274,6 +283,7 @@ class ShipmentActivities(OrderActivities):
         for contact in contacts:
 
             async def arrival_link(contact: Contact = contact) -> dict[str, str]:
+                assert self.contact_links is not None  # only then is the link asked for
                 token = await self.contact_links.issue(
                     rec.session,
                     order_id=order.id,
@@ -360,7 +370,7 @@ class ShipmentActivities(OrderActivities):
             return ShipmentStepResult(opened=rec.opened, mail_ids=rec.mail_ids, delayed=True)
 
     @staticmethod
-    def _late_key(step: ShipmentStep, late: list) -> str:
+    def _late_key(step: ShipmentStep, late: list[MilestoneState]) -> str:
         """The key of what a late step records: per milestone and planned date."""
         return f"{step.workflow_id}/late/" + "+".join(
             f"{m.code.value}/{m.planned_date.isoformat()}" for m in late
@@ -373,6 +383,8 @@ class ShipmentActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            # A confirmation names the milestone and the day it was done.
+            assert step.code is not None and step.actual_date is not None
             await self._record_milestones(session, order, step, by_id=step.actor_id)
             await self._close_late_todos(rec, step)
             await rec.add_event(
@@ -389,11 +401,14 @@ class ShipmentActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            # A re-plan names the milestone and its new date.
+            assert step.code is not None and step.planned_date is not None
             row = await session.scalar(
                 select(Milestone).where(
                     Milestone.order_id == order.id, Milestone.code == step.code.value
                 )
             )
+            assert row is not None  # plan_shipment recorded every milestone
             before = row.planned_on
             if before != step.planned_date:
                 row.planned_on = step.planned_date
@@ -417,6 +432,8 @@ class ShipmentActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            # Ops' confirm_arrival to-do (or the contact's link for it), and the day of arrival.
+            assert step.todo_key is not None and step.actual_date is not None
             await rec.close_todo(step.todo_key, outcome="arrived", by_user_id=step.actor_id)
             await self._record_milestones(session, order, step, by_id=step.actor_id)
             order.shipment_status = "arrived"
@@ -447,11 +464,13 @@ class ShipmentActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id, with_lines=False)
             rec = self._recorder(session)
+            assert step.todo_key is not None  # service's confirm_acceptance to-do
             await rec.close_todo(
                 step.todo_key, outcome=step.outcome, by_user_id=step.actor_id, comment=step.reason
             )
             result = ShipmentStepResult()
             if step.outcome == "accepted":
+                assert step.actual_date is not None  # an acceptance carries its date
                 await self._accept(rec, order, step, step.actual_date, signed_by=step.signed_by)
             else:
                 result.exception_number = await self._open_exception(rec, order, step)
@@ -533,6 +552,7 @@ class ShipmentActivities(OrderActivities):
         async with self._step() as session:
             order = await self._order(session, order_id=step.order_id)
             rec = self._recorder(session)
+            assert step.todo_key is not None  # ops' handle_exception to-do
             await rec.close_todo(step.todo_key, outcome="resolved", by_user_id=step.actor_id)
             row = await session.scalar(
                 select(ShipmentException).where(
@@ -596,7 +616,7 @@ class ShipmentActivities(OrderActivities):
             )
 
     async def _record_milestones(
-        self, session: AsyncSession, order: Order, step: ShipmentStep, *, by_id
+        self, session: AsyncSession, order: Order, step: ShipmentStep, *, by_id: int | None
     ) -> None:
         """Set the actual dates the step carries (a milestone keeps its first actual date)."""
         rows = await _milestones(session, order)
@@ -609,6 +629,7 @@ class ShipmentActivities(OrderActivities):
     async def _close_late_todos(
         self, rec: StepRecorder, step: ShipmentStep, outcome: str = "done"
     ) -> None:
+        assert step.code is not None  # confirm_milestone and replan_milestone name it
         prefix = f"{step.workflow_id}/late/{step.code.value}/"
         todos = list(
             await rec.session.scalars(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import FromClause, Insert, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -70,6 +70,19 @@ async def insert_once(
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(unique))
     )
+
+
+class Recipient(Protocol):
+    """Whom a mail goes to: a user, or a customer's contact (who has no account)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def email(self) -> str: ...
+    @property
+    def locale(self) -> str | None: ...
 
 
 # Values for a mail that is queued now (not for one a retried step already queued).
@@ -238,7 +251,7 @@ class StepRecorder:
         self,
         *,
         key: str,
-        users: Sequence[User],
+        users: Sequence[Recipient],
         order: Order,
         event: str,
         comment: str = "",
@@ -263,7 +276,7 @@ class StepRecorder:
         self,
         *,
         key: str,
-        user: User,
+        user: Recipient,
         template: str,
         order: Order,
         what: str,
