@@ -11,8 +11,9 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, selectinload
 
@@ -56,7 +57,11 @@ def _decimal(value: str, places: int) -> Decimal | None:
         number = Decimal(value.replace(",", "").strip())
     except InvalidOperation:
         return None
-    if not number.is_finite() or number.as_tuple().exponent < -places or abs(number) >= 10**15:
+    if not number.is_finite() or abs(number) >= 10**15:
+        return None
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # a letter only for infinities and NaNs
+    if exponent < -places:
         return None
     return number
 
@@ -252,8 +257,8 @@ async def list_departments(*, session: AsyncSession) -> list[DepartmentRow]:
     managers = {d.id: name for d, name in rows}
     children: dict[int | None, list[Department]] = {}
     for department, _ in rows:
-        parent = department.parent_id if department.parent_id in by_id else None
-        children.setdefault(parent, []).append(department)
+        parent_id = department.parent_id if department.parent_id in by_id else None
+        children.setdefault(parent_id, []).append(department)
     tree: list[DepartmentRow] = []
     seen: set[int] = set()
 
@@ -586,7 +591,8 @@ async def save_product(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    # An UPDATE's result is a CursorResult; Session.execute's signature only says Result.
+    if cast("CursorResult[Any]", result).rowcount != 1:
         await session.rollback()
         raise StockMoved()
     await session.commit()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import QueryableAttribute, aliased
 
 from i18n import N_
 from models.domain import ORDER_ENTRY_ROLES, CostCategory, Refusal, Role
@@ -23,6 +24,7 @@ MAX_PER_PAGE = 200
 PERIOD_DAYS = 90
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
+Columns = TypeVarTuple("Columns")
 NOT_FOR_YOUR_ROLE = N_("The cost variance report is for business operations and directors.")
 PERIOD_ENDS_BEFORE_IT_BEGINS = N_(
     "The period cannot end on %(closed_to)s, before it begins on %(closed_from)s."
@@ -185,7 +187,7 @@ class _Selection:
     figures: type[OrderCostVariance] | None = None
     figures_of_order: ColumnElement[bool] | None = None
 
-    def joined(self, query: Select) -> Select:
+    def joined(self, query: Select[*Columns]) -> Select[*Columns]:
         if self.figures is None or self.figures_of_order is None:
             return query
         return query.join(self.figures, self.figures_of_order)
@@ -242,7 +244,7 @@ def _no_totals(category: CostCategory | None) -> CostVarianceTotals:
 
 
 async def _totals(session: AsyncSession, selection: _Selection) -> CostVarianceTotals:
-    sums = [
+    sums: list[ColumnElement[Any]] = [
         func.count(),
         func.sum(Order.expected_cost),
         func.sum(Order.actual_cost),
@@ -282,7 +284,7 @@ async def _page(
         .subquery("page")
     )
     owner = aliased(User, name="owner")
-    columns = [
+    columns: list[QueryableAttribute[Any]] = [
         Order.number,
         Order.customer_id,
         Customer.name,

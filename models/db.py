@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,11 +18,17 @@ from sqlalchemy.ext.asyncio import (
 SessionFactory = async_sessionmaker[AsyncSession]
 
 # INSERT with ON CONFLICT, per dialect (both databases have it; SQLAlchemy spells it per dialect).
-DIALECT_INSERTS: dict[str, Callable] = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+# (Any: their Insert classes both have on_conflict_do_nothing, but no common base declares it.)
+DialectInsert = Callable[..., Any]
+DIALECT_INSERTS: dict[str, DialectInsert] = {
+    "sqlite": sqlite.insert,
+    "postgresql": postgresql.insert,
+}
 
 
-def dialect_insert(session: AsyncSession) -> Callable:
+def dialect_insert(session: AsyncSession) -> DialectInsert:
     """The session's database's INSERT, which knows ON CONFLICT."""
+    assert session.bind is not None  # the session factory binds every session to the engine
     return DIALECT_INSERTS[session.bind.dialect.name]
 
 
@@ -29,7 +37,7 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine.sync_engine, "connect")
-        def _sqlite_pragmas(dbapi_connection, _record):  # noqa: ANN001
+        def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: object) -> None:
             cursor = dbapi_connection.cursor()
             # WAL lets the web app read while the worker writes; NORMAL sync is safe under WAL.
             cursor.execute("PRAGMA journal_mode=WAL")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal
 from enum import StrEnum
@@ -19,7 +20,7 @@ class Refusal(ValueError):
         self.template = template
         self.params = params
 
-    def translated(self, gettext) -> str:  # noqa: ANN001 - a gettext function
+    def translated(self, gettext: Callable[[str], str]) -> str:
         return gettext(self.template) % self.params
 
 

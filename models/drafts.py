@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -285,7 +285,8 @@ async def mark_submitted(*, session: AsyncSession, order: Order) -> bool:
         .values(submitted_at=datetime.now(UTC))
     )
     await session.commit()
-    return result.rowcount == 1
+    # An UPDATE's result is a CursorResult; Session.execute's signature only says Result.
+    return cast("CursorResult[Any]", result).rowcount == 1
 
 
 async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder) -> Order:
@@ -300,11 +301,13 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
     check_entry(draft, plan, today=datetime.now(UTC).date())
     await _customer(session, draft.customer_id)
     new_lines, total, list_total = await _priced_lines(session, draft)
-    order = await session.scalar(
+    with_lines = await session.scalar(
         select(Order)
         .where(Order.id == order.id)
         .options(selectinload(Order.lines), selectinload(Order.payment_plan))
     )
+    assert with_lines is not None  # the caller's order, read again with its lines
+    order = with_lines
     old_lines = {ln.position: ln for ln in order.lines}
     kept: list[OrderLine] = []
     for new in new_lines:
@@ -333,11 +336,13 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
 
 async def draft_of(*, session: AsyncSession, order: Order) -> DraftOrder:
     """The entry form's content of an existing order (to edit it, or to repeat it)."""
-    order = await session.scalar(
+    with_lines = await session.scalar(
         select(Order)
         .where(Order.id == order.id)
         .options(selectinload(Order.lines), selectinload(Order.payment_plan))
     )
+    assert with_lines is not None  # the caller's order, read again with its lines
+    order = with_lines
     return DraftOrder(
         customer_id=order.customer_id,
         shipping_mode=ShippingMode(order.shipping_mode),

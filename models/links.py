@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import Generic, TypeVar
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
@@ -14,12 +15,14 @@ from models.tables import ContactLink, DecisionLink
 
 DEFAULT_LIFETIME = timedelta(days=7)
 
+LinkRow = TypeVar("LinkRow", DecisionLink, ContactLink)
 
-class _SignedLinks:
+
+class _SignedLinks(Generic[LinkRow]):
     """What both kinds of link share: a random id kept in the database, signed (with a salt of
     its own per kind) so that a guessed or altered token is recognised before any lookup."""
 
-    row: type[DecisionLink] | type[ContactLink]
+    row: type[LinkRow]
 
     def __init__(self, secret_key: str, *, salt: str, lifetime: timedelta) -> None:
         self._serializer = URLSafeSerializer(secret_key, salt=salt)
@@ -41,7 +44,7 @@ class _SignedLinks:
             return None
         return value if isinstance(value, str) else None
 
-    async def find(self, session: AsyncSession, token: str):  # noqa: ANN201 - the kind's row
+    async def find(self, session: AsyncSession, token: str) -> LinkRow | None:
         """The link a token stands for, or None when it is forged or unknown."""
         token_id = self.token_id(token)
         if token_id is None:
@@ -49,7 +52,7 @@ class _SignedLinks:
         return await session.scalar(select(self.row).where(self.row.token_id == token_id))
 
 
-class DecisionLinks(_SignedLinks):
+class DecisionLinks(_SignedLinks[DecisionLink]):
     """Links in approval mails: one person deciding one to-do."""
 
     row = DecisionLink
@@ -64,7 +67,7 @@ class DecisionLinks(_SignedLinks):
         return self._store(session, now, todo_id=todo_id, user_id=user_id)
 
 
-class ContactLinks(_SignedLinks):
+class ContactLinks(_SignedLinks[ContactLink]):
     """Links in a dispatch e-mail that let the customer's contact confirm arrival of that one
     order, once, without an account."""
 

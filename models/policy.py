@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -73,11 +74,11 @@ class PolicyRefusal(AdminRefusal):
         self.problem = str(self)
         self.args = (f"{field}: {self.problem}" if field else self.problem,)
 
-    def reason(self, gettext) -> str:  # noqa: ANN001 - a gettext function
+    def reason(self, gettext: Callable[[str], str]) -> str:
         """Why, translated, without the field."""
         return super().translated(gettext)
 
-    def translated(self, gettext) -> str:  # noqa: ANN001 - a gettext function
+    def translated(self, gettext: Callable[[str], str]) -> str:
         reason = self.reason(gettext)
         return f"{self.field}: {reason}" if self.field else reason
 
@@ -335,7 +336,11 @@ def _threshold(text: str) -> Decimal | None:
         number = Decimal(text)
     except InvalidOperation:
         raise ValueError(text) from None
-    if not number.is_finite() or abs(number) >= 10**15 or number.as_tuple().exponent < -2:
+    if not number.is_finite() or abs(number) >= 10**15:
+        raise ValueError(text)
+    exponent = number.as_tuple().exponent
+    assert isinstance(exponent, int)  # a letter only for infinities and NaNs
+    if exponent < -2:
         raise ValueError(text)
     return number
 

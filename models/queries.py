@@ -7,7 +7,17 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select, true, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    bindparam,
+    func,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -160,7 +170,7 @@ class OrderPage:
 
 async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter) -> OrderPage:
     scope = await order_scope(session=session, user=user)
-    query: Select = select(Order).where(scope)
+    query: Select[Order] = select(Order).where(scope)
     if filters.stage:
         query = query.where(Order.stage == filters.stage)
     if filters.customer_id:
@@ -199,10 +209,12 @@ async def get_order(*, session: AsyncSession, user: User, number: str) -> Order 
 
 async def order_of_todo(*, session: AsyncSession, todo: Todo) -> Order:
     """A to-do's order with its lines, for a to-do the caller already checked the user sees."""
-    return await session.scalar(_whole_order().where(Order.id == todo.order_id))
+    order = await session.scalar(_whole_order().where(Order.id == todo.order_id))
+    assert order is not None  # a to-do's order_id is a foreign key to its order
+    return order
 
 
-def _whole_order() -> Select:
+def _whole_order() -> Select[Order]:
     return select(Order).options(
         selectinload(Order.lines).selectinload(OrderLine.product),
         selectinload(Order.payment_plan),
@@ -211,7 +223,7 @@ def _whole_order() -> Select:
 
 # An order's rows for its page, the API and the steps, each statement built once, so that a
 # request only binds :order_id (of_order) instead of building the statement again.
-ORDER_ID = bindparam("order_id")
+ORDER_ID: BindParameter[int] = bindparam("order_id")
 ROUNDS = (
     select(ApprovalRound)
     .where(ApprovalRound.order_id == ORDER_ID)
@@ -298,11 +310,11 @@ async def open_todos(*, session: AsyncSession, order: Order) -> list[Todo]:
     return list(await session.scalars(OPEN_TODOS, of_order(order)))
 
 
-def _inbox_statement() -> Select:
+def _inbox_statement() -> Select[*tuple[Any, ...]]:
     """The inbox, built once: the to-dos reaching a person, oldest first, with their order. The
     ids come from one index range scan per way a to-do can reach them (by name, by role, as the
     manager of a department in :departments, an expanding list that may be empty)."""
-    status = bindparam("status")
+    status: BindParameter[str] = bindparam("status")
     ids = union(
         select(TodoAssignee.todo_id).where(
             TodoAssignee.user_id == bindparam("user_id"), TodoAssignee.status == status
@@ -421,7 +433,9 @@ COST_TODO_KINDS = frozenset(
 )
 
 
-def cost_facts(kind: str, stored: dict[str, Any] | None, *, sees_costs: bool) -> dict | None:
+def cost_facts(
+    kind: str, stored: dict[str, Any] | None, *, sees_costs: bool
+) -> dict[str, Any] | None:
     """A cost to-do's stored figures, for those who see costs; None otherwise."""
     if not stored or not sees_costs or kind not in COST_TODO_KINDS:
         return None
@@ -470,11 +484,19 @@ async def list_todos(
     costs = sees_costs(user)
     return [
         InboxItem(
-            *row[:-1],
-            facts=decision_facts(row[-1], sees_costs=costs)
+            id=row.id,
+            kind=row.kind,
+            status=row.status,
+            created_at=row.created_at,
+            due_at=row.due_at,
+            order_number=row.number,
+            customer=row.name,
+            order_total=row.total,
+            requested_by=row.full_name,
+            facts=decision_facts(row.facts, sees_costs=costs)
             if row.kind == TodoKind.approve.value
             else None,
-            cost_facts=cost_facts(row.kind, row[-1], sees_costs=costs),
+            cost_facts=cost_facts(row.kind, row.facts, sees_costs=costs),
         )
         for row in rows
     ]
@@ -621,7 +643,7 @@ async def awaiting_shipment(
         .where(Milestone.code == MilestoneCode.dispatch.value)
         .subquery()
     )
-    rows = list(
+    found = list(
         await session.execute(
             select(Order, planned.c.planned_on)
             .outerjoin(planned, planned.c.order_id == Order.id)
@@ -630,7 +652,7 @@ async def awaiting_shipment(
             .order_by(planned.c.planned_on.is_(None), planned.c.planned_on, Order.id)
         )
     )
-    rows = list({order.id: (order, on) for order, on in rows}.values())
+    rows = list({order.id: (order, on) for order, on in found}.values())
     order_ids = [order.id for order, _ in rows]
     if not order_ids:
         return []

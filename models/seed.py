@@ -163,14 +163,14 @@ async def seed_demo(session: AsyncSession, password: str) -> bool:
         departments[name] = department
     password_hash = hash_password(password)
     users: dict[str, User] = {}
-    for login, full_name, role, department, manager, locale in USERS:
+    for login, full_name, role, department_name, manager, locale in USERS:
         user = User(
             username=login,
             full_name=full_name,
             email=f"{login}@o2c.example.com",
             password_hash=password_hash,
             role=role,
-            department_id=departments[department].id,
+            department_id=departments[department_name].id,
             manager_id=users[manager].id if manager else None,
             active=True,
             locale=locale,
