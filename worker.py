@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypedDict
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -29,6 +31,17 @@ from workflows.shipment import ShipmentWorkflow
 WORKFLOWS = [OrderWorkflow, ApprovalWorkflow, ShipmentWorkflow, CollectionWorkflow]
 
 
+class StepSettings(TypedDict):
+    """What every class of step activities is constructed with besides its session factory."""
+
+    base_url: str
+    currency: str
+    deliver_mail: bool
+    links: DecisionLinks
+    write_lock: asyncio.Lock | None
+    hold_dispatch_for_deposit: bool
+
+
 def mailer_from(settings: Settings) -> Mailer | None:
     if not settings.smtp_host:
         return None
@@ -44,9 +57,9 @@ def mailer_from(settings: Settings) -> Mailer | None:
 
 def activities_for(
     session_factory: SessionFactory, settings: Settings, mailer: Mailer | None
-) -> list:
+) -> list[Callable[..., Awaitable[Any]]]:
     """The bound activity methods, constructed once with what they need."""
-    common = dict(
+    common = StepSettings(
         base_url=settings.base_url,
         currency=settings.currency,
         deliver_mail=mailer is not None,

@@ -117,7 +117,7 @@ class ApprovalWorkflow:
             except TimeoutError:
                 pass
             now = workflow.now()
-            due = {kind: [] for kind in ("remind", "escalate")}
+            due: dict[str, list[str]] = {kind: [] for kind in ("remind", "escalate")}
             for at, kind, key in chases:
                 if at <= now and key in self.pending:
                     due[kind].append(key)
@@ -144,7 +144,8 @@ class ApprovalWorkflow:
 
     @property
     def _order_workflow_id(self) -> str:
-        return workflow.info().parent.workflow_id if workflow.info().parent else ""
+        parent = workflow.info().parent
+        return parent.workflow_id if parent else ""
 
     @workflow.update
     async def decide(self, decision: Decision) -> TodoDone:

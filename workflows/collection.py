@@ -7,6 +7,7 @@ oldest due first. Long collections continue as new, carrying their state."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -39,6 +40,13 @@ ZERO = Decimal("0")
 # Collections started before actual costs existed did not ask ops for them on the first payment
 # (their order does, when it reaches cost review).
 ACTUAL_COSTS = "actual-costs"
+
+
+def _on_due_date(item: InstallmentState) -> str:
+    """An installment as step keys name it: its position and due date, which it has by then
+    (timers watch only installments with a due date; an event gives its installments theirs)."""
+    assert item.due_date is not None
+    return f"{item.position}@{item.due_date.isoformat()}"
 
 
 @workflow.defn
@@ -109,7 +117,7 @@ class CollectionWorkflow:
             if workflow.all_handlers_finished():
                 return
 
-    def _changed_since(self, seen: int):  # noqa: ANN202 - a condition for wait_condition
+    def _changed_since(self, seen: int) -> Callable[[], bool]:
         return lambda: self.changes != seen
 
     def _next_action(self) -> tuple[datetime, str, list[InstallmentState]] | None:
@@ -118,6 +126,8 @@ class CollectionWorkflow:
         for item in self.installments.values():
             if item.open <= ZERO or item.due_date is None:
                 continue
+            # start_collection loaded the policy, and continue-as-new carries it.
+            assert self.policy is not None
             moments = rules.collection_moments(item.due_date, self.policy)
             if item.overdue_for != item.due_date:
                 # No reminder on (or after) the due day itself: the money is due, not soon due.
@@ -137,7 +147,7 @@ class CollectionWorkflow:
         return moment, kind, soonest[moment, kind]
 
     async def _fire(self, kind: str, due: list[InstallmentState]) -> None:
-        names = "+".join(f"{i.position}@{i.due_date.isoformat()}" for i in due)
+        names = "+".join(_on_due_date(i) for i in due)
         copies = [i.model_copy() for i in due]
         if kind == "remind":
             for item in due:
@@ -180,7 +190,7 @@ class CollectionWorkflow:
             await self.steps.run(
                 CollectionActivities.fix_due_dates,
                 self._step(
-                    "due/" + "+".join(f"{i.position}@{i.due_date.isoformat()}" for i in fixed),
+                    "due/" + "+".join(_on_due_date(i) for i in fixed),
                     installments=fixed,
                     status=self._status(),
                 ),
@@ -332,7 +342,7 @@ class CollectionWorkflow:
                 overdue=self._overdue(),
                 status=self._status(),
                 costs_todo_key=costs_todo_key,
-                order_workflow_id=parent.workflow_id if costs_todo_key else None,
+                order_workflow_id=parent.workflow_id if costs_todo_key and parent else None,
             ),
         )
         # The order's to-do: the order completes it, and is told of it here.

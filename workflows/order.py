@@ -13,6 +13,7 @@ from models.domain import (
     ApprovalPolicy,
     ApprovalRoundInput,
     CollectionInput,
+    CollectionResult,
     CollectionStatus,
     ConfirmOrder,
     CostRecording,
@@ -123,7 +124,9 @@ class OrderWorkflow:
         self.prepared: RoundFacts | None = None
         self.prepared_round = 0
         # Collection and invoicing.
-        self.collection: workflow.ChildWorkflowHandle | None = None
+        self.collection: (
+            workflow.ChildWorkflowHandle[CollectionWorkflow, CollectionResult] | None
+        ) = None
         self.outstanding: Decimal | None = None  # as the collection last said
         self.invoice_requests = 0
         self.invoiced = ZERO
@@ -232,6 +235,8 @@ class OrderWorkflow:
         return await self._finish(Stage.closed)
 
     def _confirmation(self) -> ConfirmOrder:
+        # start_costing, the run's first step, loaded the facts and the policy.
+        assert self.facts is not None and self.policy is not None
         return ConfirmOrder(
             order_id=self.facts.order_id,
             step_key=f"{workflow.info().workflow_id}/confirmed",
@@ -252,6 +257,8 @@ class OrderWorkflow:
             try:
                 if prepared is not None:  # the estimate step found no one and said so
                     raise rules.UnroutableError(prepared.unroutable)
+                # start_costing, the run's first step, loaded the facts and the policy.
+                assert self.policy is not None and self.facts is not None
                 stages = rules.approval_route(self.policy, self.facts)
                 self.route_attempts += 1
                 break
@@ -259,6 +266,7 @@ class OrderWorkflow:
                 attempt += 1
                 suffix = "" if attempt == 1 else f"/{attempt}"
                 if prepared is None:
+                    assert self.facts is not None  # loaded by start_costing, the first step
                     await self.steps.run(
                         OrderActivities.record_unroutable,
                         RecordUnroutable(
@@ -275,6 +283,8 @@ class OrderWorkflow:
                 await workflow.wait_condition(lambda: not self.unroutable)
         self._enter(Stage.approval)
         one_step_per_decision = workflow.patched(ONE_STEP_PER_DECISION)
+        # start_costing, the run's first step, loaded the facts and the policy.
+        assert self.facts is not None and self.policy is not None
         round_handle = await workflow.start_child_workflow(
             ApprovalWorkflow.run,
             ApprovalRoundInput(
@@ -295,6 +305,7 @@ class OrderWorkflow:
         if outcome.approved:
             self.confirmed_by_round = outcome.confirmed
             return True
+        assert outcome.revise_todo is not None  # a rejected round opens the owner's revise to-do
         self.todos.add([outcome.revise_todo])
         self._enter(Stage.revising)
         return False
@@ -311,6 +322,7 @@ class OrderWorkflow:
         self._enter(stage)
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.steps.mail_sent()
+        assert self.facts is not None  # loaded by start_costing, the run's first step
         return OrderResult(order_number=self.facts.number, stage=stage)
 
     def _enter(self, stage: Stage | None) -> None:
@@ -366,6 +378,7 @@ class OrderWorkflow:
         wid = workflow.info().workflow_id
         todo_key = f"{wid}/invoice/{number}"
         self.invoices_pending[todo_key] = request.amount
+        assert self.facts is not None  # the validator saw the order confirmed
         await self.steps.run(
             CollectionActivities.request_invoice,
             InvoiceStep(
@@ -392,6 +405,7 @@ class OrderWorkflow:
                 "Invoices are applied for once the order is confirmed.", type=NOT_OPEN
             )
         actor = request.actor
+        assert self.facts is not None  # confirmed, as the collection child shows
         if actor.user_id != self.facts.owner_id and actor.role not in INVOICE_ROLES:
             raise ApplicationError(
                 "Only the order's owner or finance apply for its invoices.", type=NOT_ASSIGNEE
@@ -419,6 +433,7 @@ class OrderWorkflow:
         wid = workflow.info().workflow_id
         number = int(decision.todo_key.rsplit("/", 1)[1])
         issued = decision.outcome == "issued"
+        assert self.facts is not None  # an invoice to-do opens only after confirmation
         result = await self.steps.run(
             CollectionActivities.decide_invoice,
             InvoiceStep(
@@ -450,11 +465,13 @@ class OrderWorkflow:
             raise ApplicationError("Say why the invoice is not issued.", type=INVALID)
 
     def _invoiceable(self) -> Decimal:
+        assert self.facts is not None  # loaded by start_costing, the run's first step
         return self.facts.total - self.invoiced - sum(self.invoices_pending.values(), ZERO)
 
     @workflow.update
     async def estimate_cost(self, completion: EstimateCompletion) -> TodoDone:
         self.todos.take(completion.todo_key, completion.actor)
+        assert self.facts is not None  # loaded by start_costing, before any estimate to-do
         figures = rules.expected_cost(self.facts, completion.estimate)
         wid = workflow.info().workflow_id
         next_round = self.round_number + 1
@@ -495,6 +512,7 @@ class OrderWorkflow:
     @estimate_cost.validator
     def validate_estimate_cost(self, completion: EstimateCompletion) -> None:
         self.todos.check(completion.todo_key, completion.actor)
+        assert self.facts is not None  # loaded by start_costing, before any estimate to-do
         if problems := rules.estimate_problems(self.facts, completion.estimate):
             raise ApplicationError(" ".join(problems), type=INVALID)
 
@@ -502,8 +520,9 @@ class OrderWorkflow:
     async def revise(self, revision: RevisionOutcome) -> TodoDone:
         self.todos.take(revision.todo_key, revision.actor)
         wid = workflow.info().workflow_id
+        assert self.facts is not None  # loaded by start_costing, the run's first step
         if revision.outcome == "withdraw":
-            result = await self.steps.run(
+            withdrawn = await self.steps.run(
                 OrderActivities.withdraw,
                 Withdraw(
                     order_id=self.facts.order_id,
@@ -513,7 +532,7 @@ class OrderWorkflow:
                 ),
             )
             self.revision = "withdraw"
-            return TodoDone(todo_key=revision.todo_key, stage=result.stage)
+            return TodoDone(todo_key=revision.todo_key, stage=withdrawn.stage)
         next_estimate = self.estimates + 1
         result = await self.steps.run(
             OrderActivities.resubmit,
@@ -544,6 +563,7 @@ class OrderWorkflow:
         retry the route. Returns once the attempt is made: routed, or back on the unroutable
         list with the reason."""
         attempts = self.route_attempts
+        assert self.facts is not None  # only an order whose routing failed gets here
         loaded = await self.steps.run(
             OrderActivities.prepare_rerouting,
             PrepareRerouting(
@@ -570,6 +590,7 @@ class OrderWorkflow:
 
     def _cost_step(self, name: str, **fields: object) -> CostStep:
         wid = workflow.info().workflow_id
+        assert self.facts is not None  # loaded by start_costing, the run's first step
         return CostStep(
             order_id=self.facts.order_id, workflow_id=wid, step_key=f"{wid}/{name}", **fields
         )
@@ -670,6 +691,7 @@ class OrderWorkflow:
     @workflow.update
     async def review_variance(self, review: VarianceReview) -> TodoDone:
         self.todos.take(review.todo_key, review.actor)
+        assert self.variance is not None  # the review to-do opened with the figures
         above = self.variance.above_threshold
         self.reviewed_by = review.actor.user_id
         wid = workflow.info().workflow_id

@@ -6,6 +6,7 @@ confirms installation where needed, and exceptions after dispatch can send goods
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 from temporalio import workflow
@@ -125,7 +126,7 @@ class ShipmentWorkflow:
             )
             await self._set_delayed(True)
 
-    def _changed_since(self, seen: int):  # noqa: ANN202 - a condition for wait_condition
+    def _changed_since(self, seen: int) -> Callable[[], bool]:
         return lambda: self.changes != seen
 
     def _due(self, milestone: MilestoneState) -> datetime:
