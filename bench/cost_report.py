@@ -167,7 +167,7 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     year = (TODAY - timedelta(days=364), TODAY)
     everything = (TODAY - timedelta(days=HISTORY_DAYS), TODAY)
 
-    def period(days: tuple, **more) -> CostReportFilter:  # noqa: ANN003
+    def period(days: tuple, **more) -> CostReportFilter:
         return CostReportFilter(closed_from=days[0], closed_to=days[1], **more)
 
     cases = [
@@ -224,7 +224,7 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     if plans:
         statements: list[tuple[str, tuple]] = []
 
-        def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        def capture(conn, cursor, statement, parameters, context, executemany):
             if "FROM orders" in statement or "JOIN orders" in statement:
                 statements.append((statement, tuple(parameters)))
 

@@ -230,7 +230,7 @@ async def measure(url: str, username: str, runs: int, path: Path) -> None:
     statements: list[str] = []
     params: list[tuple] = []
 
-    def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+    def capture(conn, cursor, statement, parameters, context, executemany):
         statements.append(statement)
         params.append(tuple(parameters))
 

@@ -266,7 +266,7 @@ class Watcher:
                     if future is not None and not future.done():
                         future.set_result(item)
                 await asyncio.sleep(self.interval)
-        except Exception as error:  # noqa: BLE001 - handed to every waiter
+        except Exception as error:  # handed to every waiter
             self.failure = error
             for future in self.waiters.values():
                 if not future.done():
@@ -627,7 +627,7 @@ class AppBench:
 class FloorBench:
     """Orders through bench/floor.py's FloorWorkflow, with its own worker in this process."""
 
-    def __init__(self, args: argparse.Namespace, client) -> None:  # noqa: ANN001
+    def __init__(self, args: argparse.Namespace, client) -> None:
         self.args = args
         self.client = client
         self.result = Result()
@@ -707,7 +707,7 @@ async def check_ports(args: argparse.Namespace) -> None:
         )
 
 
-async def connect_temporal(address: str, namespace: str):  # noqa: ANN201
+async def connect_temporal(address: str, namespace: str):
     from temporalio.client import Client
     from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -723,7 +723,7 @@ async def connect_temporal(address: str, namespace: str):  # noqa: ANN201
         ) from None
 
 
-async def check_worker(client, namespace: str, task_queue: str) -> None:  # noqa: ANN001
+async def check_worker(client, namespace: str, task_queue: str) -> None:
     from temporalio.api.enums.v1 import TaskQueueType
     from temporalio.api.taskqueue.v1 import TaskQueue
     from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
@@ -872,7 +872,7 @@ async def bench(args: argparse.Namespace) -> tuple[Result | None, Result | None]
 async def main(args: argparse.Namespace) -> int:
     try:
         ours, floor = await bench(args)
-    except Exception as error:  # noqa: BLE001 - BenchError, perhaps inside a task group's
+    except Exception as error:  # BenchError, perhaps inside a task group's
         problem = first_bench_error(error)
         if problem is None:
             raise

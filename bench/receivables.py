@@ -168,7 +168,7 @@ def explain(path: Path, sql: str, params: tuple) -> list[str]:
     return plan
 
 
-async def timed(call, runs: int, *, warmup: int = 0) -> tuple[list[float], list[float], object]:  # noqa: ANN001
+async def timed(call, runs: int, *, warmup: int = 0) -> tuple[list[float], list[float], object]:
     """Await call() `warmup` times, then `runs` times: the wall-clock and CPU seconds of each
     timed call, and what the last one returned. Also used by bench/cost_report.py."""
     for _ in range(warmup):
@@ -188,7 +188,7 @@ async def time_api(
     runs: int,
     password: str,
     *,
-    width: int = 46,  # noqa: ANN001
+    width: int = 46,
 ) -> bool:
     """Time GET calls (name, username, path) through the app in this process, each after 5
     warm-up calls, signed in as its user; prints a verdict line each, True when all met the
@@ -312,7 +312,7 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     if plans:
         statements: list[tuple[str, tuple]] = []
 
-        def capture(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        def capture(conn, cursor, statement, parameters, context, executemany):
             if "installments" in statement:
                 statements.append((statement, tuple(parameters)))
 

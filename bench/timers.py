@@ -630,7 +630,7 @@ async def bench(args: argparse.Namespace) -> bool:
 async def main(args: argparse.Namespace) -> int:
     try:
         ok = await bench(args)
-    except Exception as error:  # noqa: BLE001 - BenchError, perhaps inside a task group's
+    except Exception as error:  # BenchError, perhaps inside a task group's
         problem = first_bench_error(error)
         if problem is None:
             raise

@@ -87,7 +87,7 @@ async def run_updates(client: Client, queue: str, update: str, count: int, concu
     ]
     latencies: list[float] = []
 
-    async def drive(handle, n: int) -> None:  # noqa: ANN001
+    async def drive(handle, n: int) -> None:
         for i in range(n):
             started = time.perf_counter()
             await handle.execute_update(update, f"{handle.id}/{i}", id=f"{handle.id}/{i}")

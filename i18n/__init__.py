@@ -18,7 +18,7 @@ SUPPORTED = ("en", "zh_CN")
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:  # the gettext convention for "mark, translate later"
     return message
 
 

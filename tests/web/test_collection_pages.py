@@ -25,7 +25,7 @@ PAYMENT_FORM = 'action="/orders/{number}/payments"'
 INVOICE_FORM = 'action="/orders/{number}/invoice-requests"'
 
 
-def text_of(page) -> str:  # noqa: ANN001
+def text_of(page) -> str:
     return html.unescape(page.text)
 
 

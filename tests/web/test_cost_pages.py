@@ -41,7 +41,7 @@ def cost_figure(page_text: str, name: str) -> str:
     return html.unescape(match.group(1))
 
 
-async def open_todo_page(client, todo: dict) -> tuple[str, str]:  # noqa: ANN001
+async def open_todo_page(client, todo: dict) -> tuple[str, str]:
     page = await client.get(f"/todos/{todo['id']}")
     assert page.status_code == 200, page.text
     return page.text, csrf_of(page.text)

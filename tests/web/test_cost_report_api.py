@@ -172,7 +172,7 @@ def totals_of(keys: list[str]) -> dict:
     }
 
 
-async def report(client, **params) -> dict:  # noqa: ANN001
+async def report(client, **params) -> dict:
     response = await client.get("/api/v1/reports/cost-variance", params=params)
     assert response.status_code == 200, response.text
     return response.json()

@@ -29,7 +29,7 @@ async def book(app, session_factory) -> Book:
     return await write_book(session_factory)
 
 
-def text_of(page) -> str:  # noqa: ANN001
+def text_of(page) -> str:
     return html.unescape(page.text)
 
 

@@ -155,7 +155,7 @@ async def snapshot(session_factory, shipment: Shipment) -> dict[str, Any]:
             )
         )
 
-        async def count(table) -> int:  # noqa: ANN001
+        async def count(table) -> int:
             return await session.scalar(
                 select(func.count()).select_from(table).where(table.order_id == order.id)
             )

@@ -34,7 +34,7 @@ async def app(settings, session_factory, env):
     return app
 
 
-def text_of(page) -> str:  # noqa: ANN001
+def text_of(page) -> str:
     return html.unescape(page.text)
 
 

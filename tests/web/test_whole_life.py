@@ -103,7 +103,7 @@ class Life:
         assert response.status_code == status, response.text
         return response.json()
 
-    async def becomes(self, check, what: str) -> dict[str, Any]:  # noqa: ANN001
+    async def becomes(self, check, what: str) -> dict[str, Any]:
         """The order (as ops see it) once check(order) holds: a child workflow moves it on in
         its own time."""
         for _ in range(100):

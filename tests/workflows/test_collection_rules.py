@@ -56,7 +56,7 @@ def installment(
     )
 
 
-def received(allocations, position: int) -> Decimal:  # noqa: ANN001 - list[Allocation]
+def received(allocations, position: int) -> Decimal:  # list[Allocation]
     return sum((a.amount for a in allocations if a.position == position), D("0"))
 
 

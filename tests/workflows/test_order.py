@@ -635,7 +635,7 @@ def fails_first_attempt(
 
     @activity.defn(name=real.__name__)
     @functools.wraps(real, updated=())
-    async def first_attempt_fails(step):  # noqa: ANN001, ANN202
+    async def first_attempt_fails(step):
         result = await real(step)
         attempts.append(activity.info().attempt)
         if activity.info().attempt == 1:
