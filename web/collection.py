@@ -17,7 +17,7 @@ from models.dates import received_on_refusal
 from models.domain import InvoiceRequest, PaymentRegistration, Role, Stage, TodoDone
 from models.queries import INVOICES, PAYMENTS, actor_for, of_order
 from models.tables import Invoice, Order, Payment, User
-from web.operations import Refused, _send_update, action_id, redelivered
+from web.operations import Refused, action_id, send_action
 from web.temporal import workflow_id
 
 INVOICE_ROLES = frozenset({Role.finance})
@@ -136,15 +136,14 @@ async def register_payment(
     update_id = action_id(
         f"payment/{order.number}", registration, idempotency_key, money.payments_rejected
     )
-    if refusal := _payment_refusal(order=order, form=form, money=money):
-        return await redelivered(client, to_workflow, update_id, refusal)
-    return await _send_update(
+    return await send_action(
         client,
         to_workflow,
         "register_payment",
         registration,
-        gone=Refused(409, "Order %(number)s is paid in full.", number=order.number),
         update_id=update_id,
+        gone=Refused(409, "Order %(number)s is paid in full.", number=order.number),
+        refusal=_payment_refusal(order=order, form=form, money=money),
     )
 
 
@@ -209,15 +208,14 @@ async def request_invoice(
     update_id = action_id(
         f"invoice/{order.number}", request, idempotency_key, money.invoices_rejected
     )
-    if refusal := _invoice_refusal(order=order, form=form, money=money):
-        return await redelivered(client, to_workflow, update_id, refusal)
-    return await _send_update(
+    return await send_action(
         client,
         to_workflow,
         "request_invoice",
         request,
-        gone=Refused(409, "Order %(number)s is closed.", number=order.number),
         update_id=update_id,
+        gone=Refused(409, "Order %(number)s is closed.", number=order.number),
+        refusal=_invoice_refusal(order=order, form=form, money=money),
     )
 
 

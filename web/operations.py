@@ -363,15 +363,14 @@ async def complete_todo(
     refusal = Refused(409, TODO_GONE) if gone else None
     if refusal is None:
         refusal = await state_refusal(session=session, user=user, todo=todo, argument=argument)
-    if refusal is not None:
-        return await redelivered(client, todo.workflow_id, update_id, refusal)
-    return await _send_update(
+    return await send_action(
         client,
         todo.workflow_id,
         update,
         argument,
-        gone=Refused(409, TODO_GONE),
         update_id=update_id,
+        gone=Refused(409, TODO_GONE),
+        refusal=refusal,
     )
 
 
@@ -448,6 +447,25 @@ def action_id(action: str, *parts: object) -> str:
         default=str,
     )
     return f"{action}/{hashlib.sha256(body.encode()).hexdigest()[:32]}"
+
+
+async def send_action(
+    client: Client,
+    to_workflow: str,
+    update: str,
+    argument: BaseModel,
+    *,
+    update_id: str,
+    gone: Refused,
+    refusal: Refused | None = None,
+) -> TodoDone:
+    """Send a person's action under its update id. When a check against the database refused
+    it (`refusal`), that check may be looking at this very action's own effect (its answer was
+    lost and it is sent again): the engine is asked, and the refusal stands only if it never
+    took the action."""
+    if refusal is not None:
+        return await redelivered(client, to_workflow, update_id, refusal)
+    return await _send_update(client, to_workflow, update, argument, gone=gone, update_id=update_id)
 
 
 async def redelivered(
@@ -831,17 +849,19 @@ async def confirm_milestone(
     confirmation = MilestoneConfirmation(actor=actor, code=milestone, actual_date=done.actual_date)
     to_workflow = shipment_workflow_id(order.number)
     update_id = action_id("confirm_milestone", confirmation)
+    refusal = None
     try:
         await _open_milestone(session=session, order=order, code=milestone)
-    except Refused as refusal:  # done: perhaps by this very confirmation, sent again
-        return await redelivered(client, to_workflow, update_id, refusal)
-    return await _send_update(
+    except Refused as done:  # perhaps by this very confirmation, sent again
+        refusal = done
+    return await send_action(
         client,
         to_workflow,
         "confirm_milestone",
         confirmation,
-        gone=_shipment_gone(order),
         update_id=update_id,
+        gone=_shipment_gone(order),
+        refusal=refusal,
     )
 
 
@@ -895,17 +915,17 @@ async def release_hold(
     hold_release = HoldRelease(actor=actor, reason=reason)
     to_workflow = shipment_workflow_id(order.number)
     update_id = action_id("release_hold", hold_release)
-    if order.shipment_status != HELD:  # released: perhaps by this very release, sent again
-        return await redelivered(
-            client, to_workflow, update_id, Refused(409, "This shipment is not held.")
-        )
-    return await _send_update(
+    return await send_action(
         client,
         to_workflow,
         "release_hold",
         hold_release,
-        gone=_shipment_gone(order),
         update_id=update_id,
+        gone=_shipment_gone(order),
+        # released: perhaps by this very release, sent again
+        refusal=Refused(409, "This shipment is not held.")
+        if order.shipment_status != HELD
+        else None,
     )
 
 
