@@ -1,6 +1,6 @@
 """Cost variance report latency on a big database: 50,000 closed orders (with their figures in
 five cost categories) and 10,000 still open in a fresh SQLite file; prints p50/p95 of the
-report (models.cost_report) for several filter combinations, then of GET
+report (models.reports.cost_report) for several filter combinations, then of GET
 /api/v1/reports/cost-variance in process.
 
     .venv/bin/python bench/cost_report.py [--closed 50000] [--open 10000] [--runs 100]
@@ -146,9 +146,9 @@ def fill(path: Path, *, closed: int, still_open: int, rng: random.Random) -> dic
 async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     from sqlalchemy import event, select
 
-    from models.cost_report import CostReportFilter, cost_variance_report, report_period
     from models.db import create_engine, create_session_factory
     from models.domain import CostCategory
+    from models.reports.cost_report import CostReportFilter, cost_variance_report, report_period
     from models.tables import Customer, Department, User
     from settings import Settings
     from web.app import create_app
@@ -197,7 +197,10 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
 
     all_ok = True
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    say(f"queries (models.cost_report, as ops, today {TODAY}), {runs} runs each; load {load}:")
+    say(
+        f"queries (models.reports.cost_report, as ops, today {TODAY}), {runs} runs each; "
+        f"load {load}:"
+    )
     for name, filters in cases:
         times, cpu, found = await timed(
             lambda filters=filters: run(filters),

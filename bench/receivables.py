@@ -1,7 +1,7 @@
 """Receivables latency on a big database: orders with 100,000 installments in a fresh SQLite
 file; prints p50/p95 of the receivables list (finance: all; a sales rep: their own; each with
 and without the overdue filter; a sales manager's department tree) and of the aging report
-(models.receivables), then of the same through GET /api/v1/receivables[/aging] in process.
+(models.reports.receivables), then of the same through GET /api/v1/receivables[/aging] in process.
 
     .venv/bin/python bench/receivables.py [--installments 100000] [--reps 40] [--runs 100]
         [--keep PATH | --reuse PATH]
@@ -243,7 +243,7 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
     from sqlalchemy import event, select
 
     from models.db import create_engine, create_session_factory
-    from models.receivables import ReceivableFilter, aging, receivables
+    from models.reports.receivables import ReceivableFilter, aging, receivables
     from models.tables import User
     from settings import Settings
     from web.app import create_app
@@ -281,7 +281,10 @@ async def measure(url: str, runs: int, path: Path, plans: bool) -> bool:
 
     all_ok = True
     load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
-    say(f"queries (models.receivables, today {TODAY}), {runs} runs each; load average {load}:")
+    say(
+        f"queries (models.reports.receivables, today {TODAY}), {runs} runs each; "
+        f"load average {load}:"
+    )
     for name, username, filters in cases:
         times, cpu, found = await timed(
             lambda username=username, filters=filters: run(username, filters),

@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models import cost_report as cost_report_module
 from models.domain import CostCategory
+from models.reports import cost_report as cost_report_module
 from models.tables import Customer, Department, Order, OrderCostVariance, User
 from web.api.reports import report_today
 

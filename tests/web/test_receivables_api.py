@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from models import receivables as receivables_module
+from models.reports import receivables as receivables_module
 from models.tables import Customer, Installment, Order, User
 from web.api.receivables import receivables_today
 from workflows.rules import AGING_BUCKETS, aging_bucket

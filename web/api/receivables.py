@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from models.receivables import (
+from models.reports.receivables import (
     MAX_PER_PAGE,
     AgingRow,
     Receivable,

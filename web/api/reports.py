@@ -8,7 +8,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from models.cost_report import (
+from models.domain import CostCategory
+from models.reports.cost_report import (
     MAX_PER_PAGE,
     CategoryFigures,
     CostReportFilter,
@@ -20,7 +21,6 @@ from models.cost_report import (
     cost_variance_report,
     report_period,
 )
-from models.domain import CostCategory
 from models.tables import User
 from web.api import ApiRoute
 from web.deps import ApiUser, SessionDep, SettingsDep

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import N_, translations
 from models.domain import Role
-from models.receivables import (
+from models.reports.receivables import (
     MAX_PER_PAGE,
     ReceivableFilter,
     ReceivablesRefusal,

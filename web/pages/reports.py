@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
 from i18n import N_, translations
-from models.cost_report import (
+from models.domain import CostCategory
+from models.reports.cost_report import (
     MAX_PER_PAGE,
     CostReportFilter,
     CostReportFilterRefusal,
@@ -20,7 +21,6 @@ from models.cost_report import (
     report_owners,
     report_period,
 )
-from models.domain import CostCategory
 from models.tables import Customer, User
 from web.api.reports import Today
 from web.deps import PageUser, SessionDep

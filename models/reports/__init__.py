@@ -1,0 +1,1 @@
+"""Reports over orders and money: receivables and their aging, the cost variance report."""
