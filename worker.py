@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any, TypedDict
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from activities.approvals import ApprovalActivities
@@ -23,6 +22,7 @@ from models.db import SessionFactory, create_engine, create_session_factory
 from models.links import ContactLinks, DecisionLinks
 from notifications.mail import Mailer
 from settings import Settings, get_settings
+from temporal_client import connect
 from workflows.approval import ApprovalWorkflow
 from workflows.collection import CollectionWorkflow
 from workflows.order import OrderWorkflow
@@ -118,14 +118,6 @@ def activities_for(
         costs.decide_variance,
         notify.send_mail,
     ]
-
-
-async def connect(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.temporal_namespace,
-        data_converter=pydantic_data_converter,
-    )
 
 
 def build_worker(

@@ -20,6 +20,7 @@ from models.passwords import verify_password
 from models.queries import get_order
 from models.tables import Order, User
 from settings import Settings
+from temporal_client import connect
 from web.security import SessionStamps, SignInThrottle, TokenSigner, same_token
 
 
@@ -36,8 +37,6 @@ class TemporalGateway:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    from worker import connect
-
                     try:
                         self._client = await connect(self._settings)
                     except RuntimeError as error:

@@ -79,7 +79,7 @@ from models.queries import (
 )
 from models.tables import Invoice, Order, Todo, User
 from web.temporal import start_order_workflow, submitted_with, workflow_id
-from workflows import steps
+from workflows import refusals as steps
 
 # How long route_again waits for the workflow's new attempt to show in the database.
 ALREADY_SUBMITTED = "Order %(number)s has already been submitted."

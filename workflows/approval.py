@@ -20,10 +20,9 @@ from models.domain import (
     TodoReminder,
 )
 from workflows import rules
-from workflows.steps import INVALID, SELF_APPROVAL, StepRunner, TodoBook
-
-with workflow.unsafe.imports_passed_through():
-    from activities.approvals import ApprovalActivities
+from workflows.activity_refs import ApprovalSteps
+from workflows.refusals import INVALID, SELF_APPROVAL
+from workflows.steps import StepRunner, TodoBook
 
 ZERO = timedelta(0)
 
@@ -57,7 +56,7 @@ class ApprovalWorkflow:
             if stage.position in self.opened_early:
                 self.pending = self.opened_early.pop(stage.position)
             else:
-                opened = await self.steps.run(ApprovalActivities.open_stage, self._opening(stage))
+                opened = await self.steps.run(ApprovalSteps.open_stage, self._opening(stage))
                 self.pending = {todo.key for todo in opened.opened}
             if with_sla:
                 await self._decided_or_chased(stage)
@@ -123,12 +122,12 @@ class ApprovalWorkflow:
                     due[kind].append(key)
             if due["remind"]:
                 await self.steps.run(
-                    ApprovalActivities.remind_approvers, self._chase(due["remind"], sla)
+                    ApprovalSteps.remind_approvers, self._chase(due["remind"], sla)
                 )
                 reminded.update(due["remind"])
             if due["escalate"]:
                 result = await self.steps.run(
-                    ApprovalActivities.escalate_approvals, self._chase(due["escalate"], sla)
+                    ApprovalSteps.escalate_approvals, self._chase(due["escalate"], sla)
                 )
                 for key, managers in result.added.items():
                     self.todos.add_assignees(key, managers)
@@ -166,7 +165,7 @@ class ApprovalWorkflow:
         next_stage = self._stage_after(self.stage_position) if passes_stage else None
         revise_key = f"{self._order_workflow_id}/revise/{self.input.round_number}"
         result = await self.steps.run(
-            ApprovalActivities.record_decision,
+            ApprovalSteps.record_decision,
             RecordDecision(
                 order_id=self.input.order_id,
                 round_number=self.input.round_number,

@@ -31,10 +31,9 @@ from models.domain import (
     TriggerEvent,
 )
 from workflows import rules
-from workflows.steps import INVALID, NOT_ASSIGNEE, StepRunner, TodoBook
-
-with workflow.unsafe.imports_passed_through():
-    from activities.collection import CollectionActivities
+from workflows.activity_refs import CollectionSteps
+from workflows.refusals import INVALID, NOT_ASSIGNEE
+from workflows.steps import StepRunner, TodoBook
 
 ZERO = Decimal("0")
 # Collections started before actual costs existed did not ask ops for them on the first payment
@@ -76,7 +75,7 @@ class CollectionWorkflow:
     async def run(self, collection: CollectionInput) -> CollectionResult:
         if not collection.started:
             started = await self.steps.run(
-                CollectionActivities.start_collection, self._step("installments")
+                CollectionSteps.start_collection, self._step("installments")
             )
             self.installments = {i.position: i for i in started.installments}
             self.policy = started.policy
@@ -153,7 +152,7 @@ class CollectionWorkflow:
             for item in due:
                 item.reminded_for = item.due_date
             await self.steps.run(
-                CollectionActivities.remind_installment,
+                CollectionSteps.remind_installment,
                 self._step(f"remind/{names}", installments=copies),
             )
         elif kind == "overdue":
@@ -161,7 +160,7 @@ class CollectionWorkflow:
                 item.overdue_for = item.due_date
                 item.reminded_for = item.due_date  # too late for a reminder
             await self.steps.run(
-                CollectionActivities.mark_overdue,
+                CollectionSteps.mark_overdue,
                 self._step(f"overdue/{names}", installments=copies),
             )
             await self._tell_order()
@@ -169,7 +168,7 @@ class CollectionWorkflow:
             for item in due:
                 item.alerted.append(kind)
             await self.steps.run(
-                CollectionActivities.escalate_overdue,
+                CollectionSteps.escalate_overdue,
                 self._step(f"escalate/{kind}/{names}", installments=copies, level=kind),
             )
 
@@ -188,7 +187,7 @@ class CollectionWorkflow:
                     fixed.append(item.model_copy())
         if fixed:
             await self.steps.run(
-                CollectionActivities.fix_due_dates,
+                CollectionSteps.fix_due_dates,
                 self._step(
                     "due/" + "+".join(_on_due_date(i) for i in fixed),
                     installments=fixed,
@@ -266,7 +265,7 @@ class CollectionWorkflow:
             number=number, amount=payment.amount, todo_key=todo_key, reference=reference.casefold()
         )
         await self.steps.run(
-            CollectionActivities.register_payment,
+            CollectionSteps.register_payment,
             self._step(
                 f"payment/{number}/registered",
                 actor_id=payment.actor.user_id,
@@ -330,7 +329,7 @@ class CollectionWorkflow:
         else:  # the money may be registered again under its reference
             self.references.discard(payment.reference)
         await self.steps.run(
-            CollectionActivities.decide_payment,
+            CollectionSteps.decide_payment,
             self._step(
                 f"payment/{payment.number}/decided",
                 actor_id=decision.actor.user_id,

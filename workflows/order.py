@@ -49,20 +49,11 @@ from models.domain import (
     Withdraw,
 )
 from workflows import rules
-from workflows.steps import (
-    INVALID,
-    NOT_ASSIGNEE,
-    NOT_OPEN,
-    SELF_APPROVAL,
-    StepRunner,
-    TodoBook,
-)
+from workflows.activity_refs import CollectionSteps, CostSteps, OrderSteps
+from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
+from workflows.steps import StepRunner, TodoBook
 
 with workflow.unsafe.imports_passed_through():
-    from activities.collection import CollectionActivities
-    from activities.costs import CostActivities
-    from activities.orders import OrderActivities
-
     # The children run in sandboxes of their own; this one only names their runs and
     # signals, so it takes the host's modules instead of executing three more per order.
     from workflows.approval import ApprovalWorkflow
@@ -150,7 +141,7 @@ class OrderWorkflow:
         wid = workflow.info().workflow_id
         self.estimates = 1
         started = await self.steps.run(
-            OrderActivities.start_costing,
+            OrderSteps.start_costing,
             StartCosting(
                 order_number=order.order_number,
                 workflow_id=wid,
@@ -174,7 +165,7 @@ class OrderWorkflow:
             self.revision = None
 
         if not self.confirmed_by_round:  # else the last approval's step confirmed it
-            await self.steps.run(OrderActivities.confirm_order, self._confirmation())
+            await self.steps.run(OrderSteps.confirm_order, self._confirmation())
         if not workflow.patched(FULFILMENT):
             return await self._finish(Stage.confirmed)
 
@@ -220,7 +211,7 @@ class OrderWorkflow:
         self.in_cost_review = True
         ask = self.records == 0
         begun = await self.steps.run(
-            CostActivities.begin_cost_review,
+            CostSteps.begin_cost_review,
             self._cost_step(
                 "cost-review",
                 record_todo_key=self._next_record_key() if ask else None,
@@ -268,7 +259,7 @@ class OrderWorkflow:
                 if prepared is None:
                     assert self.facts is not None  # loaded by start_costing, the first step
                     await self.steps.run(
-                        OrderActivities.record_unroutable,
+                        OrderSteps.record_unroutable,
                         RecordUnroutable(
                             order_id=self.facts.order_id,
                             step_key=f"{wid}/approval/{round_number}/unroutable{suffix}",
@@ -380,7 +371,7 @@ class OrderWorkflow:
         self.invoices_pending[todo_key] = request.amount
         assert self.facts is not None  # the validator saw the order confirmed
         await self.steps.run(
-            CollectionActivities.request_invoice,
+            CollectionSteps.request_invoice,
             InvoiceStep(
                 order_id=self.facts.order_id,
                 workflow_id=wid,
@@ -435,7 +426,7 @@ class OrderWorkflow:
         issued = decision.outcome == "issued"
         assert self.facts is not None  # an invoice to-do opens only after confirmation
         result = await self.steps.run(
-            CollectionActivities.decide_invoice,
+            CollectionSteps.decide_invoice,
             InvoiceStep(
                 order_id=self.facts.order_id,
                 workflow_id=wid,
@@ -488,7 +479,7 @@ class OrderWorkflow:
             else None
         )
         result = await self.steps.run(
-            OrderActivities.record_estimate,
+            OrderSteps.record_estimate,
             RecordEstimate(
                 order_id=self.facts.order_id,
                 todo_key=completion.todo_key,
@@ -523,7 +514,7 @@ class OrderWorkflow:
         assert self.facts is not None  # loaded by start_costing, the run's first step
         if revision.outcome == "withdraw":
             withdrawn = await self.steps.run(
-                OrderActivities.withdraw,
+                OrderSteps.withdraw,
                 Withdraw(
                     order_id=self.facts.order_id,
                     todo_key=revision.todo_key,
@@ -535,7 +526,7 @@ class OrderWorkflow:
             return TodoDone(todo_key=revision.todo_key, stage=withdrawn.stage)
         next_estimate = self.estimates + 1
         result = await self.steps.run(
-            OrderActivities.resubmit,
+            OrderSteps.resubmit,
             Resubmit(
                 order_id=self.facts.order_id,
                 workflow_id=wid,
@@ -565,7 +556,7 @@ class OrderWorkflow:
         attempts = self.route_attempts
         assert self.facts is not None  # only an order whose routing failed gets here
         loaded = await self.steps.run(
-            OrderActivities.prepare_rerouting,
+            OrderSteps.prepare_rerouting,
             PrepareRerouting(
                 order_id=self.facts.order_id,
                 step_key=f"{workflow.info().workflow_id}/rerouted/{attempts}",
@@ -630,7 +621,7 @@ class OrderWorkflow:
                 CostBatchState(number=number, keys=keys, recorded_by=recording.actor.user_id)
             )
         result = await self.steps.run(
-            CostActivities.record_actual_costs,
+            CostSteps.record_actual_costs,
             self._cost_step(
                 f"costs/{number}/recorded" if number else f"costs/complete/{self.records}",
                 actor_id=recording.actor.user_id,
@@ -667,7 +658,7 @@ class OrderWorkflow:
             if self.record_todo is None:  # ops record those costs again
                 record_key = self._next_record_key()
         result = await self.steps.run(
-            CostActivities.decide_actual_costs,
+            CostSteps.decide_actual_costs,
             self._cost_step(
                 f"costs/{batch.number}/decided",
                 actor_id=decision.actor.user_id,
@@ -696,7 +687,7 @@ class OrderWorkflow:
         self.reviewed_by = review.actor.user_id
         wid = workflow.info().workflow_id
         result = await self.steps.run(
-            CostActivities.review_variance,
+            CostSteps.review_variance,
             self._cost_step(
                 f"variance/{self.reviews}/reviewed",
                 actor_id=review.actor.user_id,
@@ -735,7 +726,7 @@ class OrderWorkflow:
             self.reviews += 1
             review_key = f"{workflow.info().workflow_id}/variance/{self.reviews}/review"
         result = await self.steps.run(
-            CostActivities.decide_variance,
+            CostSteps.decide_variance,
             self._cost_step(
                 f"variance/{review_round}/decided",
                 actor_id=decision.actor.user_id,

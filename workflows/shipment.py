@@ -35,10 +35,9 @@ from models.domain import (
     TodoDone,
     TriggerEvent,
 )
-from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, StepRunner, TodoBook
-
-with workflow.unsafe.imports_passed_through():
-    from activities.shipments import ShipmentActivities
+from workflows.activity_refs import ShipmentSteps
+from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN
+from workflows.steps import StepRunner, TodoBook
 
 OPS_ROLES = {Role.ops, Role.ops_manager}
 EXCEPTION_ROLES = {Role.ops, Role.ops_manager, Role.service}
@@ -75,7 +74,7 @@ class ShipmentWorkflow:
     @workflow.run
     async def run(self, shipment: ShipmentInput) -> ShipmentResult:
         await self.steps.run(
-            ShipmentActivities.start_shipment,
+            ShipmentSteps.start_shipment,
             self._step("started", todo_key=f"{self._wid}/plan"),
         )
         await workflow.wait_condition(lambda: self.planned)
@@ -85,7 +84,7 @@ class ShipmentWorkflow:
             if self.dispatch_asked == 0:  # the deposit arrived (a signal, not ops' release)
                 self.dispatch_asked = 1
                 await self.steps.run(
-                    ShipmentActivities.release_hold,
+                    ShipmentSteps.release_hold,
                     self._step("hold-released", reason="deposit paid", open_dispatch=True),
                 )
         await workflow.wait_condition(
@@ -118,7 +117,7 @@ class ShipmentWorkflow:
             for milestone in late:
                 milestone.late = True
             await self.steps.run(
-                ShipmentActivities.mark_late,
+                ShipmentSteps.mark_late,
                 self._step(
                     "late/" + "+".join(m.code.value for m in late),
                     milestones=[m.model_copy() for m in late],
@@ -155,7 +154,7 @@ class ShipmentWorkflow:
         if not self.held:
             self.dispatch_asked = 1
         await self.steps.run(
-            ShipmentActivities.plan_shipment,
+            ShipmentSteps.plan_shipment,
             self._step(
                 "planned",
                 todo_key=plan.todo_key,
@@ -214,7 +213,7 @@ class ShipmentWorkflow:
             self.dispatch_asked = 1
         self.held = False
         await self.steps.run(
-            ShipmentActivities.release_hold,
+            ShipmentSteps.release_hold,
             self._step(
                 "hold-released",
                 actor_id=release.actor.user_id,
@@ -246,7 +245,7 @@ class ShipmentWorkflow:
             if code in self.milestones
         ]
         result = await self.steps.run(
-            ShipmentActivities.dispatch,
+            ShipmentSteps.dispatch,
             self._step(
                 f"dispatch/{round_}",
                 todo_key=dispatch.todo_key,
@@ -294,7 +293,7 @@ class ShipmentWorkflow:
         )
         milestone.actual_date = confirmation.actual_date
         result = await self.steps.run(
-            ShipmentActivities.confirm_milestone,
+            ShipmentSteps.confirm_milestone,
             self._step(
                 f"milestone/{confirmation.code.value}",
                 actor_id=confirmation.actor.user_id,
@@ -331,7 +330,7 @@ class ShipmentWorkflow:
     async def replan_milestone(self, replan: MilestoneReplan) -> TodoDone:
         milestone = self.milestones[replan.code]
         result = await self.steps.run(
-            ShipmentActivities.replan_milestone,
+            ShipmentSteps.replan_milestone,
             self._step(
                 f"replan/{replan.code.value}/{replan.planned_date.isoformat()}",
                 actor_id=replan.actor.user_id,
@@ -416,7 +415,7 @@ class ShipmentWorkflow:
             )
         ]
         result = await self.steps.run(
-            ShipmentActivities.confirm_arrival,
+            ShipmentSteps.confirm_arrival,
             self._step(
                 f"arrival/{round_}",
                 todo_key=todo_key,
@@ -469,7 +468,7 @@ class ShipmentWorkflow:
             self.open_exceptions.add(number)
             self.defect_open = True
         await self.steps.run(
-            ShipmentActivities.record_acceptance,
+            ShipmentSteps.record_acceptance,
             self._step(
                 f"acceptance/{acceptance.todo_key.rsplit('/', 1)[1]}",
                 todo_key=acceptance.todo_key,
@@ -508,7 +507,7 @@ class ShipmentWorkflow:
         number = self.exceptions
         self.open_exceptions.add(number)
         await self.steps.run(
-            ShipmentActivities.raise_exception,
+            ShipmentSteps.raise_exception,
             self._step(
                 f"exception/{number}",
                 actor_id=report.actor.user_id,
@@ -542,7 +541,7 @@ class ShipmentWorkflow:
         if resolution.reship:
             self.dispatch_asked = reship_round
         await self.steps.run(
-            ShipmentActivities.resolve_exception,
+            ShipmentSteps.resolve_exception,
             self._step(
                 f"exception/{number}/resolved",
                 todo_key=resolution.todo_key,

@@ -3,7 +3,7 @@ step runs its database activity and hands its mail to the outbox sender."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -12,10 +12,12 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from models.domain import Actor, Assignee, OpenTodo, SendMail, StepResult
+from workflows.activity_refs import NotifySteps, Step
+from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
 
-with workflow.unsafe.imports_passed_through():
-    from activities.notify import NotifyActivities
+__all__ = ["INVALID", "NOT_ASSIGNEE", "NOT_OPEN", "SELF_APPROVAL", "StepRunner", "TodoBook"]
 
+A = TypeVar("A")
 R = TypeVar("R", bound=StepResult)
 
 DB_STEP_TIMEOUT = timedelta(seconds=30)
@@ -34,12 +36,6 @@ MAIL_RETRY = RetryPolicy(
 # path and of signals stay local: their workflow task is redone after a crash, and the step,
 # idempotent by its key, recognises what it already wrote.
 ACCEPTED_BEFORE_WRITTEN = "accepted-before-written"
-
-# Refusal types, mapped to HTTP status codes by the web layer.
-NOT_OPEN = "TodoNotOpen"
-NOT_ASSIGNEE = "NotAssignee"
-SELF_APPROVAL = "SelfApproval"
-INVALID = "InvalidInput"
 
 
 class TodoBook:
@@ -102,22 +98,31 @@ class StepRunner:
         self.todos = todos
         self._mail: list[Awaitable[Any]] = []
 
-    async def run(self, activity: Callable[..., Awaitable[R]], arg: Any) -> R:
+    async def run(self, step: Step[A, R], arg: A) -> R:
         result: R
         if workflow.current_update_info() is not None and workflow.patched(ACCEPTED_BEFORE_WRITTEN):
-            result = await workflow.execute_activity_method(
-                activity, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
+            result = await workflow.execute_activity(
+                step.name,
+                arg,
+                result_type=step.result_type,
+                start_to_close_timeout=DB_STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
             )
         else:
-            result = await workflow.execute_local_activity_method(
-                activity, arg, start_to_close_timeout=DB_STEP_TIMEOUT, retry_policy=DB_RETRY
+            result = await workflow.execute_local_activity(
+                step.name,
+                arg,
+                result_type=step.result_type,
+                start_to_close_timeout=DB_STEP_TIMEOUT,
+                retry_policy=DB_RETRY,
             )
         self.todos.add(result.opened)
         if result.mail_ids:
             self._mail.append(
-                workflow.start_activity_method(
-                    NotifyActivities.send_mail,
+                workflow.start_activity(
+                    NotifySteps.send_mail.name,
                     SendMail(mail_ids=result.mail_ids),
+                    result_type=NotifySteps.send_mail.result_type,
                     start_to_close_timeout=timedelta(minutes=2),
                     retry_policy=MAIL_RETRY,
                 )

@@ -1,0 +1,115 @@
+"""The activities the workflows call, by their Temporal name and their input and result types, so
+a workflow (and the web app that imports it) never imports the activities' database code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from models.domain import (
+    CollectionStep,
+    CollectionStepResult,
+    ConfirmOrder,
+    CostingStarted,
+    CostStep,
+    CostStepResult,
+    Escalated,
+    InvoiceStep,
+    InvoiceStepResult,
+    OpenStage,
+    PrepareRerouting,
+    RecordDecision,
+    RecordEstimate,
+    RecordUnroutable,
+    Resubmit,
+    Resubmitted,
+    RoundFacts,
+    SendMail,
+    ShipmentStep,
+    ShipmentStepResult,
+    StartCosting,
+    StepResult,
+    TodoReminder,
+    Withdraw,
+)
+
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
+
+
+@dataclass(frozen=True)
+class Step(Generic[ArgT, ResultT]):
+    """An activity as a workflow calls it. The name is the activity type recorded in every
+    history, so it stays the activity method's name; tests/workflows/test_activity_refs.py
+    checks the name and both types against the activities the worker registers."""
+
+    name: str
+    arg_type: type[ArgT]
+    result_type: type[ResultT]
+
+
+class OrderSteps:
+    """The steps of activities.orders.OrderActivities."""
+
+    start_costing = Step("start_costing", StartCosting, CostingStarted)
+    record_estimate = Step("record_estimate", RecordEstimate, RoundFacts)
+    resubmit = Step("resubmit", Resubmit, Resubmitted)
+    withdraw = Step("withdraw", Withdraw, StepResult)
+    confirm_order = Step("confirm_order", ConfirmOrder, StepResult)
+    record_unroutable = Step("record_unroutable", RecordUnroutable, StepResult)
+    prepare_rerouting = Step("prepare_rerouting", PrepareRerouting, RoundFacts)
+
+
+class ApprovalSteps:
+    """The steps of activities.approvals.ApprovalActivities."""
+
+    open_stage = Step("open_stage", OpenStage, StepResult)
+    record_decision = Step("record_decision", RecordDecision, StepResult)
+    remind_approvers = Step("remind_approvers", TodoReminder, StepResult)
+    escalate_approvals = Step("escalate_approvals", TodoReminder, Escalated)
+
+
+class ShipmentSteps:
+    """The steps of activities.shipments.ShipmentActivities."""
+
+    start_shipment = Step("start_shipment", ShipmentStep, ShipmentStepResult)
+    plan_shipment = Step("plan_shipment", ShipmentStep, ShipmentStepResult)
+    release_hold = Step("release_hold", ShipmentStep, ShipmentStepResult)
+    dispatch = Step("dispatch", ShipmentStep, ShipmentStepResult)
+    mark_late = Step("mark_late", ShipmentStep, ShipmentStepResult)
+    confirm_milestone = Step("confirm_milestone", ShipmentStep, ShipmentStepResult)
+    replan_milestone = Step("replan_milestone", ShipmentStep, ShipmentStepResult)
+    confirm_arrival = Step("confirm_arrival", ShipmentStep, ShipmentStepResult)
+    record_acceptance = Step("record_acceptance", ShipmentStep, ShipmentStepResult)
+    raise_exception = Step("raise_exception", ShipmentStep, ShipmentStepResult)
+    resolve_exception = Step("resolve_exception", ShipmentStep, ShipmentStepResult)
+
+
+class CollectionSteps:
+    """The steps of activities.collection.CollectionActivities."""
+
+    start_collection = Step("start_collection", CollectionStep, CollectionStepResult)
+    fix_due_dates = Step("fix_due_dates", CollectionStep, CollectionStepResult)
+    register_payment = Step("register_payment", CollectionStep, CollectionStepResult)
+    decide_payment = Step("decide_payment", CollectionStep, CollectionStepResult)
+    remind_installment = Step("remind_installment", CollectionStep, CollectionStepResult)
+    mark_overdue = Step("mark_overdue", CollectionStep, CollectionStepResult)
+    escalate_overdue = Step("escalate_overdue", CollectionStep, CollectionStepResult)
+    request_invoice = Step("request_invoice", InvoiceStep, InvoiceStepResult)
+    decide_invoice = Step("decide_invoice", InvoiceStep, InvoiceStepResult)
+
+
+class CostSteps:
+    """The steps of activities.costs.CostActivities."""
+
+    record_actual_costs = Step("record_actual_costs", CostStep, CostStepResult)
+    decide_actual_costs = Step("decide_actual_costs", CostStep, CostStepResult)
+    begin_cost_review = Step("begin_cost_review", CostStep, CostStepResult)
+    review_variance = Step("review_variance", CostStep, CostStepResult)
+    decide_variance = Step("decide_variance", CostStep, CostStepResult)
+
+
+class NotifySteps:
+    """The steps of activities.notify.NotifyActivities."""
+
+    send_mail = Step("send_mail", SendMail, int)
