@@ -1,16 +1,17 @@
 """Administration: the rules and the SQL behind editing users, departments and master data.
 
-Each `save_*` function takes the raw text a person typed (the same shape a CSV row would have),
-checks every rule before it writes anything, and either commits the whole change or raises
-`AdminRefusal` with a message for the person, leaving the database as it was.
+Each `save_*` function takes the values a person entered (web.forms.admin reads them from the
+form), checks every rule before it writes anything, and either commits the whole change or raises
+`AdminRefusal` with a message for the person, leaving the database as it was. An id chosen from a
+list is None when none was chosen; 0, which no row has, stands for a choice that named no row.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, func, select, update
@@ -39,34 +40,13 @@ def is_email(value: str) -> bool:
     return len(value) <= 200 and bool(_EMAIL.match(value))
 
 
-def _text(value: str, max_length: int, too_long: str) -> str:
-    value = value.strip()
+def _at_most(value: str, max_length: int, too_long: str) -> str:
     if len(value) > max_length:
         raise AdminRefusal(too_long, max=max_length)
     return value
 
 
-def _id(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isdigit() else None
-
-
-def _decimal(value: str, places: int) -> Decimal | None:
-    """The number typed (thousands separators allowed), or None when it is not one."""
-    try:
-        number = Decimal(value.replace(",", "").strip())
-    except InvalidOperation:
-        return None
-    if not number.is_finite() or abs(number) >= 10**15:
-        return None
-    exponent = number.as_tuple().exponent
-    assert isinstance(exponent, int)  # a letter only for infinities and NaNs
-    if exponent < -places:
-        return None
-    return number
-
-
-def _plain(number: Decimal) -> str:
+def plain_number(number: Decimal) -> str:
     """A stored number as a person would type it back: 6 not 6.000, 1200.50 as is."""
     text = f"{number:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
@@ -75,28 +55,18 @@ def _plain(number: Decimal) -> str:
 # Users ------------------------------------------------------------------------------------------
 
 
-@dataclass
-class UserFields:
-    username: str = ""
-    full_name: str = ""
-    email: str = ""
-    role: str = ""
-    department_id: str = ""
-    manager_id: str = ""
-    active: bool = True
-    password: str = ""
+@dataclass(frozen=True)
+class UserChange:
+    """A user as entered: texts trimmed, the password as typed."""
 
-    @classmethod
-    def of(cls, user: User) -> UserFields:
-        return cls(
-            username=user.username,
-            full_name=user.full_name,
-            email=user.email,
-            role=user.role,
-            department_id=str(user.department_id),
-            manager_id=str(user.manager_id or ""),
-            active=user.active,
-        )
+    username: str
+    full_name: str
+    email: str
+    role: str
+    department_id: int | None
+    manager_id: int | None
+    active: bool
+    password: str
 
 
 @dataclass
@@ -140,10 +110,10 @@ async def _manager_chain_reaches(session: AsyncSession, start: User, target_id: 
 
 
 async def save_user(
-    *, session: AsyncSession, actor: User, user: User | None, fields: UserFields
+    *, session: AsyncSession, actor: User, user: User | None, change: UserChange
 ) -> User:
     """Create a user (`user` None) or change one. A blank password on an edit keeps the old one."""
-    username = fields.username.strip()
+    username = change.username
     if not username:
         raise AdminRefusal(N_("Enter a username."))
     if len(username) > 50 or any(c.isspace() for c in username):
@@ -153,21 +123,20 @@ async def save_user(
     )
     if taken is not None and (user is None or taken != user.id):
         raise AdminRefusal(N_("The username %(username)s is already taken."), username=username)
-    full_name = _text(fields.full_name, 100, N_("A name has at most %(max)s characters."))
+    full_name = _at_most(change.full_name, 100, N_("A name has at most %(max)s characters."))
     if not full_name:
         raise AdminRefusal(N_("Enter the person's full name."))
-    email = fields.email.strip()
+    email = change.email
     if not is_email(email):
         raise AdminRefusal(N_("Enter a valid e-mail address (like name@example.com)."))
-    if fields.role not in Role.__members__:
+    if change.role not in Role.__members__:
         raise AdminRefusal(N_("Choose a role from the list."))
-    department_id = _id(fields.department_id)
+    department_id = change.department_id
     if department_id is None or await session.get(Department, department_id) is None:
         raise AdminRefusal(N_("Choose a department from the list."))
     manager: User | None = None
-    if fields.manager_id.strip():
-        manager_id = _id(fields.manager_id)
-        manager = await session.get(User, manager_id) if manager_id is not None else None
+    if change.manager_id is not None:
+        manager = await session.get(User, change.manager_id)
         if manager is None:
             raise AdminRefusal(N_("Choose a manager from the list."))
         if user is not None and manager.id == user.id:
@@ -181,11 +150,11 @@ async def save_user(
                 manager=manager.full_name,
             )
     if user is not None and user.id == actor.id:
-        if not fields.active:
+        if not change.active:
             raise AdminRefusal(N_("You cannot deactivate yourself."))
-        if fields.role != Role.admin.value:
+        if change.role != Role.admin.value:
             raise AdminRefusal(N_("You cannot take away your own administrator role."))
-    password = fields.password
+    password = change.password
     if (user is None or password) and len(password) < MIN_PASSWORD_LENGTH:
         raise AdminRefusal(
             N_("The password needs at least %(min)s characters."), min=MIN_PASSWORD_LENGTH
@@ -199,10 +168,10 @@ async def save_user(
     user.username = username
     user.full_name = full_name
     user.email = email
-    user.role = fields.role
+    user.role = change.role
     user.department_id = department_id
     user.manager_id = manager.id if manager else None
-    user.active = fields.active
+    user.active = change.active
     await session.commit()
     return user
 
@@ -220,19 +189,11 @@ async def set_user_active(*, session: AsyncSession, actor: User, user: User, act
 # Departments ------------------------------------------------------------------------------------
 
 
-@dataclass
-class DepartmentFields:
-    name: str = ""
-    parent_id: str = ""
-    manager_id: str = ""
-
-    @classmethod
-    def of(cls, department: Department) -> DepartmentFields:
-        return cls(
-            name=department.name,
-            parent_id=str(department.parent_id or ""),
-            manager_id=str(department.manager_id or ""),
-        )
+@dataclass(frozen=True)
+class DepartmentChange:
+    name: str
+    parent_id: int | None
+    manager_id: int | None
 
 
 @dataclass
@@ -293,9 +254,9 @@ async def get_department(*, session: AsyncSession, department_id: int) -> Depart
 
 
 async def save_department(
-    *, session: AsyncSession, department: Department | None, fields: DepartmentFields
+    *, session: AsyncSession, department: Department | None, change: DepartmentChange
 ) -> Department:
-    name = _text(fields.name, 100, N_("A department name has at most %(max)s characters."))
+    name = _at_most(change.name, 100, N_("A department name has at most %(max)s characters."))
     if not name:
         raise AdminRefusal(N_("Enter the department's name."))
     taken = await session.scalar(
@@ -304,10 +265,10 @@ async def save_department(
     if taken is not None and (department is None or taken != department.id):
         raise AdminRefusal(N_("There is already a department called %(name)s."), name=name)
     parent_id: int | None = None
-    if fields.parent_id.strip():
-        parent_id = _id(fields.parent_id)
+    if change.parent_id is not None:
+        parent_id = change.parent_id
         parents = dict((await session.execute(select(Department.id, Department.parent_id))).all())
-        if parent_id is None or parent_id not in parents:
+        if parent_id not in parents:
             raise AdminRefusal(N_("Choose a parent department from the list."))
         if department is not None:
             seen: set[int] = set()
@@ -323,9 +284,9 @@ async def save_department(
                 seen.add(current)
                 current = parents.get(current)
     manager_id: int | None = None
-    if fields.manager_id.strip():
-        manager_id = _id(fields.manager_id)
-        if manager_id is None or await session.get(User, manager_id) is None:
+    if change.manager_id is not None:
+        manager_id = change.manager_id
+        if await session.get(User, manager_id) is None:
             raise AdminRefusal(N_("Choose a manager from the list."))
 
     if department is None:
@@ -341,45 +302,29 @@ async def save_department(
 # Customers --------------------------------------------------------------------------------------
 
 
-@dataclass
-class ContactFields:
-    id: str = ""
-    name: str = ""
-    email: str = ""
-    phone: str = ""
+@dataclass(frozen=True)
+class ContactChange:
+    """A contact as entered; `id` is an existing contact's (None for a new one)."""
 
-    def is_blank(self) -> bool:
-        return not (self.name.strip() or self.email.strip() or self.phone.strip())
+    id: int | None
+    name: str
+    email: str
+    phone: str
 
 
-@dataclass
-class CustomerFields:
-    name: str = ""
-    level: str = "B"
-    region: str = ""
-    industry: str = ""
-    credit_limit: str = ""
-    tax_number: str = ""
-    invoice_title: str = ""
-    address: str = ""
-    contacts: list[ContactFields] = field(default_factory=list)
+@dataclass(frozen=True)
+class CustomerChange:
+    """A customer as entered; the credit limit None when it is not a number."""
 
-    @classmethod
-    def of(cls, customer: Customer) -> CustomerFields:
-        return cls(
-            name=customer.name,
-            level=customer.level,
-            region=customer.region,
-            industry=customer.industry,
-            credit_limit=f"{customer.credit_limit:f}",
-            tax_number=customer.tax_number,
-            invoice_title=customer.invoice_title,
-            address=customer.address,
-            contacts=[
-                ContactFields(id=str(c.id), name=c.name, email=c.email, phone=c.phone)
-                for c in customer.contacts
-            ],
-        )
+    name: str
+    level: str
+    region: str
+    industry: str
+    credit_limit: Decimal | None
+    tax_number: str
+    invoice_title: str
+    address: str
+    contacts: list[ContactChange]
 
 
 async def list_customers(*, session: AsyncSession) -> list[Customer]:
@@ -397,11 +342,11 @@ async def get_customer(*, session: AsyncSession, customer_id: int) -> Customer |
 
 
 async def save_customer(
-    *, session: AsyncSession, customer: Customer | None, fields: CustomerFields
+    *, session: AsyncSession, customer: Customer | None, change: CustomerChange
 ) -> Customer:
     """Create or change a customer with its contacts. Contacts keep their ids when edited; a
-    contact row left blank is removed."""
-    name = _text(fields.name, 200, N_("A customer name has at most %(max)s characters."))
+    contact left out is removed."""
+    name = _at_most(change.name, 200, N_("A customer name has at most %(max)s characters."))
     if not name:
         raise AdminRefusal(N_("Enter the customer's name."))
     taken = await session.scalar(
@@ -409,35 +354,35 @@ async def save_customer(
     )
     if taken is not None and (customer is None or taken != customer.id):
         raise AdminRefusal(N_("There is already a customer called %(name)s."), name=name)
-    if fields.level not in CUSTOMER_LEVELS:
+    if change.level not in CUSTOMER_LEVELS:
         raise AdminRefusal(N_("Choose a customer level from the list."))
-    credit_limit = _decimal(fields.credit_limit, 2)
+    credit_limit = change.credit_limit
     if credit_limit is None or credit_limit < 0:
         raise AdminRefusal(
             N_("Enter the credit limit as an amount of 0 or more, with at most two decimals.")
         )
-    region = _text(fields.region, 50, N_("A region has at most %(max)s characters."))
-    industry = _text(fields.industry, 50, N_("An industry has at most %(max)s characters."))
-    tax_number = _text(fields.tax_number, 50, N_("A tax number has at most %(max)s characters."))
-    invoice_title = _text(
-        fields.invoice_title, 200, N_("An invoice title has at most %(max)s characters.")
+    region = _at_most(change.region, 50, N_("A region has at most %(max)s characters."))
+    industry = _at_most(change.industry, 50, N_("An industry has at most %(max)s characters."))
+    tax_number = _at_most(change.tax_number, 50, N_("A tax number has at most %(max)s characters."))
+    invoice_title = _at_most(
+        change.invoice_title, 200, N_("An invoice title has at most %(max)s characters.")
     )
-    address = _text(fields.address, 300, N_("An address has at most %(max)s characters."))
+    address = _at_most(change.address, 300, N_("An address has at most %(max)s characters."))
     contacts: list[tuple[int | None, str, str, str]] = []
-    for row in fields.contacts:
-        if row.is_blank():
-            continue
-        contact_name = _text(row.name, 100, N_("A contact's name has at most %(max)s characters."))
+    for row in change.contacts:
+        contact_name = _at_most(
+            row.name, 100, N_("A contact's name has at most %(max)s characters.")
+        )
         if not contact_name:
             raise AdminRefusal(N_("Every contact needs a name."))
-        email = row.email.strip()
+        email = row.email
         if not is_email(email):
             raise AdminRefusal(
                 N_("Enter a valid e-mail address for %(contact)s (like name@example.com)."),
                 contact=contact_name,
             )
-        phone = _text(row.phone, 50, N_("A phone number has at most %(max)s characters."))
-        contacts.append((_id(row.id), contact_name, email, phone))
+        phone = _at_most(row.phone, 50, N_("A phone number has at most %(max)s characters."))
+        contacts.append((row.id, contact_name, email, phone))
     if not contacts:
         raise AdminRefusal(N_("Add at least one contact with a name and an e-mail address."))
 
@@ -445,7 +390,7 @@ async def save_customer(
         customer = Customer(contacts=[])
         session.add(customer)
     customer.name = name
-    customer.level = fields.level
+    customer.level = change.level
     customer.region = region
     customer.industry = industry
     customer.credit_limit = credit_limit
@@ -468,35 +413,21 @@ async def save_customer(
 # Products ---------------------------------------------------------------------------------------
 
 
-@dataclass
-class ProductFields:
-    code: str = ""
-    name: str = ""
-    category: str = ""
-    unit: str = "pcs"
-    list_price: str = ""
-    standard_cost: str = ""
-    stock_on_hand: str = "0"
-    needs_installation: bool = False
-    active: bool = True
-    # The stock figure the form showed: an edit must not overwrite a stock movement that the
-    # warehouse made in the meantime.
-    stock_on_hand_was: str = ""
+@dataclass(frozen=True)
+class ProductChange:
+    """A product as entered; a figure None when it is not a number."""
 
-    @classmethod
-    def of(cls, product: Product) -> ProductFields:
-        return cls(
-            code=product.code,
-            name=product.name,
-            category=product.category,
-            unit=product.unit,
-            list_price=f"{product.list_price:f}",
-            standard_cost=f"{product.standard_cost:f}",
-            stock_on_hand=_plain(product.stock_on_hand),
-            needs_installation=product.needs_installation,
-            active=product.active,
-            stock_on_hand_was=_plain(product.stock_on_hand),
-        )
+    code: str
+    name: str
+    category: str
+    unit: str
+    list_price: Decimal | None
+    standard_cost: Decimal | None
+    stock_on_hand: Decimal | None
+    needs_installation: bool
+    active: bool
+    # The stock the form showed (None when unknown): a stock movement since is not overwritten.
+    stock_on_hand_was: Decimal | None
 
 
 async def list_products(*, session: AsyncSession) -> list[Product]:
@@ -520,39 +451,39 @@ class StockMoved(AdminRefusal):
 
 
 async def save_product(
-    *, session: AsyncSession, product: Product | None, fields: ProductFields
+    *, session: AsyncSession, product: Product | None, change: ProductChange
 ) -> Product:
-    code = _text(fields.code, 50, N_("A product code has at most %(max)s characters."))
+    code = _at_most(change.code, 50, N_("A product code has at most %(max)s characters."))
     if not code:
         raise AdminRefusal(N_("Enter the product code."))
     taken = await session.scalar(select(Product.id).where(func.lower(Product.code) == code.lower()))
     if taken is not None and (product is None or taken != product.id):
         raise AdminRefusal(N_("There is already a product with code %(code)s."), code=code)
-    name = _text(fields.name, 200, N_("A product name has at most %(max)s characters."))
+    name = _at_most(change.name, 200, N_("A product name has at most %(max)s characters."))
     if not name:
         raise AdminRefusal(N_("Enter the product's name."))
-    category = _text(fields.category, 50, N_("A category has at most %(max)s characters."))
-    unit = _text(fields.unit, 20, N_("A unit has at most %(max)s characters."))
+    category = _at_most(change.category, 50, N_("A category has at most %(max)s characters."))
+    unit = _at_most(change.unit, 20, N_("A unit has at most %(max)s characters."))
     if not unit:
         raise AdminRefusal(N_("Enter the unit the product is sold in (pcs, set, m, …)."))
-    list_price = _decimal(fields.list_price, 2)
+    list_price = change.list_price
     if list_price is None or list_price <= 0:
         raise AdminRefusal(
             N_("Enter the list price as an amount above 0, with at most two decimals.")
         )
-    standard_cost = _decimal(fields.standard_cost, 2)
+    standard_cost = change.standard_cost
     if standard_cost is None or standard_cost <= 0:
         raise AdminRefusal(
             N_("Enter the standard cost as an amount above 0, with at most two decimals.")
         )
-    stock = _decimal(fields.stock_on_hand, 3)
+    stock = change.stock_on_hand
     if stock is None or stock < 0:
         raise AdminRefusal(
             N_("Enter the stock on hand as a quantity of 0 or more, with at most three decimals.")
         )
     reserved = product.reserved if product is not None else Decimal("0")
     if product is not None:
-        was = _decimal(fields.stock_on_hand_was, 3)
+        was = change.stock_on_hand_was
         if was is not None and was != product.stock_on_hand:
             raise StockMoved()
     if stock < reserved:
@@ -561,7 +492,7 @@ async def save_product(
                 "The stock on hand cannot be less than the %(reserved)s already reserved for "
                 "confirmed orders."
             ),
-            reserved=_plain(reserved),
+            reserved=plain_number(reserved),
         )
     values = {
         "code": code,
@@ -571,8 +502,8 @@ async def save_product(
         "list_price": list_price,
         "standard_cost": standard_cost,
         "stock_on_hand": stock,
-        "needs_installation": fields.needs_installation,
-        "active": fields.active,
+        "needs_installation": change.needs_installation,
+        "active": change.active,
     }
     if product is None:
         product = Product(reserved=Decimal("0"), **values)

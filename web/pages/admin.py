@@ -1,7 +1,8 @@
 """Administration pages: users, departments, customers, products and the mail outbox.
 
 Every route depends on PageAdmin (403 for anyone but an administrator); the rules and the SQL
-are in models.admin, so this module only turns forms into fields and refusals into pages.
+are in models.admin and the forms' fields in web.forms.admin, so this module only turns forms
+into fields and refusals into pages.
 """
 
 from __future__ import annotations
@@ -17,19 +18,17 @@ from starlette.datastructures import FormData
 
 from i18n import N_, translations
 from models import admin
-from models.admin import (
-    CUSTOMER_LEVELS,
-    AdminRefusal,
+from models.admin import CUSTOMER_LEVELS, AdminRefusal, StockMoved
+from models.domain import Role
+from models.tables import Customer, Department, Product, User
+from web.deps import PageAdmin, SessionDep
+from web.forms.admin import (
     ContactFields,
     CustomerFields,
     DepartmentFields,
     ProductFields,
-    StockMoved,
     UserFields,
 )
-from models.domain import Role
-from models.tables import Customer, Department, Product, User
-from web.deps import PageAdmin, SessionDep
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 
@@ -130,7 +129,9 @@ async def create_user(request: Request, me: PageAdmin, session: SessionDep) -> R
     values: UserFields = _fields(await request.form(), UserFields)
     t = _gettext(request, me)
     try:
-        account = await admin.save_user(session=session, actor=me, user=None, fields=values)
+        account = await admin.save_user(
+            session=session, actor=me, user=None, change=values.change()
+        )
     except AdminRefusal as refusal:
         values.password = ""
         return await _user_form(request, me, session, None, values, refusal.translated(t))
@@ -152,7 +153,7 @@ async def edit_user(request: Request, user_id: int, me: PageAdmin, session: Sess
     values: UserFields = _fields(await request.form(), UserFields)
     t = _gettext(request, me)
     try:
-        await admin.save_user(session=session, actor=me, user=account, fields=values)
+        await admin.save_user(session=session, actor=me, user=account, change=values.change())
     except AdminRefusal as refusal:
         values.password = ""
         return await _user_form(request, me, session, account, values, refusal.translated(t))
@@ -245,7 +246,9 @@ async def create_department(request: Request, me: PageAdmin, session: SessionDep
     values: DepartmentFields = _fields(await request.form(), DepartmentFields)
     t = _gettext(request, me)
     try:
-        department = await admin.save_department(session=session, department=None, fields=values)
+        department = await admin.save_department(
+            session=session, department=None, change=values.change()
+        )
     except AdminRefusal as refusal:
         return await _department_form(request, me, session, None, values, refusal.translated(t))
     flash(request, t("Department %(name)s is created.") % {"name": department.name})
@@ -268,7 +271,7 @@ async def edit_department(
     values: DepartmentFields = _fields(await request.form(), DepartmentFields)
     t = _gettext(request, me)
     try:
-        await admin.save_department(session=session, department=department, fields=values)
+        await admin.save_department(session=session, department=department, change=values.change())
     except AdminRefusal as refusal:
         return await _department_form(
             request, me, session, department, values, refusal.translated(t)
@@ -348,7 +351,9 @@ async def _save_customer(
         return await _customer_form(request, me, customer, values, blanks=BLANK_CONTACT_ROWS + 2)
     t = _gettext(request, me)
     try:
-        saved = await admin.save_customer(session=session, customer=customer, fields=values)
+        saved = await admin.save_customer(
+            session=session, customer=customer, change=values.change()
+        )
     except AdminRefusal as refusal:
         return await _customer_form(request, me, customer, values, refusal.translated(t))
     flash(request, t("Customer %(name)s is saved.") % {"name": saved.name})
@@ -425,7 +430,7 @@ async def _save_product(
     values: ProductFields = _fields(await request.form(), ProductFields)
     t = _gettext(request, me)
     try:
-        saved = await admin.save_product(session=session, product=product, fields=values)
+        saved = await admin.save_product(session=session, product=product, change=values.change())
     except StockMoved as refusal:
         assert product is not None  # only an existing product's stock can have moved
         # Show the current figures; saving again then overwrites them knowingly.

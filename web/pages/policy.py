@@ -15,15 +15,10 @@ from starlette.datastructures import FormData
 from i18n import N_, translations
 from models import admin, policy
 from models.domain import Role
-from models.policy import (
-    PolicyChanged,
-    PolicyDraft,
-    PolicyFields,
-    PolicyRefusal,
-    RequirementRow,
-)
+from models.policy import PolicyChanged, PolicyRefusal
 from models.tables import User
 from web.deps import PageAdmin, SessionDep
+from web.forms.policy import PolicyDraft, PolicyFields, RequirementRow, draft_of_fields
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from workflows import rules
@@ -155,7 +150,7 @@ async def save_policy(request: Request, me: PageAdmin, session: SessionDep) -> R
     t = _gettext(request, me)
     draft: PolicyDraft | None = None
     try:
-        draft = policy.draft_of_fields(values)
+        draft = draft_of_fields(values)
         based_on = int(values.based_on) if values.based_on.isdecimal() else None
         saved = await policy.save_policy(
             session=session, user=me, body=draft.body, based_on=based_on
