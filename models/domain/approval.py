@@ -1,0 +1,196 @@
+"""Approval: the policy, routes and rounds, decisions, and the steps that record them."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.domain.core import Actor, Assignee, OpenTodo, Role, StepResult
+
+
+class Decision(BaseModel):
+    todo_key: str
+    actor: Actor
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class Decider(BaseModel):
+    """Who decides a requirement of the approval policy: the owner's department manager,
+    everyone with a role, or a named person."""
+
+    kind: Literal["department_manager", "role", "user"]
+    role: Role | None = None
+    user_id: int | None = None
+
+
+class ConditionKind(StrEnum):
+    total_at_least = "total_at_least"
+    discount_at_least = "discount_at_least"
+    margin_below = "margin_below"
+    over_credit_limit = "over_credit_limit"
+    over_stock = "over_stock"
+    export = "export"
+
+
+# The conditions that compare with a figure (the others are facts of the order).
+THRESHOLD_CONDITIONS = frozenset(
+    {ConditionKind.total_at_least, ConditionKind.discount_at_least, ConditionKind.margin_below}
+)
+
+
+class Condition(BaseModel):
+    """When a requirement applies: order total >= value, any discount >= value %, expected
+    margin < value %, the customer's exposure over its credit limit, a line above available
+    stock, or export shipping."""
+
+    kind: ConditionKind
+    value: Decimal | None = None
+
+
+class PolicyRequirement(BaseModel):
+    code: str
+    decider: Decider
+    # The requirement applies when any condition holds; with none it always applies.
+    when: list[Condition] = Field(default_factory=list)
+    sla_days: int = 1  # working days until the reminder; escalation at twice this
+
+
+class PolicyStage(BaseModel):
+    position: int
+    requirements: list[PolicyRequirement]
+
+
+class ApprovalPolicy(BaseModel):
+    version: int
+    stages: list[PolicyStage]
+    # Told when an order passes its last stage, besides its owner.
+    notify: list[Decider] = Field(default_factory=list)
+
+
+class RouteRequirement(BaseModel):
+    """A requirement of one stage of one round, with the assignee it resolved to."""
+
+    code: str
+    assignee: Assignee
+    sla_days: int = 1
+    reason: str = ""  # why it applies, in words ("order total >= 500,000.00")
+    rerouted: bool = False  # it would have landed on the owner and went to their manager
+
+
+class RouteStage(BaseModel):
+    position: int
+    requirements: list[RouteRequirement]
+
+
+class DecisionFacts(BaseModel):
+    """What decides an approval, shown beside the approve to-do in the inbox."""
+
+    total: Decimal
+    max_discount_percent: Decimal
+    expected_margin: Decimal | None = None
+    expected_margin_percent: Decimal | None = None
+    exposure: Decimal | None = None
+    credit_limit: Decimal | None = None
+    short_lines: list[str] = Field(default_factory=list)  # "PUMP-10: 12 ordered, 5 available"
+
+
+# Defined before the round input that carries it: the workflow sandbox cannot complete a
+# model whose field types come later.
+class ConfirmOrder(BaseModel):
+    order_id: int
+    step_key: str
+    notify: list[Assignee] = Field(default_factory=list)  # besides the owner
+
+
+class ApprovalRoundInput(BaseModel):
+    order_id: int
+    order_number: str
+    owner_id: int
+    round_number: int
+    policy_version: int
+    stages: list[RouteStage]
+    facts: DecisionFacts | None = None
+    # The first stage's to-dos, when the step that started the round opened them.
+    first_stage_opened: list[OpenTodo] | None = None
+    # How the last approval confirms the order, in the same step; None: the order does it.
+    confirm: ConfirmOrder | None = None
+
+
+class ApprovalOutcome(BaseModel):
+    approved: bool
+    revise_todo: OpenTodo | None = None
+    confirmed: bool = False  # the last approval's step confirmed the order too
+
+
+class RouteAgain(BaseModel):
+    """Admin asks an order that could not be routed to try again (after fixing the policy,
+    a department's manager or a user)."""
+
+    actor: Actor
+
+
+class Escalated(StepResult):
+    """The assignees an escalation added, per to-do key."""
+
+    added: dict[str, list[Assignee]] = Field(default_factory=dict)
+
+
+# Activity inputs of the approval's steps.
+
+
+class OpenRound(BaseModel):
+    """Route approval round N and open its first stage in the same step."""
+
+    round_number: int
+    workflow_id: str  # the round's child workflow
+    order_workflow_id: str
+    unroutable_key: str
+
+
+class RecordUnroutable(BaseModel):
+    order_id: int
+    step_key: str
+    reason: str
+
+
+class PrepareRerouting(BaseModel):
+    order_id: int
+    step_key: str
+    actor_id: int
+
+
+class TodoReminder(BaseModel):
+    """Remind (or, escalating, widen) the approve to-dos past their SLA."""
+
+    order_id: int
+    todo_keys: list[str]
+    owner_id: int
+    sla_days: dict[str, int] = Field(default_factory=dict)
+
+
+class OpenStage(BaseModel):
+    order_id: int
+    workflow_id: str
+    order_workflow_id: str
+    round_number: int
+    policy_version: int
+    stage: RouteStage
+    facts: DecisionFacts | None = None
+
+
+class RecordDecision(BaseModel):
+    order_id: int
+    round_number: int
+    todo_key: str
+    actor_id: int
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+    round_approved: bool
+    revise_todo_key: str
+    order_workflow_id: str
+    open_next: OpenStage | None = None  # the stage passed: open the next in the same step
+    confirm: ConfirmOrder | None = None  # the round passed: confirm the order in the same step

@@ -1,0 +1,113 @@
+"""Actual costs, the expected-vs-actual comparison (variance) and closing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.domain.core import Actor, StepResult
+
+
+class CostCategory(StrEnum):
+    goods = "goods"
+    freight = "freight"
+    installation = "installation"
+    customs = "customs"
+    other = "other"
+
+
+class CostItem(BaseModel):
+    """One actual cost: what it was for, how much, and the supplier payment that ties it to
+    the order."""
+
+    category: CostCategory
+    amount: Decimal = Field(max_digits=16, decimal_places=2)
+    supplier_payment_reference: str = Field(max_length=100)
+
+
+class CostRecording(BaseModel):
+    """Ops record a batch of actual costs (finance approve it); `final` says no more follow."""
+
+    actor: Actor
+    todo_key: str
+    items: list[CostItem] = Field(default_factory=list)
+    final: bool = False
+
+
+class CostsDecision(BaseModel):
+    actor: Actor
+    todo_key: str
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class VarianceReview(BaseModel):
+    actor: Actor
+    todo_key: str
+    explanation: str = ""
+
+
+class VarianceDecision(BaseModel):
+    actor: Actor
+    todo_key: str
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class VariancePolicy(BaseModel):
+    """When a cost variance needs an explanation and the operations manager's approval: above
+    `threshold_percent` of the expected cost, or above `threshold_amount` when one is set."""
+
+    version: int = 1
+    threshold_percent: Decimal = Field(default=Decimal("5"), ge=0, le=100, decimal_places=3)
+    threshold_amount: Decimal | None = Field(default=None, ge=0, max_digits=16, decimal_places=2)
+
+
+class CategoryVariance(BaseModel):
+    category: CostCategory
+    expected: Decimal
+    actual: Decimal
+    difference: Decimal  # actual less expected: more than expected is positive
+    percent: Decimal | None  # of expected; None when nothing was expected
+
+
+class VarianceFigures(BaseModel):
+    """Expected against actual cost, per category and in all, and whether it is above the
+    policy's threshold."""
+
+    categories: list[CategoryVariance]
+    expected: Decimal
+    actual: Decimal
+    difference: Decimal
+    percent: Decimal | None
+    above_threshold: bool
+    policy: VariancePolicy
+
+
+class CostStep(BaseModel):
+    """One step of actual costs, variance review or closing: what the activity records."""
+
+    order_id: int
+    workflow_id: str
+    step_key: str
+    actor_id: int | None = None
+    todo_key: str | None = None  # the to-do the step closes
+    batch: int = 0
+    items: list[CostItem] = Field(default_factory=list)
+    final: bool = False
+    outcome: str = ""
+    comment: str = ""
+    explanation: str = ""
+    # What the step opens: ops' next record_actual_costs to-do, and the review_variance to-do
+    # when the costs are complete and the order is ready for the comparison.
+    record_todo_key: str | None = None
+    review_todo_key: str | None = None
+    close: bool = False  # the step closes the order
+
+
+class CostStepResult(StepResult):
+    figures: VarianceFigures | None = None  # when the step opened a review_variance to-do
+    closed: bool = False

@@ -1,0 +1,184 @@
+"""Fulfilment and acceptance: milestones, dispatch, arrival, exceptions and their steps."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from models.domain.core import Actor, ShippingMode, StepResult
+
+
+class MilestoneCode(StrEnum):
+    picking = "picking"
+    dispatch = "dispatch"
+    port_departure = "port_departure"
+    customs_declaration = "customs_declaration"
+    commodity_inspection = "commodity_inspection"
+    arrival = "arrival"
+
+
+class ExceptionKind(StrEnum):
+    damaged = "damaged"
+    missing_parts = "missing_parts"
+    replacement = "replacement"
+    reshipment = "reshipment"
+    defect = "defect"  # found by service at installation and acceptance, not raised by hand
+
+
+# What people raise after dispatch (a defect comes from the acceptance to-do).
+RAISABLE_EXCEPTIONS = (
+    ExceptionKind.damaged,
+    ExceptionKind.missing_parts,
+    ExceptionKind.replacement,
+    ExceptionKind.reshipment,
+)
+
+
+# The milestones of each shipping mode, in the order they happen.
+MILESTONES: dict[ShippingMode, tuple[MilestoneCode, ...]] = {
+    ShippingMode.domestic: (MilestoneCode.picking, MilestoneCode.dispatch, MilestoneCode.arrival),
+    ShippingMode.export: (
+        MilestoneCode.picking,
+        MilestoneCode.dispatch,
+        MilestoneCode.port_departure,
+        MilestoneCode.customs_declaration,
+        MilestoneCode.commodity_inspection,
+        MilestoneCode.arrival,
+    ),
+}
+
+
+class PlannedMilestone(BaseModel):
+    code: MilestoneCode
+    planned_date: date
+
+
+class MilestoneState(BaseModel):
+    """A milestone as the shipment workflow keeps it: planned, done, or late."""
+
+    code: MilestoneCode
+    planned_date: date
+    actual_date: date | None = None
+    late: bool = False
+
+
+class ShipmentInput(BaseModel):
+    order_id: int
+    order_number: str
+    owner_id: int
+    shipping_mode: ShippingMode
+    needs_installation: bool
+    hold_for_deposit: bool = False
+    # The time of day (UTC) by which a milestone must be done on its planned date; None: by
+    # the end of that day.
+    due_time: time | None = None
+
+
+class ShipmentResult(BaseModel):
+    accepted_on: date | None = None
+
+
+class PlanShipment(BaseModel):
+    todo_key: str
+    actor: Actor
+    milestones: list[PlannedMilestone]
+
+
+class DispatchConfirmation(BaseModel):
+    todo_key: str
+    actor: Actor
+    carrier: str
+    tracking_number: str
+
+
+class MilestoneConfirmation(BaseModel):
+    actor: Actor
+    code: MilestoneCode
+    actual_date: date
+    todo_key: str | None = None  # the late milestone's to-do, when it is completed that way
+
+
+class MilestoneReplan(BaseModel):
+    actor: Actor
+    code: MilestoneCode
+    planned_date: date
+    reason: str
+
+
+class ArrivalConfirmation(BaseModel):
+    """Ops confirm arrival (their to-do), or the customer's contact through the dispatch mail."""
+
+    actual_date: date
+    actor: Actor | None = None
+    contact_id: int | None = None
+    todo_key: str | None = None
+
+
+class AcceptanceOutcome(BaseModel):
+    todo_key: str
+    actor: Actor
+    outcome: Literal["accepted", "defect"]
+    accepted_on: date | None = None
+    signed_by: str = ""
+    comment: str = ""
+
+
+class ExceptionReport(BaseModel):
+    actor: Actor
+    kind: ExceptionKind
+    description: str
+
+
+class ExceptionResolution(BaseModel):
+    todo_key: str
+    actor: Actor
+    resolution: str
+    reship: bool = False
+
+
+class HoldRelease(BaseModel):
+    actor: Actor
+    reason: str
+
+
+# Activity inputs of the shipment's steps.
+
+
+class ShipmentStep(BaseModel):
+    """One step of the shipment: what the activity records, keyed for idempotency."""
+
+    order_id: int
+    workflow_id: str
+    step_key: str
+    actor_id: int | None = None
+    contact_id: int | None = None
+    todo_key: str | None = None  # the to-do the step closes
+    milestones: list[MilestoneState] = Field(default_factory=list)
+    carrier: str = ""
+    tracking_number: str = ""
+    dispatch_round: int = 0
+    code: MilestoneCode | None = None
+    actual_date: date | None = None
+    planned_date: date | None = None
+    reason: str = ""
+    outcome: str = ""
+    signed_by: str = ""
+    exception_kind: ExceptionKind | None = None
+    number: int = 0  # the exception's number within the order
+    reship: bool = False
+    # What the step opens next (keys; the activity opens them in the same transaction).
+    open_plan: bool = False
+    open_dispatch: bool = False
+    open_arrival: bool = False
+    open_acceptance: bool = False
+    open_exception: bool = False
+    held: bool = False
+
+
+class ShipmentStepResult(StepResult):
+    delayed: bool | None = None
+    exception_number: int | None = None
+    problem: str | None = None  # the step was refused and changed nothing (e.g. stock short)
