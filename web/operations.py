@@ -733,9 +733,19 @@ async def _send_update(
     handle = client.get_workflow_handle(to_workflow)
     update_id = update_id or action_id(update, argument)
     try:
-        done: TodoDone = await handle.execute_update(
-            update, argument, id=update_id, result_type=TodoDone
-        )
+        try:
+            done: TodoDone = await handle.execute_update(
+                update, argument, id=update_id, result_type=TodoDone
+            )
+        except WorkflowUpdateFailedError:
+            # The database's checks passed and the workflow refused. A worker's cached copy of
+            # the workflow can be ahead of its history: an earlier delivery of this action ran
+            # its handler in a workflow task the engine lost when it died (seen once in the
+            # fault test: a to-do open in the database, "no longer open" in the copy). A signal
+            # makes the worker take a real workflow task, which brings the copy back in line
+            # with the history; then the validator is asked once more, and a refusal stands.
+            await handle.signal("refresh")
+            done = await handle.execute_update(update, argument, id=update_id, result_type=TodoDone)
         return done
     except WorkflowUpdateFailedError as failure:
         raise _refusal_of(failure) from failure

@@ -47,6 +47,12 @@ class ApprovalWorkflow:
             first = round_input.stages[0].position
             self.opened_early[first] = {todo.key for todo in round_input.first_stage_opened}
 
+    @workflow.signal
+    def refresh(self) -> None:
+        """Nothing to do: the workflow task it causes brings a worker's cached copy of this
+        workflow back in line with its history when a lost workflow task (a server that died
+        while an update was being accepted) left the copy ahead of it."""
+
     @workflow.run
     async def run(self, round_input: ApprovalRoundInput) -> ApprovalOutcome:
         # Rounds started before reminders existed wait without timers.

@@ -71,6 +71,12 @@ class CollectionWorkflow:
 
     # -- the process ---------------------------------------------------------------------------
 
+    @workflow.signal
+    def refresh(self) -> None:
+        """Nothing to do: the workflow task it causes brings a worker's cached copy of this
+        workflow back in line with its history when a lost workflow task (a server that died
+        while an update was being accepted) left the copy ahead of it."""
+
     @workflow.run
     async def run(self, collection: CollectionInput) -> CollectionResult:
         if not collection.started:

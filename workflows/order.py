@@ -136,6 +136,12 @@ class OrderWorkflow:
         self.reviewed_by: int | None = None
         self.closed = False
 
+    @workflow.signal
+    def refresh(self) -> None:
+        """Nothing to do: the workflow task it causes brings a worker's cached copy of this
+        workflow back in line with its history when a lost workflow task (a server that died
+        while an update was being accepted) left the copy ahead of it."""
+
     @workflow.run
     async def run(self, order: OrderWorkflowInput) -> OrderResult:
         wid = workflow.info().workflow_id

@@ -71,6 +71,12 @@ class ShipmentWorkflow:
 
     # -- the process ---------------------------------------------------------------------------
 
+    @workflow.signal
+    def refresh(self) -> None:
+        """Nothing to do: the workflow task it causes brings a worker's cached copy of this
+        workflow back in line with its history when a lost workflow task (a server that died
+        while an update was being accepted) left the copy ahead of it."""
+
     @workflow.run
     async def run(self, shipment: ShipmentInput) -> ShipmentResult:
         await self.steps.run(
