@@ -1,4 +1,4 @@
-"""OrderWorkflow: one sales order from submission to confirmation, read top to bottom."""
+"""OrderWorkflow: one sales order from submission to closing, read top to bottom."""
 
 from __future__ import annotations
 
