@@ -99,23 +99,17 @@ class StepRunner:
         self._mail: list[Awaitable[Any]] = []
 
     async def run(self, step: Step[A, R], arg: A) -> R:
-        result: R
-        if workflow.current_update_info() is not None and workflow.patched(ACCEPTED_BEFORE_WRITTEN):
-            result = await workflow.execute_activity(
-                step.name,
-                arg,
-                result_type=step.result_type,
-                start_to_close_timeout=DB_STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
-        else:
-            result = await workflow.execute_local_activity(
-                step.name,
-                arg,
-                result_type=step.result_type,
-                start_to_close_timeout=DB_STEP_TIMEOUT,
-                retry_policy=DB_RETRY,
-            )
+        accepted_first = workflow.current_update_info() is not None and workflow.patched(
+            ACCEPTED_BEFORE_WRITTEN
+        )
+        execute = workflow.execute_activity if accepted_first else workflow.execute_local_activity
+        result: R = await execute(
+            step.name,
+            arg,
+            result_type=step.result_type,
+            start_to_close_timeout=DB_STEP_TIMEOUT,
+            retry_policy=DB_RETRY,
+        )
         self.todos.add(result.opened)
         if result.mail_ids:
             self._mail.append(

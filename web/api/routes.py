@@ -68,6 +68,7 @@ from web.schemas import (
     errors,
 )
 from web.templating import locale_of
+from web.temporal import workflow_id
 from web.views import (
     customer_out,
     order_detail,
@@ -235,7 +236,7 @@ async def submit_order(
         )
     except Refused as error:
         raise refused(error) from error
-    return SubmittedOut(number=order.number, workflow_id=f"order-{order.number}")
+    return SubmittedOut(number=order.number, workflow_id=workflow_id(order.number))
 
 
 @router.post(
