@@ -1,0 +1,97 @@
+"""SQLAlchemy tables: the read model that activities keep current and the web layer queries.
+
+A shared core (the declarative base and its one naming-convention metadata, departments, users,
+customers, products, to-dos, the outbox) and one module per area: orders, approval, shipment,
+collection, costs. Importing this package registers every table on `Base.metadata` (Alembic's
+env.py relies on it), and everything is re-exported here, so `from models.tables import Order`
+works as before."""
+
+from __future__ import annotations
+
+from models.tables.approval import (
+    ApprovalPolicyVersion,
+    ApprovalRound,
+    ApprovalStep,
+    DecisionLink,
+)
+from models.tables.collection import (
+    CollectionPolicyVersion,
+    Installment,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+)
+from models.tables.core import (
+    NAMING_CONVENTION,
+    Base,
+    Contact,
+    Customer,
+    Department,
+    Money,
+    OutboxMail,
+    Percent,
+    Product,
+    Quantity,
+    Todo,
+    TodoAssignee,
+    User,
+)
+from models.tables.costs import (
+    ActualCost,
+    CostBatch,
+    OrderCostVariance,
+    VariancePolicyVersion,
+)
+from models.tables.orders import (
+    Order,
+    OrderLine,
+    OrderNumberCounter,
+    PaymentPlanItem,
+    TimelineEvent,
+)
+from models.tables.shipment import (
+    ContactLink,
+    Dispatch,
+    Milestone,
+    ShipmentException,
+    StockReservation,
+)
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "ActualCost",
+    "ApprovalPolicyVersion",
+    "ApprovalRound",
+    "ApprovalStep",
+    "Base",
+    "CollectionPolicyVersion",
+    "Contact",
+    "ContactLink",
+    "CostBatch",
+    "Customer",
+    "DecisionLink",
+    "Department",
+    "Dispatch",
+    "Installment",
+    "Invoice",
+    "Milestone",
+    "Money",
+    "Order",
+    "OrderCostVariance",
+    "OrderLine",
+    "OrderNumberCounter",
+    "OutboxMail",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentPlanItem",
+    "Percent",
+    "Product",
+    "Quantity",
+    "ShipmentException",
+    "StockReservation",
+    "TimelineEvent",
+    "Todo",
+    "TodoAssignee",
+    "User",
+    "VariancePolicyVersion",
+]
