@@ -1,4 +1,5 @@
-"""Approval routing: which requirements apply to an order, who decides them, and policy checks."""
+"""Approval routing: which requirements apply to an order, who decides them, who is told, policy
+checks and working days."""
 
 from __future__ import annotations
 
@@ -151,6 +152,44 @@ def owner_as_actor(facts: OrderFacts) -> Actor:
             if link.manager_id == facts.owner_id
         ],
     )
+
+
+# The two-level tree: the East China office under Sales, whose manager (the director) has nobody
+# above; routes and approver departments at the top of a tree.
+TWO_LEVELS = [
+    DepartmentLink(department_id=EAST, manager_id=SALES_MANAGER),
+    DepartmentLink(department_id=SALES, manager_id=DIRECTOR),
+]
+
+
+def order_in_two_levels(
+    *, owner_id: int = SALES_REP, chain: list[DepartmentLink] = TWO_LEVELS
+) -> OrderFacts:
+    """A one-line order of 17,000.00 whose figures bring no condition."""
+    return OrderFacts(
+        order_id=1,
+        number="SO-2026-00001",
+        owner_id=owner_id,
+        department_id=chain[0].department_id if chain else EAST,
+        customer_id=1,
+        total=D("17000.00"),
+        max_discount_percent=D("0"),
+        shipping_mode=ShippingMode.domestic,
+        lines=[
+            LineFacts(
+                line_id=11,
+                product_id=3,
+                quantity=D("2"),
+                amount=D("17000.00"),
+                standard_cost=D("5100.00"),
+            )
+        ],
+        department_chain=chain,
+    )
+
+
+def requirement_for(code: str, kind: str, **decider) -> PolicyRequirement:
+    return PolicyRequirement(code=code, decider=Decider(kind=kind, **decider))
 
 
 # --- stage 1: the owner's department manager, always --------------------------------------
@@ -544,6 +583,96 @@ def test_role_and_named_deciders_resolve_to_the_role_and_the_person() -> None:
     }
 
 
+# --- routes in a two-level tree: the first policy, roles and named people -----------------
+
+
+def test_default_policy_routes_to_the_owners_department_manager():
+    route = rules.approval_route(rules.DEFAULT_APPROVAL_POLICY, order_in_two_levels())
+    assert len(route) == 1
+    assert route[0].position == 1
+    [only] = route[0].requirements
+    assert only.code == "sales_manager"
+    assert only.assignee == Assignee(department_id=EAST)
+
+
+def test_default_policy_routes_a_managers_own_order_to_the_department_above():
+    route = rules.approval_route(
+        rules.DEFAULT_APPROVAL_POLICY, order_in_two_levels(owner_id=SALES_MANAGER)
+    )
+    assert route[0].requirements[0].assignee == Assignee(department_id=SALES)
+
+
+def test_route_resolves_role_and_named_user_deciders():
+    policy = ApprovalPolicy(
+        version=3,
+        stages=[
+            PolicyStage(
+                position=1,
+                requirements=[
+                    requirement_for("finance", "role", role=Role.finance),
+                    requirement_for("ceo", "user", user_id=42),
+                ],
+            )
+        ],
+    )
+    [stage] = rules.approval_route(policy, order_in_two_levels())
+    assert [(r.code, r.assignee) for r in stage.requirements] == [
+        ("finance", Assignee(role=Role.finance)),
+        ("ceo", Assignee(user_id=42)),
+    ]
+
+
+def test_route_stages_come_in_policy_order_and_empty_stages_are_left_out():
+    policy = ApprovalPolicy(
+        version=2,
+        stages=[
+            PolicyStage(
+                position=3, requirements=[requirement_for("director", "role", role="director")]
+            ),
+            PolicyStage(position=2, requirements=[]),
+            PolicyStage(
+                position=1, requirements=[requirement_for("manager", "department_manager")]
+            ),
+        ],
+    )
+    route = rules.approval_route(policy, order_in_two_levels())
+    assert [s.position for s in route] == [1, 3]
+    assert route[0].requirements[0].assignee == Assignee(department_id=EAST)
+    assert route[1].requirements[0].assignee == Assignee(role=Role.director)
+
+
+def test_route_is_unroutable_when_nobody_above_the_owner_can_decide():
+    with pytest.raises(UnroutableError, match="'sales_manager'"):
+        rules.approval_route(
+            rules.DEFAULT_APPROVAL_POLICY,
+            order_in_two_levels(owner_id=DIRECTOR, chain=TWO_LEVELS[1:]),
+        )
+
+
+def test_route_without_a_department_manager_requirement_needs_no_manager():
+    policy = ApprovalPolicy(
+        version=1,
+        stages=[
+            PolicyStage(
+                position=1, requirements=[requirement_for("finance", "role", role="finance")]
+            )
+        ],
+    )
+    [stage] = rules.approval_route(
+        policy, order_in_two_levels(owner_id=DIRECTOR, chain=TWO_LEVELS[1:])
+    )
+    assert stage.requirements[0].assignee == Assignee(role=Role.finance)
+
+
+def test_routed_assignee_reaches_the_manager_but_not_the_owner():
+    [stage] = rules.approval_route(rules.DEFAULT_APPROVAL_POLICY, order_in_two_levels())
+    assignee = stage.requirements[0].assignee
+    manager = Actor(user_id=SALES_MANAGER, role=Role.sales_manager, managed_department_ids=[EAST])
+    owner = Actor(user_id=SALES_REP, role=Role.sales)
+    assert assignee.includes(manager)
+    assert not assignee.includes(owner)
+
+
 # --- nobody approves their own order --------------------------------------------------------
 
 
@@ -780,6 +909,37 @@ def test_approver_department_is_the_nearest_one_whose_manager_is_not_the_owner(
     owner_id: int, chain: list[DepartmentLink], department: int | None
 ) -> None:
     assert rules.approver_department(chain, owner_id) == department
+
+
+def test_a_sales_reps_order_is_approved_by_their_departments_manager():
+    assert rules.approver_department(TWO_LEVELS, SALES_REP) == EAST
+
+
+def test_a_managers_own_order_goes_up_the_tree():
+    assert rules.approver_department(TWO_LEVELS, SALES_MANAGER) == SALES
+
+
+def test_a_department_without_a_manager_is_skipped():
+    chain = [DepartmentLink(department_id=EAST, manager_id=None), *TWO_LEVELS[1:]]
+    assert rules.approver_department(chain, SALES_REP) == SALES
+
+
+def test_nobody_approves_the_top_managers_own_order():
+    # The director's own order belongs to the top department, which the director manages.
+    assert rules.approver_department(TWO_LEVELS[1:], DIRECTOR) is None
+
+
+def test_a_manager_of_every_department_up_the_tree_has_nobody_above():
+    chain = [
+        DepartmentLink(department_id=EAST, manager_id=DIRECTOR),
+        DepartmentLink(department_id=SALES, manager_id=DIRECTOR),
+    ]
+    assert rules.approver_department(chain, DIRECTOR) is None
+
+
+def test_an_empty_tree_has_no_approver():
+    assert rules.approver_department([], SALES_REP) is None
+    assert rules.approver_department([DepartmentLink(department_id=1, manager_id=None)], 4) is None
 
 
 # --- who is told when an order is approved --------------------------------------------------

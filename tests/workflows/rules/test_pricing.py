@@ -1,4 +1,5 @@
-"""The pure business rules: pricing, cost and margin, approval routing."""
+"""Pricing: money rounding, line and whole-order discounts, a target total, the discount against
+the list price, and the cost estimate with its expected cost and margin."""
 
 from __future__ import annotations
 
@@ -9,22 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.domain import (
-    Actor,
-    ApprovalPolicy,
-    Assignee,
     CostEstimate,
-    Decider,
     DepartmentLink,
     LineCost,
     LineFacts,
     OrderFacts,
-    PolicyRequirement,
-    PolicyStage,
-    Role,
     ShippingMode,
 )
 from workflows import rules
-from workflows.rules import LineInput, PricingError, UnroutableError, price_order, spread
+from workflows.rules import LineInput, PricingError, price_order, spread
 
 D = Decimal
 
@@ -453,125 +447,6 @@ def test_an_estimate_can_have_several_problems_at_once():
     ]
 
 
-# --- approver department ------------------------------------------------------------------
-
-
-def test_a_sales_reps_order_is_approved_by_their_departments_manager():
-    assert rules.approver_department(CHAIN, SALES_REP) == EAST
-
-
-def test_a_managers_own_order_goes_up_the_tree():
-    assert rules.approver_department(CHAIN, SALES_MANAGER) == SALES
-
-
-def test_a_department_without_a_manager_is_skipped():
-    chain = [DepartmentLink(department_id=EAST, manager_id=None), *CHAIN[1:]]
-    assert rules.approver_department(chain, SALES_REP) == SALES
-
-
-def test_nobody_approves_the_top_managers_own_order():
-    # The director's own order belongs to the top department, which the director manages.
-    assert rules.approver_department(CHAIN[1:], DIRECTOR) is None
-
-
-def test_a_manager_of_every_department_up_the_tree_has_nobody_above():
-    chain = [
-        DepartmentLink(department_id=EAST, manager_id=DIRECTOR),
-        DepartmentLink(department_id=SALES, manager_id=DIRECTOR),
-    ]
-    assert rules.approver_department(chain, DIRECTOR) is None
-
-
-def test_an_empty_tree_has_no_approver():
-    assert rules.approver_department([], SALES_REP) is None
-    assert rules.approver_department([DepartmentLink(department_id=1, manager_id=None)], 4) is None
-
-
-# --- approval route -----------------------------------------------------------------------
-
-
-def requirement(code: str, kind: str, **decider) -> PolicyRequirement:
-    return PolicyRequirement(code=code, decider=Decider(kind=kind, **decider))
-
-
-def test_default_policy_routes_to_the_owners_department_manager():
-    route = rules.approval_route(rules.DEFAULT_APPROVAL_POLICY, facts())
-    assert len(route) == 1
-    assert route[0].position == 1
-    [only] = route[0].requirements
-    assert only.code == "sales_manager"
-    assert only.assignee == Assignee(department_id=EAST)
-
-
-def test_default_policy_routes_a_managers_own_order_to_the_department_above():
-    route = rules.approval_route(rules.DEFAULT_APPROVAL_POLICY, facts(owner_id=SALES_MANAGER))
-    assert route[0].requirements[0].assignee == Assignee(department_id=SALES)
-
-
-def test_route_resolves_role_and_named_user_deciders():
-    policy = ApprovalPolicy(
-        version=3,
-        stages=[
-            PolicyStage(
-                position=1,
-                requirements=[
-                    requirement("finance", "role", role=Role.finance),
-                    requirement("ceo", "user", user_id=42),
-                ],
-            )
-        ],
-    )
-    [stage] = rules.approval_route(policy, facts())
-    assert [(r.code, r.assignee) for r in stage.requirements] == [
-        ("finance", Assignee(role=Role.finance)),
-        ("ceo", Assignee(user_id=42)),
-    ]
-
-
-def test_route_stages_come_in_policy_order_and_empty_stages_are_left_out():
-    policy = ApprovalPolicy(
-        version=2,
-        stages=[
-            PolicyStage(
-                position=3, requirements=[requirement("director", "role", role="director")]
-            ),
-            PolicyStage(position=2, requirements=[]),
-            PolicyStage(position=1, requirements=[requirement("manager", "department_manager")]),
-        ],
-    )
-    route = rules.approval_route(policy, facts())
-    assert [s.position for s in route] == [1, 3]
-    assert route[0].requirements[0].assignee == Assignee(department_id=EAST)
-    assert route[1].requirements[0].assignee == Assignee(role=Role.director)
-
-
-def test_route_is_unroutable_when_nobody_above_the_owner_can_decide():
-    with pytest.raises(UnroutableError, match="'sales_manager'"):
-        rules.approval_route(
-            rules.DEFAULT_APPROVAL_POLICY, facts(owner_id=DIRECTOR, chain=CHAIN[1:])
-        )
-
-
-def test_route_without_a_department_manager_requirement_needs_no_manager():
-    policy = ApprovalPolicy(
-        version=1,
-        stages=[
-            PolicyStage(position=1, requirements=[requirement("finance", "role", role="finance")])
-        ],
-    )
-    [stage] = rules.approval_route(policy, facts(owner_id=DIRECTOR, chain=CHAIN[1:]))
-    assert stage.requirements[0].assignee == Assignee(role=Role.finance)
-
-
-def test_routed_assignee_reaches_the_manager_but_not_the_owner():
-    [stage] = rules.approval_route(rules.DEFAULT_APPROVAL_POLICY, facts())
-    assignee = stage.requirements[0].assignee
-    manager = Actor(user_id=SALES_MANAGER, role=Role.sales_manager, managed_department_ids=[EAST])
-    owner = Actor(user_id=SALES_REP, role=Role.sales)
-    assert assignee.includes(manager)
-    assert not assignee.includes(owner)
-
-
 # --- needs a new estimate -----------------------------------------------------------------
 
 
@@ -586,21 +461,3 @@ def test_a_revision_that_changed_what_is_sold_needs_a_new_estimate():
 
 def test_a_zero_unit_cost_counts_as_estimated():
     assert not rules.needs_new_estimate(two_line_facts(("0", "0")))
-
-
-def test_installments_of_a_30_60_10_plan_sum_exactly_to_the_total():
-    amounts = rules.installment_amounts(
-        Decimal("1000.01"), [Decimal("30"), Decimal("60"), Decimal("10")]
-    )
-    assert amounts == [Decimal("300.00"), Decimal("600.01"), Decimal("100.00")]
-
-
-@given(
-    total=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999"), places=2),
-    count=st.integers(min_value=1, max_value=100),
-)
-def test_installments_never_go_negative_and_sum_to_the_total(total, count):
-    percents = [Decimal(100) / count] * count
-    amounts = rules.installment_amounts(total, percents)
-    assert sum(amounts) == total
-    assert all(a >= 0 for a in amounts)

@@ -121,6 +121,22 @@ def test_half_a_cent_is_rounded_up_into_the_earlier_installment(
     assert installment_amounts(D(total), [D("50"), D("50")]) == [D(e) for e in expected]
 
 
+def test_installments_of_a_30_60_10_plan_sum_exactly_to_the_total():
+    amounts = installment_amounts(Decimal("1000.01"), [Decimal("30"), Decimal("60"), Decimal("10")])
+    assert amounts == [Decimal("300.00"), Decimal("600.01"), Decimal("100.00")]
+
+
+@given(
+    total=st.decimals(min_value=Decimal("0.01"), max_value=Decimal("9999999"), places=2),
+    count=st.integers(min_value=1, max_value=100),
+)
+def test_installments_never_go_negative_and_sum_to_the_total(total, count):
+    percents = [Decimal(100) / count] * count
+    amounts = installment_amounts(total, percents)
+    assert sum(amounts) == total
+    assert all(a >= 0 for a in amounts)
+
+
 # plan_problems and PaymentPlanItem ---------------------------------------------------------
 
 
