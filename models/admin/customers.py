@@ -1,0 +1,135 @@
+"""Administration of customers: the list, and creating or changing a customer and its contacts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from i18n import N_
+from models.admin.checks import AdminRefusal, at_most, is_email, taken_by_another
+from models.tables import Contact, Customer
+
+CUSTOMER_LEVELS = ("A", "B", "C", "D")
+
+
+@dataclass(frozen=True)
+class ContactChange:
+    """A contact as entered; `id` is an existing contact's (None for a new one)."""
+
+    id: int | None
+    name: str
+    email: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class CustomerChange:
+    """A customer as entered; the credit limit None when it is not a number."""
+
+    name: str
+    level: str
+    region: str
+    industry: str
+    credit_limit: Decimal | None
+    tax_number: str
+    invoice_title: str
+    address: str
+    contacts: list[ContactChange]
+
+
+async def list_customers(*, session: AsyncSession) -> list[Customer]:
+    return list(
+        await session.scalars(
+            select(Customer).options(selectinload(Customer.contacts)).order_by(Customer.name)
+        )
+    )
+
+
+async def get_customer(*, session: AsyncSession, customer_id: int) -> Customer | None:
+    return await session.scalar(
+        select(Customer).where(Customer.id == customer_id).options(selectinload(Customer.contacts))
+    )
+
+
+async def _check_name(session: AsyncSession, customer: Customer | None, name: str) -> None:
+    """A name, no longer than the column, that no other customer has (ignoring case)."""
+    at_most(name, 200, N_("A customer name has at most %(max)s characters."))
+    if not name:
+        raise AdminRefusal(N_("Enter the customer's name."))
+    editing_id = customer.id if customer is not None else None
+    if await taken_by_another(session, Customer.name, Customer.id, name, editing_id):
+        raise AdminRefusal(N_("There is already a customer called %(name)s."), name=name)
+
+
+def _check_detail_lengths(change: CustomerChange) -> None:
+    """The region, the industry and the invoicing details fit their columns."""
+    at_most(change.region, 50, N_("A region has at most %(max)s characters."))
+    at_most(change.industry, 50, N_("An industry has at most %(max)s characters."))
+    at_most(change.tax_number, 50, N_("A tax number has at most %(max)s characters."))
+    at_most(change.invoice_title, 200, N_("An invoice title has at most %(max)s characters."))
+    at_most(change.address, 300, N_("An address has at most %(max)s characters."))
+
+
+def _check_contacts(contacts: list[ContactChange]) -> None:
+    """Each contact has a name and an e-mail address, and there is at least one."""
+    for row in contacts:
+        name = at_most(row.name, 100, N_("A contact's name has at most %(max)s characters."))
+        if not name:
+            raise AdminRefusal(N_("Every contact needs a name."))
+        if not is_email(row.email):
+            raise AdminRefusal(
+                N_("Enter a valid e-mail address for %(contact)s (like name@example.com)."),
+                contact=name,
+            )
+        at_most(row.phone, 50, N_("A phone number has at most %(max)s characters."))
+    if not contacts:
+        raise AdminRefusal(N_("Add at least one contact with a name and an e-mail address."))
+
+
+def _keep_contacts(customer: Customer, contacts: list[ContactChange]) -> None:
+    """The customer's contacts become these: an edited one keeps its id, one left out goes."""
+    existing = {c.id: c for c in customer.contacts}
+    kept: list[Contact] = []
+    for row in contacts:
+        contact = existing.pop(row.id, None) if row.id is not None else None
+        if contact is None:
+            contact = Contact(name=row.name, email=row.email, phone=row.phone)
+        contact.name, contact.email, contact.phone = row.name, row.email, row.phone
+        kept.append(contact)
+    customer.contacts = kept
+
+
+async def save_customer(
+    *, session: AsyncSession, customer: Customer | None, change: CustomerChange
+) -> Customer:
+    """Create or change a customer with its contacts. Contacts keep their ids when edited; a
+    contact left out is removed."""
+    await _check_name(session, customer, change.name)
+    if change.level not in CUSTOMER_LEVELS:
+        raise AdminRefusal(N_("Choose a customer level from the list."))
+    credit_limit = change.credit_limit
+    if credit_limit is None or credit_limit < 0:
+        raise AdminRefusal(
+            N_("Enter the credit limit as an amount of 0 or more, with at most two decimals.")
+        )
+    _check_detail_lengths(change)
+    _check_contacts(change.contacts)
+
+    if customer is None:
+        customer = Customer(contacts=[])
+        session.add(customer)
+    customer.name = change.name
+    customer.level = change.level
+    customer.region = change.region
+    customer.industry = change.industry
+    customer.credit_limit = credit_limit
+    customer.tax_number = change.tax_number
+    customer.invoice_title = change.invoice_title
+    customer.address = change.address
+    _keep_contacts(customer, change.contacts)
+    await session.commit()
+    return customer
