@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any, TypedDict
+from typing import Any
 
 from temporalio.client import Client
 from temporalio.worker import Worker
@@ -15,9 +15,16 @@ from temporalio.worker import Worker
 from activities.approvals import ApprovalActivities
 from activities.collection import CollectionActivities
 from activities.costs import CostActivities
+from activities.invoices import InvoiceActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
-from activities.shipments import ShipmentActivities
+from activities.shipments import (
+    AcceptanceActivities,
+    DispatchActivities,
+    MilestoneActivities,
+    ShipmentActivities,
+)
+from activities.store import StepStore
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.links import ContactLinks, DecisionLinks
 from notifications.mail import Mailer
@@ -29,17 +36,6 @@ from workflows.order import OrderWorkflow
 from workflows.shipment import ShipmentWorkflow
 
 WORKFLOWS = [OrderWorkflow, ApprovalWorkflow, ShipmentWorkflow, CollectionWorkflow]
-
-
-class StepSettings(TypedDict):
-    """What every class of step activities is constructed with besides its session factory."""
-
-    base_url: str
-    currency: str
-    deliver_mail: bool
-    links: DecisionLinks
-    write_lock: asyncio.Lock | None
-    hold_dispatch_for_deposit: bool
 
 
 def mailer_from(settings: Settings) -> Mailer | None:
@@ -55,29 +51,36 @@ def mailer_from(settings: Settings) -> Mailer | None:
     )
 
 
-def activities_for(
-    session_factory: SessionFactory, settings: Settings, mailer: Mailer | None
-) -> list[Callable[..., Awaitable[Any]]]:
-    """The bound activity methods, constructed once with what they need."""
-    common = StepSettings(
+def step_store(
+    session_factory: SessionFactory, settings: Settings, *, deliver_mail: bool
+) -> StepStore:
+    """What every class of step activities shares: the database, the clock, mail and links."""
+    return StepStore(
+        session_factory,
         base_url=settings.base_url,
         currency=settings.currency,
-        deliver_mail=mailer is not None,
+        deliver_mail=deliver_mail,
         links=DecisionLinks(
             settings.resolved_secret_key(), timedelta(days=settings.decision_link_days)
         ),
         write_lock=asyncio.Lock() if settings.database_url.startswith("sqlite") else None,
-        hold_dispatch_for_deposit=settings.hold_dispatch_for_deposit,
     )
-    orders = OrderActivities(session_factory, **common)
-    approvals = ApprovalActivities(session_factory, **common)
-    shipments = ShipmentActivities(
-        session_factory,
-        contact_links=ContactLinks(settings.resolved_secret_key()),
-        **common,
-    )
-    collection = CollectionActivities(session_factory, **common)
-    costs = CostActivities(session_factory, **common)
+
+
+def activities_for(
+    session_factory: SessionFactory, settings: Settings, mailer: Mailer | None
+) -> list[Callable[..., Awaitable[Any]]]:
+    """The bound activity methods, constructed once with what they need."""
+    store = step_store(session_factory, settings, deliver_mail=mailer is not None)
+    orders = OrderActivities(store, hold_dispatch_for_deposit=settings.hold_dispatch_for_deposit)
+    approvals = ApprovalActivities(store)
+    shipments = ShipmentActivities(store)
+    dispatch = DispatchActivities(store, contact_links=ContactLinks(settings.resolved_secret_key()))
+    milestones = MilestoneActivities(store)
+    acceptance = AcceptanceActivities(store)
+    collection = CollectionActivities(store)
+    invoices = InvoiceActivities(store)
+    costs = CostActivities(store)
     notify = NotifyActivities(session_factory, mailer)
     return [
         orders.start_costing,
@@ -94,14 +97,14 @@ def activities_for(
         shipments.start_shipment,
         shipments.plan_shipment,
         shipments.release_hold,
-        shipments.dispatch,
-        shipments.mark_late,
-        shipments.confirm_milestone,
-        shipments.replan_milestone,
-        shipments.confirm_arrival,
-        shipments.record_acceptance,
-        shipments.raise_exception,
-        shipments.resolve_exception,
+        dispatch.dispatch,
+        milestones.mark_late,
+        milestones.confirm_milestone,
+        milestones.replan_milestone,
+        acceptance.confirm_arrival,
+        acceptance.record_acceptance,
+        acceptance.raise_exception,
+        acceptance.resolve_exception,
         collection.start_collection,
         collection.fix_due_dates,
         collection.register_payment,
@@ -109,8 +112,8 @@ def activities_for(
         collection.remind_installment,
         collection.mark_overdue,
         collection.escalate_overdue,
-        collection.request_invoice,
-        collection.decide_invoice,
+        invoices.request_invoice,
+        invoices.decide_invoice,
         costs.record_actual_costs,
         costs.decide_actual_costs,
         costs.begin_cost_review,

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.orders import REVISE_SLA, OrderActivities
-from activities.rounds import open_approval_stage
+from activities.rounds import confirm, open_approval_stage
+from activities.store import StepStore
 from models.domain import (
     Assignee,
     Escalated,
@@ -28,14 +30,19 @@ from models.tables import (
     User,
 )
 
+REVISE_SLA = timedelta(days=3)
 
-class ApprovalActivities(OrderActivities):
+
+class ApprovalActivities:
+    def __init__(self, store: StepStore) -> None:
+        self.store = store
+
     @activity.defn
     async def open_stage(self, step: OpenStage) -> StepResult:
         """Every requirement of the stage gets its approve to-do at once."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             await open_approval_stage(rec, order, step)
             await session.commit()
             return StepResult(opened=rec.opened, mail_ids=rec.mail_ids, stage=Stage.approval)
@@ -44,9 +51,9 @@ class ApprovalActivities(OrderActivities):
     async def record_decision(self, step: RecordDecision) -> StepResult:
         """An approver decided. A rejection ends the round: the round's other to-dos are
         cancelled and the owner gets a revise to-do."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             todo = await rec.close_todo(
                 step.todo_key,
                 outcome=step.outcome,
@@ -94,7 +101,7 @@ class ApprovalActivities(OrderActivities):
                 approval_round.status = "approved"
                 approval_round.ended_at = approval_round.ended_at or rec.now
                 if step.confirm is not None:  # the last approval confirms the order
-                    await self._confirm(rec, order, step.confirm)
+                    await confirm(rec, order, step.confirm)
             elif step.open_next is not None:  # the stage passed: the next one opens at once
                 await open_approval_stage(rec, order, step.open_next)
             await session.commit()
@@ -103,9 +110,9 @@ class ApprovalActivities(OrderActivities):
     @activity.defn
     async def remind_approvers(self, step: TodoReminder) -> StepResult:
         """The SLA of these approve to-dos passed: each person they reach gets a reminder."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             for todo, approval_step in await self._open_steps(session, step.todo_keys):
                 approval_step.reminded_at = approval_step.reminded_at or rec.now
                 await rec.add_event(
@@ -130,9 +137,9 @@ class ApprovalActivities(OrderActivities):
     async def escalate_approvals(self, step: TodoReminder) -> Escalated:
         """Twice the SLA passed: each to-do's assignees' manager becomes an assignee too and is
         told why. Never the order's owner, never someone already assigned."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             added: dict[str, list[Assignee]] = {}
             for todo, approval_step in await self._open_steps(session, step.todo_keys):
                 # The route gave the to-do one assignee; later rows are escalations.

@@ -1,26 +1,24 @@
-"""Activities of an order's collection and invoicing: installments fixed from the payment plan,
-payments registered, confirmed and allocated, reminders, overdue to-dos and escalations, invoice
-applications; one transaction per step, idempotent by key."""
+"""Activities of an order's collection: installments fixed from the payment plan, payments
+registered, confirmed and allocated, reminders, overdue to-dos and escalations; one transaction per
+step, idempotent by key (invoices are activities.invoices)."""
 
 from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.costs import open_record_todo
-from activities.orders import OrderActivities
-from activities.steps import StepRecorder, insert_once
+from activities.steps import StepRecorder, amount_text, insert_once
+from activities.store import StepStore
 from models.domain import (
     Assignee,
     CollectionStep,
     CollectionStepResult,
     InstallmentState,
-    InvoiceStep,
-    InvoiceStepResult,
     PaymentTrigger,
     Role,
     TodoKind,
@@ -28,7 +26,7 @@ from models.domain import (
 from models.drafts import DEFAULT_PLAN
 from models.policy import current_collection_policy
 from models.queries import installments
-from models.tables import Installment, Invoice, Order, Payment, PaymentAllocation
+from models.tables import Installment, Order, Payment, PaymentAllocation
 from models.tables import PaymentPlanItem as PlanRow
 from workflows import rules
 
@@ -56,18 +54,17 @@ def state_of(row: Installment) -> InstallmentState:
     )
 
 
-def _amount(value: Decimal) -> str:
-    return f"{value:,.2f}"
+class CollectionActivities:
+    def __init__(self, store: StepStore) -> None:
+        self.store = store
 
-
-class CollectionActivities(OrderActivities):
     @activity.defn
     async def start_collection(self, step: CollectionStep) -> CollectionStepResult:
         """On confirmation: the payment plan becomes installments (amounts to the cent, summing
         to the total); those due on confirmation or on a fixed date get their due date."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             rows = await installments(session=session, order=order)
             if not rows:
                 plan = list(
@@ -105,7 +102,7 @@ class CollectionActivities(OrderActivities):
             await rec.add_event(
                 key=step.step_key, order=order, kind="installments_due", actor_id=None,
                 **{
-                    f"#{s.position}": f"{_amount(s.amount)} {s.due_date or s.trigger.value}"
+                    f"#{s.position}": f"{amount_text(s.amount)} {s.due_date or s.trigger.value}"
                     for s in states
                 },
             )  # fmt: skip
@@ -117,9 +114,9 @@ class CollectionActivities(OrderActivities):
     async def fix_due_dates(self, step: CollectionStep) -> CollectionStepResult:
         """An event the plan hangs on happened (dispatch, acceptance): its installments get
         their due dates."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows.get(state.position)
@@ -128,7 +125,7 @@ class CollectionActivities(OrderActivities):
             await rec.add_event(
                 key=step.step_key, order=order, kind="installments_due", actor_id=None,
                 **{
-                    f"#{s.position}": f"{_amount(s.amount)} {s.due_date}"
+                    f"#{s.position}": f"{amount_text(s.amount)} {s.due_date}"
                     for s in step.installments
                 },
             )  # fmt: skip
@@ -140,9 +137,9 @@ class CollectionActivities(OrderActivities):
     @activity.defn
     async def register_payment(self, step: CollectionStep) -> CollectionStepResult:
         """The owner says money came in: it waits for finance to confirm it."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             # A registration carries the day the money came in and finance's confirm to-do.
             assert step.received_on is not None and step.todo_key is not None
             await insert_once(
@@ -162,7 +159,7 @@ class CollectionActivities(OrderActivities):
             )
             await rec.add_event(
                 key=step.step_key, order=order, kind="payment_registered",
-                actor_id=step.actor_id, amount=_amount(step.amount),
+                actor_id=step.actor_id, amount=amount_text(step.amount),
                 received_on=step.received_on.isoformat(), method=step.method,
                 reference=step.reference,
             )  # fmt: skip
@@ -189,9 +186,9 @@ class CollectionActivities(OrderActivities):
     async def decide_payment(self, step: CollectionStep) -> CollectionStepResult:
         """Finance confirm a payment (it is allocated to the installments, oldest due first;
         paid installments close their collect to-dos) or reject it (the owner is told why)."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             confirmed = not step.comment and bool(step.allocations)
             assert step.todo_key is not None  # finance decide on their confirm to-do
             await rec.close_todo(
@@ -219,7 +216,7 @@ class CollectionActivities(OrderActivities):
             event = "payment_confirmed" if confirmed else "payment_rejected"
             await rec.add_event(
                 key=f"{step.step_key}/{event}", order=order, kind=event, actor_id=step.actor_id,
-                amount=_amount(payment.amount), reference=payment.reference,
+                amount=amount_text(payment.amount), reference=payment.reference,
                 comment=step.comment or None,
             )  # fmt: skip
             await rec.notify(
@@ -228,8 +225,8 @@ class CollectionActivities(OrderActivities):
                 order=order,
                 event=event,
                 comment=step.comment
-                or f"{_amount(payment.amount)} ({payment.reference}); "
-                f"outstanding {_amount(order.total - order.paid)}",
+                or f"{amount_text(payment.amount)} ({payment.reference}); "
+                f"outstanding {amount_text(order.total - order.paid)}",
             )
             if confirmed and step.costs_todo_key and step.order_workflow_id:
                 await open_record_todo(
@@ -275,9 +272,9 @@ class CollectionActivities(OrderActivities):
     async def remind_installment(self, step: CollectionStep) -> CollectionStepResult:
         """A few days before a due date the owner is reminded (once per installment and due
         date, however often the step is retried)."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows[state.position]
@@ -296,9 +293,9 @@ class CollectionActivities(OrderActivities):
     async def mark_overdue(self, step: CollectionStep) -> CollectionStepResult:
         """An installment passed its due date unpaid: the order turns overdue (red) and the
         owner gets a collect to-do that closes by itself once the installment is paid."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows[state.position]
@@ -309,7 +306,7 @@ class CollectionActivities(OrderActivities):
                 await rec.add_event(
                     key=f"{step.step_key}/{state.position}", order=order,
                     kind="installment_overdue", actor_id=None, installment=state.position,
-                    due=state.due_date.isoformat(), open=_amount(state.open),
+                    due=state.due_date.isoformat(), open=amount_text(state.open),
                 )  # fmt: skip
                 await rec.open_todo(
                     key=f"{step.workflow_id}/collect/{state.position}/{state.due_date}",
@@ -334,9 +331,9 @@ class CollectionActivities(OrderActivities):
     async def escalate_overdue(self, step: CollectionStep) -> CollectionStepResult:
         """Still unpaid after the policy's days: the sales manager (then the director) is
         alerted, once per installment, due date and level."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             rows = {r.position: r for r in await installments(session=session, order=order)}
             for state in step.installments:
                 row = rows[state.position]
@@ -366,113 +363,7 @@ class CollectionActivities(OrderActivities):
     @staticmethod
     def _describe(installments: list[InstallmentState]) -> str:
         return "; ".join(
-            f"#{s.position}: {_amount(s.open)} due {s.due_date.isoformat()}"
+            f"#{s.position}: {amount_text(s.open)} due {s.due_date.isoformat()}"
             for s in installments
             if s.due_date is not None
         )
-
-    # -- invoicing -------------------------------------------------------------------------------
-
-    @activity.defn
-    async def request_invoice(self, step: InvoiceStep) -> InvoiceStepResult:
-        """The owner or finance apply for an invoice: finance get a to-do to issue it."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
-            assert step.todo_key is not None  # an application opens finance's issue to-do
-            await insert_once(
-                session,
-                Invoice.__table__,
-                {
-                    "order_id": order.id,
-                    "request_number": step.request_number,
-                    "amount": step.amount,
-                    "title": step.title,
-                    "tax_number": step.tax_number,
-                    "address": step.address,
-                    "requested_by_id": step.actor_id,
-                    "requested_at": rec.now,
-                },
-                unique=("order_id", "request_number"),
-            )
-            await rec.add_event(
-                key=step.step_key, order=order, kind="invoice_requested", actor_id=step.actor_id,
-                amount=_amount(step.amount), title=step.title,
-            )  # fmt: skip
-            await rec.open_todo(
-                key=step.todo_key,
-                order=order,
-                workflow_id=step.workflow_id,
-                kind=TodoKind.issue_invoice,
-                assignees=FINANCE,
-                due_in=None,
-                requested_by_id=step.actor_id,
-                facts={
-                    "request": step.request_number,
-                    "amount": str(step.amount),
-                    "title": step.title,
-                    "tax_number": step.tax_number,
-                    "address": step.address,
-                },
-            )
-            await session.commit()
-            return InvoiceStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
-
-    @activity.defn
-    async def decide_invoice(self, step: InvoiceStep) -> InvoiceStepResult:
-        """Finance issue the invoice with its number (unique across all orders) or reject the
-        application with a comment; whoever applied is told."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
-            invoice = await session.scalar(
-                select(Invoice).where(
-                    Invoice.order_id == order.id, Invoice.request_number == step.request_number
-                )
-            )
-            assert invoice is not None  # request_invoice added it
-            issued = step.outcome == "issued"
-            if invoice.status == "requested" and issued:
-                taken = await session.scalar(
-                    select(func.count())
-                    .select_from(Invoice)
-                    .where(Invoice.invoice_number == step.invoice_number)
-                )
-                if taken:
-                    return InvoiceStepResult(
-                        problem=f"Invoice number {step.invoice_number} is already used."
-                    )
-            assert step.todo_key is not None  # finance decide on their issue to-do
-            await rec.close_todo(
-                step.todo_key,
-                outcome=step.outcome,
-                by_user_id=step.actor_id,
-                comment=step.comment,
-            )
-            if invoice.status == "requested":
-                invoice.status = "issued" if issued else "rejected"
-                invoice.invoice_number = step.invoice_number if issued else None
-                invoice.decided_by_id = step.actor_id
-                invoice.decided_at = rec.now
-                invoice.comment = step.comment or None
-                if issued:
-                    order.invoiced += invoice.amount
-                    order.updated_at = rec.now
-            event = "invoice_issued" if issued else "invoice_rejected"
-            await rec.add_event(
-                key=step.step_key, order=order, kind=event, actor_id=step.actor_id,
-                amount=_amount(invoice.amount), invoice_number=step.invoice_number or None,
-                comment=step.comment or None,
-            )  # fmt: skip
-            applicant = (
-                [Assignee(user_id=invoice.requested_by_id)] if invoice.requested_by_id else []
-            )
-            await rec.notify(
-                key=step.step_key,
-                users=[u for u in await rec.people(applicant) if u.id != step.actor_id],
-                order=order,
-                event=event,
-                comment=step.comment or f"{step.invoice_number}: {_amount(invoice.amount)}",
-            )
-            await session.commit()
-            return InvoiceStepResult(opened=rec.opened, mail_ids=rec.mail_ids)

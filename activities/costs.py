@@ -4,40 +4,28 @@ approves a large one, and the order closes; one transaction per step, idempotent
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.orders import OrderActivities
-from activities.steps import StepRecorder, insert_once
+from activities.steps import StepRecorder, amount_text, insert_once
+from activities.store import StepStore
+from activities.variance import OPS_MANAGERS, ZERO, close_order, open_review, open_with_figures
 from models.domain import (
     Assignee,
-    CostCategory,
     CostStep,
     CostStepResult,
     Role,
     Stage,
     TodoKind,
-    VarianceFigures,
 )
-from models.policy import current_variance_policy
-from models.tables import ActualCost, CostBatch, Order, OrderCostVariance
+from models.tables import ActualCost, CostBatch, Order
 from workflows import rules
 
 OPS = [Assignee(role=Role.ops)]
 FINANCE = [Assignee(role=Role.finance)]
-# Who reviews the variance (an operations manager may do it too, then another one approves).
-REVIEWERS = [Assignee(role=Role.ops), Assignee(role=Role.ops_manager)]
-OPS_MANAGERS = [Assignee(role=Role.ops_manager)]
-ZERO = Decimal("0.00")
-
-
-def _amount(value: Decimal) -> str:
-    return f"{value:,.2f}"
 
 
 async def open_record_todo(
@@ -62,14 +50,17 @@ async def open_record_todo(
     )
 
 
-class CostActivities(OrderActivities):
+class CostActivities:
+    def __init__(self, store: StepStore) -> None:
+        self.store = store
+
     @activity.defn
     async def record_actual_costs(self, step: CostStep) -> CostStepResult:
         """Ops record a batch of actual costs: finance get a to-do to approve it, and ops a new
         record_actual_costs to-do unless they said these were the last."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             assert step.todo_key is not None  # the batch is recorded on ops' to-do
             await rec.close_todo(
                 step.todo_key, outcome="recorded", by_user_id=step.actor_id, comment=None
@@ -79,7 +70,7 @@ class CostActivities(OrderActivities):
                 await self._add_batch(session, rec, order, step, total)
                 await rec.add_event(
                     key=step.step_key, order=order, kind="actual_costs_recorded",
-                    actor_id=step.actor_id, batch=step.batch, amount=_amount(total),
+                    actor_id=step.actor_id, batch=step.batch, amount=amount_text(total),
                     items=len(step.items),
                 )  # fmt: skip
                 await rec.open_todo(
@@ -106,7 +97,7 @@ class CostActivities(OrderActivities):
                 await open_record_todo(
                     rec, order, key=step.record_todo_key, workflow_id=step.workflow_id
                 )
-            figures = await self._open_review(session, rec, order, step)
+            figures = await open_review(session, rec, order, step)
             await session.commit()
             return CostStepResult(opened=rec.opened, mail_ids=rec.mail_ids, figures=figures)
 
@@ -156,9 +147,9 @@ class CostActivities(OrderActivities):
     async def decide_actual_costs(self, step: CostStep) -> CostStepResult:
         """Finance approve a batch (it counts in the order's actual cost) or reject it with a
         comment (ops are asked to record those costs again)."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             approved = step.outcome == "approve"
             assert step.todo_key is not None  # finance decide on their to-do
             await rec.close_todo(
@@ -181,7 +172,7 @@ class CostActivities(OrderActivities):
             event = "actual_costs_approved" if approved else "actual_costs_rejected"
             await rec.add_event(
                 key=step.step_key, order=order, kind=event, actor_id=step.actor_id,
-                batch=step.batch, amount=_amount(batch.total), comment=step.comment or None,
+                batch=step.batch, amount=amount_text(batch.total), comment=step.comment or None,
             )  # fmt: skip
             if not approved:
                 recorder = [Assignee(user_id=batch.recorded_by_id)] if batch.recorded_by_id else []
@@ -201,7 +192,7 @@ class CostActivities(OrderActivities):
                     requested_by_id=step.actor_id,
                     comment=step.comment,
                 )
-            figures = await self._open_review(session, rec, order, step)
+            figures = await open_review(session, rec, order, step)
             await session.commit()
             return CostStepResult(opened=rec.opened, mail_ids=rec.mail_ids, figures=figures)
 
@@ -210,9 +201,9 @@ class CostActivities(OrderActivities):
         """Fulfilment, acceptance and collection are done: the order is in cost review. The
         comparison opens now if the costs are complete; else when they are (ops are asked to
         record them if they never were)."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             if order.stage not in (Stage.cost_review.value, Stage.closed.value):
                 rec.set_stage(order, Stage.cost_review)
             await rec.add_event(
@@ -222,85 +213,19 @@ class CostActivities(OrderActivities):
                 await open_record_todo(
                     rec, order, key=step.record_todo_key, workflow_id=step.workflow_id
                 )
-            figures = await self._open_review(session, rec, order, step)
+            figures = await open_review(session, rec, order, step)
             await session.commit()
             return CostStepResult(
                 opened=rec.opened, mail_ids=rec.mail_ids, figures=figures, stage=Stage.cost_review
             )
 
-    async def _open_review(
-        self,
-        session: AsyncSession,
-        rec: StepRecorder,
-        order: Order,
-        step: CostStep,
-    ) -> VarianceFigures | None:
-        """Open the review_variance to-do when the workflow says the order is ready for it,
-        with the figures (per category, expected against the approved actual costs)."""
-        if not step.review_todo_key:
-            return None
-        return await self._open_with_figures(
-            session,
-            rec,
-            order,
-            step,
-            key=step.review_todo_key,
-            kind=TodoKind.review_variance,
-            assignees=REVIEWERS,
-            facts={"comment": step.comment} if step.comment else {},
-        )
-
-    async def _open_with_figures(
-        self,
-        session: AsyncSession,
-        rec: StepRecorder,
-        order: Order,
-        step: CostStep,
-        *,
-        key: str,
-        kind: TodoKind,
-        assignees: list[Assignee],
-        facts: dict[str, Any],
-    ) -> VarianceFigures:
-        """Open the step's review or approval to-do with the figures among its facts."""
-        figures = await self._figures(session, order)
-        await rec.open_todo(
-            key=key,
-            order=order,
-            workflow_id=step.workflow_id,
-            kind=kind,
-            assignees=assignees,
-            due_in=None,
-            requested_by_id=step.actor_id,
-            facts={**_figure_facts(figures), **facts},
-        )
-        return figures
-
-    async def _figures(self, session: AsyncSession, order: Order) -> VarianceFigures:
-        actual: dict[CostCategory, Decimal] = defaultdict(lambda: ZERO)
-        rows = await session.execute(
-            select(ActualCost.category, ActualCost.amount)
-            .join(CostBatch, CostBatch.id == ActualCost.batch_id)
-            .where(ActualCost.order_id == order.id, CostBatch.status == "approved")
-        )
-        for category, amount in rows:
-            actual[CostCategory(category)] += amount
-        expected = rules.expected_by_category(
-            expected_cost=order.expected_cost or ZERO,
-            freight=order.freight_cost,
-            installation=order.installation_cost,
-            other=order.other_cost,
-        )
-        policy = await current_variance_policy(session=session)
-        return rules.variance(expected, actual, policy)
-
     @activity.defn
     async def review_variance(self, step: CostStep) -> CostStepResult:
         """Ops reviewed the variance (with an explanation when it is above the threshold): the
         operations manager approves a large one; otherwise the order closes."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             assert step.todo_key is not None  # ops review on their to-do
             await rec.close_todo(
                 step.todo_key, outcome="reviewed", by_user_id=step.actor_id,
@@ -312,7 +237,7 @@ class CostActivities(OrderActivities):
                 comment=step.explanation or None,
             )  # fmt: skip
             if step.review_todo_key:  # above the threshold: the operations manager decides
-                await self._open_with_figures(
+                await open_with_figures(
                     session,
                     rec,
                     order,
@@ -323,7 +248,7 @@ class CostActivities(OrderActivities):
                     facts={"explanation": step.explanation},
                 )
             if step.close:
-                await self._close(session, rec, order, step)
+                await close_order(session, rec, order, step)
             await session.commit()
             return CostStepResult(
                 opened=rec.opened,
@@ -336,9 +261,9 @@ class CostActivities(OrderActivities):
     async def decide_variance(self, step: CostStep) -> CostStepResult:
         """The operations manager approves the variance (the order closes) or rejects it with a
         comment (ops review it again)."""
-        async with self._step() as session:
-            order = await self._order(session, order_id=step.order_id, with_lines=False)
-            rec = self._recorder(session)
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
             approved = step.outcome == "approve"
             assert step.todo_key is not None  # the operations manager decides on their to-do
             await rec.close_todo(
@@ -351,9 +276,9 @@ class CostActivities(OrderActivities):
             )  # fmt: skip
             figures = None
             if approved:
-                await self._close(session, rec, order, step)
+                await close_order(session, rec, order, step)
             else:  # ops review again (the step names their new to-do)
-                figures = await self._open_review(session, rec, order, step)
+                figures = await open_review(session, rec, order, step)
             await session.commit()
             return CostStepResult(
                 opened=rec.opened,
@@ -362,56 +287,3 @@ class CostActivities(OrderActivities):
                 closed=approved,
                 stage=Stage(order.stage),
             )
-
-    async def _close(
-        self,
-        session: AsyncSession,
-        rec: StepRecorder,
-        order: Order,
-        step: CostStep,
-    ) -> None:
-        """The order closes with its final figures; its owner is told."""
-        figures = await self._figures(session, order)
-        if order.stage != Stage.closed.value:
-            rec.set_stage(order, Stage.closed)
-            order.closed_at = rec.now
-        order.actual_cost = figures.actual
-        order.variance = figures.difference
-        order.variance_percent = figures.percent
-        for category in figures.categories:
-            await insert_once(
-                session,
-                OrderCostVariance.__table__,
-                {
-                    "order_id": order.id,
-                    "category": category.category.value,
-                    "expected": category.expected,
-                    "actual": category.actual,
-                    "difference": category.difference,
-                },
-                unique=("order_id", "category"),
-            )
-        key = f"{step.workflow_id}/closed"
-        await rec.add_event(key=key, order=order, kind="closed", actor_id=step.actor_id)
-        # Sales reps do not see costs: the mail says the order closed, not its figures.
-        await rec.notify(key=key, users=[order.owner], order=order, event="closed")
-
-
-def _figure_facts(figures: VarianceFigures) -> dict[str, Any]:
-    """The figures as a to-do's facts (what the inbox and the to-do page show)."""
-    return {
-        "expected": str(figures.expected),
-        "actual": str(figures.actual),
-        "difference": str(figures.difference),
-        "percent": None if figures.percent is None else str(figures.percent),
-        "above_threshold": figures.above_threshold,
-        "threshold": rules.describe_threshold(figures.policy),
-        # ... and as numbers, for the page to say it in the reader's language
-        "threshold_percent": f"{figures.policy.threshold_percent.normalize():f}",
-        "threshold_amount": (
-            None
-            if figures.policy.threshold_amount is None
-            else str(figures.policy.threshold_amount)
-        ),
-        "categories": [c.model_dump(mode="json") for c in figures.categories],
-    }

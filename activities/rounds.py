@@ -1,5 +1,5 @@
-"""Opening a stage of an approval round inside a step's transaction: the round's record, one
-approve to-do per requirement with its reason and the facts that decide it, the timeline."""
+"""What an approval round records inside a step's transaction: a stage opened (one approve to-do
+per requirement, with its reason and facts), the order confirmed, or put on the unroutable list."""
 
 from __future__ import annotations
 
@@ -7,7 +7,17 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.steps import StepRecorder
-from models.domain import Assignee, OpenStage, RouteRequirement, Stage, TodoKind
+from models.domain import (
+    Assignee,
+    ConfirmOrder,
+    OpenRound,
+    OpenStage,
+    Role,
+    RoundFacts,
+    RouteRequirement,
+    Stage,
+    TodoKind,
+)
 from models.tables import ApprovalRound, ApprovalStep, Department, Order, User
 from workflows import rules
 
@@ -90,3 +100,57 @@ def reason_of(requirement: RouteRequirement) -> str:
     if requirement.rerouted:
         return f"{requirement.reason}; the owner's own: decided by their manager"
     return requirement.reason
+
+
+async def open_round(
+    rec: StepRecorder, order: Order, routed: RoundFacts, round_: OpenRound
+) -> None:
+    """Route the round on the facts just loaded and open its first stage, in the step's
+    own transaction; or, when no one can decide it, put the order on the unroutable list."""
+    policy, facts = routed.policy, routed.facts
+    assert policy is not None and facts is not None  # record_estimate loaded both
+    try:
+        routed.route = rules.approval_route(policy, facts)
+    except rules.UnroutableError as unroutable:
+        routed.unroutable = str(unroutable)
+        await mark_unroutable(rec, order, round_.unroutable_key, routed.unroutable)
+        return
+    if not routed.route:
+        return
+    await open_approval_stage(
+        rec,
+        order,
+        OpenStage(
+            order_id=order.id,
+            workflow_id=round_.workflow_id,
+            order_workflow_id=round_.order_workflow_id,
+            round_number=round_.round_number,
+            policy_version=policy.version,
+            stage=routed.route[0],
+            facts=rules.decision_facts(facts),
+        ),
+    )
+    # The round's to-dos belong to the round's workflow, not to the order's.
+    routed.round_opened, rec.opened = rec.opened, []
+
+
+async def confirm(rec: StepRecorder, order: Order, step: ConfirmOrder) -> None:
+    """The order is confirmed; its owner and the people the policy names are told."""
+    if order.stage != Stage.confirmed.value:
+        rec.set_stage(order, Stage.confirmed)
+        order.confirmed_at = rec.now
+    await rec.add_event(key=step.step_key, order=order, kind="confirmed", actor_id=None)
+    told = [order.owner] + [
+        user for user in await rec.people(step.notify) if user.id != order.owner_id
+    ]
+    await rec.notify(key=step.step_key, users=told, order=order, event="confirmed")
+
+
+async def mark_unroutable(rec: StepRecorder, order: Order, key: str, reason: str) -> None:
+    """Nobody can decide the order's approval: it goes on the admin's unroutable list."""
+    if order.unroutable_reason != reason:
+        order.unroutable_reason = reason
+        order.unroutable_at = rec.now
+    await rec.add_event(key=key, order=order, kind="unroutable", actor_id=None, reason=reason)
+    admins = await rec.people([Assignee(role=Role.admin)])
+    await rec.notify(key=key, users=admins, order=order, event="unroutable", comment=reason)

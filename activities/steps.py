@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any, Protocol
 
 from sqlalchemy import FromClause, Insert, bindparam, or_, select, update
@@ -70,6 +71,11 @@ async def insert_once(
         .values(**values)
         .on_conflict_do_nothing(index_elements=list(unique))
     )
+
+
+def amount_text(value: Decimal) -> str:
+    """An amount as the timeline and mails show it: thousands grouped, two decimals."""
+    return f"{value:,.2f}"
 
 
 class Recipient(Protocol):

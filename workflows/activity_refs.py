@@ -25,12 +25,24 @@ from models.domain import (
     Resubmitted,
     RoundFacts,
     SendMail,
-    ShipmentStep,
     ShipmentStepResult,
     StartCosting,
     StepResult,
     TodoReminder,
     Withdraw,
+)
+from models.domain.shipment import (
+    MarkLate,
+    RaiseException,
+    RecordAcceptance,
+    RecordArrival,
+    RecordDispatch,
+    RecordMilestone,
+    RecordPlan,
+    ReleaseHold,
+    ReplanMilestone,
+    ResolveException,
+    StartShipment,
 )
 
 ArgT = TypeVar("ArgT")
@@ -70,23 +82,25 @@ class ApprovalSteps:
 
 
 class ShipmentSteps:
-    """The steps of activities.shipments.ShipmentActivities."""
+    """The steps of activities.shipments: ShipmentActivities, DispatchActivities,
+    MilestoneActivities and AcceptanceActivities."""
 
-    start_shipment = Step("start_shipment", ShipmentStep, ShipmentStepResult)
-    plan_shipment = Step("plan_shipment", ShipmentStep, ShipmentStepResult)
-    release_hold = Step("release_hold", ShipmentStep, ShipmentStepResult)
-    dispatch = Step("dispatch", ShipmentStep, ShipmentStepResult)
-    mark_late = Step("mark_late", ShipmentStep, ShipmentStepResult)
-    confirm_milestone = Step("confirm_milestone", ShipmentStep, ShipmentStepResult)
-    replan_milestone = Step("replan_milestone", ShipmentStep, ShipmentStepResult)
-    confirm_arrival = Step("confirm_arrival", ShipmentStep, ShipmentStepResult)
-    record_acceptance = Step("record_acceptance", ShipmentStep, ShipmentStepResult)
-    raise_exception = Step("raise_exception", ShipmentStep, ShipmentStepResult)
-    resolve_exception = Step("resolve_exception", ShipmentStep, ShipmentStepResult)
+    start_shipment = Step("start_shipment", StartShipment, ShipmentStepResult)
+    plan_shipment = Step("plan_shipment", RecordPlan, ShipmentStepResult)
+    release_hold = Step("release_hold", ReleaseHold, ShipmentStepResult)
+    dispatch = Step("dispatch", RecordDispatch, ShipmentStepResult)
+    mark_late = Step("mark_late", MarkLate, ShipmentStepResult)
+    confirm_milestone = Step("confirm_milestone", RecordMilestone, ShipmentStepResult)
+    replan_milestone = Step("replan_milestone", ReplanMilestone, ShipmentStepResult)
+    confirm_arrival = Step("confirm_arrival", RecordArrival, ShipmentStepResult)
+    record_acceptance = Step("record_acceptance", RecordAcceptance, ShipmentStepResult)
+    raise_exception = Step("raise_exception", RaiseException, ShipmentStepResult)
+    resolve_exception = Step("resolve_exception", ResolveException, ShipmentStepResult)
 
 
 class CollectionSteps:
-    """The steps of activities.collection.CollectionActivities."""
+    """The steps of activities.collection.CollectionActivities and (the invoices)
+    activities.invoices.InvoiceActivities."""
 
     start_collection = Step("start_collection", CollectionStep, CollectionStepResult)
     fix_due_dates = Step("fix_due_dates", CollectionStep, CollectionStepResult)

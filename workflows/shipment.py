@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -31,11 +32,12 @@ from models.domain import (
     ShipmentInput,
     ShipmentResult,
     ShipmentStep,
+    ShipmentStepResult,
     Stage,
     TodoDone,
     TriggerEvent,
 )
-from workflows.activity_refs import ShipmentSteps
+from workflows.activity_refs import ShipmentSteps, Step
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN
 from workflows.steps import StepRunner, TodoBook
 
@@ -47,6 +49,7 @@ ZERO = timedelta(0)
 STAGE_TO_ORDER = "stage-to-order"
 DISPATCH_TO_ORDER = "dispatch-to-order"
 DEFECT_KIND = "defect-kind"
+ShipmentStepT = TypeVar("ShipmentStepT", bound=ShipmentStep)
 
 
 @workflow.defn
@@ -79,9 +82,10 @@ class ShipmentWorkflow:
 
     @workflow.run
     async def run(self, shipment: ShipmentInput) -> ShipmentResult:
-        await self.steps.run(
+        await self._run(
             ShipmentSteps.start_shipment,
-            self._step("started", todo_key=f"{self._wid}/plan"),
+            "started",
+            todo_key=f"{self._wid}/plan",
         )
         await workflow.wait_condition(lambda: self.planned)
         watcher = asyncio.create_task(self._watch_milestones())
@@ -89,9 +93,11 @@ class ShipmentWorkflow:
             await workflow.wait_condition(lambda: not self.held)
             if self.dispatch_asked == 0:  # the deposit arrived (a signal, not ops' release)
                 self.dispatch_asked = 1
-                await self.steps.run(
+                await self._run(
                     ShipmentSteps.release_hold,
-                    self._step("hold-released", reason="deposit paid", open_dispatch=True),
+                    "hold-released",
+                    reason="deposit paid",
+                    open_dispatch=True,
                 )
         await workflow.wait_condition(
             lambda: self.accepted_on is not None and not self.open_exceptions
@@ -122,12 +128,10 @@ class ShipmentWorkflow:
                 continue
             for milestone in late:
                 milestone.late = True
-            await self.steps.run(
+            await self._run(
                 ShipmentSteps.mark_late,
-                self._step(
-                    "late/" + "+".join(m.code.value for m in late),
-                    milestones=[m.model_copy() for m in late],
-                ),
+                "late/" + "+".join(m.code.value for m in late),
+                milestones=[m.model_copy() for m in late],
             )
             await self._set_delayed(True)
 
@@ -159,18 +163,15 @@ class ShipmentWorkflow:
         self.todos.take(plan.todo_key, plan.actor)
         if not self.held:
             self.dispatch_asked = 1
-        await self.steps.run(
+        await self._run(
             ShipmentSteps.plan_shipment,
-            self._step(
-                "planned",
-                todo_key=plan.todo_key,
-                actor_id=plan.actor.user_id,
-                milestones=[
-                    MilestoneState(code=m.code, planned_date=m.planned_date)
-                    for m in plan.milestones
-                ],
-                held=self.held,
-            ),
+            "planned",
+            todo_key=plan.todo_key,
+            actor_id=plan.actor.user_id,
+            milestones=[
+                MilestoneState(code=m.code, planned_date=m.planned_date) for m in plan.milestones
+            ],
+            held=self.held,
         )
         self.milestones = {
             m.code: MilestoneState(code=m.code, planned_date=m.planned_date)
@@ -218,14 +219,12 @@ class ShipmentWorkflow:
         if open_dispatch:
             self.dispatch_asked = 1
         self.held = False
-        await self.steps.run(
+        await self._run(
             ShipmentSteps.release_hold,
-            self._step(
-                "hold-released",
-                actor_id=release.actor.user_id,
-                reason=release.reason.strip(),
-                open_dispatch=open_dispatch,
-            ),
+            "hold-released",
+            actor_id=release.actor.user_id,
+            reason=release.reason.strip(),
+            open_dispatch=open_dispatch,
         )
         return TodoDone(todo_key="", stage=Stage.fulfilment)
 
@@ -250,18 +249,16 @@ class ShipmentWorkflow:
             for code in (MilestoneCode.picking, MilestoneCode.dispatch)
             if code in self.milestones
         ]
-        result = await self.steps.run(
+        result = await self._run(
             ShipmentSteps.dispatch,
-            self._step(
-                f"dispatch/{round_}",
-                todo_key=dispatch.todo_key,
-                actor_id=dispatch.actor.user_id,
-                carrier=dispatch.carrier.strip(),
-                tracking_number=dispatch.tracking_number.strip(),
-                dispatch_round=round_,
-                actual_date=today,
-                milestones=done,
-            ),
+            f"dispatch/{round_}",
+            todo_key=dispatch.todo_key,
+            actor_id=dispatch.actor.user_id,
+            carrier=dispatch.carrier.strip(),
+            tracking_number=dispatch.tracking_number.strip(),
+            dispatch_round=round_,
+            actual_date=today,
+            milestones=done,
         )
         if result.problem:
             self.todos.add([todo])  # nothing changed: the to-do stays open
@@ -298,15 +295,13 @@ class ShipmentWorkflow:
             actual_date=confirmation.actual_date,
         )
         milestone.actual_date = confirmation.actual_date
-        result = await self.steps.run(
+        result = await self._run(
             ShipmentSteps.confirm_milestone,
-            self._step(
-                f"milestone/{confirmation.code.value}",
-                actor_id=confirmation.actor.user_id,
-                code=confirmation.code,
-                actual_date=confirmation.actual_date,
-                milestones=[done],
-            ),
+            f"milestone/{confirmation.code.value}",
+            actor_id=confirmation.actor.user_id,
+            code=confirmation.code,
+            actual_date=confirmation.actual_date,
+            milestones=[done],
         )
         self.changes += 1
         await self._set_delayed(result.delayed)
@@ -335,15 +330,13 @@ class ShipmentWorkflow:
     @workflow.update
     async def replan_milestone(self, replan: MilestoneReplan) -> TodoDone:
         milestone = self.milestones[replan.code]
-        result = await self.steps.run(
+        result = await self._run(
             ShipmentSteps.replan_milestone,
-            self._step(
-                f"replan/{replan.code.value}/{replan.planned_date.isoformat()}",
-                actor_id=replan.actor.user_id,
-                code=replan.code,
-                planned_date=replan.planned_date,
-                reason=replan.reason.strip(),
-            ),
+            f"replan/{replan.code.value}/{replan.planned_date.isoformat()}",
+            actor_id=replan.actor.user_id,
+            code=replan.code,
+            planned_date=replan.planned_date,
+            reason=replan.reason.strip(),
         )
         milestone.planned_date = replan.planned_date
         milestone.late = False
@@ -420,18 +413,16 @@ class ShipmentWorkflow:
                 actual_date=arrival.actual_date,
             )
         ]
-        result = await self.steps.run(
+        result = await self._run(
             ShipmentSteps.confirm_arrival,
-            self._step(
-                f"arrival/{round_}",
-                todo_key=todo_key,
-                actor_id=arrival.actor.user_id if arrival.actor else None,
-                contact_id=arrival.contact_id,
-                actual_date=arrival.actual_date,
-                dispatch_round=round_,
-                milestones=done,
-                open_acceptance=needs_acceptance,
-            ),
+            f"arrival/{round_}",
+            todo_key=todo_key,
+            actor_id=arrival.actor.user_id if arrival.actor else None,
+            contact_id=arrival.contact_id,
+            actual_date=arrival.actual_date,
+            dispatch_round=round_,
+            milestones=done,
+            open_acceptance=needs_acceptance,
         )
         self._done(done)
         await self._set_delayed(result.delayed)
@@ -473,19 +464,17 @@ class ShipmentWorkflow:
             self.exceptions = number
             self.open_exceptions.add(number)
             self.defect_open = True
-        await self.steps.run(
+        await self._run(
             ShipmentSteps.record_acceptance,
-            self._step(
-                f"acceptance/{acceptance.todo_key.rsplit('/', 1)[1]}",
-                todo_key=acceptance.todo_key,
-                actor_id=acceptance.actor.user_id,
-                outcome=acceptance.outcome,
-                actual_date=acceptance.accepted_on,
-                signed_by=acceptance.signed_by.strip(),
-                reason=acceptance.comment.strip(),
-                number=number,
-                exception_kind=None if accepted else self._defect_kind(),
-            ),
+            f"acceptance/{acceptance.todo_key.rsplit('/', 1)[1]}",
+            todo_key=acceptance.todo_key,
+            actor_id=acceptance.actor.user_id,
+            outcome=acceptance.outcome,
+            actual_date=acceptance.accepted_on,
+            signed_by=acceptance.signed_by.strip(),
+            reason=acceptance.comment.strip(),
+            number=number,
+            exception_kind=None if accepted else self._defect_kind(),
         )
         if accepted:
             self.accepted_on = acceptance.accepted_on
@@ -512,15 +501,13 @@ class ShipmentWorkflow:
         self.exceptions += 1
         number = self.exceptions
         self.open_exceptions.add(number)
-        await self.steps.run(
+        await self._run(
             ShipmentSteps.raise_exception,
-            self._step(
-                f"exception/{number}",
-                actor_id=report.actor.user_id,
-                exception_kind=report.kind,
-                reason=report.description.strip(),
-                number=number,
-            ),
+            f"exception/{number}",
+            actor_id=report.actor.user_id,
+            exception_kind=report.kind,
+            reason=report.description.strip(),
+            number=number,
         )
         return TodoDone(todo_key=f"{self._wid}/exception/{number}", stage=Stage.fulfilment)
 
@@ -546,18 +533,16 @@ class ShipmentWorkflow:
         reship_round = self.dispatch_asked + 1 if resolution.reship else 0
         if resolution.reship:
             self.dispatch_asked = reship_round
-        await self.steps.run(
+        await self._run(
             ShipmentSteps.resolve_exception,
-            self._step(
-                f"exception/{number}/resolved",
-                todo_key=resolution.todo_key,
-                actor_id=resolution.actor.user_id,
-                reason=resolution.resolution.strip(),
-                reship=resolution.reship,
-                dispatch_round=reship_round,
-                number=number,
-                open_acceptance=recheck,
-            ),
+            f"exception/{number}/resolved",
+            todo_key=resolution.todo_key,
+            actor_id=resolution.actor.user_id,
+            reason=resolution.resolution.strip(),
+            reship=resolution.reship,
+            dispatch_round=reship_round,
+            number=number,
+            open_acceptance=recheck,
         )
         self.open_exceptions.discard(number)
         if recheck or resolution.reship:
@@ -576,10 +561,16 @@ class ShipmentWorkflow:
     def _wid(self) -> str:
         return workflow.info().workflow_id
 
-    def _step(self, name: str, **fields: object) -> ShipmentStep:
-        return ShipmentStep(
-            order_id=self.input.order_id,
-            workflow_id=self._wid,
-            step_key=f"{self._wid}/{name}",
-            **fields,
+    async def _run(
+        self, step: Step[ShipmentStepT, ShipmentStepResult], name: str, **fields: Any
+    ) -> ShipmentStepResult:
+        """Run one of the shipment's steps: its own input, keyed by the step's name."""
+        return await self.steps.run(
+            step,
+            step.arg_type(
+                order_id=self.input.order_id,
+                workflow_id=self._wid,
+                step_key=f"{self._wid}/{name}",
+                **fields,
+            ),
         )

@@ -148,34 +148,89 @@ class HoldRelease(BaseModel):
 
 
 class ShipmentStep(BaseModel):
-    """One step of the shipment: what the activity records, keyed for idempotency."""
+    """What every step of the shipment carries, keyed for idempotency. Each activity takes its
+    own input below, with the field names, types and defaults of the one input all shared before
+    (a field is required only where the workflow always set it). A step scheduled before carries
+    all of that input's fields and is read as the activity's own: pydantic ignores the others."""
 
     order_id: int
     workflow_id: str
     step_key: str
     actor_id: int | None = None
-    contact_id: int | None = None
-    todo_key: str | None = None  # the to-do the step closes
+
+
+class StartShipment(ShipmentStep):
+    todo_key: str  # ops' plan_shipment to-do, opened by the step
+
+
+class RecordPlan(ShipmentStep):
+    todo_key: str  # ops' plan_shipment to-do, closed by the step
     milestones: list[MilestoneState] = Field(default_factory=list)
+    held: bool = False  # waits for the deposit: the warehouse is not asked yet
+
+
+class ReleaseHold(ShipmentStep):
+    reason: str = ""
+    open_dispatch: bool = False
+
+
+class RecordDispatch(ShipmentStep):
+    todo_key: str  # the warehouse's confirm_dispatch to-do
     carrier: str = ""
     tracking_number: str = ""
     dispatch_round: int = 0
-    code: MilestoneCode | None = None
     actual_date: date | None = None
-    planned_date: date | None = None
+    milestones: list[MilestoneState] = Field(default_factory=list)  # picking and dispatch done
+
+
+class MarkLate(ShipmentStep):
+    milestones: list[MilestoneState] = Field(default_factory=list)
+
+
+class RecordMilestone(ShipmentStep):
+    code: MilestoneCode
+    actual_date: date
+    milestones: list[MilestoneState] = Field(default_factory=list)
+
+
+class ReplanMilestone(ShipmentStep):
+    code: MilestoneCode
+    planned_date: date
     reason: str = ""
-    outcome: str = ""
-    signed_by: str = ""
-    exception_kind: ExceptionKind | None = None
-    number: int = 0  # the exception's number within the order
-    reship: bool = False
-    # What the step opens next (keys; the activity opens them in the same transaction).
-    open_plan: bool = False
-    open_dispatch: bool = False
-    open_arrival: bool = False
+
+
+class RecordArrival(ShipmentStep):
+    todo_key: str  # ops' confirm_arrival to-do (or the contact's link for it)
+    actual_date: date
+    contact_id: int | None = None
+    dispatch_round: int = 0
+    milestones: list[MilestoneState] = Field(default_factory=list)
     open_acceptance: bool = False
-    open_exception: bool = False
-    held: bool = False
+
+
+class RecordAcceptance(ShipmentStep):
+    todo_key: str  # service's confirm_acceptance to-do
+    outcome: str = ""
+    actual_date: date | None = None  # the acceptance's date, when accepted
+    signed_by: str = ""
+    reason: str = ""  # the defect, when not accepted
+    number: int = 0  # the defect's exception number within the order
+    exception_kind: ExceptionKind | None = None
+
+
+class RaiseException(ShipmentStep):
+    exception_kind: ExceptionKind | None = None
+    reason: str = ""
+    number: int = 0  # the exception's number within the order
+
+
+class ResolveException(ShipmentStep):
+    todo_key: str  # ops' handle_exception to-do
+    reason: str = ""
+    reship: bool = False
+    dispatch_round: int = 0  # the new dispatch round, when goods go again
+    number: int = 0
+    open_acceptance: bool = False
 
 
 class ShipmentStepResult(StepResult):

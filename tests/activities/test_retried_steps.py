@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from activities.approvals import ApprovalActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
+from activities.store import StepStore
 from models.db import SessionFactory
 from models.domain import (
     ConfirmOrder,
@@ -64,12 +65,11 @@ class Steps:
         clock = Clock()
         self.session_factory = session_factory
         self.order = order
-        self.orders = OrderActivities(
+        store = StepStore(
             session_factory, base_url=BASE_URL, deliver_mail=deliver_mail, clock=clock
         )
-        self.approvals = ApprovalActivities(
-            session_factory, base_url=BASE_URL, deliver_mail=deliver_mail, clock=clock
-        )
+        self.orders = OrderActivities(store)
+        self.approvals = ApprovalActivities(store)
         self.wid = f"order-{order.number}"
         self.started: CostingStarted | None = None
 

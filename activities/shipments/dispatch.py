@@ -1,0 +1,164 @@
+"""The warehouse's dispatch: the round's reserved stock leaves, the owner and the customer's
+contacts are told (with a link to confirm arrival), and ops wait for the goods to arrive."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio import activity
+
+from activities.shipments.records import (
+    OPS,
+    ContactRecipient,
+    contacts_of,
+    record_milestones,
+)
+from activities.steps import StepRecorder
+from activities.store import StepStore
+from models.domain import ShipmentStepResult, TodoKind
+from models.domain.shipment import RecordDispatch
+from models.links import ContactLinks
+from models.tables import Contact, Dispatch, Order, OrderLine, Product, StockReservation
+
+
+class DispatchActivities:
+    def __init__(self, store: StepStore, *, contact_links: ContactLinks | None = None) -> None:
+        self.store = store
+        self.contact_links = contact_links
+
+    @activity.defn
+    async def dispatch(self, step: RecordDispatch) -> ShipmentStepResult:
+        """The warehouse hands the goods to the carrier: the round's reserved stock leaves (on
+        hand and reserved both drop, never below zero), the owner and the customer's contacts
+        are told, with the tracking number, and ops wait for the arrival. Refused, changing
+        nothing, when the stock is not there."""
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
+            known = await session.scalar(
+                select(Dispatch).where(
+                    Dispatch.order_id == order.id, Dispatch.round == step.dispatch_round
+                )
+            )
+            if known is None:
+                problem = await _take_stock(rec, order, step.dispatch_round)
+                if problem is not None:
+                    return ShipmentStepResult(problem=problem)
+                session.add(
+                    Dispatch(
+                        order_id=order.id,
+                        round=step.dispatch_round,
+                        carrier=step.carrier,
+                        tracking_number=step.tracking_number,
+                        dispatched_on=step.actual_date,
+                        dispatched_by_id=step.actor_id,
+                        created_at=rec.now,
+                    )
+                )
+            await rec.close_todo(step.todo_key, outcome="dispatched", by_user_id=step.actor_id)
+            await record_milestones(session, order, step.milestones, by_id=step.actor_id)
+            order.shipment_status = "in_transit"
+            await self._tell(rec, order, step)
+            await rec.open_todo(
+                key=f"{step.workflow_id}/arrival/{step.dispatch_round}",
+                order=order,
+                workflow_id=step.workflow_id,
+                kind=TodoKind.confirm_arrival,
+                assignees=OPS,
+                due_in=None,
+            )
+            await session.commit()
+            return ShipmentStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+    async def _tell(self, rec: StepRecorder, order: Order, step: RecordDispatch) -> None:
+        """The timeline, the owner and the customer's contacts learn the carrier and tracking
+        number; each contact's mail carries their own link to confirm the arrival."""
+        await rec.add_event(
+            key=f"{step.todo_key}/done",
+            order=order,
+            kind="dispatched",
+            actor_id=step.actor_id,
+            carrier=step.carrier,
+            tracking_number=step.tracking_number,
+            round=step.dispatch_round,
+        )
+        told = f"carrier {step.carrier}, tracking number {step.tracking_number}"
+        await rec.notify(
+            key=f"{step.todo_key}/done", users=[order.owner], order=order, event="dispatched",
+            comment=told,
+        )  # fmt: skip
+        for contact in await contacts_of(rec.session, order):
+
+            async def arrival_link(contact: Contact = contact) -> dict[str, str]:
+                assert self.contact_links is not None  # only then is the link asked for
+                token = await self.contact_links.issue(
+                    rec.session,
+                    order_id=order.id,
+                    contact_id=contact.id,
+                    dispatch_round=step.dispatch_round,
+                    now=rec.now,
+                )
+                link = f"{rec.base_url}/arrival/{token}"
+                return {"comment": f"{told}. When the goods arrive, please confirm here: {link}"}
+
+            await rec.notify(
+                key=f"{step.todo_key}/done/contact/{contact.id}",
+                users=[ContactRecipient(contact.id, contact.name, contact.email)],
+                order=order,
+                event="dispatched",
+                comment=told,
+                with_link=False,
+                fresh=arrival_link if self.contact_links is not None else None,
+            )
+
+
+async def _take_stock(rec: StepRecorder, order: Order, round_: int) -> str | None:
+    """The round's reserved stock leaves: on hand and reserved both drop. When a product's stock
+    is not there, the whole step is rolled back and the problem returned."""
+    session = rec.session
+    reservations = await session.scalars(
+        select(StockReservation).where(
+            StockReservation.round == round_,
+            StockReservation.order_line_id.in_(
+                select(OrderLine.id).where(OrderLine.order_id == order.id)
+            ),
+        )
+    )
+    for reservation in list(reservations):
+        if reservation.taken_at is not None:
+            continue
+        taken = await session.execute(
+            update(Product)
+            .where(
+                Product.id == reservation.product_id,
+                Product.stock_on_hand >= reservation.quantity,
+                Product.reserved >= reservation.quantity,
+            )
+            .values(
+                stock_on_hand=Product.stock_on_hand - reservation.quantity,
+                reserved=Product.reserved - reservation.quantity,
+            )
+        )
+        # An UPDATE's result is a CursorResult, which counts rows (typed as Result).
+        if cast("CursorResult[Any]", taken).rowcount != 1:
+            wanted, product_id = reservation.quantity, reservation.product_id
+            await session.rollback()  # nothing of this dispatch is kept
+            return await _short(session, product_id, wanted)
+        reservation.taken_at = rec.now
+    return None
+
+
+async def _short(session: AsyncSession, product_id: int, wanted: Decimal) -> str:
+    """Why the dispatch is refused: the product, what the order reserved, what is on hand."""
+    code, on_hand = (
+        await session.execute(
+            select(Product.code, Product.stock_on_hand).where(Product.id == product_id)
+        )
+    ).one()
+    return (
+        f"Not enough {code} to dispatch: {wanted.normalize():f} "
+        f"reserved for this order, {on_hand.normalize():f} on hand."
+    )
