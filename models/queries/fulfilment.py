@@ -6,10 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import (
-    func,
-    select,
-)
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -139,6 +136,31 @@ async def awaiting_shipment(
     """The orders whose shipment waits for dispatch (or is held), in the user's scope, the
     earliest planned dispatch first; the same few queries however long the queue."""
     scope = await order_scope(session=session, user=user)
+    rows = await _queued_orders(session, scope, statuses)
+    order_ids = [order.id for order, _ in rows]
+    if not order_ids:
+        return []
+    todo_ids = await _open_dispatch_todos(session, order_ids)
+    reserved = await _reserved_per_line(session, order_ids)
+    return [
+        QueueItem(
+            number=order.number,
+            customer=order.customer.name,
+            shipping_mode=order.shipping_mode,
+            shipment_status=order.shipment_status or "",
+            planned_dispatch_on=planned_on,
+            dispatch_todo_id=None if order.shipment_status == HELD else todo_ids.get(order.id),
+            lines=[_queue_line(line, reserved) for line in order.lines],
+        )
+        for order, planned_on in rows
+    ]
+
+
+async def _queued_orders(
+    session: AsyncSession, scope: ColumnElement[bool], statuses: tuple[str, ...]
+) -> list[tuple[Order, date | None]]:
+    """The orders in these shipment statuses, each once, with their planned dispatch day, the
+    earliest first (undated last, then by id); their lines and products loaded."""
     planned = (
         select(Milestone.order_id, Milestone.planned_on)
         .where(Milestone.code == MilestoneCode.dispatch.value)
@@ -153,55 +175,43 @@ async def awaiting_shipment(
             .order_by(planned.c.planned_on.is_(None), planned.c.planned_on, Order.id)
         )
     )
-    rows = list({order.id: (order, on) for order, on in found}.values())
-    order_ids = [order.id for order, _ in rows]
-    if not order_ids:
-        return []
-    todo_ids = dict(
-        (
-            await session.execute(
-                select(Todo.order_id, func.min(Todo.id))
-                .where(
-                    Todo.order_id.in_(order_ids),
-                    Todo.kind == TodoKind.confirm_dispatch.value,
-                    Todo.status == TodoStatus.open.value,
-                )
-                .group_by(Todo.order_id)
-            )
-        ).all()
-    )
-    reserved = dict(
-        (
-            await session.execute(
-                select(StockReservation.order_line_id, func.sum(StockReservation.quantity))
-                .join(OrderLine, OrderLine.id == StockReservation.order_line_id)
-                .where(OrderLine.order_id.in_(order_ids), StockReservation.taken_at.is_(None))
-                .group_by(StockReservation.order_line_id)
-            )
-        ).all()
-    )
-    return [
-        QueueItem(
-            number=order.number,
-            customer=order.customer.name,
-            shipping_mode=order.shipping_mode,
-            shipment_status=order.shipment_status or "",
-            planned_dispatch_on=planned_on,
-            dispatch_todo_id=None if order.shipment_status == HELD else todo_ids.get(order.id),
-            lines=[
-                QueueLine(
-                    product_code=line.product.code,
-                    product_name=line.product.name,
-                    unit=line.product.unit,
-                    quantity=line.quantity,
-                    reserved=Decimal(reserved.get(line.id) or 0),
-                    on_hand=line.product.stock_on_hand,
-                )
-                for line in order.lines
-            ],
+    return list({order.id: (order, on) for order, on in found}.values())
+
+
+async def _open_dispatch_todos(session: AsyncSession, order_ids: list[int]) -> dict[int, int]:
+    """Each order's open confirm-dispatch to-do (the first, should there be more)."""
+    found = await session.execute(
+        select(Todo.order_id, func.min(Todo.id))
+        .where(
+            Todo.order_id.in_(order_ids),
+            Todo.kind == TodoKind.confirm_dispatch.value,
+            Todo.status == TodoStatus.open.value,
         )
-        for order, planned_on in rows
-    ]
+        .group_by(Todo.order_id)
+    )
+    return dict(found.all())
+
+
+async def _reserved_per_line(session: AsyncSession, order_ids: list[int]) -> dict[int, Decimal]:
+    """The stock set aside and not yet taken, per order line of these orders."""
+    found = await session.execute(
+        select(StockReservation.order_line_id, func.sum(StockReservation.quantity))
+        .join(OrderLine, OrderLine.id == StockReservation.order_line_id)
+        .where(OrderLine.order_id.in_(order_ids), StockReservation.taken_at.is_(None))
+        .group_by(StockReservation.order_line_id)
+    )
+    return dict(found.all())
+
+
+def _queue_line(line: OrderLine, reserved: dict[int, Decimal]) -> QueueLine:
+    return QueueLine(
+        product_code=line.product.code,
+        product_name=line.product.name,
+        unit=line.product.unit,
+        quantity=line.quantity,
+        reserved=Decimal(reserved.get(line.id) or 0),
+        on_hand=line.product.stock_on_hand,
+    )
 
 
 def _now() -> datetime:

@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Row, Select, Subquery, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from i18n import N_
 from models.domain import ORDER_ENTRY_ROLES, CostCategory, Refusal, Role
 from models.queries import department_subtree
+from models.reports.sums import ZERO, sum_as_money
 from models.tables import Customer, Department, Order, OrderCostVariance, User
 from workflows import rules
 
@@ -22,7 +23,6 @@ REPORT_ROLES = frozenset({Role.ops, Role.ops_manager, Role.director})
 MAX_PER_PAGE = 200
 # Without a period the report covers this many days, today included.
 PERIOD_DAYS = 90
-ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 Columns = TypeVarTuple("Columns")
 NOT_FOR_YOUR_ROLE = N_("The cost variance report is for business operations and directors.")
@@ -257,13 +257,13 @@ async def _totals(session: AsyncSession, selection: _Selection) -> CostVarianceT
     count, expected, actual, variance, *of_category = (await session.execute(query)).one()
     in_category = None
     if selection.category is not None:
-        planned, spent = (_money(v) for v in of_category)
+        planned, spent = (sum_as_money(v) for v in of_category)
         in_category = CategoryFigures(selection.category, planned, spent, spent - planned)
     return CostVarianceTotals(
         count=count or 0,
-        expected_cost=_money(expected),
-        actual_cost=_money(actual),
-        variance=_money(variance),
+        expected_cost=sum_as_money(expected),
+        actual_cost=sum_as_money(actual),
+        variance=sum_as_money(variance),
         in_category=in_category,
     )
 
@@ -273,16 +273,7 @@ async def _page(
 ) -> list[CostVarianceRow]:
     """One page: the ids sorted and cut on orders (and the category's figures) alone, then
     the page's few rows joined to their names."""
-    figures = selection.figures
-    size = func.abs(figures.difference if figures is not None else Order.variance)
-    page = (
-        selection.joined(select(Order.id.label("id"), size.label("size")))
-        .where(*selection.conditions)
-        .order_by(size.desc().nulls_last(), Order.id)
-        .offset(offset)
-        .limit(limit)
-        .subquery("page")
-    )
+    page = _ranked_ids(selection, offset, limit)
     owner = aliased(User, name="owner")
     columns: list[QueryableAttribute[Any]] = [
         Order.number,
@@ -301,7 +292,8 @@ async def _page(
         Order.variance_percent,
         Order.variance_explanation,
     ]
-    if figures is not None:
+    if selection.figures is not None:
+        figures = selection.figures
         columns += [figures.expected, figures.actual, figures.difference]
     query = selection.joined(
         select(*columns)
@@ -312,42 +304,49 @@ async def _page(
         .join(Department, Department.id == Order.department_id)
     )
     rows = await session.execute(query.order_by(page.c.size.desc().nulls_last(), page.c.id))
-    found = []
-    for row in rows:
-        in_category = None
-        if selection.category is not None:
-            expected, actual, difference = row[-3:]
-            in_category = CategoryFigures(selection.category, expected, actual, difference)
-        found.append(
-            CostVarianceRow(
-                order_number=row[0],
-                customer_id=row[1],
-                customer=row[2],
-                owner_id=row[3],
-                owner_username=row[4],
-                owner=row[5],
-                department_id=row[6],
-                department=row[7],
-                closed_at=row[8] if row[8].tzinfo else row[8].replace(tzinfo=UTC),
-                total=row[9],
-                expected_cost=row[10],
-                actual_cost=row[11],
-                variance=row[12],
-                # Stored to the thousandth; figured to the hundredth (rules.variance).
-                variance_percent=None if row[13] is None else row[13].quantize(CENT, ROUND_HALF_UP),
-                explanation=row[14],
-                in_category=in_category,
-            )
-        )
-    return found
+    return [_variance_row(row, selection.category) for row in rows]
 
 
-def _money(value: Decimal | float | int | None) -> Decimal:
-    """A sum as money. SQLite keeps Numeric as floating point, so sums come back with float
-    noise: rounded here."""
-    if value is None:
-        return ZERO
-    return Decimal(str(value)).quantize(CENT, ROUND_HALF_UP)
+def _ranked_ids(selection: _Selection, offset: int, limit: int) -> Subquery:
+    """The page's order ids and the size of their variance (the category's, with one),
+    largest first, by order id on a tie."""
+    figures = selection.figures
+    size = func.abs(figures.difference if figures is not None else Order.variance)
+    return (
+        selection.joined(select(Order.id.label("id"), size.label("size")))
+        .where(*selection.conditions)
+        .order_by(size.desc().nulls_last(), Order.id)
+        .offset(offset)
+        .limit(limit)
+        .subquery("page")
+    )
+
+
+def _variance_row(row: Row[*tuple[Any, ...]], category: CostCategory | None) -> CostVarianceRow:
+    """A row of _page's query as the report shows it (the category's figures last)."""
+    in_category = None
+    if category is not None:
+        expected, actual, difference = row[-3:]
+        in_category = CategoryFigures(category, expected, actual, difference)
+    return CostVarianceRow(
+        order_number=row[0],
+        customer_id=row[1],
+        customer=row[2],
+        owner_id=row[3],
+        owner_username=row[4],
+        owner=row[5],
+        department_id=row[6],
+        department=row[7],
+        closed_at=row[8] if row[8].tzinfo else row[8].replace(tzinfo=UTC),
+        total=row[9],
+        expected_cost=row[10],
+        actual_cost=row[11],
+        variance=row[12],
+        # Stored to the thousandth; figured to the hundredth (rules.variance).
+        variance_percent=None if row[13] is None else row[13].quantize(CENT, ROUND_HALF_UP),
+        explanation=row[14],
+        in_category=in_category,
+    )
 
 
 # -- what the report can be filtered by --------------------------------------------------------

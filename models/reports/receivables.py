@@ -1,72 +1,64 @@
-"""Receivables: the open money of each order and its aging per customer, in the user's scope."""
+"""Receivables: the open money of each order and its aging per customer, in the user's scope.
+
+This module holds the list, one row per order with money open; who sees which orders is in
+receivables_scope and the aging in aging, both re-exported here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ColumnElement, case, distinct, exists, func, or_, select, true
+from sqlalchemy import ColumnElement, Row, Subquery, case, distinct, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from i18n import N_
-from models.domain import ORDER_ENTRY_ROLES, Refusal, Role
-from models.queries import department_subtree, managed_department_ids, order_scope
+from models.reports.aging import Aging, AgingRow, aging, aging_edges
+from models.reports.receivables_scope import (
+    COMPANY_SCOPE_ROLES,
+    NOT_FOR_YOUR_ROLE,
+    OWN_SCOPE_ROLES,
+    RECEIVABLES_ROLES,
+    ReceivablesRefusal,
+    check_may_see_receivables,
+    is_open,
+    may_see_receivables,
+    of_orders,
+    receivable_orders,
+    receivable_owners,
+    receivables_scope,
+)
+from models.reports.sums import ZERO, sum_as_money
 from models.tables import Customer, Installment, Order, User
-from workflows.rules import AGING_BUCKETS
 
-# Who has receivables: sales their own, a sales manager their department tree, the rest all.
-OWN_SCOPE_ROLES = frozenset({Role.sales, Role.sales_manager})
-COMPANY_SCOPE_ROLES = frozenset({Role.finance, Role.director, Role.admin})
-RECEIVABLES_ROLES = OWN_SCOPE_ROLES | COMPANY_SCOPE_ROLES
+__all__ = [
+    "COMPANY_SCOPE_ROLES",
+    "MAX_PER_PAGE",
+    "NOT_FOR_YOUR_ROLE",
+    "OWN_SCOPE_ROLES",
+    "RECEIVABLES_ROLES",
+    "WALK_AT_MOST",
+    "ZERO",
+    "Aging",
+    "AgingRow",
+    "Receivable",
+    "ReceivableFilter",
+    "ReceivablesPage",
+    "ReceivablesRefusal",
+    "aging",
+    "aging_edges",
+    "check_may_see_receivables",
+    "may_see_receivables",
+    "receivable_owners",
+    "receivables",
+    "receivables_scope",
+]
+
 MAX_PER_PAGE = 200
 # Up to this many rows down the list a page is found by walking the open installments in
 # due-date order; further down, grouping and sorting every order costs less.
 WALK_AT_MOST = 5000
-ZERO = Decimal("0.00")
-NOT_FOR_YOUR_ROLE = N_(
-    "Receivables are for sales, sales managers, finance, directors and administrators."
-)
-
-
-class ReceivablesRefusal(Refusal):
-    """Someone whose role has no receivables asked for them."""
-
-
-def may_see_receivables(user: User) -> bool:
-    return Role(user.role) in RECEIVABLES_ROLES
-
-
-def check_may_see_receivables(user: User) -> None:
-    if not may_see_receivables(user):
-        raise ReceivablesRefusal(NOT_FOR_YOUR_ROLE)
-
-
-async def receivables_scope(*, session: AsyncSession, user: User) -> ColumnElement[bool]:
-    """The orders whose receivables this user sees, as a WHERE clause on orders."""
-    check_may_see_receivables(user)
-    if Role(user.role) in COMPANY_SCOPE_ROLES:
-        return true()
-    return await order_scope(session=session, user=user)
-
-
-def _is_open(installment: type[Installment]) -> list[ColumnElement[bool]]:
-    """An installment with money still open. `settled == False` (not IS): it renders as the
-    literal the installments' covering index starts with."""
-    return [installment.settled == False, installment.amount > installment.paid]  # noqa: E712
-
-
-def _of_orders(
-    installment: type[Installment], order_conditions: list[ColumnElement[bool]]
-) -> list[ColumnElement[bool]]:
-    """The installment belongs to an order meeting the conditions (none: any order). A
-    subquery, not a join, so that the whole company's receivables read installments only."""
-    # true() is a singleton: the whole company's scope adds no condition.
-    conditions = [c for c in order_conditions if c is not true()]
-    if not conditions:
-        return []
-    return [installment.order_id.in_(select(Order.id).where(*conditions))]
 
 
 # -- the list: one row per order with money open ---------------------------------------------
@@ -129,45 +121,17 @@ async def receivables(
     installments in due-date order and keeping each order's earliest one, which stops after
     the page instead of summing every order's installments to sort them (pages far down the
     list do sum and sort); the totals are one pass over the installments."""
-    scope = await receivables_scope(session=session, user=user)
-    order_conditions = [scope]
-    if filters.customer_id is not None:
-        order_conditions.append(Order.customer_id == filters.customer_id)
-    if filters.owner_id is not None:
-        order_conditions.append(Order.owner_id == filters.owner_id)
-    in_scope = [*_is_open(Installment), *_of_orders(Installment, order_conditions)]
-
+    order_conditions = await receivable_orders(
+        session=session, user=user, customer_id=filters.customer_id, owner_id=filters.owner_id
+    )
+    in_scope = [*is_open(Installment), *of_orders(Installment, order_conditions)]
     count, outstanding, overdue_amount = await _totals(
         session, in_scope, today, overdue_only=filters.overdue
     )
     offset = (filters.page - 1) * filters.per_page
     order_ids: list[int] = []
-    if offset >= count:
-        pass  # past the last page
-    elif offset >= WALK_AT_MOST:
-        order_ids = await _sorted_page(
-            session,
-            in_scope,
-            today,
-            overdue_only=filters.overdue,
-            offset=offset,
-            limit=filters.per_page,
-        )
-    else:
-        order_ids = await _dated_page(
-            session,
-            in_scope,
-            today,
-            overdue_only=filters.overdue,
-            offset=offset,
-            limit=filters.per_page,
-        )
-        missing = filters.per_page - len(order_ids)
-        if missing > 0 and not filters.overdue:  # past the dated orders: the undated follow
-            dated = offset + len(order_ids) if order_ids else await _dated_count(session, in_scope)
-            order_ids += await _undated_page(
-                session, in_scope, offset=max(0, offset - dated), limit=missing
-            )
+    if offset < count:  # else past the last page
+        order_ids = await _page_order_ids(session, in_scope, today, filters, offset=offset)
     return ReceivablesPage(
         rows=await _receivables_of(session, order_ids, today),
         count=count,
@@ -176,6 +140,42 @@ async def receivables(
         page=filters.page,
         per_page=filters.per_page,
     )
+
+
+async def _page_order_ids(
+    session: AsyncSession,
+    in_scope: list[ColumnElement[bool]],
+    today: date,
+    filters: ReceivableFilter,
+    *,
+    offset: int,
+) -> list[int]:
+    """The page's order ids: walked through the open due dates, the undated orders after
+    them, up to WALK_AT_MOST rows down the list; sorted as a whole further down."""
+    if offset >= WALK_AT_MOST:
+        return await _sorted_page(
+            session,
+            in_scope,
+            today,
+            overdue_only=filters.overdue,
+            offset=offset,
+            limit=filters.per_page,
+        )
+    order_ids = await _dated_page(
+        session,
+        in_scope,
+        today,
+        overdue_only=filters.overdue,
+        offset=offset,
+        limit=filters.per_page,
+    )
+    missing = filters.per_page - len(order_ids)
+    if missing > 0 and not filters.overdue:  # past the dated orders: the undated follow
+        dated = offset + len(order_ids) if order_ids else await _dated_count(session, in_scope)
+        order_ids += await _undated_page(
+            session, in_scope, offset=max(0, offset - dated), limit=missing
+        )
+    return order_ids
 
 
 async def _totals(
@@ -203,7 +203,7 @@ async def _totals(
             func.count(distinct(Installment.order_id)), func.sum(open_amount), overdue_amount
         ).where(*in_scope)
     count, outstanding, overdue = (await session.execute(totals)).one()
-    return count or 0, _money(outstanding), _money(overdue)
+    return count or 0, sum_as_money(outstanding), sum_as_money(overdue)
 
 
 async def _dated_count(session: AsyncSession, in_scope: list[ColumnElement[bool]]) -> int:
@@ -230,7 +230,7 @@ async def _dated_page(
     before (by due date, then id). Checking that is one short range of the covering index."""
     earlier = aliased(Installment, name="earlier")
     comes_before = exists().where(
-        *_is_open(earlier),
+        *is_open(earlier),
         earlier.order_id == Installment.order_id,
         earlier.due_on <= Installment.due_on,
         or_(earlier.due_on < Installment.due_on, earlier.id < Installment.id),
@@ -253,7 +253,7 @@ async def _undated_page(
     yet, by order id."""
     other = aliased(Installment, name="other")
     dated_or_before = exists().where(
-        *_is_open(other),
+        *is_open(other),
         other.order_id == Installment.order_id,
         or_(other.due_on.is_not(None), other.id < Installment.id),
     )
@@ -296,20 +296,7 @@ async def _receivables_of(
     """The rows of a page, in the order of order_ids."""
     if not order_ids:
         return []
-    open_amount = Installment.amount - Installment.paid
-    past_due = Installment.due_on < today
-    per_order = (
-        select(
-            Installment.order_id.label("order_id"),
-            func.sum(open_amount).label("outstanding"),
-            func.min(Installment.due_on).label("next_due_on"),
-            func.min(case((past_due, Installment.due_on))).label("overdue_since"),
-            func.sum(case((past_due, open_amount), else_=0)).label("overdue_amount"),
-        )
-        .where(*_is_open(Installment), Installment.order_id.in_(order_ids))
-        .group_by(Installment.order_id)
-        .subquery("per_order")
-    )
+    per_order = _open_per_order(order_ids, today)
     owner = aliased(User, name="owner")
     rows = await session.execute(
         select(
@@ -331,164 +318,57 @@ async def _receivables_of(
         .join(Customer, Customer.id == Order.customer_id)
         .join(owner, owner.id == Order.owner_id)
     )
-    found = {
-        order_id: Receivable(
-            order_number=number,
-            customer_id=customer_id,
-            customer=customer,
-            owner_id=owner_id,
-            owner_username=username,
-            owner=full_name,
-            total=total,
-            paid=paid,
-            outstanding=_money(outstanding),
-            next_due_on=next_due_on,
-            overdue_days=(today - overdue_since).days if overdue_since else 0,
-            overdue_amount=_money(overdue_amount),
-        )
-        for (
-            order_id,
-            number,
-            customer_id,
-            customer,
-            owner_id,
-            username,
-            full_name,
-            total,
-            paid,
-            outstanding,
-            next_due_on,
-            overdue_since,
-            overdue_amount,
-        ) in rows
-    }
+    found = {row[0]: _receivable(row, today) for row in rows}
     return [found[order_id] for order_id in order_ids if order_id in found]
 
 
-def _money(value: Decimal | float | int | None) -> Decimal:
-    """A sum as money. SQLite keeps Numeric as floating point, so sums and their differences
-    come back with float noise (or as a float where the column type is lost): rounded here."""
-    if value is None:
-        return ZERO
-    return Decimal(str(value)).quantize(Decimal("0.01"))
-
-
-# -- aging: open money per customer by how late it is ----------------------------------------
-
-
-@dataclass(frozen=True)
-class AgingRow:
-    """One customer's open money by aging bucket (rules.AGING_BUCKETS); customer_id is None on
-    the grand total row."""
-
-    customer_id: int | None
-    customer: str
-    buckets: dict[str, Decimal] = field(default_factory=dict)
-
-    @property
-    def total(self) -> Decimal:
-        return sum(self.buckets.values(), ZERO)
-
-
-@dataclass(frozen=True)
-class Aging:
-    today: date
-    rows: list[AgingRow]  # by customer name
-    total: AgingRow
-
-
-def aging_edges(today: date) -> list[date]:
-    """The due dates where the buckets after not_due begin: an installment due before
-    edges[k] is at least 1, 31, 61, 91 days overdue (the edges of rules.aging_bucket)."""
-    return [today - timedelta(days=days) for days in (0, 30, 60, 90)]
-
-
-async def aging(
-    *,
-    session: AsyncSession,
-    user: User,
-    today: date,
-    customer_id: int | None = None,
-    owner_id: int | None = None,
-) -> Aging:
-    """Open money per customer in the user's scope, in the aging buckets, with a grand total
-    row; customers with nothing open are left out.
-
-    The SQL sums what is due before each edge (plain date comparisons, the same on SQLite and
-    PostgreSQL) and a bucket is the difference of two such sums: one comparison per sum
-    instead of two, over every open installment."""
-    scope = await receivables_scope(session=session, user=user)
-    conditions = [scope]
-    if customer_id is not None:
-        conditions.append(Order.customer_id == customer_id)
-    if owner_id is not None:
-        conditions.append(Order.owner_id == owner_id)
+def _open_per_order(order_ids: list[int], today: date) -> Subquery:
+    """Per order of the page: its open money, its earliest open due date, the earliest past
+    today, and how much is past due."""
     open_amount = Installment.amount - Installment.paid
-    edges = aging_edges(today)
-    per_customer = (
+    past_due = Installment.due_on < today
+    return (
         select(
-            Order.customer_id.label("customer_id"),
-            func.sum(open_amount).label("everything"),
-            *(
-                func.sum(case((Installment.due_on < edge, open_amount), else_=0)).label(
-                    f"due_before_{k}"
-                )
-                for k, edge in enumerate(edges)
-            ),
+            Installment.order_id.label("order_id"),
+            func.sum(open_amount).label("outstanding"),
+            func.min(Installment.due_on).label("next_due_on"),
+            func.min(case((past_due, Installment.due_on))).label("overdue_since"),
+            func.sum(case((past_due, open_amount), else_=0)).label("overdue_amount"),
         )
-        .select_from(Installment)
-        .join(Order, Order.id == Installment.order_id)
-        .where(*_is_open(Installment), *_of_orders(Installment, conditions))
-        .group_by(Order.customer_id)
-        .subquery("per_customer")
+        .where(*is_open(Installment), Installment.order_id.in_(order_ids))
+        .group_by(Installment.order_id)
+        .subquery("per_order")
     )
-    # The differences outside the grouping, so that each sum is computed once.
-    everything, *due_before = list(per_customer.c)[1:]
-    rows = await session.execute(
-        select(
-            per_customer.c.customer_id,
-            everything - due_before[0],  # not due, or no due date yet (NULL < edge is not true)
-            due_before[0] - due_before[1],
-            due_before[1] - due_before[2],
-            due_before[2] - due_before[3],
-            due_before[3],
-            Customer.name,
-        )
-        .join(Customer, Customer.id == per_customer.c.customer_id)
-        .order_by(Customer.name, Customer.id)
+
+
+def _receivable(row: Row[*tuple[Any, ...]], today: date) -> Receivable:
+    """A row of _receivables_of's query as the list shows it."""
+    (
+        _,
+        number,
+        customer_id,
+        customer,
+        owner_id,
+        username,
+        full_name,
+        total,
+        paid,
+        outstanding,
+        next_due_on,
+        overdue_since,
+        overdue_amount,
+    ) = row
+    return Receivable(
+        order_number=number,
+        customer_id=customer_id,
+        customer=customer,
+        owner_id=owner_id,
+        owner_username=username,
+        owner=full_name,
+        total=total,
+        paid=paid,
+        outstanding=sum_as_money(outstanding),
+        next_due_on=next_due_on,
+        overdue_days=(today - overdue_since).days if overdue_since else 0,
+        overdue_amount=sum_as_money(overdue_amount),
     )
-    found = [
-        AgingRow(
-            customer_id=row[0],
-            customer=row[-1],
-            buckets={
-                name: _money(value) for name, value in zip(AGING_BUCKETS, row[1:-1], strict=True)
-            },
-        )
-        for row in rows
-    ]
-    total = AgingRow(
-        customer_id=None,
-        customer="",
-        buckets={name: sum((r.buckets[name] for r in found), ZERO) for name in AGING_BUCKETS},
-    )
-    return Aging(today=today, rows=found, total=total)
-
-
-# -- who the list can be filtered by ----------------------------------------------------------
-
-
-async def receivable_owners(*, session: AsyncSession, user: User) -> list[User]:
-    """The people whose orders this user may filter the receivables by: none for a sales rep
-    (they see their own), their department tree's people for a sales manager, else everyone
-    who enters orders."""
-    check_may_see_receivables(user)
-    role = Role(user.role)
-    if role == Role.sales:
-        return []
-    query = select(User).where(User.role.in_([r.value for r in ORDER_ENTRY_ROLES]))
-    if role == Role.sales_manager:
-        managed = await managed_department_ids(session=session, user=user)
-        tree = await department_subtree(session=session, roots=[*managed, user.department_id])
-        query = query.where(User.department_id.in_(tree))
-    return list((await session.scalars(query.order_by(User.full_name))).unique())
