@@ -52,15 +52,7 @@ class AcceptanceActivities:
                 by_customer_contact=step.contact_id,
             )  # fmt: skip
             if step.open_acceptance:
-                rec.set_stage(order, Stage.acceptance)
-                await rec.open_todo(
-                    key=f"{step.workflow_id}/acceptance/{step.dispatch_round}",
-                    order=order,
-                    workflow_id=step.workflow_id,
-                    kind=TodoKind.confirm_acceptance,
-                    assignees=SERVICE,
-                    due_in=ACCEPTANCE_SLA,
-                )
+                await _ask_acceptance(rec, order, step, f"acceptance/{step.dispatch_round}")
             else:
                 await _accept(rec, order, step, step.actual_date, signed_by="")
             delayed = await still_delayed(session, order)
@@ -126,17 +118,22 @@ class AcceptanceActivities:
                 await reserve(rec, order, round_=step.dispatch_round)
                 await ask_dispatch(rec, order, step.workflow_id, round_=step.dispatch_round)
             elif step.open_acceptance:
-                rec.set_stage(order, Stage.acceptance)
-                await rec.open_todo(
-                    key=f"{step.workflow_id}/acceptance/recheck/{step.number}",
-                    order=order,
-                    workflow_id=step.workflow_id,
-                    kind=TodoKind.confirm_acceptance,
-                    assignees=SERVICE,
-                    due_in=ACCEPTANCE_SLA,
-                )
+                await _ask_acceptance(rec, order, step, f"acceptance/recheck/{step.number}")
             await session.commit()
             return ShipmentStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+
+
+async def _ask_acceptance(rec: StepRecorder, order: Order, step: ShipmentStep, name: str) -> None:
+    """Service get a to-do to confirm the installation and the customer's acceptance."""
+    rec.set_stage(order, Stage.acceptance)
+    await rec.open_todo(
+        key=f"{step.workflow_id}/{name}",
+        order=order,
+        workflow_id=step.workflow_id,
+        kind=TodoKind.confirm_acceptance,
+        assignees=SERVICE,
+        due_in=ACCEPTANCE_SLA,
+    )
 
 
 async def _accept(
