@@ -11,7 +11,7 @@ from __future__ import annotations
 from i18n import N_
 
 REFUSALS = (
-    # web/costs.py, web/operations.py and the order workflow (actual costs and the variance)
+    # web/commands/costs.py, todo_kinds.py, models/domain/costs.py and the order workflow (actual costs and the variance)
     N_("Actual costs are recorded once the order's first payment is confirmed."),
     N_("Explain the variance: it is above the threshold of %(threshold)s."),
     N_("Give at least one cost item."),
@@ -19,6 +19,11 @@ REFUSALS = (
     N_("The order is closed."),
     N_("Item %(number)s: “%(amount)s” is not an amount."),
     N_("Item %(number)s: give the supplier payment reference."),
+    N_(
+        "Item %(number)s: supplier payment %(reference)s is already recorded as %(category)s for "
+        "this order."
+    ),
+    N_("Item %(number)s: supplier payment %(reference)s is given twice."),
     N_("Item %(number)s: the amount must be more than zero."),
     N_("Item %(number)s: the category must be one of: %(allowed)s."),
     N_("Only business operations record actual costs."),
@@ -116,7 +121,6 @@ REFUSALS = (
     N_("A rejection needs a comment saying why."),
     N_("The order could not take this step."),
     # workflows/steps.py and workflows/approval.py (validators of the workflow's updates)
-    N_("A rejection needs a comment."),
     # workflows/rules.py (PricingError) and models/drafts.py (DraftOrder validators)
     N_("Give either a whole-order discount or a target total, not both."),
     N_("The whole-order discount must be between 0 and 100 %%."),

@@ -10,6 +10,8 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from models.domain import (
+    OWN_ORDER,
+    REJECTED_WITHOUT_REASON,
     ApprovalOutcome,
     ApprovalRoundInput,
     Decision,
@@ -21,7 +23,7 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.activity_refs import ApprovalSteps
-from workflows.refusals import INVALID, SELF_APPROVAL
+from workflows.refusals import SELF_APPROVAL, refuse_if
 from workflows.steps import StepRunner, TodoBook
 
 ZERO = timedelta(0)
@@ -204,6 +206,5 @@ class ApprovalWorkflow:
     def validate_decide(self, decision: Decision) -> None:
         self.todos.check(decision.todo_key, decision.actor)
         if decision.actor.user_id == self.input.owner_id:
-            raise ApplicationError("Nobody approves their own order.", type=SELF_APPROVAL)
-        if decision.outcome == "reject" and not decision.comment.strip():
-            raise ApplicationError("A rejection needs a comment.", type=INVALID)
+            raise ApplicationError(OWN_ORDER, type=SELF_APPROVAL)
+        refuse_if(decision.refusal(reason_missing=REJECTED_WITHOUT_REASON))

@@ -32,7 +32,7 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.activity_refs import CollectionSteps
-from workflows.refusals import INVALID, NOT_ASSIGNEE
+from workflows.refusals import INVALID, NOT_ASSIGNEE, refuse_if
 from workflows.steps import StepRunner, TodoBook
 
 ZERO = Decimal("0")
@@ -360,8 +360,7 @@ class CollectionWorkflow:
     @decide_payment.validator
     def validate_decide_payment(self, decision: PaymentDecision) -> None:
         self.todos.check(decision.todo_key, decision.actor)
-        if decision.outcome == "reject" and not decision.comment.strip():
-            raise ApplicationError("Say why the payment is rejected.", type=INVALID)
+        refuse_if(decision.refusal())
         payment = self.pending.get(decision.todo_key)
         if payment is not None and decision.outcome == "confirm":
             try:

@@ -10,6 +10,8 @@ from temporalio.common import SearchAttributeKey
 from temporalio.exceptions import ApplicationError
 
 from models.domain import (
+    COSTS_REJECTED_WITHOUT_REASON,
+    VARIANCE_REJECTED_WITHOUT_REASON,
     ApprovalPolicy,
     ApprovalRoundInput,
     CollectionInput,
@@ -17,9 +19,9 @@ from models.domain import (
     CollectionStatus,
     ConfirmOrder,
     CostRecording,
-    CostsDecision,
     CostStep,
     CostStepResult,
+    Decision,
     EstimateCompletion,
     InvoiceDecision,
     InvoiceRequest,
@@ -43,14 +45,13 @@ from models.domain import (
     StartCosting,
     TodoDone,
     TriggerEvent,
-    VarianceDecision,
     VarianceFigures,
     VarianceReview,
     Withdraw,
 )
 from workflows import rules
 from workflows.activity_refs import CollectionSteps, CostSteps, OrderSteps
-from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
+from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL, refuse_if
 from workflows.steps import StepRunner, TodoBook
 
 with workflow.unsafe.imports_passed_through():
@@ -68,7 +69,7 @@ class CostBatchState:
     """A batch of actual costs waiting for finance."""
 
     number: int
-    keys: list[str]  # rules.cost_key() of its items
+    keys: list[str]  # CostItem.key of its items
     recorded_by: int
 
 
@@ -123,7 +124,7 @@ class OrderWorkflow:
         self.invoiced = ZERO
         self.invoices_pending: dict[str, Decimal] = {}  # to-do key -> amount
         # Actual costs: the record_actual_costs to-do open (if any), the batches waiting for
-        # finance (to-do key -> batch), each not-rejected item's rules.cost_key().
+        # finance (to-do key -> batch), each not-rejected item's CostItem.key.
         self.record_todo: str | None = None
         self.records = 0  # record_actual_costs to-dos opened so far (none: ops were never asked)
         self.batches = 0
@@ -456,10 +457,7 @@ class OrderWorkflow:
     @decide_invoice.validator
     def validate_decide_invoice(self, decision: InvoiceDecision) -> None:
         self.todos.check(decision.todo_key, decision.actor)
-        if decision.outcome == "issued" and not decision.invoice_number.strip():
-            raise ApplicationError("Give the invoice number.", type=INVALID)
-        if decision.outcome == "reject" and not decision.comment.strip():
-            raise ApplicationError("Say why the invoice is not issued.", type=INVALID)
+        refuse_if(decision.refusal())
 
     def _invoiceable(self) -> Decimal:
         assert self.facts is not None  # loaded by start_costing, the run's first step
@@ -621,7 +619,7 @@ class OrderWorkflow:
         if recording.items:
             self.batches += 1
             number = self.batches
-            keys = [rules.cost_key(i) for i in recording.items]
+            keys = [item.key for item in recording.items]
             self.cost_keys.update(keys)
             self.batches_pending[f"{workflow.info().workflow_id}/costs/{number}/approve"] = (
                 CostBatchState(number=number, keys=keys, recorded_by=recording.actor.user_id)
@@ -649,12 +647,10 @@ class OrderWorkflow:
                 "Operations record the actual costs; finance approve them.", type=NOT_ASSIGNEE
             )
         self.todos.check(recording.todo_key, recording.actor)
-        problems = rules.cost_item_problems(recording.items, self.cost_keys, final=recording.final)
-        if problems:
-            raise ApplicationError(" ".join(problems), type=INVALID)
+        refuse_if(recording.refusal(self.cost_keys))
 
     @workflow.update
-    async def approve_actual_costs(self, decision: CostsDecision) -> TodoDone:
+    async def approve_actual_costs(self, decision: Decision) -> TodoDone:
         self.todos.take(decision.todo_key, decision.actor)
         batch = self.batches_pending.pop(decision.todo_key)
         approved = decision.outcome == "approve"
@@ -680,10 +676,9 @@ class OrderWorkflow:
         return TodoDone(todo_key=decision.todo_key, stage=self.stage)
 
     @approve_actual_costs.validator
-    def validate_approve_actual_costs(self, decision: CostsDecision) -> None:
+    def validate_approve_actual_costs(self, decision: Decision) -> None:
         self.todos.check(decision.todo_key, decision.actor)
-        if decision.outcome == "reject" and not decision.comment.strip():
-            raise ApplicationError("Say why the costs are rejected.", type=INVALID)
+        refuse_if(decision.refusal(reason_missing=COSTS_REJECTED_WITHOUT_REASON))
 
     @workflow.update
     async def review_variance(self, review: VarianceReview) -> TodoDone:
@@ -713,15 +708,15 @@ class OrderWorkflow:
         self.todos.check(review.todo_key, review.actor)
         if self.variance is None:  # never so while a review is open
             raise ApplicationError("The cost figures are not ready yet.", type=NOT_OPEN)
-        if self.variance.above_threshold and not review.explanation.strip():
-            raise ApplicationError(
-                "Explain the variance: it is above the threshold of "
-                f"{rules.describe_threshold(self.variance.policy)}.",
-                type=INVALID,
+        refuse_if(
+            review.refusal(
+                above_threshold=self.variance.above_threshold,
+                threshold=rules.describe_threshold(self.variance.policy),
             )
+        )
 
     @workflow.update
-    async def approve_variance(self, decision: VarianceDecision) -> TodoDone:
+    async def approve_variance(self, decision: Decision) -> TodoDone:
         self.todos.take(decision.todo_key, decision.actor)
         approved = decision.outcome == "approve"
         review_round = self.reviews
@@ -748,12 +743,11 @@ class OrderWorkflow:
         return TodoDone(todo_key=decision.todo_key, stage=self.stage)
 
     @approve_variance.validator
-    def validate_approve_variance(self, decision: VarianceDecision) -> None:
+    def validate_approve_variance(self, decision: Decision) -> None:
         self.todos.check(decision.todo_key, decision.actor)
         if decision.actor.user_id == self.reviewed_by:
             raise ApplicationError(
                 "You reviewed this variance: another operations manager approves it.",
                 type=SELF_APPROVAL,
             )
-        if decision.outcome == "reject" and not decision.comment.strip():
-            raise ApplicationError("Say why the variance is not approved.", type=INVALID)
+        refuse_if(decision.refusal(reason_missing=VARIANCE_REJECTED_WITHOUT_REASON))

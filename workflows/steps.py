@@ -11,7 +11,15 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
-from models.domain import Actor, Assignee, OpenTodo, SendMail, StepResult
+from models.domain import (
+    TODO_NOT_OPEN,
+    TODO_NOT_YOURS,
+    Actor,
+    Assignee,
+    OpenTodo,
+    SendMail,
+    StepResult,
+)
 from workflows.activity_refs import NotifySteps, Step
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
 
@@ -51,9 +59,9 @@ class TodoBook:
     def check(self, key: str, actor: Actor) -> OpenTodo:
         todo = self._open.get(key)
         if todo is None:
-            raise ApplicationError("This to-do is no longer open.", type=NOT_OPEN)
+            raise ApplicationError(TODO_NOT_OPEN, type=NOT_OPEN)
         if not any(a.includes(actor) for a in todo.assignees):
-            raise ApplicationError("This to-do is not assigned to you.", type=NOT_ASSIGNEE)
+            raise ApplicationError(TODO_NOT_YOURS, type=NOT_ASSIGNEE)
         return todo
 
     def take(self, key: str, actor: Actor) -> OpenTodo:

@@ -10,12 +10,8 @@ from pydantic import BaseModel, Field
 
 from models.domain.core import Actor, Assignee, OpenTodo, Role, StepResult
 
-
-class Decision(BaseModel):
-    todo_key: str
-    actor: Actor
-    outcome: Literal["approve", "reject"]
-    comment: str = ""
+# An approver's rejection without a comment.
+REJECTED_WITHOUT_REASON = "A rejection needs a comment saying why."
 
 
 class Decider(BaseModel):

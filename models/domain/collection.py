@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.domain.core import Actor, OpenTodo, StepResult
+from models.domain.core import Actor, OpenTodo, Refusal, StepResult
 
 
 class PaymentTrigger(StrEnum):
@@ -113,10 +113,17 @@ class PaymentRegistration(BaseModel):
 
 
 class PaymentDecision(BaseModel):
+    """Finance confirm that a registered payment arrived, or reject it saying why."""
+
     actor: Actor
     todo_key: str
     outcome: Literal["confirm", "reject"]
     comment: str = ""
+
+    def refusal(self) -> Refusal | None:
+        if self.outcome == "reject" and not self.comment.strip():
+            return Refusal("Say why the payment is rejected.")
+        return None
 
 
 class Allocation(BaseModel):
@@ -172,11 +179,20 @@ class InvoiceRequest(BaseModel):
 
 
 class InvoiceDecision(BaseModel):
+    """Finance issue an applied-for invoice under its number, or reject it saying why."""
+
     actor: Actor
     todo_key: str
     outcome: Literal["issued", "reject"]
     invoice_number: str = Field(default="", max_length=50)
     comment: str = ""
+
+    def refusal(self) -> Refusal | None:
+        if self.outcome == "issued" and not self.invoice_number.strip():
+            return Refusal("Give the invoice number.")
+        if self.outcome == "reject" and not self.comment.strip():
+            return Refusal("Say why the invoice is not issued.")
+        return None
 
 
 class InvoiceStep(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -122,6 +123,28 @@ class OpenTodo(BaseModel):
     key: str
     kind: TodoKind
     assignees: list[Assignee]
+
+
+# Refusals of a to-do completion that the web layer and the workflows' validators both give.
+TODO_NOT_OPEN = "This to-do is no longer open."
+TODO_NOT_YOURS = "This to-do is not assigned to you."
+OWN_ORDER = "Nobody approves their own order."
+
+
+class Decision(BaseModel):
+    """A person approves or rejects what a to-do puts before them (an order's approval, a
+    batch of actual costs, a cost variance); a rejection says why, in the words of
+    `reason_missing`, the refusal its to-do kind gives."""
+
+    todo_key: str
+    actor: Actor
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+    def refusal(self, *, reason_missing: str) -> Refusal | None:
+        if self.outcome == "reject" and not self.comment.strip():
+            return Refusal(reason_missing)
+        return None
 
 
 class TodoDone(BaseModel):

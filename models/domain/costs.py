@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.domain.core import Actor, StepResult
+from models.domain.core import Actor, Refusal, StepResult
 
 
 class CostCategory(StrEnum):
@@ -27,6 +27,12 @@ class CostItem(BaseModel):
     amount: Decimal = Field(max_digits=16, decimal_places=2)
     supplier_payment_reference: str = Field(max_length=100)
 
+    @property
+    def key(self) -> str:
+        """What makes a cost recorded once: the same supplier payment is not recorded twice for
+        one category."""
+        return f"{self.category.value}|{self.supplier_payment_reference.strip().casefold()}"
+
 
 class CostRecording(BaseModel):
     """Ops record a batch of actual costs (finance approve it); `final` says no more follow."""
@@ -36,25 +42,70 @@ class CostRecording(BaseModel):
     items: list[CostItem] = Field(default_factory=list)
     final: bool = False
 
+    def problems(self, recorded: Collection[str] = frozenset()) -> list[Refusal]:
+        """What is wrong with the batch, item by item; `recorded` holds the keys of the order's
+        items not rejected."""
+        if not self.items:
+            return [] if self.final else [Refusal("Give at least one cost item.")]
+        problems = []
+        seen: set[str] = set()
+        for number, item in enumerate(self.items, start=1):
+            reference = item.supplier_payment_reference.strip()
+            if item.amount <= 0:
+                problems.append(
+                    Refusal("Item %(number)s: the amount must be more than zero.", number=number)
+                )
+            if not reference:
+                problems.append(
+                    Refusal("Item %(number)s: give the supplier payment reference.", number=number)
+                )
+                continue
+            if item.key in recorded:
+                problems.append(
+                    Refusal(
+                        "Item %(number)s: supplier payment %(reference)s is already recorded as "
+                        "%(category)s for this order.",
+                        number=number,
+                        reference=reference,
+                        category=item.category.value,
+                    )
+                )
+            elif item.key in seen:
+                problems.append(
+                    Refusal(
+                        "Item %(number)s: supplier payment %(reference)s is given twice.",
+                        number=number,
+                        reference=reference,
+                    )
+                )
+            seen.add(item.key)
+        return problems
 
-class CostsDecision(BaseModel):
-    actor: Actor
-    todo_key: str
-    outcome: Literal["approve", "reject"]
-    comment: str = ""
+    def refusal(self, recorded: Collection[str] = frozenset()) -> Refusal | None:
+        return next(iter(self.problems(recorded)), None)
+
+
+# Finance reject a batch of actual costs, or the operations manager a variance, without saying
+# why (both decide with a `Decision`).
+COSTS_REJECTED_WITHOUT_REASON = "Say why the costs are rejected."
+VARIANCE_REJECTED_WITHOUT_REASON = "Say why the variance is not approved."
 
 
 class VarianceReview(BaseModel):
+    """Ops review the expected-vs-actual comparison; above the policy's threshold they explain
+    the variance."""
+
     actor: Actor
     todo_key: str
     explanation: str = ""
 
-
-class VarianceDecision(BaseModel):
-    actor: Actor
-    todo_key: str
-    outcome: Literal["approve", "reject"]
-    comment: str = ""
+    def refusal(self, *, above_threshold: bool, threshold: str) -> Refusal | None:
+        if above_threshold and not self.explanation.strip():
+            return Refusal(
+                "Explain the variance: it is above the threshold of %(threshold)s.",
+                threshold=threshold,
+            )
+        return None
 
 
 class VariancePolicy(BaseModel):

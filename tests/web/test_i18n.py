@@ -320,7 +320,7 @@ def test_the_mails_are_written_in_the_recipients_language():
     assert "意见：Discount too deep" in body
 
 
-REFUSALS = {"Refused", "HTTPException", "ApplicationError", "PricingError", "DraftError",
+REFUSALS = {"Refused", "Refusal", "HTTPException", "ApplicationError", "PricingError", "DraftError",
             "UnroutableError", "ValueError", "AdminRefusal"}  # fmt: skip
 API_ONLY = {"Not signed in or the token has expired."}  # the bearer-token API answers in English
 

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 from temporalio.worker import Worker
 
 from models.domain import (
+    REJECTED_WITHOUT_REASON,
     ApprovalPolicy,
     Condition,
     ConditionKind,
@@ -39,6 +40,7 @@ from models.tables import (
 )
 from tests import helpers
 from tests.workflows.test_order import decide, edit, estimate, revise, timeline_kinds, todos_of
+from web.commands.actions import refusal_of
 from worker import build_worker
 from workflows import rules
 from workflows.approval import ApprovalWorkflow
@@ -423,3 +425,19 @@ async def assignee_users(session_factory, todo: Todo) -> list[int]:
             select(TodoAssignee).where(TodoAssignee.todo_id == todo.id).order_by(TodoAssignee.id)
         )
         return [row.user_id for row in list(rows)[1:] if row.user_id is not None]
+
+
+async def test_a_rejection_without_a_comment_is_refused_in_the_web_layers_own_words(
+    env, session_factory, settings, worker: Worker
+):
+    """The validator runs the decision's own check, so a client that skips the web layer hears
+    the same refusal, template and all (it used to say "A rejection needs a comment.")."""
+    order = await order_of(session_factory, lines=[("PUMP-10", "2", "0")])
+    await helpers.submit(env.client, session_factory, order, settings.task_queue)
+    await estimate(env.client, session_factory, order)
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await decide(env.client, session_factory, order, "sales_manager", outcome="reject")
+    assert refused.value.cause.message == "A rejection needs a comment saying why."
+    said = refusal_of(refused.value)
+    assert (said.status, said.template) == (422, REJECTED_WITHOUT_REASON)
+    assert await helpers.open_todos(session_factory, order, "approve")  # nothing was decided

@@ -17,9 +17,8 @@ from models.domain import (
     CostCategory,
     CostItem,
     CostRecording,
-    CostsDecision,
+    Decision,
     Role,
-    VarianceDecision,
     VarianceReview,
 )
 from models.passwords import hash_password
@@ -88,7 +87,7 @@ async def decide_costs(env, session_factory, order, outcome="approve", comment="
     [todo] = await helpers.open_todos(session_factory, order, "approve_actual_costs")
     await order_of(env, order).execute_update(
         OrderWorkflow.approve_actual_costs,
-        CostsDecision(
+        Decision(
             actor=await helpers.actor(session_factory, "finance"),
             todo_key=todo.key,
             outcome=outcome,
@@ -115,7 +114,7 @@ async def decide_variance(
     [todo] = await helpers.open_todos(session_factory, order, "approve_variance")
     await order_of(env, order).execute_update(
         OrderWorkflow.approve_variance,
-        VarianceDecision(
+        Decision(
             actor=await helpers.actor(session_factory, username),
             todo_key=todo.key,
             outcome=outcome,
@@ -299,13 +298,13 @@ async def test_a_variance_sent_back_is_reviewed_again_and_the_reviewer_cannot_ap
     assert "another operations manager" in await refused(
         handle,
         OrderWorkflow.approve_variance,
-        VarianceDecision(actor=manager, todo_key=decision.key, outcome="approve"),
+        Decision(actor=manager, todo_key=decision.key, outcome="approve"),
         SELF_APPROVAL,
     )
     await refused(
         handle,
         OrderWorkflow.approve_variance,
-        VarianceDecision(actor=ops, todo_key=decision.key, outcome="approve"),
+        Decision(actor=ops, todo_key=decision.key, outcome="approve"),
         NOT_ASSIGNEE,
     )
     await decide_variance(

@@ -38,8 +38,6 @@ from workflows.rules.collection import (
 )
 from workflows.rules.costs import (
     DEFAULT_VARIANCE_POLICY,
-    cost_item_problems,
-    cost_key,
     describe_threshold,
     expected_by_category,
     variance,
@@ -84,8 +82,6 @@ __all__ = [
     "approver_department",
     "collection_moments",
     "collection_status",
-    "cost_item_problems",
-    "cost_key",
     "day_start",
     "decision_facts",
     "describe_threshold",

@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 
-from models.domain import CategoryVariance, CostCategory, CostItem, VarianceFigures, VariancePolicy
+from models.domain import CategoryVariance, CostCategory, VarianceFigures, VariancePolicy
 from workflows.rules.money import HUNDRED, ZERO, money, percent_of
 
 DEFAULT_VARIANCE_POLICY = VariancePolicy()
-
-
-def cost_item_problems(items: Sequence[CostItem], recorded: set[str], *, final: bool) -> list[str]:
-    """What is wrong with a batch of actual costs; `recorded` holds cost_key() of the order's
-    items not rejected (the same supplier payment is not recorded twice for one category)."""
-    if not items:
-        return [] if final else ["Give at least one cost item."]
-    problems = []
-    seen: set[str] = set()
-    for number, item in enumerate(items, start=1):
-        reference = item.supplier_payment_reference.strip()
-        if item.amount <= ZERO:
-            problems.append(f"Item {number}: the amount must be more than zero.")
-        if not reference:
-            problems.append(f"Item {number}: give the supplier payment reference.")
-            continue
-        key = cost_key(item)
-        if key in recorded:
-            problems.append(
-                f"Item {number}: supplier payment {reference} is already recorded as "
-                f"{item.category.value} for this order."
-            )
-        elif key in seen:
-            problems.append(f"Item {number}: supplier payment {reference} is given twice.")
-        seen.add(key)
-    return problems
-
-
-def cost_key(item: CostItem) -> str:
-    return f"{item.category.value}|{item.supplier_payment_reference.strip().casefold()}"
 
 
 def expected_by_category(

@@ -90,27 +90,3 @@ def item(category: str, amount: str, reference: str) -> CostItem:
     return CostItem(
         category=CostCategory(category), amount=D(amount), supplier_payment_reference=reference
     )
-
-
-def test_cost_items_are_checked_one_by_one():
-    recorded = {rules.cost_key(item("freight", "1", "SUP-9"))}
-    problems = rules.cost_item_problems(
-        [
-            item("goods", "0", "A"),
-            item("goods", "5", " "),
-            item("freight", "5", " sup-9"),
-            item("other", "5", "B"),
-            item("other", "6", "b"),
-            item("goods", "7", "b"),  # the same payment for another category is fine
-        ],
-        recorded,
-        final=False,
-    )
-    assert problems == [
-        "Item 1: the amount must be more than zero.",
-        "Item 2: give the supplier payment reference.",
-        "Item 3: supplier payment sup-9 is already recorded as freight for this order.",
-        "Item 5: supplier payment b is given twice.",
-    ]
-    assert rules.cost_item_problems([], recorded, final=False) == ["Give at least one cost item."]
-    assert rules.cost_item_problems([], recorded, final=True) == []  # nothing more to record

@@ -1,0 +1,160 @@
+"""What people do to an order as a whole: enter and edit drafts, submit them (which starts the
+order's workflow) or resubmit a revised one, and, for admin, route an unroutable order again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from models.domain import ORDER_ENTRY_ROLES, Role, RouteAgain, Stage, TodoDone, TodoKind, TodoStatus
+from models.drafts import (
+    DraftError,
+    DraftOrder,
+    create_draft,
+    first_error,
+    is_editable,
+    mark_submitted,
+    update_draft,
+)
+from models.queries import actor_for
+from models.tables import Order, Todo, User
+from web.commands.actions import UNREACHABLE, Refused, action_id, send_update
+from web.commands.todo_kinds import TodoCompletion
+from web.commands.todos import complete_todo
+from web.temporal import start_order_workflow, submitted_with, workflow_id
+from workflows.order import OrderWorkflow
+
+ALREADY_SUBMITTED = "Order %(number)s has already been submitted."
+
+
+def require_order_entry(user: User) -> None:
+    if Role(user.role) not in ORDER_ENTRY_ROLES:
+        raise Refused(403, "Your role does not enter orders.")
+
+
+def require_owner(user: User, order: Order) -> None:
+    if order.owner_id != user.id:
+        raise Refused(403, "Only the order's owner can change it.")
+
+
+async def new_draft(*, session: AsyncSession, user: User, draft: DraftOrder) -> Order:
+    require_order_entry(user)
+    try:
+        return await create_draft(session=session, user=user, draft=draft)
+    except DraftError as error:
+        # refused before anything was written; no rollback, which would expire `user`
+        raise Refused.of(422, error) from error
+
+
+async def edit_draft(
+    *, session: AsyncSession, user: User, order: Order, draft: DraftOrder
+) -> Order:
+    require_owner(user, order)
+    if not is_editable(order):
+        raise Refused(
+            409, "Order %(number)s is submitted and can no longer be edited.", number=order.number
+        )
+    try:
+        return await update_draft(session=session, order=order, draft=draft)
+    except DraftError as error:
+        # refused before anything was written; no rollback, which would expire `user`
+        raise Refused.of(422, error) from error
+
+
+def parse_draft(body: dict[str, Any]) -> DraftOrder:
+    try:
+        return DraftOrder.model_validate(body)
+    except ValidationError as error:
+        raise Refused(422, first_error(error)) from error
+
+
+async def submit_order(
+    *,
+    session: AsyncSession,
+    user: User,
+    order: Order,
+    client: Client,
+    task_queue: str,
+    idempotency_key: str | None = None,
+) -> TodoDone | None:
+    """Submit a draft (starts its workflow) or resubmit a revised order (completes the owner's
+    revise to-do). A submit sent again with the same idempotency key after its answer was lost
+    gets the same answer, not "already submitted"."""
+    require_owner(user, order)
+    if order.stage == Stage.revising.value:
+        return await resubmit(session=session, user=user, order=order, client=client)
+    if not order.lines:
+        raise Refused(422, "An order needs at least one line.")
+    already = Refused(409, ALREADY_SUBMITTED, number=order.number)
+    if order.stage != Stage.draft.value:
+        if idempotency_key and await submitted_with(client, order.number, idempotency_key):
+            return None
+        raise already
+    # The workflow first, then the mark that keeps the draft's editor out: the database never
+    # says "submitted" for an order whose workflow may not exist, and the workflow's first step
+    # marks the order itself should this request die in between. Its id is the order number,
+    # so a start repeated after a lost answer is recognised.
+    try:
+        await start_order_workflow(
+            client, session, order, task_queue=task_queue, submit_key=idempotency_key
+        )
+    except WorkflowAlreadyStartedError as error:
+        if order.submitted_at is not None and not (
+            idempotency_key and await submitted_with(client, order.number, idempotency_key)
+        ):
+            raise already from error
+        # started by a submit that was cut off before it could say so
+    except RPCError as error:
+        raise Refused(503, UNREACHABLE) from error
+    await mark_submitted(session=session, order=order)
+    return None
+
+
+async def resubmit(*, session: AsyncSession, user: User, order: Order, client: Client) -> TodoDone:
+    """The owner sends a revised order back to costing and approval (their revise to-do)."""
+    todo = await session.scalar(
+        select(Todo).where(
+            Todo.order_id == order.id,
+            Todo.kind == TodoKind.revise.value,
+            Todo.status == TodoStatus.open.value,
+        )
+    )
+    if todo is None:
+        raise Refused(409, "This order is not waiting for a revision.")
+    return await complete_todo(
+        session=session,
+        user=user,
+        todo=todo,
+        completion=TodoCompletion(outcome="resubmit"),
+        client=client,
+    )
+
+
+async def route_again(*, session: AsyncSession, user: User, order: Order, client: Client) -> Order:
+    """Admin asks an order that no one could approve to route its approval again (after fixing
+    the policy, a manager or a user); the workflow reloads policy and facts and tries. Returns
+    the order as it stands afterwards: routed (no reason), or still unroutable."""
+    if Role(user.role) != Role.admin:
+        raise Refused(403, "Only an administrator can route an order again.")
+    if order.unroutable_reason is None:  # a request sent again finds it routed: it says so
+        raise Refused(409, "Order %(number)s is not waiting for a route.", number=order.number)
+    actor = await actor_for(session=session, user=user)
+    await send_update(
+        client,
+        workflow_id(order.number),
+        OrderWorkflow.route_again,
+        RouteAgain(actor=actor),
+        gone=Refused(409, "The workflow of order %(number)s is not running.", number=order.number),
+        # one action per time the order fell off its route
+        update_id=action_id(f"route_again/{order.number}", actor, order.unroutable_at),
+    )
+    # The update returns once the attempt is made: the order is routed (off the list) or back on
+    # the list with the reason.
+    await session.refresh(order, ["stage", "unroutable_reason", "unroutable_at"])
+    return order

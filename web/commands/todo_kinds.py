@@ -1,0 +1,428 @@
+"""One declaration per to-do kind: who may complete it, its outcomes, the input model its
+workflow update takes (whose own check the update's validator runs too), the update itself, and
+how a person's completion becomes that input. `web.commands.todos.complete_todo` reads nothing
+else; adding a kind means its declaration here, its workflow handler, its activity, its template
+and its tests."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Generic, TypeVar, get_args
+
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.domain import (
+    COSTS_REJECTED_WITHOUT_REASON,
+    REJECTED_WITHOUT_REASON,
+    VARIANCE_REJECTED_WITHOUT_REASON,
+    AcceptanceOutcome,
+    Actor,
+    ArrivalConfirmation,
+    CostCategory,
+    CostEstimate,
+    CostItem,
+    CostRecording,
+    Decision,
+    DispatchConfirmation,
+    EstimateCompletion,
+    ExceptionResolution,
+    InvoiceDecision,
+    LineCost,
+    MilestoneCode,
+    MilestoneConfirmation,
+    PaymentDecision,
+    PlanShipment,
+    Refusal,
+    RevisionOutcome,
+    TodoKind,
+    VarianceReview,
+)
+from models.tables import Invoice, Order, Todo
+from web.commands.actions import Refused, UpdateMethod
+from web.commands.fulfilment import (
+    MilestoneDate,
+    confirmable_milestone,
+    planned_milestones,
+    refuse_done_date,
+)
+from workflows.approval import ApprovalWorkflow
+from workflows.collection import CollectionWorkflow
+from workflows.order import OrderWorkflow
+from workflows.shipment import ShipmentWorkflow
+
+A = TypeVar("A", bound=BaseModel)
+COST_CATEGORIES = ", ".join(c.value for c in CostCategory)
+
+
+class CostItemIn(BaseModel):
+    """One actual cost as a person gives it; every field is checked with a message that names
+    the item."""
+
+    category: str = ""
+    amount: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
+    supplier_payment_reference: str = Field(default="", max_length=100)
+
+
+class TodoCompletion(BaseModel):
+    """The body of POST /api/v1/todos/{id}/complete: the outcome plus the kind's fields."""
+
+    outcome: str
+    comment: str = ""
+    lines: list[LineCost] | None = None
+    freight: Decimal = Field(default=Decimal("0"), ge=0)
+    installation: Decimal = Field(default=Decimal("0"), ge=0)
+    other: Decimal = Field(default=Decimal("0"), ge=0)
+    # plan_shipment
+    milestones: list[MilestoneDate] | None = None
+    # confirm_dispatch
+    carrier: str = ""
+    tracking_number: str = ""
+    # confirm_milestone, confirm_arrival
+    code: str = ""
+    actual_date: date | None = None
+    # confirm_acceptance
+    accepted_on: date | None = None
+    signed_by: str = ""
+    # handle_exception
+    resolution: str = ""
+    reship: bool = False
+    # issue_invoice
+    invoice_number: str = Field(default="", max_length=50)
+    # record_actual_costs (`final`: no more costs follow), review_variance
+    items: list[CostItemIn] | None = None
+    final: bool = False
+    explanation: str = Field(default="", max_length=2000)
+
+
+@dataclass(frozen=True)
+class Completing:
+    """A person completing a to-do: what a declaration builds the update's input from."""
+
+    todo: Todo
+    order: Order
+    actor: Actor
+    given: TodoCompletion
+
+    @property
+    def comment(self) -> str:
+        return self.given.comment.strip()
+
+
+@dataclass(frozen=True)
+class TodoKindDeclaration(Generic[A]):
+    """Everything particular to one kind of to-do."""
+
+    kind: TodoKind
+    # The input model of its update, built from a completion (422 for what cannot be built).
+    argument: type[A]
+    build: Callable[[Completing], A]
+    # The workflow update it sends, to the workflow that opened the to-do.
+    update: UpdateMethod[A]
+    # The input model's own check, the one the update's validator runs too.
+    check: Callable[[A, Completing], Refusal | None] = lambda argument, completing: None
+    # Its outcomes; by default those of the input model's `outcome`.
+    outcomes: tuple[str, ...] = ()
+    # Who may complete it: the people it is assigned to, and never the order's owner if set.
+    not_by_owner: bool = False
+    # What the database says against it besides (the invoice number is taken).
+    state: Callable[[AsyncSession, A], Awaitable[Refused | None]] | None = None
+
+    @property
+    def allowed_outcomes(self) -> tuple[str, ...]:
+        return self.outcomes or get_args(self.argument.model_fields["outcome"].annotation)
+
+    def argument_for(self, completing: Completing) -> A:
+        """The update's input for this completion, once its fields are checked (422 with what
+        is wrong), by the same check the workflow's validator runs."""
+        if completing.given.outcome not in self.allowed_outcomes:
+            allowed = ", ".join(sorted(self.allowed_outcomes))
+            raise Refused(422, "The outcome must be one of: %(allowed)s.", allowed=allowed)
+        argument = self.build(completing)
+        if refusal := self.check(argument, completing):
+            raise Refused.of(422, refusal)
+        return argument
+
+
+# -- how each kind's input is built from a completion --------------------------------------------
+
+
+def _estimate(c: Completing) -> EstimateCompletion:
+    if not c.given.lines:
+        raise Refused(422, "Give a unit cost for every line.")
+    estimate = CostEstimate(
+        lines=c.given.lines,
+        freight=c.given.freight,
+        installation=c.given.installation,
+        other=c.given.other,
+    )
+    return EstimateCompletion(todo_key=c.todo.key, actor=c.actor, estimate=estimate)
+
+
+def _decision(c: Completing) -> Decision:
+    return Decision(todo_key=c.todo.key, actor=c.actor, outcome=c.given.outcome, comment=c.comment)
+
+
+def _approval(c: Completing) -> Decision:
+    # an approver's comment is kept as written
+    return Decision(
+        todo_key=c.todo.key, actor=c.actor, outcome=c.given.outcome, comment=c.given.comment
+    )
+
+
+def _revision(c: Completing) -> RevisionOutcome:
+    return RevisionOutcome(
+        todo_key=c.todo.key, actor=c.actor, outcome=c.given.outcome, comment=c.given.comment
+    )
+
+
+def _plan(c: Completing) -> PlanShipment:
+    milestones = planned_milestones(c.order, c.given.milestones or [])
+    return PlanShipment(todo_key=c.todo.key, actor=c.actor, milestones=milestones)
+
+
+def _dispatch(c: Completing) -> DispatchConfirmation:
+    carrier, tracking_number = c.given.carrier.strip(), c.given.tracking_number.strip()
+    if not carrier:
+        raise Refused(422, "Name the carrier.")
+    if not tracking_number:
+        raise Refused(422, "Give the tracking number.")
+    return DispatchConfirmation(
+        todo_key=c.todo.key, actor=c.actor, carrier=carrier, tracking_number=tracking_number
+    )
+
+
+def _milestone(c: Completing) -> MilestoneConfirmation:
+    raw = c.given.code.strip() or str((c.todo.facts or {}).get("code") or "")
+    if not raw:
+        raise Refused(422, "Say which milestone is done.")
+    code = confirmable_milestone(c.order, raw)
+    if c.given.actual_date is None:
+        raise Refused(422, "Give the date the milestone was done.")
+    refuse_done_date(c.given.actual_date, milestone=code)
+    return MilestoneConfirmation(
+        actor=c.actor, code=code, actual_date=c.given.actual_date, todo_key=c.todo.key
+    )
+
+
+def _arrival(c: Completing) -> ArrivalConfirmation:
+    if c.given.actual_date is None:
+        raise Refused(422, "Give the date the goods arrived.")
+    refuse_done_date(c.given.actual_date, milestone=MilestoneCode.arrival)
+    return ArrivalConfirmation(actual_date=c.given.actual_date, actor=c.actor, todo_key=c.todo.key)
+
+
+def _acceptance(c: Completing) -> AcceptanceOutcome:
+    accepted = c.given.outcome == "accepted"
+    if accepted:
+        if c.given.accepted_on is None or not c.given.signed_by.strip():
+            raise Refused(422, "Give the acceptance date and who signed for the customer.")
+        refuse_done_date(c.given.accepted_on, milestone=MilestoneCode.arrival, field="accepted_on")
+    elif not c.comment:
+        raise Refused(422, "Describe the defect.")
+    return AcceptanceOutcome(
+        todo_key=c.todo.key,
+        actor=c.actor,
+        outcome=c.given.outcome,
+        accepted_on=c.given.accepted_on if accepted else None,
+        signed_by=c.given.signed_by.strip(),
+        comment=c.comment,
+    )
+
+
+def _resolution(c: Completing) -> ExceptionResolution:
+    if not c.given.resolution.strip():
+        raise Refused(422, "Say how the exception was resolved.")
+    return ExceptionResolution(
+        todo_key=c.todo.key,
+        actor=c.actor,
+        resolution=c.given.resolution.strip(),
+        reship=c.given.reship,
+    )
+
+
+def _payment(c: Completing) -> PaymentDecision:
+    return PaymentDecision(
+        actor=c.actor, todo_key=c.todo.key, outcome=c.given.outcome, comment=c.comment
+    )
+
+
+def _invoice(c: Completing) -> InvoiceDecision:
+    return InvoiceDecision(
+        actor=c.actor,
+        todo_key=c.todo.key,
+        outcome=c.given.outcome,
+        invoice_number=c.given.invoice_number.strip(),
+        comment=c.comment,
+    )
+
+
+async def _invoice_number_taken(session: AsyncSession, decision: InvoiceDecision) -> Refused | None:
+    if decision.outcome != "issued":
+        return None
+    number = decision.invoice_number
+    if await session.scalar(select(Invoice.id).where(Invoice.invoice_number == number)) is None:
+        return None
+    return Refused(422, "Invoice number %(number)s is already used.", number=number)
+
+
+def cost_items(given: list[CostItemIn] | None) -> list[CostItem]:
+    """The items as the workflow takes them, once each names a category and an amount (422
+    naming the item); the rest is CostRecording's own check."""
+    items = []
+    for number, item in enumerate(given or [], start=1):
+        try:
+            category = CostCategory(item.category.strip())
+        except ValueError as error:
+            raise Refused(
+                422,
+                "Item %(number)s: the category must be one of: %(allowed)s.",
+                number=number,
+                allowed=COST_CATEGORIES,
+            ) from error
+        if item.amount is None:
+            raise Refused(422, "Item %(number)s: the amount must be more than zero.", number=number)
+        reference = item.supplier_payment_reference.strip()
+        items.append(
+            CostItem(category=category, amount=item.amount, supplier_payment_reference=reference)
+        )
+    return items
+
+
+def _costs(c: Completing) -> CostRecording:
+    return CostRecording(
+        actor=c.actor, todo_key=c.todo.key, items=cost_items(c.given.items), final=c.given.final
+    )
+
+
+def _review(c: Completing) -> VarianceReview:
+    return VarianceReview(
+        actor=c.actor, todo_key=c.todo.key, explanation=c.given.explanation.strip()
+    )
+
+
+def _explained(review: VarianceReview, c: Completing) -> Refusal | None:
+    facts = c.todo.facts or {}
+    threshold = str(facts.get("threshold", ""))
+    return review.refusal(above_threshold=bool(facts.get("above_threshold")), threshold=threshold)
+
+
+def _reason(message: str) -> Callable[[Decision, Completing], Refusal | None]:
+    return lambda decision, completing: decision.refusal(reason_missing=message)
+
+
+# -- the declarations ----------------------------------------------------------------------------
+
+TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
+    declared.kind: declared
+    for declared in (
+        TodoKindDeclaration(
+            TodoKind.estimate_cost,
+            EstimateCompletion,
+            _estimate,
+            OrderWorkflow.estimate_cost,
+            outcomes=("estimated",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.approve,
+            Decision,
+            _approval,
+            ApprovalWorkflow.decide,
+            check=_reason(REJECTED_WITHOUT_REASON),
+            not_by_owner=True,
+        ),
+        TodoKindDeclaration(TodoKind.revise, RevisionOutcome, _revision, OrderWorkflow.revise),
+        TodoKindDeclaration(
+            TodoKind.plan_shipment,
+            PlanShipment,
+            _plan,
+            ShipmentWorkflow.plan,
+            outcomes=("planned",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.confirm_dispatch,
+            DispatchConfirmation,
+            _dispatch,
+            ShipmentWorkflow.confirm_dispatch,
+            outcomes=("dispatched",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.confirm_milestone,
+            MilestoneConfirmation,
+            _milestone,
+            ShipmentWorkflow.confirm_milestone,
+            outcomes=("done",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.confirm_arrival,
+            ArrivalConfirmation,
+            _arrival,
+            ShipmentWorkflow.confirm_arrival,
+            outcomes=("arrived",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.confirm_acceptance,
+            AcceptanceOutcome,
+            _acceptance,
+            ShipmentWorkflow.confirm_acceptance,
+        ),
+        TodoKindDeclaration(
+            TodoKind.handle_exception,
+            ExceptionResolution,
+            _resolution,
+            ShipmentWorkflow.handle_exception,
+            outcomes=("resolved",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.confirm_payment,
+            PaymentDecision,
+            _payment,
+            CollectionWorkflow.decide_payment,
+            check=lambda decision, completing: decision.refusal(),
+        ),
+        TodoKindDeclaration(
+            TodoKind.issue_invoice,
+            InvoiceDecision,
+            _invoice,
+            OrderWorkflow.decide_invoice,
+            check=lambda decision, completing: decision.refusal(),
+            state=_invoice_number_taken,
+        ),
+        TodoKindDeclaration(
+            TodoKind.record_actual_costs,
+            CostRecording,
+            _costs,
+            OrderWorkflow.record_actual_costs,
+            check=lambda recording, completing: recording.refusal(),
+            outcomes=("recorded",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.approve_actual_costs,
+            Decision,
+            _decision,
+            OrderWorkflow.approve_actual_costs,
+            check=_reason(COSTS_REJECTED_WITHOUT_REASON),
+        ),
+        TodoKindDeclaration(
+            TodoKind.review_variance,
+            VarianceReview,
+            _review,
+            OrderWorkflow.review_variance,
+            check=_explained,
+            outcomes=("reviewed",),
+        ),
+        TodoKindDeclaration(
+            TodoKind.approve_variance,
+            Decision,
+            _decision,
+            OrderWorkflow.approve_variance,
+            check=_reason(VARIANCE_REJECTED_WITHOUT_REASON),
+        ),
+    )
+}
+# A collect to-do closes by itself once its installment is paid: no one completes it.
+CLOSES_BY_ITSELF = frozenset({TodoKind.collect})
