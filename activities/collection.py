@@ -1,6 +1,4 @@
-"""Activities of an order's collection: installments fixed from the payment plan, payments
-registered, confirmed and allocated, reminders, overdue to-dos and escalations; one transaction per
-step, idempotent by key (invoices are activities.invoices)."""
+"""Activities of an order's collection: installments, payments, reminders, overdue."""
 
 from __future__ import annotations
 

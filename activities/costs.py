@@ -1,6 +1,4 @@
-"""Activities of an order's actual costs, the expected-vs-actual comparison and closing: ops
-record cost batches, finance approve them, ops review the variance, the operations manager
-approves a large one, and the order closes; one transaction per step, idempotent by key."""
+"""Activities of an order's actual costs and variance review, up to its closing."""
 
 from __future__ import annotations
 

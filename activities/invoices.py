@@ -1,5 +1,4 @@
-"""Activities of an order's invoices: the owner or finance apply for one, finance issue it with
-its number or reject the application; one transaction per step, idempotent by key."""
+"""Activities of an order's invoices: applied for, then issued or rejected."""
 
 from __future__ import annotations
 

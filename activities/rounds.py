@@ -1,5 +1,4 @@
-"""What an approval round records inside a step's transaction: a stage opened (one approve to-do
-per requirement, with its reason and facts), the order confirmed, or put on the unroutable list."""
+"""What an approval round records: a stage opened, the order confirmed or unroutable."""
 
 from __future__ import annotations
 

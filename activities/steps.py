@@ -1,6 +1,4 @@
-"""What every step's activity does inside its one transaction: open and close to-dos, write the
-timeline, queue mail. Each operation is idempotent by its key, so a retried activity creates no
-second to-do, event or e-mail."""
+"""What a step records in its transaction (to-dos, timeline, mail), each idempotent by key."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The expected-against-actual comparison inside a step: its figures, the review and approval
-to-dos that show them, and the order closing on them."""
+"""Expected against actual costs: the figures, the to-dos showing them, the closing."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Activities of an order's shipment: plan, hold and release, dispatch with stock leaving, late
-milestones, arrival, acceptance and exceptions; one transaction per step, idempotent by key."""
+"""Activities of an order's shipment, from reserving stock to the acceptance."""
 
 from __future__ import annotations
 

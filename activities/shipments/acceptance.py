@@ -1,5 +1,4 @@
-"""Activities from the goods' arrival to the customer's acceptance, and the exceptions after
-dispatch that may send goods again."""
+"""Activities from arrival to the customer's acceptance, and exceptions after dispatch."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The warehouse's dispatch: the round's reserved stock leaves, the owner and the customer's
-contacts are told (with a link to confirm arrival), and ops wait for the goods to arrive."""
+"""The warehouse's dispatch: stock leaves, owner and contacts told, arrival awaited."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""Activities of a shipment's milestones: late ones turn the order delayed, ops confirm one with
-its actual date or move its planned date."""
+"""Activities of a shipment's milestones: late, confirmed, or re-planned."""
 
 from __future__ import annotations
 

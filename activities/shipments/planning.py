@@ -1,5 +1,4 @@
-"""Activities that start an order's shipment: stock reserved and ops asked for the timetable, the
-timetable recorded, and the deposit hold released so the warehouse may ship."""
+"""Activities that start a shipment: stock reserved, timetable recorded, hold released."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What several shipment steps record alike: stock set aside for a dispatch round, the warehouse
-asked to ship it, milestones' actual dates, whether the order is still delayed, its contacts."""
+"""What several shipment steps record alike: reservations, dispatch to-dos, delay."""
 
 from __future__ import annotations
 
