@@ -227,6 +227,17 @@ def _plan_rows(plan: list[PaymentPlanItem]) -> list[PaymentPlanRow]:
     ]
 
 
+async def _with_lines(session: AsyncSession, order: Order) -> Order:
+    """The caller's order read again with its lines and payment plan."""
+    with_lines = await session.scalar(
+        select(Order)
+        .where(Order.id == order.id)
+        .options(selectinload(Order.lines), selectinload(Order.payment_plan))
+    )
+    assert with_lines is not None  # the caller's order, so it exists
+    return with_lines
+
+
 async def create_draft(
     *, session: AsyncSession, user: UserRow, draft: DraftOrder, repeated_from: str | None = None
 ) -> Order:
@@ -301,13 +312,7 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
     check_entry(draft, plan, today=datetime.now(UTC).date())
     await _customer(session, draft.customer_id)
     new_lines, total, list_total = await _priced_lines(session, draft)
-    with_lines = await session.scalar(
-        select(Order)
-        .where(Order.id == order.id)
-        .options(selectinload(Order.lines), selectinload(Order.payment_plan))
-    )
-    assert with_lines is not None  # the caller's order, read again with its lines
-    order = with_lines
+    order = await _with_lines(session, order)
     old_lines = {ln.position: ln for ln in order.lines}
     kept: list[OrderLine] = []
     for new in new_lines:
@@ -336,13 +341,7 @@ async def update_draft(*, session: AsyncSession, order: Order, draft: DraftOrder
 
 async def draft_of(*, session: AsyncSession, order: Order) -> DraftOrder:
     """The entry form's content of an existing order (to edit it, or to repeat it)."""
-    with_lines = await session.scalar(
-        select(Order)
-        .where(Order.id == order.id)
-        .options(selectinload(Order.lines), selectinload(Order.payment_plan))
-    )
-    assert with_lines is not None  # the caller's order, read again with its lines
-    order = with_lines
+    order = await _with_lines(session, order)
     return DraftOrder(
         customer_id=order.customer_id,
         shipping_mode=ShippingMode(order.shipping_mode),

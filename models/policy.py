@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
@@ -32,16 +33,33 @@ from models.tables import (
 )
 from workflows import rules
 
+# A policy's table of saved versions, and the policy a saved version holds.
+_PolicyRow = TypeVar(
+    "_PolicyRow", ApprovalPolicyVersion, CollectionPolicyVersion, VariancePolicyVersion
+)
+_Policy = TypeVar("_Policy", ApprovalPolicy, CollectionPolicy, VariancePolicy)
+
+
+async def _latest(session: AsyncSession, table: type[_PolicyRow]) -> _PolicyRow | None:
+    """The highest saved version of a policy, None when none was ever saved."""
+    return await session.scalar(select(table).order_by(table.version.desc()).limit(1))
+
+
+def _as_policy(
+    kind: type[_Policy],
+    row: ApprovalPolicyVersion | CollectionPolicyVersion | VariancePolicyVersion,
+) -> _Policy:
+    """The policy a saved version holds, numbered as its row."""
+    return kind.model_validate({**row.body, "version": row.version})
+
 
 def policy_of(row: ApprovalPolicyVersion) -> ApprovalPolicy:
-    return ApprovalPolicy.model_validate({**row.body, "version": row.version})
+    return _as_policy(ApprovalPolicy, row)
 
 
 async def current_policy(*, session: AsyncSession) -> ApprovalPolicy:
     """The highest saved version; the first policy when none was ever saved."""
-    row = await session.scalar(
-        select(ApprovalPolicyVersion).order_by(ApprovalPolicyVersion.version.desc()).limit(1)
-    )
+    row = await current_version(session=session)
     return policy_of(row) if row is not None else rules.DEFAULT_APPROVAL_POLICY
 
 
@@ -96,9 +114,7 @@ class PolicyChanged(PolicyRefusal):
 
 async def current_version(*, session: AsyncSession) -> ApprovalPolicyVersion | None:
     """The saved version in force (the highest), None when none was ever saved."""
-    return await session.scalar(
-        select(ApprovalPolicyVersion).order_by(ApprovalPolicyVersion.version.desc()).limit(1)
-    )
+    return await _latest(session, ApprovalPolicyVersion)
 
 
 async def policy_versions(*, session: AsyncSession) -> list[ApprovalPolicyVersion]:
@@ -231,12 +247,10 @@ async def save_policy(
 
 async def current_collection_policy(*, session: AsyncSession) -> CollectionPolicy:
     """The highest saved version of the collection policy; the defaults when none was saved."""
-    row = await session.scalar(
-        select(CollectionPolicyVersion).order_by(CollectionPolicyVersion.version.desc()).limit(1)
-    )
+    row = await _latest(session, CollectionPolicyVersion)
     if row is None:
         return rules.DEFAULT_COLLECTION_POLICY
-    return CollectionPolicy.model_validate({**row.body, "version": row.version})
+    return _as_policy(CollectionPolicy, row)
 
 
 class CollectionPolicyBody(BaseModel):
@@ -276,7 +290,7 @@ async def save_collection_policy(
         first=1,
         clash=N_("Another version of the collection policy was saved at the same moment."),
     )
-    return CollectionPolicy.model_validate({**row.body, "version": row.version})
+    return _as_policy(CollectionPolicy, row)
 
 
 async def _save_version(
@@ -312,12 +326,10 @@ async def _save_version(
 async def current_variance_policy(*, session: AsyncSession) -> VariancePolicy:
     """The highest saved version of the variance policy; the defaults (5 %) when none was
     saved."""
-    row = await session.scalar(
-        select(VariancePolicyVersion).order_by(VariancePolicyVersion.version.desc()).limit(1)
-    )
+    row = await _latest(session, VariancePolicyVersion)
     if row is None:
         return rules.DEFAULT_VARIANCE_POLICY
-    return VariancePolicy.model_validate({**row.body, "version": row.version})
+    return _as_policy(VariancePolicy, row)
 
 
 class VariancePolicyBody(BaseModel):
@@ -339,4 +351,4 @@ async def save_variance_policy(
         first=rules.DEFAULT_VARIANCE_POLICY.version + 1,  # the shipped defaults are version 1
         clash=N_("Another version of the variance policy was saved at the same moment."),
     )
-    return VariancePolicy.model_validate({**row.body, "version": row.version})
+    return _as_policy(VariancePolicy, row)
