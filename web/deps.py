@@ -22,6 +22,7 @@ from models.tables import Order, User
 from settings import Settings
 from temporal_client import connect
 from web.security import SessionStamps, SignInThrottle, TokenSigner, same_token
+from web.templating import locale_of
 
 
 class TemporalGateway:
@@ -136,6 +137,19 @@ async def page_admin(user: PageUser) -> User:
 
 
 PageAdmin = Annotated[User, Depends(page_admin)]
+
+
+async def page_order(request: Request, number: str, user: PageUser, session: SessionDep) -> Order:
+    """The order if the signed-in user may see it; the page's 404 otherwise (so order numbers
+    don't leak), in the user's language."""
+    order = await get_order(session=session, user=user, number=number)
+    if order is None:
+        gettext = translations(locale_of(request, user)).gettext
+        raise HTTPException(404, gettext("There is no such order."))
+    return order
+
+
+PageOrder = Annotated[Order, Depends(page_order)]
 
 
 async def user_by_name(session: AsyncSession, username: str) -> User | None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from i18n import translations
-from models.queries import get_order, unroutable_orders
+from models.queries import unroutable_orders
 from web import operations
-from web.deps import PageAdmin, SessionDep, TemporalClient
+from web.deps import PageAdmin, PageOrder, SessionDep, TemporalClient
 from web.operations import Refused
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
@@ -29,12 +29,10 @@ async def unroutable_list(request: Request, me: PageAdmin, session: SessionDep) 
 
 @router.post(LIST + "/{number}/route-again")
 async def route_again(
-    request: Request, number: str, me: PageAdmin, session: SessionDep, client: TemporalClient
+    request: Request, me: PageAdmin, order: PageOrder, session: SessionDep, client: TemporalClient
 ) -> Response:
+    number = order.number
     t = translations(locale_of(request, me))
-    order = await get_order(session=session, user=me, number=number)
-    if order is None:
-        raise HTTPException(404, t.gettext("There is no such order."))
     try:
         order = await operations.route_again(session=session, user=me, order=order, client=client)
     except Refused as error:

@@ -1,0 +1,12 @@
+"""The order pages, one module per area, under one router (entry's /orders/new before the
+order page's /orders/{number})."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.pages.orders import actual_costs, detail, entry, fulfilment, payments
+
+router = APIRouter()
+for area in (entry, detail, fulfilment, payments, actual_costs):
+    router.include_router(area.router)

@@ -1,0 +1,175 @@
+"""The order page, and how its small forms (shipment, payment, invoice, costs) post back to it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from i18n import translations
+from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, CostCategory, Role
+from models.drafts import first_error, is_editable
+from models.queries import HELD, sees_costs
+from models.tables import Order, User
+from settings import Settings
+from web import collection, costs, operations
+from web.deps import PageOrder, PageUser, SessionDep, SettingsDep
+from web.operations import ACCEPTED, OWN_CONFIRMATION, Refused
+from web.pages.common import page_router
+from web.pages.todos import shown_cost_rows
+from web.schemas import OrderDetail
+from web.templating import flash, locale_of, render
+from web.views import COST_EVENTS, order_detail
+
+router = page_router()
+M = TypeVar("M", bound=BaseModel)
+# One of the order page's small forms: what it does with the order and the typed values.
+OrderAct = Callable[[Order, dict[str, str]], Awaitable[object]]
+
+
+def _fulfilment_forms(user: User, order: Order, detail: OrderDetail) -> dict[str, Any]:
+    """Which of the shipment's small forms this person gets."""
+    steering = operations.may_steer_shipment(user) and order.shipment_status is not None
+    return {
+        "may_raise_exception": operations.may_raise_exception(user, order)
+        and bool(detail.dispatches)
+        and order.shipment_status != ACCEPTED,
+        "may_steer": steering,
+        "may_release_hold": steering and order.shipment_status == HELD,
+        "confirmable_codes": [
+            c.value for c in operations.milestone_codes(order) if c not in OWN_CONFIRMATION
+        ],
+        "exception_kinds": [k.value for k in RAISABLE_EXCEPTIONS],
+    }
+
+
+def _collection_forms(user: User, order: Order, detail: OrderDetail) -> dict[str, Any]:
+    """Collection: confirmed orders have it; the owner registers money, owner or finance apply
+    for invoices (the operations check again when the form comes back)."""
+    collecting = order.collection_status is not None
+    invoiceable = detail.not_invoiced - detail.invoice_pending
+    customer = order.customer
+    return {
+        "collecting": collecting,
+        "payable": detail.outstanding - detail.pending_payments,
+        "invoiceable": invoiceable,
+        "may_register_payment": collecting and order.owner_id == user.id and detail.outstanding > 0,
+        "may_request_invoice": collecting
+        and (order.owner_id == user.id or Role(user.role) in collection.INVOICE_ROLES)
+        and invoiceable > 0,
+        "payment_methods": collection.METHODS,
+        "invoice_defaults": {
+            "amount": f"{max(invoiceable, Decimal(0)):f}",
+            "title": customer.invoice_title or customer.name,
+            "tax_number": customer.tax_number or "",
+            "address": customer.address or "",
+        },
+    }
+
+
+async def _cost_forms(
+    session: AsyncSession, user: User, order: Order, values: dict[str, str]
+) -> dict[str, Any]:
+    """Actual costs: ops record them on the order page while the order's to-do for it is open."""
+    record_todo = None
+    if Role(user.role) in costs.RECORDING_ROLES:
+        record_todo = await costs.record_todo_of(session=session, order=order)
+    return {
+        "may_record_costs": record_todo is not None,
+        "costs_rejection": (record_todo.facts or {}).get("comment") if record_todo else None,
+        "cost_rows": shown_cost_rows(values if values.get("form") == "costs" else {}),
+        "cost_categories": [c.value for c in CostCategory],
+        "cost_events": COST_EVENTS,
+    }
+
+
+async def show_order(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    settings: Settings,
+    order: Order,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    values: dict[str, str] | None = None,
+) -> Response:
+    """The order page; with a refused form's message, status and typed values when given."""
+    detail = await order_detail(session=session, user=user, order=order, settings=settings)
+    values = values or {}
+    return render(
+        request,
+        "orders/detail.html",
+        user=user,
+        order=detail,
+        sees_costs=sees_costs(user),
+        may_edit=order.owner_id == user.id and is_editable(order),
+        may_repeat=Role(user.role) in ORDER_ENTRY_ROLES,
+        **_fulfilment_forms(user, order, detail),
+        **_collection_forms(user, order, detail),
+        **await _cost_forms(session, user, order, values),
+        today=datetime.now(UTC).date().isoformat(),
+        error=error,
+        status_code=status_code,
+        values=values,
+    )
+
+
+@router.get("/orders/{number}")
+async def order_page(
+    request: Request, order: PageOrder, user: PageUser, session: SessionDep, settings: SettingsDep
+) -> Response:
+    return await show_order(request, user, session, settings, order)
+
+
+def form_body(model: type[M], values: dict[str, str], keep: tuple[str, ...] = ()) -> M:
+    """An order action's body from its form (blank fields left out, but for those to keep:
+    the operation says what is missing); 422 when a date is not a date or a number not a
+    number."""
+    try:
+        return model.model_validate({k: v for k, v in values.items() if v or k in keep})
+    except ValidationError as error:
+        raise Refused(422, first_error(error).replace("%", "%%")) from error
+
+
+async def order_action(
+    request: Request,
+    order: Order,
+    user: User,
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    form_name: str,
+    fields: tuple[str, ...],
+    act: OrderAct,
+    done_message: str,
+) -> Response:
+    """Run one of the order page's small forms (shipment, payment, invoice, costs): back to the
+    order page with a message (POST-redirect-GET), or the page again with the refusal, its
+    status and what was typed."""
+    number = order.number
+    form = await request.form()
+    t = translations(locale_of(request, user))
+    values = {name: str(form.get(name) or "").strip() for name in fields}
+    try:
+        await act(order, {**values, "action_key": str(form.get("action_key") or "")})
+    except Refused as error:
+        return await show_order(
+            request,
+            user,
+            session,
+            settings,
+            order,
+            error=error.translated(t.gettext),
+            status_code=error.status,
+            values={**values, "form": form_name},
+        )
+    flash(request, t.gettext(done_message))
+    return RedirectResponse(f"/orders/{number}", status_code=303)

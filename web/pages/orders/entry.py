@@ -1,0 +1,217 @@
+"""Order entry pages: the scoped list, new and edited drafts, submit and repeat."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from i18n import translations
+from models.domain import ORDER_ENTRY_ROLES, Role, Stage
+from models.drafts import DraftError, draft_of, is_editable, repeat_order
+from models.policy import current_collection_policy
+from models.queries import OrderFilter, list_orders
+from models.tables import Customer, Order, Product, User
+from web import operations
+from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
+from web.operations import Refused
+from web.pages.common import page_router
+from web.pages.orders.draft_form import (
+    EMPTY_LINE_ROWS,
+    draft_body,
+    new_values,
+    padded,
+    values_of_draft,
+    values_of_form,
+)
+from web.templating import flash, locale_of, render
+from web.views import order_summaries
+
+router = page_router()
+
+
+@router.get("/orders")
+async def order_list(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    stage: str = "",
+    q: str = "",
+    overdue: str = "",
+    delayed: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    filters = OrderFilter(
+        stage=stage if stage in Stage.__members__ else None,
+        q=q or None,
+        overdue=True if overdue == "1" else None,
+        delayed=True if delayed == "1" else None,
+        page=max(1, page),
+    )
+    result = await list_orders(session=session, user=user, filters=filters)
+    rows = await order_summaries(session=session, orders=result.orders, currency=settings.currency)
+    return render(
+        request,
+        "orders/index.html",
+        user=user,
+        result=result,
+        rows=rows,
+        filters={"stage": stage, "q": q, "overdue": overdue, "delayed": delayed},
+        stages=list(Stage),
+        may_enter=Role(user.role) in ORDER_ENTRY_ROLES,
+    )
+
+
+def _require_order_entry(request: Request, user: User) -> None:
+    """The page's refusal (403) for a role that does not enter orders."""
+    try:
+        operations.require_order_entry(user)
+    except Refused as error:
+        raise HTTPException(
+            error.status, error.translated(translations(locale_of(request, user)).gettext)
+        ) from error
+
+
+async def _form_page(
+    request: Request,
+    user: User,
+    session: AsyncSession,
+    order: Order | None,
+    values: dict[str, Any],
+    **context: Any,
+) -> HTMLResponse:
+    """The order form, for a new order or a draft, with the customers, products and payment
+    plans to choose from."""
+    customers = list(await session.scalars(select(Customer).order_by(Customer.name)))
+    products = list(
+        await session.scalars(
+            select(Product).where(Product.active.is_(True)).order_by(Product.code)
+        )
+    )
+    plans = (await current_collection_policy(session=session)).plans
+    return render(
+        request,
+        "orders/form.html",
+        user=user,
+        order=order,
+        values=values,
+        customers=customers,
+        products=products,
+        plans=plans,
+        **context,
+    )
+
+
+@router.get("/orders/new")
+async def new_order_form(request: Request, user: PageUser, session: SessionDep) -> HTMLResponse:
+    _require_order_entry(request, user)
+    return await _form_page(request, user, session, None, new_values())
+
+
+async def _save(
+    request: Request, user: User, session: AsyncSession, order: Order | None
+) -> Response:
+    form = await request.form()
+    values = values_of_form(form)
+    t = translations(locale_of(request, user))
+    if form.get("action") == "add_line":
+        return await _form_page(request, user, session, order, padded(values, EMPTY_LINE_ROWS + 2))
+    try:
+        draft = operations.parse_draft(draft_body(values))
+        if order is None:
+            saved = await operations.new_draft(session=session, user=user, draft=draft)
+        else:
+            saved = await operations.edit_draft(
+                session=session, user=user, order=order, draft=draft
+            )
+    except Refused as error:
+        if error.status in (403, 409):
+            raise HTTPException(error.status, error.translated(t.gettext)) from error
+        return await _form_page(
+            request,
+            user,
+            session,
+            order,
+            padded(values),
+            status_code=422,
+            error=error.translated(t.gettext),
+        )
+    flash(request, t.gettext("Order %(number)s is saved.") % {"number": saved.number})
+    return RedirectResponse(f"/orders/{saved.number}", status_code=303)
+
+
+@router.post("/orders/new")
+async def create_order(request: Request, user: PageUser, session: SessionDep) -> Response:
+    return await _save(request, user, session, None)
+
+
+@router.get("/orders/{number}/edit")
+async def edit_order_form(
+    request: Request, order: PageOrder, user: PageUser, session: SessionDep
+) -> HTMLResponse:
+    if order.owner_id != user.id or not is_editable(order):
+        raise HTTPException(
+            409,
+            translations(locale_of(request, user)).gettext("This order can no longer be edited."),
+        )
+    values = padded(values_of_draft(await draft_of(session=session, order=order)))
+    return await _form_page(request, user, session, order, values)
+
+
+@router.post("/orders/{number}/edit")
+async def edit_order(
+    request: Request, order: PageOrder, user: PageUser, session: SessionDep
+) -> Response:
+    return await _save(request, user, session, order)
+
+
+@router.post("/orders/{number}/submit")
+async def submit_order(
+    request: Request,
+    order: PageOrder,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+) -> RedirectResponse:
+    number = order.number
+    t = translations(locale_of(request, user))
+    try:
+        await operations.submit_order(
+            session=session,
+            user=user,
+            order=order,
+            client=client,
+            task_queue=settings.task_queue,
+            idempotency_key=str((await request.form()).get("action_key") or "") or None,
+        )
+    except Refused as error:
+        flash(request, error.translated(t.gettext), "error")
+        return RedirectResponse(f"/orders/{number}", status_code=303)
+    flash(request, t.gettext("Order %(number)s is submitted.") % {"number": number})
+    return RedirectResponse(f"/orders/{number}", status_code=303)
+
+
+@router.post("/orders/{number}/repeat")
+async def repeat(
+    request: Request, order: PageOrder, user: PageUser, session: SessionDep
+) -> RedirectResponse:
+    number = order.number
+    _require_order_entry(request, user)
+    t = translations(locale_of(request, user))
+    try:
+        copy = await repeat_order(session=session, user=user, order=order)
+    except DraftError as error:  # e.g. a product no longer sold
+        flash(request, error.translated(t.gettext), "error")
+        return RedirectResponse(f"/orders/{number}", status_code=303)
+    flash(
+        request,
+        t.gettext("Draft %(number)s copied from %(source)s.")
+        % {"number": copy.number, "source": number},
+    )
+    return RedirectResponse(f"/orders/{copy.number}/edit", status_code=303)
