@@ -1,0 +1,16 @@
+"""Administration pages: users, departments, customers, products and the mail outbox.
+
+Every route depends on PageAdmin (403 for anyone but an administrator); the rules and the SQL
+are in models.admin and the forms' fields in web.forms.admin, so these modules only turn forms
+into fields and refusals into pages.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from web.pages.admin import customers, departments, outbox, products, users
+
+router = APIRouter()
+for area in (users, departments, customers, products, outbox):
+    router.include_router(area.router)
