@@ -16,13 +16,18 @@ from activities.shipments.records import (
 )
 from activities.steps import StepRecorder
 from activities.store import StepStore
-from models.domain import Assignee, ExceptionKind, Role, ShipmentStepResult, Stage, TodoKind
-from models.domain.shipment import (
+from models.domain import (
+    Assignee,
+    ExceptionKind,
     RaiseException,
     RecordAcceptance,
     RecordArrival,
     ResolveException,
+    Role,
     ShipmentStep,
+    ShipmentStepResult,
+    Stage,
+    TodoKind,
 )
 from models.tables import Order, ShipmentException
 

@@ -17,8 +17,11 @@ from activities.shipments.records import (
 )
 from activities.steps import StepRecorder
 from activities.store import StepStore
-from models.domain import ShipmentStepResult, TodoKind
-from models.domain.shipment import RecordDispatch
+from models.domain import (
+    RecordDispatch,
+    ShipmentStepResult,
+    TodoKind,
+)
 from models.links import ContactLinks
 from models.tables import Contact, Dispatch, Order, OrderLine, Product, StockReservation
 

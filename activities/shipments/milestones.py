@@ -10,8 +10,15 @@ from temporalio import activity
 from activities.shipments.records import OPS, milestones_of, record_milestones, still_delayed
 from activities.steps import StepRecorder
 from activities.store import StepStore
-from models.domain import MilestoneCode, MilestoneState, ShipmentStepResult, TodoKind
-from models.domain.shipment import MarkLate, RecordMilestone, ReplanMilestone
+from models.domain import (
+    MarkLate,
+    MilestoneCode,
+    MilestoneState,
+    RecordMilestone,
+    ReplanMilestone,
+    ShipmentStepResult,
+    TodoKind,
+)
 from models.tables import Milestone, Order, Todo
 
 # Confirmed by the to-dos already open for them (the warehouse's dispatch, ops' arrival).

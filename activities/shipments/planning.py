@@ -14,8 +14,14 @@ from activities.shipments.records import (
     reserve,
 )
 from activities.store import StepStore
-from models.domain import ShipmentStepResult, Stage, TodoKind
-from models.domain.shipment import RecordPlan, ReleaseHold, StartShipment
+from models.domain import (
+    RecordPlan,
+    ReleaseHold,
+    ShipmentStepResult,
+    Stage,
+    StartShipment,
+    TodoKind,
+)
 from models.tables import Milestone
 
 
