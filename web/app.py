@@ -48,6 +48,20 @@ from web.security import (
 from web.templating import render
 
 STATIC = Path(__file__).resolve().parent / "static"
+PAGES = (
+    auth,
+    todos,
+    orders,
+    shipments,
+    receivables,
+    reports,
+    admin,
+    policy,
+    variance_policy,
+    unroutable,
+    links,
+    arrival,
+)
 
 
 def create_app(
@@ -74,6 +88,20 @@ def create_app(
         version="0.1.0",
         lifespan=lifespan,
     )
+    _set_state(app, settings, session_factory, temporal_client)
+    _add_middleware(app, settings)
+    _include_routers(app)
+    _add_exception_handlers(app)
+    return app
+
+
+def _set_state(
+    app: FastAPI,
+    settings: Settings,
+    session_factory: SessionFactory,
+    temporal_client: Client | None,
+) -> None:
+    """What the dependencies find on app.state: settings, sessions, Temporal, signers, throttle."""
     app.state.settings = settings
     app.state.session_factory = session_factory
     app.state.temporal = TemporalGateway(settings, temporal_client)
@@ -89,6 +117,11 @@ def create_app(
         per_user=settings.sign_in_failures_per_user,
         per_address=settings.sign_in_failures_per_address,
     )
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """The session cookie, the request size limit and the security headers (each added one
+    wraps the ones before), and the proxy headers outermost when proxies are trusted."""
     app.add_middleware(
         SessionCookie,
         always_secure=settings.secure_cookies,
@@ -107,26 +140,21 @@ def create_app(
             ProxyHeadersMiddleware,
             trusted_hosts=[host.strip() for host in settings.trusted_proxies.split(",")],
         )
+
+
+def _include_routers(app: FastAPI) -> None:
+    """The static files, the API's routers, then the pages' (in this order: routes match first
+    come, first served)."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(api_router)
-    app.include_router(policy_api_router)
-    app.include_router(receivables_api_router)
-    app.include_router(reports_api_router)
-    for pages in (
-        auth,
-        todos,
-        orders,
-        shipments,
-        receivables,
-        reports,
-        admin,
-        policy,
-        variance_policy,
-        unroutable,
-        links,
-        arrival,
-    ):
+    for api in (api_router, policy_api_router, receivables_api_router, reports_api_router):
+        app.include_router(api)
+    for pages in PAGES:
         app.include_router(pages.router)
+
+
+def _add_exception_handlers(app: FastAPI) -> None:
+    """A request's bad field as one problem (422), a page's PageLogin as the login page, and an
+    HTTPException as JSON for the API and the docs or as the error page for the pages."""
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -149,5 +177,3 @@ def create_app(
             message=error.detail,
             status=error.status_code,
         )
-
-    return app
