@@ -11,6 +11,7 @@ from web.commands.actions import (
     redelivered,
     send_action,
 )
+from web.commands.completion import CostItemIn, TodoCompletion
 from web.commands.fulfilment import (
     ACCEPTED,
     EXCEPTION_ROLES,
@@ -46,7 +47,7 @@ from web.commands.orders import (
     route_again,
     submit_order,
 )
-from web.commands.todo_kinds import TODO_KINDS, CostItemIn, TodoCompletion
+from web.commands.todo_kinds import TODO_KINDS
 from web.commands.todos import complete_todo, visible_todo
 
 OUTCOMES = {kind: set(declared.allowed_outcomes) for kind, declared in TODO_KINDS.items()}

@@ -17,7 +17,7 @@ from models.domain import CostCategory, Role, Stage, TodoDone, TodoKind, TodoSta
 from models.queries import COST_BATCHES, of_order
 from models.tables import CostBatch, Order, OrderCostVariance, Todo, User
 from web.commands.actions import Refused, action_id, redelivered
-from web.commands.todo_kinds import CostItemIn, TodoCompletion
+from web.commands.completion import CostItemIn, TodoCompletion
 from web.commands.todos import complete_todo
 from web.temporal import workflow_id
 

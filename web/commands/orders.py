@@ -25,7 +25,7 @@ from models.drafts import (
 from models.queries import actor_for
 from models.tables import Order, Todo, User
 from web.commands.actions import UNREACHABLE, Refused, action_id, send_update
-from web.commands.todo_kinds import TodoCompletion
+from web.commands.completion import TodoCompletion
 from web.commands.todos import complete_todo
 from web.temporal import start_order_workflow, submitted_with, workflow_id
 from workflows.order import OrderWorkflow

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 from typing import Any, Generic, TypeVar, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,18 +19,14 @@ from models.domain import (
     REJECTED_WITHOUT_REASON,
     VARIANCE_REJECTED_WITHOUT_REASON,
     AcceptanceOutcome,
-    Actor,
     ArrivalConfirmation,
-    CostCategory,
     CostEstimate,
-    CostItem,
     CostRecording,
     Decision,
     DispatchConfirmation,
     EstimateCompletion,
     ExceptionResolution,
     InvoiceDecision,
-    LineCost,
     MilestoneCode,
     MilestoneConfirmation,
     PaymentDecision,
@@ -42,10 +36,10 @@ from models.domain import (
     TodoKind,
     VarianceReview,
 )
-from models.tables import Invoice, Order, Todo
+from models.tables import Invoice
 from web.commands.actions import Refused, UpdateMethod
+from web.commands.completion import Completing, cost_items
 from web.commands.fulfilment import (
-    MilestoneDate,
     confirmable_milestone,
     planned_milestones,
     refuse_done_date,
@@ -56,61 +50,6 @@ from workflows.order import OrderWorkflow
 from workflows.shipment import ShipmentWorkflow
 
 A = TypeVar("A", bound=BaseModel)
-COST_CATEGORIES = ", ".join(c.value for c in CostCategory)
-
-
-class CostItemIn(BaseModel):
-    """One actual cost as a person gives it; every field is checked with a message that names
-    the item."""
-
-    category: str = ""
-    amount: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
-    supplier_payment_reference: str = Field(default="", max_length=100)
-
-
-class TodoCompletion(BaseModel):
-    """The body of POST /api/v1/todos/{id}/complete: the outcome plus the kind's fields."""
-
-    outcome: str
-    comment: str = ""
-    lines: list[LineCost] | None = None
-    freight: Decimal = Field(default=Decimal("0"), ge=0)
-    installation: Decimal = Field(default=Decimal("0"), ge=0)
-    other: Decimal = Field(default=Decimal("0"), ge=0)
-    # plan_shipment
-    milestones: list[MilestoneDate] | None = None
-    # confirm_dispatch
-    carrier: str = ""
-    tracking_number: str = ""
-    # confirm_milestone, confirm_arrival
-    code: str = ""
-    actual_date: date | None = None
-    # confirm_acceptance
-    accepted_on: date | None = None
-    signed_by: str = ""
-    # handle_exception
-    resolution: str = ""
-    reship: bool = False
-    # issue_invoice
-    invoice_number: str = Field(default="", max_length=50)
-    # record_actual_costs (`final`: no more costs follow), review_variance
-    items: list[CostItemIn] | None = None
-    final: bool = False
-    explanation: str = Field(default="", max_length=2000)
-
-
-@dataclass(frozen=True)
-class Completing:
-    """A person completing a to-do: what a declaration builds the update's input from."""
-
-    todo: Todo
-    order: Order
-    actor: Actor
-    given: TodoCompletion
-
-    @property
-    def comment(self) -> str:
-        return self.given.comment.strip()
 
 
 @dataclass(frozen=True)
@@ -268,29 +207,6 @@ async def _invoice_number_taken(session: AsyncSession, decision: InvoiceDecision
     if await session.scalar(select(Invoice.id).where(Invoice.invoice_number == number)) is None:
         return None
     return Refused(422, "Invoice number %(number)s is already used.", number=number)
-
-
-def cost_items(given: list[CostItemIn] | None) -> list[CostItem]:
-    """The items as the workflow takes them, once each names a category and an amount (422
-    naming the item); the rest is CostRecording's own check."""
-    items = []
-    for number, item in enumerate(given or [], start=1):
-        try:
-            category = CostCategory(item.category.strip())
-        except ValueError as error:
-            raise Refused(
-                422,
-                "Item %(number)s: the category must be one of: %(allowed)s.",
-                number=number,
-                allowed=COST_CATEGORIES,
-            ) from error
-        if item.amount is None:
-            raise Refused(422, "Item %(number)s: the amount must be more than zero.", number=number)
-        reference = item.supplier_payment_reference.strip()
-        items.append(
-            CostItem(category=category, amount=item.amount, supplier_payment_reference=reference)
-        )
-    return items
 
 
 def _costs(c: Completing) -> CostRecording:

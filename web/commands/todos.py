@@ -13,13 +13,8 @@ from models.domain import OWN_ORDER, TODO_NOT_YOURS, Actor, TodoDone, TodoKind, 
 from models.queries import actor_for, get_todo, is_assignee, order_scope
 from models.tables import Order, Todo, User
 from web.commands.actions import TODO_GONE, Refused, action_id, send_action
-from web.commands.todo_kinds import (
-    CLOSES_BY_ITSELF,
-    TODO_KINDS,
-    Completing,
-    TodoCompletion,
-    TodoKindDeclaration,
-)
+from web.commands.completion import Completing, TodoCompletion
+from web.commands.todo_kinds import CLOSES_BY_ITSELF, TODO_KINDS, TodoKindDeclaration
 
 
 async def visible_todo(*, session: AsyncSession, user: User, todo_id: int) -> Todo:
