@@ -12,15 +12,10 @@ from models.domain import Role, Stage, TodoStatus
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
-    CostBatch,
-    Customer,
-    Dispatch,
     Installment,
-    Invoice,
     Milestone,
     Order,
     OrderCostVariance,
-    Payment,
     Product,
     User,
 )
@@ -31,53 +26,28 @@ from web.schemas import (
     ApprovalStageOut,
     ApprovalStepOut,
     CategoryVarianceOut,
-    ContactOut,
-    CostBatchOut,
-    CostItemOut,
-    CustomerOut,
-    CustomerRef,
     DecisionFactsOut,
-    DepartmentRef,
-    DispatchOut,
     InstallmentOut,
-    InvoiceOut,
-    LineOut,
     MilestoneOut,
     OrderDetail,
     OrderSummary,
-    PaymentOut,
     ProductOut,
-    QueueLineOut,
+    RowWith,
     ShipmentExceptionOut,
     ShipmentQueueItemOut,
     TimelineEntry,
     TodoOut,
     UnroutableOrderOut,
-    UserRef,
 )
+from web.temporal import workflow_id
 from workflows.rules import HUNDRED, installment_amounts, money, percent_of
 
 # Who gets the link to the order's workflow in the Temporal UI.
 TEMPORAL_UI_ROLES = frozenset({Role.ops, Role.ops_manager, Role.admin, Role.director})
 
 
-def user_ref(user: User | None) -> UserRef | None:
-    return UserRef(id=user.id, username=user.username, full_name=user.full_name) if user else None
-
-
 def order_summary(order: Order, health: str, currency: str) -> OrderSummary:
-    return OrderSummary(
-        number=order.number,
-        customer=CustomerRef(id=order.customer.id, name=order.customer.name),
-        owner=user_ref(order.owner),
-        department=DepartmentRef(id=order.department.id, name=order.department.name),
-        stage=order.stage,
-        health=health,
-        total=order.total,
-        currency=currency,
-        created_at=order.created_at,
-        submitted_at=order.submitted_at,
-    )
+    return OrderSummary.model_validate(RowWith(order, health=health, currency=currency))
 
 
 async def order_summaries(
@@ -87,39 +57,18 @@ async def order_summaries(
     return [order_summary(o, queries.health(o, deadlines.get(o.id, [])), currency) for o in orders]
 
 
-def facts_out(item: queries.InboxItem) -> DecisionFactsOut | None:
-    facts = item.facts
-    if facts is None:
-        return None
-    return DecisionFactsOut(
-        total=facts.total,
-        max_discount_percent=facts.max_discount_percent,
-        expected_margin=facts.expected_margin,
-        expected_margin_percent=facts.expected_margin_percent,
-        exposure=facts.exposure,
-        credit_limit=facts.credit_limit,
-        over_credit_limit=item.over_credit_limit,
-        short_lines=facts.short_lines,
-    )
-
-
 def todo_out(item: queries.InboxItem) -> TodoOut:
     """A to-do as the API returns it; its facts are already cut to what the user may see
     (queries.list_todos), and TodoOut.for_viewer leaves the margin keys out of the JSON."""
-    return TodoOut(
-        id=item.id,
-        kind=item.kind,
-        order_number=item.order_number,
-        title=TODO_KINDS.get(item.kind, item.kind),
-        status=item.status,
-        created_at=item.created_at,
-        due_at=item.due_at,
-        requested_by=item.requested_by,
-        customer=item.customer,
-        order_total=item.order_total,
-        overdue=item.overdue,
-        facts=facts_out(item),
-        cost_facts=item.cost_facts,
+    facts = (
+        DecisionFactsOut.model_validate(
+            RowWith(item.facts, over_credit_limit=item.over_credit_limit)
+        )
+        if item.facts is not None
+        else None
+    )
+    return TodoOut.model_validate(
+        RowWith(item, title=TODO_KINDS.get(item.kind, item.kind), facts=facts)
     )
 
 
@@ -128,22 +77,14 @@ def approval_step_out(
 ) -> ApprovalStepOut:
     pending = running and step.decision is None
     due_at = deadlines.get(step.todo_id) if pending else None
-    return ApprovalStepOut(
-        stage=step.stage,
-        requirement=step.code,
-        todo_id=step.todo_id,
-        reason=step.reason or "",
-        assignee=step.assignee_label,
-        decision=step.decision,
-        decided_by=user_ref(step.decided_by),
-        decided_at=step.decided_at,
-        comment=step.comment,
-        pending_since=step.opened_at if pending else None,
-        due_at=due_at,
-        overdue=pending and queries.is_late(TodoStatus.open.value, due_at),
-        reminded_at=step.reminded_at,
-        escalated_at=step.escalated_at,
-        escalated_to=step.escalated_to,
+    return ApprovalStepOut.model_validate(
+        RowWith(
+            step,
+            reason=step.reason or "",
+            pending_since=step.opened_at if pending else None,
+            due_at=due_at,
+            overdue=pending and queries.is_late(TodoStatus.open.value, due_at),
+        )
     )
 
 
@@ -160,84 +101,34 @@ def approval_round_out(
     stages: dict[int, list[ApprovalStepOut]] = {}
     for step in steps:
         stages.setdefault(step.stage, []).append(step)
-    return ApprovalRoundOut(
-        round=approval_round.number,
-        status=approval_round.status,
-        policy_version=approval_round.policy_version,
-        started_at=approval_round.started_at,
-        ended_at=approval_round.ended_at,
-        stages=[ApprovalStageOut(stage=n, steps=group) for n, group in stages.items()],
-        steps=steps,
+    return ApprovalRoundOut.model_validate(
+        RowWith(
+            approval_round,
+            stages=[ApprovalStageOut(stage=n, steps=group) for n, group in stages.items()],
+            steps=steps,
+        )
     )
 
 
 def unroutable_out(order: Order) -> UnroutableOrderOut:
-    return UnroutableOrderOut(
-        number=order.number,
-        customer=CustomerRef(id=order.customer.id, name=order.customer.name),
-        owner=user_ref(order.owner),
-        department=DepartmentRef(id=order.department.id, name=order.department.name),
-        stage=order.stage,
-        since=order.unroutable_at,
-        reason=order.unroutable_reason or "",
-    )
+    return UnroutableOrderOut.model_validate(RowWith(order, reason=order.unroutable_reason or ""))
 
 
 def milestone_out(milestone: Milestone) -> MilestoneOut:
-    return MilestoneOut(
-        code=milestone.code,
-        planned_date=milestone.planned_on,
-        actual_date=milestone.actual_on,
-        status=queries.milestone_status(milestone),
-        late_since=milestone.late_since,
-    )
-
-
-def dispatch_out(dispatch: Dispatch) -> DispatchOut:
-    return DispatchOut(
-        round=dispatch.round,
-        carrier=dispatch.carrier,
-        tracking_number=dispatch.tracking_number,
-        dispatched_on=dispatch.dispatched_on,
+    return MilestoneOut.model_validate(
+        RowWith(milestone, status=queries.milestone_status(milestone))
     )
 
 
 def exception_out(row: queries.ExceptionRow) -> ShipmentExceptionOut:
-    exception = row.exception
-    return ShipmentExceptionOut(
-        number=exception.number,
-        kind=exception.kind,
-        description=exception.description,
-        raised_by=user_ref(row.raised_by),
-        raised_at=exception.raised_at,
-        resolution=exception.resolution,
-        reship=exception.reship,
-        resolved_by=user_ref(row.resolved_by),
-        resolved_at=exception.resolved_at,
+    return ShipmentExceptionOut.model_validate(
+        RowWith(row.exception, raised_by=row.raised_by, resolved_by=row.resolved_by)
     )
 
 
 def queue_item_out(item: queries.QueueItem) -> ShipmentQueueItemOut:
-    return ShipmentQueueItemOut(
-        number=item.number,
-        customer=item.customer,
-        shipping_mode=item.shipping_mode,
-        shipment_status=item.shipment_status,
-        held=item.held,
-        waiting_for="deposit" if item.held else None,
-        planned_dispatch_date=item.planned_dispatch_on,
-        dispatch_todo_id=item.dispatch_todo_id,
-        lines=[
-            QueueLineOut(
-                product_code=line.product_code,
-                product_name=line.product_name,
-                unit=line.unit,
-                quantity=line.quantity,
-                reserved=line.reserved,
-                on_hand=line.on_hand,
-            )
-            for line in item.lines
-        ],
+    return ShipmentQueueItemOut.model_validate(
+        RowWith(item, waiting_for="deposit" if item.held else None)
     )
 
 
@@ -274,119 +165,108 @@ def visible_details(kind: str, details: dict[str, str], *, sees_costs: bool) -> 
 async def order_detail(
     *, session: AsyncSession, user: User, order: Order, settings: Settings
 ) -> OrderDetail:
+    """The whole order: its row, and what the other tables and the viewer's role add to it
+    (the API's OrderDetail.for_viewer then leaves out the cost fields they may not see)."""
+    sees_costs = queries.sees_costs(user)
+    todos = await queries.open_todos(session=session, order=order)
     rounds = await queries.approval_rounds(session=session, order=order)
     deadlines = await queries.pending_step_deadlines(session=session, rounds=rounds)
     events = await queries.timeline(session=session, order=order)
-    todos = await queries.open_todos(session=session, order=order)
+    return OrderDetail.model_validate(
+        RowWith(
+            order,
+            health=queries.health(order, [t.due_at for t in todos]),
+            currency=settings.currency,
+            approvals=[approval_round_out(r, deadlines) for r in rounds],
+            **await _fulfilment(session=session, order=order),
+            **await _collection(session=session, order=order),
+            **await _costs(session=session, order=order, sees_costs=sees_costs),
+            timeline=[
+                TimelineEntry.model_validate(
+                    RowWith(
+                        e,
+                        details=visible_details(e.kind, e.details or {}, sees_costs=sees_costs),
+                    )
+                )
+                for e in events
+            ],
+            open_todos=[
+                todo_out(queries.InboxItem.of(t, order, sees_costs=sees_costs)) for t in todos
+            ],
+            **_workflow(user, order, settings),
+        )
+    )
+
+
+async def _fulfilment(*, session: AsyncSession, order: Order) -> dict[str, object]:
+    """The order's milestones, dispatches and shipment exceptions."""
     milestones = await queries.milestones(session=session, order=order)
-    dispatches = await queries.dispatches(session=session, order=order)
     exceptions = await queries.shipment_exceptions(session=session, order=order)
+    return {
+        "milestones": [milestone_out(m) for m in milestones],
+        "dispatches": await queries.dispatches(session=session, order=order),
+        "exceptions": [exception_out(e) for e in exceptions],
+    }
+
+
+async def _collection(*, session: AsyncSession, order: Order) -> dict[str, object]:
+    """The order's installments, payments and invoices, and the sums they make."""
     rows, paid_in, invoice_rows = [], [], []
     if order.collection_status is not None:  # confirmed: its money is being collected
         rows = await queries.installments(session=session, order=order)
         paid_in = await collection.payments(session=session, order=order)
         invoice_rows = await collection.invoices(session=session, order=order)
     figures = collection.money_from(order, paid_in, invoice_rows)
+    return {
+        "collection_status": order.collection_status or "not_due",
+        "outstanding": figures.outstanding,
+        "installments": installments_out(order, rows, datetime.now(UTC).date()),
+        "payments": paid_in,
+        "invoices": invoice_rows,
+        "pending_payments": figures.pending,
+        "invoice_pending": figures.invoice_pending,
+        "not_invoiced": figures.total - figures.invoiced,
+    }
+
+
+async def _costs(*, session: AsyncSession, order: Order, sees_costs: bool) -> dict[str, object]:
+    """The figures computed from the order's costs; its batches and variances per category for
+    those who see costs."""
     batches, variances = [], []
-    if queries.sees_costs(user) and order.paid:  # costs are recorded after the first payment
+    if sees_costs and order.paid:  # costs are recorded after the first payment
         batches = await costs.cost_batches(session=session, order=order)
         if order.closed_at is not None:  # written when the order closes
             variances = await costs.category_variances(session=session, order=order)
     final = costs.final_figures(order)
-    today = datetime.now(UTC).date()
-    margin_percent = (
-        money(order.expected_margin / order.total * HUNDRED)
-        if order.expected_margin is not None and order.total
-        else None
-    )
-    workflow_id = f"order-{order.number}" if order.stage != Stage.draft.value else None
-    show_ui_link = workflow_id and Role(user.role) in TEMPORAL_UI_ROLES
-    return OrderDetail(
-        **order_summary(
-            order, queries.health(order, [t.due_at for t in todos]), settings.currency
-        ).model_dump(),
-        shipping_mode=order.shipping_mode,
-        requested_delivery_date=order.requested_delivery_on,
-        order_discount_percent=order.order_discount_percent,
-        target_total=order.target_total,
-        list_total=order.list_total,
-        paid=order.paid,
-        outstanding=figures.outstanding,
-        invoiced=order.invoiced,
-        collection_status=order.collection_status or "not_due",
-        repeated_from=order.repeated_from,
-        confirmed_at=order.confirmed_at,
-        expected_cost=order.expected_cost,
-        expected_margin=order.expected_margin,
-        expected_margin_percent=margin_percent,
-        freight_cost=order.freight_cost,
-        installation_cost=order.installation_cost,
-        other_cost=order.other_cost,
-        actual_cost=order.actual_cost,
-        actual_margin=final.actual_margin if final else None,
-        variance=order.variance,
-        variance_percent=None if order.variance_percent is None else money(order.variance_percent),
-        variance_explanation=order.variance_explanation,
-        closed_at=order.closed_at,
-        cost_batches=[cost_batch_out(b) for b in batches],
-        cost_variances=[category_variance_out(v) for v in variances],
-        lines=[
-            LineOut(
-                id=ln.id,
-                position=ln.position,
-                product_id=ln.product_id,
-                product_code=ln.product.code,
-                product_name=ln.product.name,
-                unit=ln.product.unit,
-                quantity=ln.quantity,
-                unit_price=ln.unit_price,
-                discount_percent=ln.discount_percent,
-                amount=ln.amount,
-                list_price=ln.product.list_price,
-                standard_cost=ln.product.standard_cost,
-                unit_cost=ln.unit_cost,
-            )
-            for ln in order.lines
-        ],
-        approvals=[approval_round_out(r, deadlines) for r in rounds],
-        shipment_status=order.shipment_status,
-        delayed=order.delayed,
-        milestones=[milestone_out(m) for m in milestones],
-        dispatches=[dispatch_out(d) for d in dispatches],
-        exceptions=[exception_out(e) for e in exceptions],
-        accepted_on=order.accepted_on,
-        accepted_signed_by=order.accepted_signed_by,
-        installments=installments_out(order, rows, today),
-        payments=[payment_out(p) for p in paid_in],
-        invoices=[invoice_out(i) for i in invoice_rows],
-        pending_payments=figures.pending,
-        invoice_pending=figures.invoice_pending,
-        not_invoiced=figures.total - figures.invoiced,
-        timeline=[
-            TimelineEntry(
-                at=e.at,
-                kind=e.kind,
-                actor=user_ref(e.actor),
-                details=visible_details(
-                    e.kind, e.details or {}, sees_costs=queries.sees_costs(user)
-                ),
-            )
-            for e in events
-        ],
-        open_todos=[
-            todo_out(queries.InboxItem.of(t, order, sees_costs=queries.sees_costs(user)))
-            for t in todos
-        ],
-        unroutable_reason=order.unroutable_reason,
-        unroutable_at=order.unroutable_at,
-        workflow_id=workflow_id,
-        temporal_url=(
-            f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-            f"/workflows/{workflow_id}"
-            if show_ui_link
+    return {
+        "expected_margin_percent": (
+            money(order.expected_margin / order.total * HUNDRED)
+            if order.expected_margin is not None and order.total
             else None
         ),
-    )
+        "actual_margin": final.actual_margin if final else None,
+        "variance_percent": (
+            None if order.variance_percent is None else money(order.variance_percent)
+        ),
+        "cost_batches": batches,
+        "cost_variances": [category_variance_out(v) for v in variances],
+    }
+
+
+def _workflow(user: User, order: Order, settings: Settings) -> dict[str, str | None]:
+    """The order's workflow id once submitted, and its page in the Temporal UI for the roles
+    that get the link."""
+    submitted = order.stage != Stage.draft.value
+    shown = submitted and Role(user.role) in TEMPORAL_UI_ROLES
+    return {
+        "workflow_id": workflow_id(order.number) if submitted else None,
+        "temporal_url": (
+            f"{settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
+            f"/workflows/{workflow_id(order.number)}"
+            if shown
+            else None
+        ),
+    }
 
 
 def installments_out(order: Order, rows: list[Installment], today: date) -> list[InstallmentOut]:
@@ -394,33 +274,22 @@ def installments_out(order: Order, rows: list[Installment], today: date) -> list
     if not rows:
         amounts = installment_amounts(order.total, [item.percent for item in order.payment_plan])
         return [
-            InstallmentOut(
-                position=item.position,
-                percent=item.percent,
-                trigger=item.trigger,
-                offset_days=item.offset_days,
-                fixed_date=item.fixed_on,
-                amount=amount,
-            )
+            InstallmentOut.model_validate(RowWith(item, amount=amount))
             for item, amount in zip(order.payment_plan, amounts, strict=True)
         ]
     fixed = {item.position: item.fixed_on for item in order.payment_plan}
     return [
-        InstallmentOut(
-            position=row.position,
-            percent=row.percent,
-            trigger=row.trigger,
-            offset_days=row.offset_days,
-            fixed_date=fixed.get(row.position),
-            amount=row.amount,
-            due_date=row.due_on,
-            paid=row.paid,
-            status=(status := installment_status(row, today)),
-            overdue_days=(
-                (today - row.due_on).days
-                if status == "overdue" and row.due_on is not None  # overdue has a due date
-                else 0
-            ),
+        InstallmentOut.model_validate(
+            RowWith(
+                row,
+                fixed_on=fixed.get(row.position),
+                status=(status := installment_status(row, today)),
+                overdue_days=(
+                    (today - row.due_on).days
+                    if status == "overdue" and row.due_on is not None  # overdue has a due date
+                    else 0
+                ),
+            )
         )
         for row in rows
     ]
@@ -434,98 +303,17 @@ def installment_status(row: Installment, today: date) -> str:
     return "overdue" if row.due_on < today else "due"
 
 
-def payment_out(payment: Payment) -> PaymentOut:
-    return PaymentOut(
-        number=payment.number,
-        amount=payment.amount,
-        received_on=payment.received_on,
-        method=payment.method,
-        reference=payment.reference,
-        status=payment.status,
-        registered_by=user_ref(payment.registered_by),
-        decided_by=user_ref(payment.decided_by),
-        decided_at=payment.decided_at,
-        comment=payment.comment,
-    )
-
-
-def cost_batch_out(batch: CostBatch) -> CostBatchOut:
-    return CostBatchOut(
-        number=batch.number,
-        total=batch.total,
-        final=batch.final,
-        status=batch.status,
-        recorded_by=user_ref(batch.recorded_by),
-        recorded_at=batch.recorded_at,
-        decided_by=user_ref(batch.decided_by),
-        decided_at=batch.decided_at,
-        comment=batch.comment,
-        items=[
-            CostItemOut(
-                category=i.category,
-                amount=i.amount,
-                supplier_payment_reference=i.supplier_payment_reference,
-            )
-            for i in batch.items
-        ],
-    )
-
-
 def category_variance_out(row: OrderCostVariance) -> CategoryVarianceOut:
-    return CategoryVarianceOut(
-        category=row.category,
-        expected=row.expected,
-        actual=row.actual,
-        difference=row.difference,
-        percent=percent_of(row.difference, row.expected),
-    )
-
-
-def invoice_out(invoice: Invoice) -> InvoiceOut:
-    return InvoiceOut(
-        request_number=invoice.request_number,
-        amount=invoice.amount,
-        title=invoice.title,
-        tax_number=invoice.tax_number,
-        address=invoice.address,
-        status=invoice.status,
-        invoice_number=invoice.invoice_number,
-        requested_by=user_ref(invoice.requested_by),
-        requested_at=invoice.requested_at,
-        decided_at=invoice.decided_at,
-        comment=invoice.comment,
-    )
-
-
-def customer_out(customer: Customer) -> CustomerOut:
-    return CustomerOut(
-        id=customer.id,
-        name=customer.name,
-        level=customer.level,
-        region=customer.region,
-        industry=customer.industry,
-        credit_limit=customer.credit_limit,
-        tax_number=customer.tax_number,
-        invoice_title=customer.invoice_title,
-        address=customer.address,
-        contacts=[
-            ContactOut(id=c.id, name=c.name, email=c.email, phone=c.phone)
-            for c in customer.contacts
-        ],
+    return CategoryVarianceOut.model_validate(
+        RowWith(row, percent=percent_of(row.difference, row.expected))
     )
 
 
 def product_out(product: Product, *, sees_costs: bool) -> ProductOut:
-    return ProductOut(
-        id=product.id,
-        code=product.code,
-        name=product.name,
-        category=product.category,
-        unit=product.unit,
-        list_price=product.list_price,
-        standard_cost=product.standard_cost if sees_costs else None,
-        stock_on_hand=product.stock_on_hand,
-        reserved=product.reserved,
-        available=product.stock_on_hand - product.reserved,
-        needs_installation=product.needs_installation,
+    return ProductOut.model_validate(
+        RowWith(
+            product,
+            standard_cost=product.standard_cost if sees_costs else None,
+            available=product.stock_on_hand - product.reserved,
+        )
     )

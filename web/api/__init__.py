@@ -1,17 +1,21 @@
-"""The JSON API's routers share ApiRoute, which documents the errors every route can answer."""
+"""What the JSON API's routers share: ApiRoute, which documents the errors every route can
+answer, the Idempotency-Key header, and a command's refusal as the HTTP error it answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Annotated, Any
 
-from fastapi import params
+from fastapi import Header, HTTPException, params
 from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 
+from models.domain import TodoDone
+from models.tables import Order
 from web.deps import api_user, get_temporal, scoped_order
-from web.schemas import errors
+from web.operations import Refused
+from web.schemas import MoneyActionOut, errors
 
 # What a route answers that its signature does not show: the sign-in's wrong password and its
 # throttle (the function itself lives with the sign-in code).
@@ -80,3 +84,30 @@ class ApiRoute(APIRoute):
             dependencies=dependencies,
             **kwargs,
         )
+
+
+# An action sent again after its answer was lost (503, a timeout, a dropped connection) is the
+# same action and gets the same answer; two identical payments, invoice applications, cost
+# batches or exception reports meant as two carry different keys.
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        description="Makes this request one action however often it is sent; identical "
+        "requests without a key are one action too.",
+    ),
+]
+
+
+def refused(error: Refused) -> HTTPException:
+    return HTTPException(error.status, error.message)
+
+
+async def finance_todo(order: Order, action: Awaitable[TodoDone]) -> MoneyActionOut:
+    """Run the action that asks finance for something; a refusal answers with its status."""
+    try:
+        done = await action
+    except Refused as error:
+        raise refused(error) from error
+    return MoneyActionOut(number=order.number, todo_key=done.todo_key, stage=done.stage.value)

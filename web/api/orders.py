@@ -1,0 +1,165 @@
+"""Orders in the JSON API: drafts, submission, repeating an order, the list and one order."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from models.domain import Stage
+from models.drafts import DraftError, repeat_order
+from models.queries import OrderFilter, list_orders, sees_costs
+from web import operations
+from web.api import ApiRoute, IdempotencyKey, refused
+from web.deps import ApiUser, ScopedOrder, SessionDep, SettingsDep, TemporalClient
+from web.operations import Refused
+from web.schemas import (
+    DraftOrderIn,
+    DraftSavedOut,
+    Id,
+    OrderDetail,
+    OrderPageOut,
+    PageNumber,
+    SubmittedOut,
+    errors,
+)
+from web.temporal import workflow_id
+from web.views import order_detail, order_summaries
+
+router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=DraftSavedOut,
+    responses=errors(403),
+    tags=["orders"],
+)
+async def create_order(user: ApiUser, session: SessionDep, body: DraftOrderIn) -> DraftSavedOut:
+    """A new draft: customer, shipping mode, delivery date, lines, an order discount or a
+    target total, and the payment plan. 403 for roles that do not enter orders."""
+    try:
+        draft = operations.parse_draft(body.model_dump(exclude_unset=True))
+        order = await operations.new_draft(session=session, user=user, draft=draft)
+    except Refused as error:
+        raise refused(error) from error
+    return DraftSavedOut.model_validate(order)
+
+
+@router.patch(
+    "/orders/{number}",
+    response_model=DraftSavedOut,
+    responses=errors(403, 409),
+    tags=["orders"],
+)
+async def edit_order(
+    order: ScopedOrder, user: ApiUser, session: SessionDep, body: DraftOrderIn
+) -> DraftSavedOut:
+    """Edit a draft, or an order sent back for revision (its owner only; 409 once
+    submitted)."""
+    try:
+        draft = operations.parse_draft(body.model_dump(exclude_unset=True))
+        order = await operations.edit_draft(session=session, user=user, order=order, draft=draft)
+    except Refused as error:
+        raise refused(error) from error
+    return DraftSavedOut.model_validate(order)
+
+
+@router.post(
+    "/orders/{number}/submit",
+    status_code=202,
+    response_model=SubmittedOut,
+    responses=errors(403, 409),
+    tags=["orders"],
+)
+async def submit_order(
+    order: ScopedOrder,
+    user: ApiUser,
+    session: SessionDep,
+    client: TemporalClient,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> SubmittedOut:
+    """Start the order's workflow (or resume it after a revision). Sent again with the same
+    `Idempotency-Key` after its answer was lost, it answers 202 again; otherwise a second
+    submit is 409."""
+    try:
+        await operations.submit_order(
+            session=session,
+            user=user,
+            order=order,
+            client=client,
+            task_queue=settings.task_queue,
+            idempotency_key=idempotency_key,
+        )
+    except Refused as error:
+        raise refused(error) from error
+    return SubmittedOut(number=order.number, workflow_id=workflow_id(order.number))
+
+
+@router.post(
+    "/orders/{number}/repeat",
+    status_code=201,
+    response_model=DraftSavedOut,
+    responses=errors(403, 422),
+    tags=["orders"],
+)
+async def repeat(order: ScopedOrder, user: ApiUser, session: SessionDep) -> DraftSavedOut:
+    """A new draft copied from a past order."""
+    try:
+        operations.require_order_entry(user)
+        copy = await repeat_order(session=session, user=user, order=order)
+    except Refused as error:
+        raise refused(error) from error
+    except DraftError as error:  # e.g. a product no longer sold
+        raise refused(Refused.of(422, error)) from error
+    return DraftSavedOut.model_validate(copy)
+
+
+@router.get("/orders", response_model=OrderPageOut, tags=["orders"])
+async def orders(
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    stage: Stage | None = None,
+    customer_id: Id | None = None,
+    owner_id: Id | None = None,
+    overdue: bool | None = None,
+    delayed: bool | None = None,
+    q: str | None = None,
+    page: PageNumber = 1,
+    per_page: Annotated[int, Query(ge=1, le=200)] = 25,
+) -> OrderPageOut:
+    result = await list_orders(
+        session=session,
+        user=user,
+        filters=OrderFilter(
+            stage=stage.value if stage else None,
+            customer_id=customer_id,
+            owner_id=owner_id,
+            overdue=overdue,
+            delayed=delayed,
+            q=q,
+            page=page,
+            per_page=per_page,
+        ),
+    )
+    return OrderPageOut(
+        items=await order_summaries(
+            session=session, orders=result.orders, currency=settings.currency
+        ),
+        total=result.total,
+        page=result.page,
+        per_page=result.per_page,
+    )
+
+
+@router.get("/orders/{number}", response_model=OrderDetail, tags=["orders"])
+async def order(
+    order: ScopedOrder, user: ApiUser, session: SessionDep, settings: SettingsDep
+) -> JSONResponse:
+    """The whole order; cost and margin figures only for the roles that may see them."""
+    detail = await order_detail(session=session, user=user, order=order, settings=settings)
+    return JSONResponse(detail.for_viewer(sees_costs(user)))

@@ -1,0 +1,87 @@
+"""To-dos in the JSON API: the user's inbox, and completing a to-do with its outcome."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, get_args
+
+from fastapi import APIRouter, Body, HTTPException
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from models.domain import TodoStatus
+from models.drafts import first_error
+from models.queries import list_todos, sees_costs
+from models.tables import Todo
+from web import operations
+from web.api import ApiRoute, refused
+from web.deps import ApiUser, SessionDep, TemporalClient
+from web.operations import Refused, TodoCompletion
+from web.schemas import COMPLETIONS, CompletionBody, Id, TodoCompletedOut, TodoOut, errors
+from web.views import todo_out
+
+router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
+
+
+@router.get("/todos", response_model=list[TodoOut], tags=["to-dos"])
+async def todos(
+    user: ApiUser, session: SessionDep, status: TodoStatus = TodoStatus.open
+) -> JSONResponse:
+    """The user's to-dos, oldest first; an approval's `facts` say what decides it (its margin
+    only for the roles that may see costs)."""
+    items = await list_todos(session=session, user=user, status=status)
+    costs = sees_costs(user)
+    return JSONResponse([todo_out(item).for_viewer(costs) for item in items])
+
+
+def completion_of(todo: Todo, body: dict[str, Any]) -> TodoCompletion:
+    """What the body says for this to-do, checked by its kind's model: `kind` may be left out
+    (it is then the to-do's own, as before kinds were named in the body) but not contradict
+    the to-do."""
+    kind = body.get("kind", todo.kind)
+    if kind != todo.kind:
+        raise HTTPException(422, f"This to-do is of kind {todo.kind}; the body's kind is {kind}.")
+    model = COMPLETIONS[todo.kind]
+    try:
+        given = model.model_validate({**body, "kind": kind})
+    except ValidationError as error:
+        problem = error.errors()[0]
+        if problem["loc"] == ("outcome",) and problem["type"] == "literal_error":
+            allowed = ", ".join(sorted(get_args(model.model_fields["outcome"].annotation)))
+            raise HTTPException(422, f"The outcome must be one of: {allowed}.") from error
+        raise HTTPException(422, first_error(error)) from error
+    return TodoCompletion.model_validate(given.model_dump(exclude={"kind"}))
+
+
+@router.post(
+    "/todos/{todo_id}/complete",
+    response_model=TodoCompletedOut,
+    responses=errors(403, 404, 409),
+    tags=["to-dos"],
+)
+async def complete(
+    todo_id: Id,
+    completion: Annotated[
+        CompletionBody,
+        Body(
+            description="`outcome` plus the to-do kind's fields, by `kind` (which may be left "
+            "out: it is then the to-do's own)."
+        ),
+    ],
+    user: ApiUser,
+    session: SessionDep,
+    client: TemporalClient,
+) -> TodoCompletedOut:
+    """Complete a to-do with its outcome: 403 not yours, 404 not in your scope, 409 no longer
+    open, 422 bad fields or a `kind` that is not the to-do's."""
+    try:
+        todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+        done = await operations.complete_todo(
+            session=session,
+            user=user,
+            todo=todo,
+            completion=completion_of(todo, completion),
+            client=client,
+        )
+    except Refused as error:
+        raise refused(error) from error
+    return TodoCompletedOut(id=todo_id, status="done", stage=done.stage.value)

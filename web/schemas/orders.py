@@ -1,0 +1,175 @@
+"""Orders as the API takes them (a draft) and returns them (a summary, the whole order)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import AliasPath, Field
+
+from models.drafts import DraftLine, DraftOrder
+from web.schemas.approval import FACTS_COST_FIELDS, ApprovalRoundOut
+from web.schemas.collection import InstallmentOut, InvoiceOut, PaymentOut
+from web.schemas.core import CustomerRef, DepartmentRef, Id, Model, UserRef
+from web.schemas.costs import CategoryVarianceOut, CostBatchOut
+from web.schemas.fulfilment import DispatchOut, MilestoneOut, ShipmentExceptionOut
+from web.schemas.todos import TodoOut
+
+
+class DraftLineIn(DraftLine):
+    product_id: Id
+
+
+class DraftOrderIn(DraftOrder):
+    """The body of POST /api/v1/orders and PATCH /api/v1/orders/{number}: models.drafts'
+    DraftOrder with its ids bounded. The routes hand it on through DraftOrder's own validation,
+    which stays the authority on what a draft may hold."""
+
+    customer_id: Id
+    # Narrowing a field in a subclass is how pydantic models bound it; mypy sees list's
+    # invariance (DraftOrder.lines is list[DraftLine] in models.drafts).
+    lines: list[DraftLineIn]  # type: ignore[assignment]
+
+
+class LineOut(Model):
+    id: int
+    position: int
+    product_id: int
+    product_code: str = Field(validation_alias=AliasPath("product", "code"))
+    product_name: str = Field(validation_alias=AliasPath("product", "name"))
+    unit: str = Field(validation_alias=AliasPath("product", "unit"))
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    amount: Decimal
+    list_price: Decimal = Field(validation_alias=AliasPath("product", "list_price"))
+    standard_cost: Decimal | None = Field(
+        default=None, validation_alias=AliasPath("product", "standard_cost")
+    )
+    unit_cost: Decimal | None = None
+
+
+class TimelineEntry(Model):
+    at: datetime
+    kind: str
+    actor: UserRef | None
+    details: dict[str, str]
+
+
+class OrderSummary(Model):
+    number: str
+    customer: CustomerRef
+    owner: UserRef
+    department: DepartmentRef
+    stage: str
+    health: str
+    total: Decimal
+    currency: str
+    created_at: datetime
+    submitted_at: datetime | None
+
+
+class OrderPageOut(Model):
+    items: list[OrderSummary]
+    total: int
+    page: int
+    per_page: int
+
+
+# Omitted from an order for roles that may not see costs (DESIGN: field-level permission).
+COST_FIELDS = {
+    "expected_cost",
+    "expected_margin",
+    "expected_margin_percent",
+    "actual_cost",
+    "actual_margin",
+    "variance",
+    "variance_percent",
+    "variance_explanation",
+    "cost_batches",
+    "cost_variances",
+    "freight_cost",
+    "installation_cost",
+    "other_cost",
+}
+LINE_COST_FIELDS = {"unit_cost", "standard_cost"}
+
+
+class OrderDetail(OrderSummary):
+    shipping_mode: str
+    requested_delivery_date: date | None = Field(validation_alias="requested_delivery_on")
+    order_discount_percent: Decimal | None
+    target_total: Decimal | None
+    list_total: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    invoiced: Decimal
+    collection_status: str
+    repeated_from: str | None
+    confirmed_at: datetime | None
+    expected_cost: Decimal | None = None
+    expected_margin: Decimal | None = None
+    expected_margin_percent: Decimal | None = None
+    freight_cost: Decimal | None = None
+    installation_cost: Decimal | None = None
+    other_cost: Decimal | None = None
+    actual_cost: Decimal | None = None
+    # Once closed: the actual margin and the variance against the expected cost, per category.
+    actual_margin: Decimal | None = None
+    variance: Decimal | None = None
+    variance_percent: Decimal | None = None
+    variance_explanation: str | None = None
+    closed_at: datetime | None = None
+    cost_batches: list[CostBatchOut] = Field(default_factory=list)
+    cost_variances: list[CategoryVarianceOut] = Field(default_factory=list)
+    lines: list[LineOut]
+    approvals: list[ApprovalRoundOut]
+    # Fulfilment: None before confirmation; planning, held, awaiting_dispatch, in_transit,
+    # arrived, accepted.
+    shipment_status: str | None = None
+    delayed: bool = False
+    milestones: list[MilestoneOut] = Field(default_factory=list)
+    dispatches: list[DispatchOut] = Field(default_factory=list)
+    exceptions: list[ShipmentExceptionOut] = Field(default_factory=list)
+    accepted_on: date | None = None
+    accepted_signed_by: str | None = None
+    installments: list[InstallmentOut]
+    payments: list[PaymentOut] = Field(default_factory=list)
+    invoices: list[InvoiceOut] = Field(default_factory=list)
+    pending_payments: Decimal = Decimal("0.00")  # registered, waiting for finance
+    invoice_pending: Decimal = Decimal("0.00")  # applied for, not issued yet
+    not_invoiced: Decimal = Decimal("0.00")
+    timeline: list[TimelineEntry]
+    open_todos: list[TodoOut]
+    # Why no one can decide its approval, while that is so.
+    unroutable_reason: str | None = None
+    unroutable_at: datetime | None = None
+    workflow_id: str | None
+    temporal_url: str | None = None
+
+    def for_viewer(self, sees_costs: bool) -> dict[str, Any]:
+        """The JSON body for this viewer: cost fields left out unless they may see them."""
+        if sees_costs:
+            return self.model_dump(mode="json")
+        return self.model_dump(
+            mode="json",
+            exclude={
+                **{name: True for name in COST_FIELDS},
+                "lines": {"__all__": LINE_COST_FIELDS},
+                "open_todos": {"__all__": {"facts": FACTS_COST_FIELDS, "cost_facts": True}},
+            },
+        )
+
+
+class DraftSavedOut(Model):
+    """A draft created, edited or copied: its number, stage and total."""
+
+    number: str
+    stage: str
+    total: Decimal
+
+
+class SubmittedOut(Model):
+    number: str
+    workflow_id: str

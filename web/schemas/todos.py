@@ -1,0 +1,228 @@
+"""To-dos as the API returns them, and the body that completes each kind."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal, get_args
+
+from pydantic import BaseModel, Field, PlainValidator
+
+from web.operations import CostItemIn, MilestoneDate
+from web.schemas.approval import FACTS_COST_FIELDS, DecisionFactsOut
+from web.schemas.core import Id, Model
+
+
+class TodoOut(Model):
+    id: int
+    kind: str
+    order_number: str
+    title: str
+    status: str
+    created_at: datetime
+    due_at: datetime | None
+    requested_by: str | None = None
+    customer: str | None = None
+    order_total: Decimal | None = None
+    overdue: bool = False
+    facts: DecisionFactsOut | None = None
+    # record/approve_actual_costs, review/approve_variance: the batch (`batch`, `total`, `items`,
+    # `final`) or the comparison (`expected`, `actual`, `difference`, `percent`,
+    # `above_threshold`, `threshold`, `categories`), for the roles that see costs.
+    cost_facts: dict[str, Any] | None = None
+
+    def for_viewer(self, sees_costs: bool) -> dict[str, Any]:
+        """The JSON body for this viewer: the margin and cost figures left out unless they may
+        see costs."""
+        if sees_costs:
+            return self.model_dump(mode="json")
+        return self.model_dump(
+            mode="json", exclude={"facts": FACTS_COST_FIELDS, "cost_facts": True}
+        )
+
+
+class TodoCompletedOut(Model):
+    """A completed to-do and the stage its order is in now."""
+
+    id: int
+    status: str
+    stage: str
+
+
+# -- to-do completions: one body per kind (DESIGN: to-do kinds and the outcomes that complete
+# them). Fields a kind needs are checked by web.operations with messages that name what is
+# missing, so they keep their defaults here; unknown fields are ignored. ----------------------
+
+
+class LineCostIn(BaseModel):
+    line_id: Id
+    unit_cost: Decimal = Field(ge=0)
+
+
+class EstimateCostCompletion(BaseModel):
+    """Pricing confirm each line's unit cost, and the freight, installation and other costs."""
+
+    kind: Literal["estimate_cost"]
+    outcome: Literal["estimated"]
+    lines: list[LineCostIn] | None = None
+    freight: Decimal = Field(default=Decimal("0"), ge=0)
+    installation: Decimal = Field(default=Decimal("0"), ge=0)
+    other: Decimal = Field(default=Decimal("0"), ge=0)
+
+
+class ApproveCompletion(BaseModel):
+    """An approval; a rejection needs a comment saying why."""
+
+    kind: Literal["approve"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class ReviseCompletion(BaseModel):
+    """The owner withdraws a rejected order (resubmitting is POST /orders/{number}/submit)."""
+
+    kind: Literal["revise"]
+    outcome: Literal["resubmit", "withdraw"]
+    comment: str = ""
+
+
+class PlanShipmentCompletion(BaseModel):
+    """Ops give every milestone of the order's shipping mode a planned date."""
+
+    kind: Literal["plan_shipment"]
+    outcome: Literal["planned"]
+    milestones: list[MilestoneDate] | None = None
+
+
+class ConfirmDispatchCompletion(BaseModel):
+    kind: Literal["confirm_dispatch"]
+    outcome: Literal["dispatched"]
+    carrier: str = ""
+    tracking_number: str = ""
+
+
+class ConfirmMilestoneCompletion(BaseModel):
+    """`code` defaults to the to-do's milestone."""
+
+    kind: Literal["confirm_milestone"]
+    outcome: Literal["done"]
+    code: str = ""
+    actual_date: date | None = None
+
+
+class ConfirmArrivalCompletion(BaseModel):
+    kind: Literal["confirm_arrival"]
+    outcome: Literal["arrived"]
+    actual_date: date | None = None
+
+
+class ConfirmAcceptanceCompletion(BaseModel):
+    """`accepted` with the date and who signed for the customer, or `defect` with a comment."""
+
+    kind: Literal["confirm_acceptance"]
+    outcome: Literal["accepted", "defect"]
+    accepted_on: date | None = None
+    signed_by: str = ""
+    comment: str = ""
+
+
+class HandleExceptionCompletion(BaseModel):
+    kind: Literal["handle_exception"]
+    outcome: Literal["resolved"]
+    resolution: str = ""
+    reship: bool = False
+
+
+class ConfirmPaymentCompletion(BaseModel):
+    """Finance confirm the money arrived, or reject it with a comment."""
+
+    kind: Literal["confirm_payment"]
+    outcome: Literal["confirm", "reject"]
+    comment: str = ""
+
+
+class CollectCompletion(BaseModel):
+    """A collect to-do closes by itself once the installment is paid: completing it is
+    refused (409)."""
+
+    kind: Literal["collect"]
+    outcome: str = ""
+
+
+class IssueInvoiceCompletion(BaseModel):
+    """`issued` with the invoice number, or `reject` with a comment."""
+
+    kind: Literal["issue_invoice"]
+    outcome: Literal["issued", "reject"]
+    invoice_number: str = Field(default="", max_length=50)
+    comment: str = ""
+
+
+class RecordActualCostsCompletion(BaseModel):
+    """A batch of actual costs; `final` when no more follow (an empty final batch says every
+    cost is recorded)."""
+
+    kind: Literal["record_actual_costs"]
+    outcome: Literal["recorded"]
+    items: list[CostItemIn] | None = None
+    final: bool = False
+
+
+class ApproveActualCostsCompletion(BaseModel):
+    kind: Literal["approve_actual_costs"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class ReviewVarianceCompletion(BaseModel):
+    """The explanation is required when the variance is above the policy's threshold."""
+
+    kind: Literal["review_variance"]
+    outcome: Literal["reviewed"]
+    explanation: str = Field(default="", max_length=2000)
+
+
+class ApproveVarianceCompletion(BaseModel):
+    kind: Literal["approve_variance"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+TodoCompletionIn = Annotated[
+    EstimateCostCompletion
+    | ApproveCompletion
+    | ReviseCompletion
+    | PlanShipmentCompletion
+    | ConfirmDispatchCompletion
+    | ConfirmMilestoneCompletion
+    | ConfirmArrivalCompletion
+    | ConfirmAcceptanceCompletion
+    | HandleExceptionCompletion
+    | ConfirmPaymentCompletion
+    | CollectCompletion
+    | IssueInvoiceCompletion
+    | RecordActualCostsCompletion
+    | ApproveActualCostsCompletion
+    | ReviewVarianceCompletion
+    | ApproveVarianceCompletion,
+    Field(discriminator="kind"),
+]
+# kind -> its completion model
+COMPLETIONS: dict[str, type[BaseModel]] = {
+    get_args(model.model_fields["kind"].annotation)[0]: model
+    for model in get_args(get_args(TodoCompletionIn)[0])
+}
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("The body must be a JSON object.")
+    return value
+
+
+# The body of POST /api/v1/todos/{id}/complete as OpenAPI shows it (TodoCompletionIn). It is
+# read as a plain object so that a body without `kind` (which clients sent before the union
+# existed) still works: the route takes the kind from the to-do and then validates.
+CompletionBody = Annotated[
+    dict[str, Any], PlainValidator(_json_object, json_schema_input_type=TodoCompletionIn)
+]
