@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from devstack import Child, DevStack, KeepsCrashing, RestartPolicy, Supervisor, rotate
+from devstack import DevStack
 from settings import ROOT, Settings, venv_binary
+from supervisor import Child, KeepsCrashing, RestartPolicy, Supervisor, rotate
 from web.temporal import SEARCH_ATTRIBUTES
 
 TEMPORAL = venv_binary("temporal")
