@@ -11,7 +11,7 @@ from __future__ import annotations
 from i18n import N_
 
 REFUSALS = (
-    # web/commands/costs.py, todo_kinds.py, models/domain/costs.py and the order workflow (actual costs and the variance)
+    # web/commands (costs, completion), models/domain/costs.py and the order workflow
     N_("Actual costs are recorded once the order's first payment is confirmed."),
     N_("Explain the variance: it is above the threshold of %(threshold)s."),
     N_("Give at least one cost item."),

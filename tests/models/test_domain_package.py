@@ -18,13 +18,13 @@ from models.domain import (
     CostCategory,
     CostItem,
     CostRecording,
-    Decision,
     MilestoneCode,
     OrderWorkflowInput,
     PaymentRegistration,
     PlannedMilestone,
     PlanShipment,
     Role,
+    RouteAgain,
     TodoDone,
 )
 
@@ -34,7 +34,7 @@ ACTOR = Actor(user_id=7, role=Role.ops, managed_department_ids=[3])
 PAYLOADS: dict[str, BaseModel] = {
     "core": TodoDone(todo_key="order-SO-1/approve-1", stage=domain.Stage.approval),
     "orders": OrderWorkflowInput(order_number="SO-2026-00042", submitted_by=5),
-    "approval": Decision(todo_key="approve-1", actor=ACTOR, outcome="reject", comment="price"),
+    "approval": RouteAgain(actor=ACTOR),
     "shipment": PlanShipment(
         todo_key="plan-1",
         actor=ACTOR,
