@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
+from temporalio.client import Client
 
 from i18n import translations
 from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, CostCategory, Role
@@ -20,7 +22,7 @@ from models.queries import HELD, sees_costs
 from models.tables import Order, User
 from settings import Settings
 from web import collection, costs, operations
-from web.deps import PageOrder, PageUser, SessionDep, SettingsDep
+from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import ACCEPTED, OWN_CONFIRMATION, Refused
 from web.pages.common import page_router
 from web.pages.todos import shown_cost_rows
@@ -30,8 +32,8 @@ from web.views import COST_EVENTS, order_detail
 
 router = page_router()
 M = TypeVar("M", bound=BaseModel)
-# One of the order page's small forms: what it does with the order and the typed values.
-OrderAct = Callable[[Order, dict[str, str]], Awaitable[object]]
+# What one of the order page's small forms does with the typed values.
+OrderAct = Callable[[dict[str, str]], Awaitable[object]]
 
 
 def _fulfilment_forms(user: User, order: Order, detail: OrderDetail) -> dict[str, Any]:
@@ -139,37 +141,54 @@ def form_body(model: type[M], values: dict[str, str], keep: tuple[str, ...] = ()
         raise Refused(422, first_error(error).replace("%", "%%")) from error
 
 
-async def order_action(
+@dataclass(frozen=True)
+class OrderPageForm:
+    """One of the order page's small forms (shipment, payment, invoice, costs) as it is posted,
+    with what its action needs."""
+
+    request: Request
+    order: Order
+    user: User
+    session: AsyncSession
+    settings: Settings
+    client: Client
+
+    async def post_back(
+        self, form_name: str, fields: tuple[str, ...], act: OrderAct, done_message: str
+    ) -> Response:
+        """Act on the typed values (and the form's action_key): back to the order page with a
+        message (POST-redirect-GET), or the page again with the refusal, its status and what
+        was typed."""
+        number = self.order.number
+        form = await self.request.form()
+        t = translations(locale_of(self.request, self.user))
+        values = {name: str(form.get(name) or "").strip() for name in fields}
+        try:
+            await act({**values, "action_key": str(form.get("action_key") or "")})
+        except Refused as error:
+            return await show_order(
+                self.request,
+                self.user,
+                self.session,
+                self.settings,
+                self.order,
+                error=error.translated(t.gettext),
+                status_code=error.status,
+                values={**values, "form": form_name},
+            )
+        flash(self.request, t.gettext(done_message))
+        return RedirectResponse(f"/orders/{number}", status_code=303)
+
+
+async def order_page_form(
     request: Request,
-    order: Order,
-    user: User,
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    form_name: str,
-    fields: tuple[str, ...],
-    act: OrderAct,
-    done_message: str,
-) -> Response:
-    """Run one of the order page's small forms (shipment, payment, invoice, costs): back to the
-    order page with a message (POST-redirect-GET), or the page again with the refusal, its
-    status and what was typed."""
-    number = order.number
-    form = await request.form()
-    t = translations(locale_of(request, user))
-    values = {name: str(form.get(name) or "").strip() for name in fields}
-    try:
-        await act(order, {**values, "action_key": str(form.get("action_key") or "")})
-    except Refused as error:
-        return await show_order(
-            request,
-            user,
-            session,
-            settings,
-            order,
-            error=error.translated(t.gettext),
-            status_code=error.status,
-            values={**values, "form": form_name},
-        )
-    flash(request, t.gettext(done_message))
-    return RedirectResponse(f"/orders/{number}", status_code=303)
+    order: PageOrder,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    client: TemporalClient,
+) -> OrderPageForm:
+    return OrderPageForm(request, order, user, session, settings, client)
+
+
+OrderForm = Annotated[OrderPageForm, Depends(order_page_form)]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import Request
 from starlette.responses import Response
 
 from i18n import N_
-from models.tables import Order
 from web import collection
-from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
 from web.operations import Refused
 from web.pages.common import page_router
-from web.pages.orders.detail import form_body, order_action
+from web.pages.orders.detail import OrderForm, form_body
 
 router = page_router()
 
@@ -41,64 +38,40 @@ def _invoice_form(values: dict[str, str]) -> collection.InvoiceForm:
 
 
 @router.post("/orders/{number}/payments")
-async def register_payment(
-    request: Request,
-    order: PageOrder,
-    user: PageUser,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: TemporalClient,
-) -> Response:
-    async def act(order: Order, values: dict[str, str]) -> object:
+async def register_payment(form: OrderForm) -> Response:
+    async def act(values: dict[str, str]) -> object:
         return await collection.register_payment(
-            session=session,
-            user=user,
-            order=order,
+            session=form.session,
+            user=form.user,
+            order=form.order,
             form=_payment_form(values),
-            client=client,
+            client=form.client,
             idempotency_key=values["action_key"] or None,
         )
 
-    return await order_action(
-        request,
-        order,
-        user,
-        session,
-        settings,
-        form_name="payment",
-        fields=("amount", "received_on", "method", "reference"),
-        act=act,
-        done_message=N_("The payment is registered; finance will confirm it."),
+    return await form.post_back(
+        "payment",
+        ("amount", "received_on", "method", "reference"),
+        act,
+        N_("The payment is registered; finance will confirm it."),
     )
 
 
 @router.post("/orders/{number}/invoice-requests")
-async def request_invoice(
-    request: Request,
-    order: PageOrder,
-    user: PageUser,
-    session: SessionDep,
-    settings: SettingsDep,
-    client: TemporalClient,
-) -> Response:
-    async def act(order: Order, values: dict[str, str]) -> object:
+async def request_invoice(form: OrderForm) -> Response:
+    async def act(values: dict[str, str]) -> object:
         return await collection.request_invoice(
-            session=session,
-            user=user,
-            order=order,
+            session=form.session,
+            user=form.user,
+            order=form.order,
             form=_invoice_form(values),
-            client=client,
+            client=form.client,
             idempotency_key=values["action_key"] or None,
         )
 
-    return await order_action(
-        request,
-        order,
-        user,
-        session,
-        settings,
-        form_name="invoice",
-        fields=("amount", "title", "tax_number", "address"),
-        act=act,
-        done_message=N_("The invoice is applied for; finance will issue it."),
+    return await form.post_back(
+        "invoice",
+        ("amount", "title", "tax_number", "address"),
+        act,
+        N_("The invoice is applied for; finance will issue it."),
     )
