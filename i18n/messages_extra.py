@@ -83,7 +83,13 @@ REFUSALS = (
     N_("The shipment of order %(number)s is not running."),
     N_("The shipment queue is for the warehouse and business operations."),
     N_("There is no milestone %(code)s."),
-    # workflows/shipment.py (validators of the shipment's updates)
+    # workflows/shipment.py (validators of the shipment's updates), models/domain/shipment.py
+    N_("Plan exactly these milestones, once each: %(names)s."),
+    N_("The %(code)s date %(date)s is in the past."),
+    N_(
+        "The dates are out of order: %(after)s (%(after_date)s) comes before %(before)s "
+        "(%(before_date)s)."
+    ),
     N_("Only business operations release a hold."),
     N_("This shipment is not held."),
     N_("Say why the hold is released."),

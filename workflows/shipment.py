@@ -38,13 +38,11 @@ from models.domain import (
     TriggerEvent,
 )
 from workflows.activity_refs import ShipmentSteps, Step
-from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN
+from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
 from workflows.steps import StepRunner, TodoBook
 
 OPS_ROLES = {Role.ops, Role.ops_manager}
 EXCEPTION_ROLES = {Role.ops, Role.ops_manager, Role.service}
-# Confirmed by their own to-dos (the warehouse's dispatch, ops' arrival), not one by one.
-OWN_TODO = {MilestoneCode.dispatch, MilestoneCode.arrival}
 ZERO = timedelta(0)
 STAGE_TO_ORDER = "stage-to-order"
 DISPATCH_TO_ORDER = "dispatch-to-order"
@@ -185,26 +183,7 @@ class ShipmentWorkflow:
     def validate_plan(self, plan: PlanShipment) -> None:
         self.todos.check(plan.todo_key, plan.actor)
         expected = MILESTONES[self.input.shipping_mode]
-        given = [m.code for m in plan.milestones]
-        if sorted(given) != sorted(expected) or len(set(given)) != len(given):
-            names = ", ".join(code.value for code in expected)
-            raise ApplicationError(
-                f"Plan exactly these milestones, once each: {names}.", type=INVALID
-            )
-        dates = {m.code: m.planned_date for m in plan.milestones}
-        today = workflow.now().date()
-        for code in expected:
-            if dates[code] < today:
-                raise ApplicationError(
-                    f"The {code.value} date {dates[code].isoformat()} is in the past.", type=INVALID
-                )
-        for before, after in zip(expected, expected[1:], strict=False):
-            if dates[after] < dates[before]:
-                raise ApplicationError(
-                    f"The dates are out of order: {after.value} ({dates[after].isoformat()}) "
-                    f"comes before {before.value} ({dates[before].isoformat()}).",
-                    type=INVALID,
-                )
+        refuse_if(plan.refusal(expected=expected, today=workflow.now().date()))
 
     # -- the deposit hold ----------------------------------------------------------------------
 
@@ -234,8 +213,7 @@ class ShipmentWorkflow:
             raise ApplicationError("Only business operations release a hold.", type=NOT_ASSIGNEE)
         if not self.held:
             raise ApplicationError("This shipment is not held.", type=NOT_OPEN)
-        if not release.reason.strip():
-            raise ApplicationError("Say why the hold is released.", type=INVALID)
+        refuse_if(release.refusal())
 
     # -- the warehouse dispatches ----------------------------------------------------------------
 
@@ -277,10 +255,7 @@ class ShipmentWorkflow:
     @confirm_dispatch.validator
     def validate_confirm_dispatch(self, dispatch: DispatchConfirmation) -> None:
         self.todos.check(dispatch.todo_key, dispatch.actor)
-        if not dispatch.carrier.strip():
-            raise ApplicationError("Name the carrier.", type=INVALID)
-        if not dispatch.tracking_number.strip():
-            raise ApplicationError("Give the tracking number.", type=INVALID)
+        refuse_if(dispatch.refusal())
 
     # -- milestones ------------------------------------------------------------------------------
 
@@ -316,10 +291,7 @@ class ShipmentWorkflow:
                 "Only business operations confirm milestones.", type=NOT_ASSIGNEE
             )
         milestone = self._planned(confirmation.code)
-        if confirmation.code in OWN_TODO:
-            raise ApplicationError(
-                f"The {confirmation.code.value} is confirmed by its own to-do.", type=INVALID
-            )
+        refuse_if(confirmation.refusal())
         if milestone.actual_date is not None:
             raise ApplicationError(
                 f"The {confirmation.code.value} milestone is already confirmed.", type=NOT_OPEN
@@ -355,8 +327,7 @@ class ShipmentWorkflow:
             raise ApplicationError(
                 f"The {replan.code.value} milestone is already done.", type=NOT_OPEN
             )
-        if not replan.reason.strip():
-            raise ApplicationError("Say why the date moves.", type=INVALID)
+        refuse_if(replan.refusal())
         if replan.planned_date < workflow.now().date():
             raise ApplicationError("The new date is in the past.", type=INVALID)
         order = MILESTONES[self.input.shipping_mode]
@@ -484,15 +455,9 @@ class ShipmentWorkflow:
     @confirm_acceptance.validator
     def validate_confirm_acceptance(self, acceptance: AcceptanceOutcome) -> None:
         self.todos.check(acceptance.todo_key, acceptance.actor)
-        if acceptance.outcome == "accepted":
-            if acceptance.accepted_on is None or not acceptance.signed_by.strip():
-                raise ApplicationError(
-                    "Give the acceptance date and who signed for the customer.", type=INVALID
-                )
-            if acceptance.accepted_on > workflow.now().date():
-                raise ApplicationError("The acceptance date cannot be in the future.", type=INVALID)
-        elif not acceptance.comment.strip():
-            raise ApplicationError("Describe the defect.", type=INVALID)
+        refuse_if(acceptance.refusal())
+        if acceptance.accepted_on is not None and acceptance.accepted_on > workflow.now().date():
+            raise ApplicationError("The acceptance date cannot be in the future.", type=INVALID)
 
     # -- exceptions after dispatch ---------------------------------------------------------------
 
@@ -522,8 +487,7 @@ class ShipmentWorkflow:
             raise ApplicationError("Nothing has been dispatched yet.", type=NOT_OPEN)
         if self.accepted_on is not None:
             raise ApplicationError("The customer has accepted the order.", type=NOT_OPEN)
-        if not report.description.strip():
-            raise ApplicationError("Describe what went wrong.", type=INVALID)
+        refuse_if(report.refusal())
 
     @workflow.update
     async def handle_exception(self, resolution: ExceptionResolution) -> TodoDone:
@@ -552,8 +516,7 @@ class ShipmentWorkflow:
     @handle_exception.validator
     def validate_handle_exception(self, resolution: ExceptionResolution) -> None:
         self.todos.check(resolution.todo_key, resolution.actor)
-        if not resolution.resolution.strip():
-            raise ApplicationError("Say how the exception was resolved.", type=INVALID)
+        refuse_if(resolution.refusal())
 
     # -- helpers ---------------------------------------------------------------------------------
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, time
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.domain.core import Actor, ShippingMode, StepResult
+from models.domain.core import Actor, Refusal, ShippingMode, StepResult
 
 
 class MilestoneCode(StrEnum):
@@ -82,30 +83,85 @@ class ShipmentResult(BaseModel):
 
 
 class PlanShipment(BaseModel):
+    """Ops plan every milestone of the order's shipping mode, in their order, none in the
+    past."""
+
     todo_key: str
     actor: Actor
     milestones: list[PlannedMilestone]
 
+    def refusal(self, *, expected: Sequence[MilestoneCode], today: date) -> Refusal | None:
+        given = [m.code for m in self.milestones]
+        if sorted(given) != sorted(expected) or len(set(given)) != len(given):
+            names = ", ".join(code.value for code in expected)
+            return Refusal("Plan exactly these milestones, once each: %(names)s.", names=names)
+        dates = {m.code: m.planned_date for m in self.milestones}
+        for code in expected:
+            if dates[code] < today:
+                return Refusal(
+                    "The %(code)s date %(date)s is in the past.",
+                    code=code.value,
+                    date=dates[code].isoformat(),
+                )
+        for before, after in zip(expected, expected[1:], strict=False):
+            if dates[after] < dates[before]:
+                return Refusal(
+                    "The dates are out of order: %(after)s (%(after_date)s) comes before "
+                    "%(before)s (%(before_date)s).",
+                    after=after.value,
+                    after_date=dates[after].isoformat(),
+                    before=before.value,
+                    before_date=dates[before].isoformat(),
+                )
+        return None
+
 
 class DispatchConfirmation(BaseModel):
+    """The warehouse says the goods left, with whom and under which tracking number."""
+
     todo_key: str
     actor: Actor
     carrier: str
     tracking_number: str
 
+    def refusal(self) -> Refusal | None:
+        if not self.carrier.strip():
+            return Refusal("Name the carrier.")
+        if not self.tracking_number.strip():
+            return Refusal("Give the tracking number.")
+        return None
+
 
 class MilestoneConfirmation(BaseModel):
+    """Ops say a milestone is done; dispatch and arrival are confirmed their own way."""
+
     actor: Actor
     code: MilestoneCode
     actual_date: date
     todo_key: str | None = None  # the late milestone's to-do, when it is completed that way
 
+    def refusal(self) -> Refusal | None:
+        return self.confirmed_its_own_way(self.code)
+
+    @staticmethod
+    def confirmed_its_own_way(code: MilestoneCode) -> Refusal | None:
+        if code == MilestoneCode.dispatch:
+            return Refusal("Dispatch is confirmed by the warehouse, with carrier and tracking.")
+        if code == MilestoneCode.arrival:
+            return Refusal("Arrival is confirmed by its to-do.")
+        return None
+
 
 class MilestoneReplan(BaseModel):
+    """Ops move a milestone not yet done to a new date, saying why."""
+
     actor: Actor
     code: MilestoneCode
     planned_date: date
     reason: str
+
+    def refusal(self) -> Refusal | None:
+        return None if self.reason.strip() else Refusal("Say why the date moves.")
 
 
 class ArrivalConfirmation(BaseModel):
@@ -118,6 +174,8 @@ class ArrivalConfirmation(BaseModel):
 
 
 class AcceptanceOutcome(BaseModel):
+    """Service say the customer accepted (when, signed by whom) or found a defect (which)."""
+
     todo_key: str
     actor: Actor
     outcome: Literal["accepted", "defect"]
@@ -125,23 +183,48 @@ class AcceptanceOutcome(BaseModel):
     signed_by: str = ""
     comment: str = ""
 
+    def refusal(self) -> Refusal | None:
+        if self.outcome == "accepted":
+            if self.accepted_on is None or not self.signed_by.strip():
+                return Refusal("Give the acceptance date and who signed for the customer.")
+        elif not self.comment.strip():
+            return Refusal("Describe the defect.")
+        return None
+
 
 class ExceptionReport(BaseModel):
+    """Something went wrong after dispatch: what kind, in words."""
+
     actor: Actor
     kind: ExceptionKind
     description: str
 
+    def refusal(self) -> Refusal | None:
+        return None if self.description.strip() else Refusal("Describe what went wrong.")
+
 
 class ExceptionResolution(BaseModel):
+    """Ops say how an exception was resolved, and whether goods ship again."""
+
     todo_key: str
     actor: Actor
     resolution: str
     reship: bool = False
 
+    def refusal(self) -> Refusal | None:
+        if not self.resolution.strip():
+            return Refusal("Say how the exception was resolved.")
+        return None
+
 
 class HoldRelease(BaseModel):
+    """Ops let a shipment held for its deposit go ahead, saying why."""
+
     actor: Actor
     reason: str
+
+    def refusal(self) -> Refusal | None:
+        return None if self.reason.strip() else Refusal("Say why the hold is released.")
 
 
 # Activity inputs of the shipment's steps.

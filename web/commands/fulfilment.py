@@ -37,7 +37,7 @@ from models.queries import (
     was_dispatched,
 )
 from models.tables import Order, User
-from web.commands.actions import Refused, action_id, send_action, send_update
+from web.commands.actions import Refused, action_id, refuse, send_action, send_update
 from web.temporal import workflow_id
 from workflows.shipment import ShipmentWorkflow
 
@@ -134,10 +134,7 @@ def confirmable_milestone(order: Order, raw: str) -> MilestoneCode:
     """A milestone that ops confirm themselves: not dispatch (the warehouse confirms it) nor
     arrival (its own to-do, or the customer's link)."""
     code = order_milestone(order, raw)
-    if code == MilestoneCode.dispatch:
-        raise Refused(422, "Dispatch is confirmed by the warehouse, with carrier and tracking.")
-    if code == MilestoneCode.arrival:
-        raise Refused(422, "Arrival is confirmed by its to-do.")
+    refuse(MilestoneConfirmation.confirmed_its_own_way(code))
     return code
 
 
@@ -216,11 +213,9 @@ async def raise_exception(
     if not await was_dispatched(session=session, order=order):
         raise Refused(409, "Nothing has been dispatched yet.")
     kind = exception_kind(report.kind)
-    description = report.description.strip()
-    if not description:
-        raise Refused(422, "Describe what went wrong.")
     actor = await actor_for(session=session, user=user)
-    report_in = ExceptionReport(actor=actor, kind=kind, description=description)
+    report_in = ExceptionReport(actor=actor, kind=kind, description=report.description.strip())
+    refuse(report_in.refusal())
     return await send_update(
         client,
         shipment_workflow_id(order.number),
@@ -290,14 +285,12 @@ async def replan_milestone(
     if replan.planned_date is None:
         raise Refused(422, "Give the new planned date.")
     refuse_date(planned_date_refusal(replan.planned_date, milestone=milestone, today=utc_today()))
-    reason = replan.reason.strip()
-    if not reason:
-        raise Refused(422, "Say why the date moves.")
-    await open_milestone(session=session, order=order, code=milestone)
     actor = await actor_for(session=session, user=user)
     new_date = MilestoneReplan(
-        actor=actor, code=milestone, planned_date=replan.planned_date, reason=reason
+        actor=actor, code=milestone, planned_date=replan.planned_date, reason=replan.reason.strip()
     )
+    refuse(new_date.refusal())
+    await open_milestone(session=session, order=order, code=milestone)
     return await send_update(
         client,
         shipment_workflow_id(order.number),
@@ -319,11 +312,9 @@ async def release_hold(
     """Ops let a shipment held for its deposit go ahead, saying why."""
     require_steering(user, "Only business operations release a hold.")
     require_shipment(order)
-    reason = release.reason.strip()
-    if not reason:
-        raise Refused(422, "Say why the hold is released.")
     actor = await actor_for(session=session, user=user)
-    hold_release = HoldRelease(actor=actor, reason=reason)
+    hold_release = HoldRelease(actor=actor, reason=release.reason.strip())
+    refuse(hold_release.refusal())
     return await send_action(
         client,
         shipment_workflow_id(order.number),

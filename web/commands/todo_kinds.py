@@ -41,8 +41,10 @@ from web.commands.actions import Refused, UpdateMethod
 from web.commands.completion import Completing, cost_items
 from web.commands.fulfilment import (
     confirmable_milestone,
+    milestone_codes,
     planned_milestones,
     refuse_done_date,
+    utc_today,
 )
 from workflows.approval import ApprovalWorkflow
 from workflows.collection import CollectionWorkflow
@@ -124,14 +126,16 @@ def _plan(c: Completing) -> PlanShipment:
     return PlanShipment(todo_key=c.todo.key, actor=c.actor, milestones=milestones)
 
 
+def _planned_in_order(plan: PlanShipment, c: Completing) -> Refusal | None:
+    return plan.refusal(expected=milestone_codes(c.order), today=utc_today())
+
+
 def _dispatch(c: Completing) -> DispatchConfirmation:
-    carrier, tracking_number = c.given.carrier.strip(), c.given.tracking_number.strip()
-    if not carrier:
-        raise Refused(422, "Name the carrier.")
-    if not tracking_number:
-        raise Refused(422, "Give the tracking number.")
     return DispatchConfirmation(
-        todo_key=c.todo.key, actor=c.actor, carrier=carrier, tracking_number=tracking_number
+        todo_key=c.todo.key,
+        actor=c.actor,
+        carrier=c.given.carrier.strip(),
+        tracking_number=c.given.tracking_number.strip(),
     )
 
 
@@ -157,12 +161,8 @@ def _arrival(c: Completing) -> ArrivalConfirmation:
 
 def _acceptance(c: Completing) -> AcceptanceOutcome:
     accepted = c.given.outcome == "accepted"
-    if accepted:
-        if c.given.accepted_on is None or not c.given.signed_by.strip():
-            raise Refused(422, "Give the acceptance date and who signed for the customer.")
+    if accepted and c.given.accepted_on is not None:
         refuse_done_date(c.given.accepted_on, milestone=MilestoneCode.arrival, field="accepted_on")
-    elif not c.comment:
-        raise Refused(422, "Describe the defect.")
     return AcceptanceOutcome(
         todo_key=c.todo.key,
         actor=c.actor,
@@ -174,8 +174,6 @@ def _acceptance(c: Completing) -> AcceptanceOutcome:
 
 
 def _resolution(c: Completing) -> ExceptionResolution:
-    if not c.given.resolution.strip():
-        raise Refused(422, "Say how the exception was resolved.")
     return ExceptionResolution(
         todo_key=c.todo.key,
         actor=c.actor,
@@ -227,6 +225,12 @@ def _explained(review: VarianceReview, c: Completing) -> Refusal | None:
     return review.refusal(above_threshold=bool(facts.get("above_threshold")), threshold=threshold)
 
 
+def _own_check(argument: Any, completing: Completing) -> Refusal | None:
+    """The input model's check that needs nothing but the input."""
+    refusal: Refusal | None = argument.refusal()
+    return refusal
+
+
 def _reason(message: str) -> Callable[[Decision, Completing], Refusal | None]:
     return lambda decision, completing: decision.refusal(reason_missing=message)
 
@@ -257,6 +261,7 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             PlanShipment,
             _plan,
             ShipmentWorkflow.plan,
+            check=_planned_in_order,
             outcomes=("planned",),
         ),
         TodoKindDeclaration(
@@ -264,6 +269,7 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             DispatchConfirmation,
             _dispatch,
             ShipmentWorkflow.confirm_dispatch,
+            check=_own_check,
             outcomes=("dispatched",),
         ),
         TodoKindDeclaration(
@@ -271,6 +277,7 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             MilestoneConfirmation,
             _milestone,
             ShipmentWorkflow.confirm_milestone,
+            check=_own_check,
             outcomes=("done",),
         ),
         TodoKindDeclaration(
@@ -285,12 +292,14 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             AcceptanceOutcome,
             _acceptance,
             ShipmentWorkflow.confirm_acceptance,
+            check=_own_check,
         ),
         TodoKindDeclaration(
             TodoKind.handle_exception,
             ExceptionResolution,
             _resolution,
             ShipmentWorkflow.handle_exception,
+            check=_own_check,
             outcomes=("resolved",),
         ),
         TodoKindDeclaration(
@@ -298,14 +307,14 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             PaymentDecision,
             _payment,
             CollectionWorkflow.decide_payment,
-            check=lambda decision, completing: decision.refusal(),
+            check=_own_check,
         ),
         TodoKindDeclaration(
             TodoKind.issue_invoice,
             InvoiceDecision,
             _invoice,
             OrderWorkflow.decide_invoice,
-            check=lambda decision, completing: decision.refusal(),
+            check=_own_check,
             state=_invoice_number_taken,
         ),
         TodoKindDeclaration(
@@ -313,7 +322,7 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             CostRecording,
             _costs,
             OrderWorkflow.record_actual_costs,
-            check=lambda recording, completing: recording.refusal(),
+            check=_own_check,
             outcomes=("recorded",),
         ),
         TodoKindDeclaration(
