@@ -1,0 +1,108 @@
+"""What every area of OrderWorkflow shares: its state, patch ids, search attributes, helpers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+
+from models.domain import (
+    ApprovalPolicy,
+    CollectionResult,
+    OrderFacts,
+    OrderResult,
+    RoundFacts,
+    Stage,
+    VarianceFigures,
+)
+from workflows.steps import StepRunner, TodoBook
+
+with workflow.unsafe.imports_passed_through():
+    # The child runs in a sandbox of its own; the order only holds its handle.
+    from workflows.collection import CollectionWorkflow
+
+STAGE = SearchAttributeKey.for_keyword("Stage")
+DELAYED = SearchAttributeKey.for_bool("Delayed")
+ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
+OUTSTANDING = SearchAttributeKey.for_float("Outstanding")
+OVERDUE = SearchAttributeKey.for_bool("Overdue")
+ZERO = Decimal("0")
+
+# Orders started before this patch opened a round's first stage, and confirmed the order, in
+# steps of their own.
+ONE_STEP_PER_DECISION = "one-step-per-decision"
+# Orders confirmed before fulfilment existed completed at confirmation.
+FULFILMENT = "fulfilment"
+# Orders confirmed before collection existed have no CollectionWorkflow (nor invoices).
+COLLECTION = "collection"
+# Orders accepted before closing existed wait in collection for a close that never comes.
+CLOSING = "closing"
+# Orders confirmed before this had no Delayed attribute until a milestone was first late.
+DELAYED_FROM_CONFIRMATION = "delayed-from-confirmation"
+
+
+@dataclass
+class CostBatchState:
+    """A batch of actual costs waiting for finance."""
+
+    number: int
+    keys: list[str]  # CostItem.key of its items
+    recorded_by: int
+
+
+class OrderState:
+    """The state of one order's workflow; each area of OrderWorkflow is a subclass of it."""
+
+    def __init__(self) -> None:
+        self.todos = TodoBook()
+        self.steps = StepRunner(self.todos)
+        self.facts: OrderFacts | None = None
+        self.policy: ApprovalPolicy | None = None
+        self.stage = Stage.draft
+        self.awaiting_estimate = False
+        self.estimates = 0
+        self.revision: str | None = None
+        self.unroutable = False
+        self.route_attempts = 0
+        self.round_number = 0
+        self.round_started = 0
+        self.confirmed_by_round = False
+        # A round the estimate step already routed (and whose first stage it opened).
+        self.prepared: RoundFacts | None = None
+        self.prepared_round = 0
+        # Collection and invoicing.
+        self.collection: (
+            workflow.ChildWorkflowHandle[CollectionWorkflow, CollectionResult] | None
+        ) = None
+        self.outstanding: Decimal | None = None  # as the collection last said
+        self.invoice_requests = 0
+        self.invoiced = ZERO
+        self.invoices_pending: dict[str, Decimal] = {}  # to-do key -> amount
+        # Actual costs: the record_actual_costs to-do open (if any), the batches waiting for
+        # finance (to-do key -> batch), each not-rejected item's CostItem.key.
+        self.record_todo: str | None = None
+        self.records = 0  # record_actual_costs to-dos opened so far (none: ops were never asked)
+        self.batches = 0
+        self.batches_pending: dict[str, CostBatchState] = {}
+        self.cost_keys: set[str] = set()
+        # The comparison and closing.
+        self.in_cost_review = False
+        self.reviews = 0
+        self.variance: VarianceFigures | None = None
+        self.reviewed_by: int | None = None
+        self.closed = False
+
+    async def _finish(self, stage: Stage) -> OrderResult:
+        self._enter(stage)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        await self.steps.mail_sent()
+        assert self.facts is not None  # loaded by start_costing, the run's first step
+        return OrderResult(order_number=self.facts.number, stage=stage)
+
+    def _enter(self, stage: Stage | None) -> None:
+        if stage is None or stage == self.stage:
+            return
+        self.stage = stage
+        workflow.upsert_search_attributes([STAGE.value_set(stage.value)])
