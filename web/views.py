@@ -20,7 +20,8 @@ from models.tables import (
     User,
 )
 from settings import Settings
-from web import collection, costs
+from web.commands.collection import invoices, money_from, payments
+from web.commands.costs import category_variances, cost_batches, final_figures
 from web.schemas import (
     ApprovalRoundOut,
     ApprovalStageOut,
@@ -214,9 +215,9 @@ async def _collection(*, session: AsyncSession, order: Order) -> dict[str, objec
     rows, paid_in, invoice_rows = [], [], []
     if order.collection_status is not None:  # confirmed: its money is being collected
         rows = await queries.installments(session=session, order=order)
-        paid_in = await collection.payments(session=session, order=order)
-        invoice_rows = await collection.invoices(session=session, order=order)
-    figures = collection.money_from(order, paid_in, invoice_rows)
+        paid_in = await payments(session=session, order=order)
+        invoice_rows = await invoices(session=session, order=order)
+    figures = money_from(order, paid_in, invoice_rows)
     return {
         "collection_status": order.collection_status or "not_due",
         "outstanding": figures.outstanding,
@@ -234,10 +235,10 @@ async def _costs(*, session: AsyncSession, order: Order, sees_costs: bool) -> di
     those who see costs."""
     batches, variances = [], []
     if sees_costs and order.paid:  # costs are recorded after the first payment
-        batches = await costs.cost_batches(session=session, order=order)
+        batches = await cost_batches(session=session, order=order)
         if order.closed_at is not None:  # written when the order closes
-            variances = await costs.category_variances(session=session, order=order)
-    final = costs.final_figures(order)
+            variances = await category_variances(session=session, order=order)
+    final = final_figures(order)
     return {
         "expected_margin_percent": (
             money(order.expected_margin / order.total * HUNDRED)

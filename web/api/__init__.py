@@ -13,8 +13,8 @@ from fastapi.routing import APIRoute
 
 from models.domain import TodoDone
 from models.tables import Order
+from web.commands.actions import Refused
 from web.deps import api_user, get_temporal, scoped_order
-from web.operations import Refused
 from web.schemas import MoneyActionOut, errors
 
 # What a route answers that its signature does not show: the sign-in's wrong password and its

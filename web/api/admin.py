@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, HTTPException
 from models.domain import Role
 from models.queries import unroutable_orders
 from models.tables import User
-from web import operations
 from web.api import ApiRoute, refused
+from web.commands import orders as orders_commands
+from web.commands.actions import Refused
 from web.deps import ApiUser, ScopedOrder, SessionDep, TemporalClient
-from web.operations import Refused
 from web.schemas import RoutedAgainOut, UnroutableOrderOut, errors
 from web.views import unroutable_out
 
@@ -52,7 +52,9 @@ async def route_again(
     (admin only; 409 when the order is not unroutable). `unroutable_reason` in the answer is
     set when it still cannot be routed."""
     try:
-        order = await operations.route_again(session=session, user=user, order=order, client=client)
+        order = await orders_commands.route_again(
+            session=session, user=user, order=order, client=client
+        )
     except Refused as error:
         raise refused(error) from error
     return RoutedAgainOut.model_validate(order)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import collection
 from web.api import ApiRoute, IdempotencyKey, finance_todo
-from web.collection import InvoiceForm, PaymentForm
+from web.commands import collection as collection_commands
+from web.commands.collection import InvoiceForm, PaymentForm
 from web.deps import ApiUser, ScopedOrder, SessionDep, TemporalClient
 from web.schemas import MoneyActionOut, errors
 
@@ -33,7 +33,7 @@ async def register_payment(
     bank_acceptance_bill, cash, cheque, other), `reference`. Finance get a `confirm_payment`
     to-do. 422 above what is left to pay (outstanding less payments waiting for finance), for a
     date in the future or a reference already used on this order; 403 for anyone but the owner."""
-    action = collection.register_payment(
+    action = collection_commands.register_payment(
         session=session,
         user=user,
         order=order,
@@ -62,7 +62,7 @@ async def request_invoice(
     """The owner or finance apply for an invoice: `amount` (at most total − invoiced − applied
     for), `title`, `tax_number`, `address` (each defaults to the customer's). Finance get an
     `issue_invoice` to-do."""
-    action = collection.request_invoice(
+    action = collection_commands.request_invoice(
         session=session,
         user=user,
         order=order,

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web import costs
 from web.api import ApiRoute, IdempotencyKey, finance_todo
-from web.costs import CostsForm
+from web.commands.costs import CostsForm, record_costs
 from web.deps import ApiUser, ScopedOrder, SessionDep, TemporalClient
 from web.schemas import MoneyActionOut, errors
 
@@ -34,7 +33,7 @@ async def record_actual_costs(
     `final` says every cost is recorded). Finance get an `approve_actual_costs` to-do. 409
     before the first payment is confirmed or once the cost comparison has begun; 403 for
     anyone but operations."""
-    action = costs.record_costs(
+    action = record_costs(
         session=session,
         user=user,
         order=order,

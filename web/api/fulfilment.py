@@ -7,16 +7,17 @@ from enum import StrEnum
 
 from fastapi import APIRouter
 
-from web import operations
 from web.api import ApiRoute, IdempotencyKey, refused
-from web.deps import ApiUser, ScopedOrder, SessionDep, TemporalClient
-from web.operations import (
+from web.commands import fulfilment as fulfilment_commands
+from web.commands.actions import Refused
+from web.commands.fulfilment import (
     ExceptionRequest,
     HoldReleaseRequest,
     MilestoneDone,
     MilestoneNewDate,
-    Refused,
+    shipment_queue,
 )
+from web.deps import ApiUser, ScopedOrder, SessionDep, TemporalClient
 from web.schemas import ShipmentActionOut, ShipmentQueueItemOut, errors
 from web.views import queue_item_out
 
@@ -42,7 +43,7 @@ async def raise_exception(
     reshipment) and `description`; ops get a to-do to handle it. For ops, service and the
     order's owner; 409 before dispatch."""
     try:
-        done = await operations.raise_exception(
+        done = await fulfilment_commands.raise_exception(
             session=session,
             user=user,
             order=order,
@@ -72,7 +73,7 @@ async def confirm_milestone(
     """Ops confirm a milestone with its `actual_date` (dispatch and arrival are confirmed
     with their own to-dos)."""
     try:
-        result = await operations.confirm_milestone(
+        result = await fulfilment_commands.confirm_milestone(
             session=session, user=user, order=order, code=code, done=done, client=client
         )
     except Refused as error:
@@ -96,7 +97,7 @@ async def replan_milestone(
 ) -> ShipmentActionOut:
     """Ops move a milestone not yet done to a new `planned_date`, with a `reason`."""
     try:
-        result = await operations.replan_milestone(
+        result = await fulfilment_commands.replan_milestone(
             session=session, user=user, order=order, code=code, replan=replan, client=client
         )
     except Refused as error:
@@ -119,7 +120,7 @@ async def release_hold(
 ) -> ShipmentActionOut:
     """Ops let a shipment held for its deposit go to the warehouse, with a `reason`."""
     try:
-        result = await operations.release_hold(
+        result = await fulfilment_commands.release_hold(
             session=session, user=user, order=order, release=release, client=client
         )
     except Refused as error:
@@ -145,7 +146,7 @@ async def shipments(
     `confirm_dispatch` to-do) and those held for their deposit (`held`); both without a
     status. For the warehouse, ops, ops_manager and director."""
     try:
-        items = await operations.shipment_queue(
+        items = await shipment_queue(
             session=session, user=user, status=status.value if status else None
         )
     except Refused as error:

@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from models.domain import Stage
 from models.drafts import DraftError, repeat_order
 from models.queries import OrderFilter, list_orders, sees_costs
-from web import operations
 from web.api import ApiRoute, IdempotencyKey, refused
+from web.commands import orders as orders_commands
+from web.commands.actions import Refused
+from web.commands.orders import edit_draft, new_draft, parse_draft, require_order_entry
 from web.deps import ApiUser, ScopedOrder, SessionDep, SettingsDep, TemporalClient
-from web.operations import Refused
 from web.schemas import (
     DraftOrderIn,
     DraftSavedOut,
@@ -41,8 +42,8 @@ async def create_order(user: ApiUser, session: SessionDep, body: DraftOrderIn) -
     """A new draft: customer, shipping mode, delivery date, lines, an order discount or a
     target total, and the payment plan. 403 for roles that do not enter orders."""
     try:
-        draft = operations.parse_draft(body.model_dump(exclude_unset=True))
-        order = await operations.new_draft(session=session, user=user, draft=draft)
+        draft = parse_draft(body.model_dump(exclude_unset=True))
+        order = await new_draft(session=session, user=user, draft=draft)
     except Refused as error:
         raise refused(error) from error
     return DraftSavedOut.model_validate(order)
@@ -60,8 +61,8 @@ async def edit_order(
     """Edit a draft, or an order sent back for revision (its owner only; 409 once
     submitted)."""
     try:
-        draft = operations.parse_draft(body.model_dump(exclude_unset=True))
-        order = await operations.edit_draft(session=session, user=user, order=order, draft=draft)
+        draft = parse_draft(body.model_dump(exclude_unset=True))
+        order = await edit_draft(session=session, user=user, order=order, draft=draft)
     except Refused as error:
         raise refused(error) from error
     return DraftSavedOut.model_validate(order)
@@ -86,7 +87,7 @@ async def submit_order(
     `Idempotency-Key` after its answer was lost, it answers 202 again; otherwise a second
     submit is 409."""
     try:
-        await operations.submit_order(
+        await orders_commands.submit_order(
             session=session,
             user=user,
             order=order,
@@ -109,7 +110,7 @@ async def submit_order(
 async def repeat(order: ScopedOrder, user: ApiUser, session: SessionDep) -> DraftSavedOut:
     """A new draft copied from a past order."""
     try:
-        operations.require_order_entry(user)
+        require_order_entry(user)
         copy = await repeat_order(session=session, user=user, order=order)
     except Refused as error:
         raise refused(error) from error

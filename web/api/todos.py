@@ -12,10 +12,11 @@ from models.domain import TodoStatus
 from models.drafts import first_error
 from models.queries import list_todos, sees_costs
 from models.tables import Todo
-from web import operations
 from web.api import ApiRoute, refused
+from web.commands.actions import Refused
+from web.commands.completion import TodoCompletion
+from web.commands.todos import complete_todo, visible_todo
 from web.deps import ApiUser, SessionDep, TemporalClient
-from web.operations import Refused, TodoCompletion
 from web.schemas import COMPLETIONS, CompletionBody, Id, TodoCompletedOut, TodoOut, errors
 from web.views import todo_out
 
@@ -74,8 +75,8 @@ async def complete(
     """Complete a to-do with its outcome: 403 not yours, 404 not in your scope, 409 no longer
     open, 422 bad fields or a `kind` that is not the to-do's."""
     try:
-        todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
-        done = await operations.complete_todo(
+        todo = await visible_todo(session=session, user=user, todo_id=todo_id)
+        done = await complete_todo(
             session=session,
             user=user,
             todo=todo,

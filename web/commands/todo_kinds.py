@@ -46,6 +46,7 @@ from web.commands.fulfilment import (
     refuse_done_date,
     utc_today,
 )
+from web.schemas.todos import COMPLETIONS
 from workflows.approval import ApprovalWorkflow
 from workflows.collection import CollectionWorkflow
 from workflows.order import OrderWorkflow
@@ -66,16 +67,21 @@ class TodoKindDeclaration(Generic[A]):
     update: UpdateMethod[A]
     # The input model's own check, the one the update's validator runs too.
     check: Callable[[A, Completing], Refusal | None] = lambda argument, completing: None
-    # Its outcomes; by default those of the input model's `outcome`.
-    outcomes: tuple[str, ...] = ()
     # Who may complete it: the people it is assigned to, and never the order's owner if set.
     not_by_owner: bool = False
     # What the database says against it besides (the invoice number is taken).
     state: Callable[[AsyncSession, A], Awaitable[Refused | None]] | None = None
 
     @property
+    def body(self) -> type[BaseModel]:
+        """Its completion as the API documents it (one branch of TodoCompletionIn)."""
+        return COMPLETIONS[self.kind.value]
+
+    @property
     def allowed_outcomes(self) -> tuple[str, ...]:
-        return self.outcomes or get_args(self.argument.model_fields["outcome"].annotation)
+        """Its outcomes, as its body names them."""
+        outcomes: tuple[str, ...] = get_args(self.body.model_fields["outcome"].annotation)
+        return outcomes
 
     def argument_for(self, completing: Completing) -> A:
         """The update's input for this completion, once its fields are checked (422 with what
@@ -245,7 +251,6 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             EstimateCompletion,
             _estimate,
             OrderWorkflow.estimate_cost,
-            outcomes=("estimated",),
         ),
         TodoKindDeclaration(
             TodoKind.approve,
@@ -262,7 +267,6 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _plan,
             ShipmentWorkflow.plan,
             check=_planned_in_order,
-            outcomes=("planned",),
         ),
         TodoKindDeclaration(
             TodoKind.confirm_dispatch,
@@ -270,7 +274,6 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _dispatch,
             ShipmentWorkflow.confirm_dispatch,
             check=_own_check,
-            outcomes=("dispatched",),
         ),
         TodoKindDeclaration(
             TodoKind.confirm_milestone,
@@ -278,14 +281,12 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _milestone,
             ShipmentWorkflow.confirm_milestone,
             check=_own_check,
-            outcomes=("done",),
         ),
         TodoKindDeclaration(
             TodoKind.confirm_arrival,
             ArrivalConfirmation,
             _arrival,
             ShipmentWorkflow.confirm_arrival,
-            outcomes=("arrived",),
         ),
         TodoKindDeclaration(
             TodoKind.confirm_acceptance,
@@ -300,7 +301,6 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _resolution,
             ShipmentWorkflow.handle_exception,
             check=_own_check,
-            outcomes=("resolved",),
         ),
         TodoKindDeclaration(
             TodoKind.confirm_payment,
@@ -323,7 +323,6 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _costs,
             OrderWorkflow.record_actual_costs,
             check=_own_check,
-            outcomes=("recorded",),
         ),
         TodoKindDeclaration(
             TodoKind.approve_actual_costs,
@@ -338,7 +337,6 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _review,
             OrderWorkflow.review_variance,
             check=_explained,
-            outcomes=("reviewed",),
         ),
         TodoKindDeclaration(
             TodoKind.approve_variance,

@@ -8,7 +8,8 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, PlainValidator
 
-from web.operations import CostItemIn, MilestoneDate
+from web.commands.completion import CostItemIn
+from web.commands.fulfilment import MilestoneDate
 from web.schemas.approval import FACTS_COST_FIELDS, DecisionFactsOut
 from web.schemas.core import Id, Model
 
@@ -50,8 +51,9 @@ class TodoCompletedOut(Model):
 
 
 # -- to-do completions: one body per kind (DESIGN: to-do kinds and the outcomes that complete
-# them). Fields a kind needs are checked by web.operations with messages that name what is
-# missing, so they keep their defaults here; unknown fields are ignored. ----------------------
+# them; each kind's declaration in web.commands.todo_kinds takes its outcomes from here). Fields
+# a kind needs are checked by its declaration with messages that name what is missing, so they
+# keep their defaults here; unknown fields are ignored. ----------------------
 
 
 class LineCostIn(BaseModel):
