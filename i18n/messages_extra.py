@@ -83,7 +83,7 @@ REFUSALS = (
     N_("The shipment of order %(number)s is not running."),
     N_("The shipment queue is for the warehouse and business operations."),
     N_("There is no milestone %(code)s."),
-    # workflows/shipment.py (validators of the shipment's updates), models/domain/shipment.py
+    # workflows/shipment_*.py (validators of the shipment's updates), models/domain/shipment.py
     N_("Plan exactly these milestones, once each: %(names)s."),
     N_("The %(code)s date %(date)s is in the past."),
     N_(
@@ -168,6 +168,6 @@ REFUSALS = (
     N_("A percentage cannot be above 100."),
     N_("Name the role to notify."),
     N_("Name the person to notify."),
-    # web/schemas.py (a to-do completion's body)
+    # web/schemas/todos.py (a to-do completion's body)
     N_("The body must be a JSON object."),
 )
