@@ -1,14 +1,10 @@
-"""CollectionWorkflow: an order's money, from confirmation until it is paid in full. Each
-installment is watched by durable timers: a reminder before its due date, the overdue moment
-(a collect to-do for the owner, the order turns red), and the escalations to the sales manager
-and the director. The owner registers payments, finance confirm them and they are allocated
-oldest due first. Long collections continue as new, carrying their state."""
+"""CollectionWorkflow: an order's money, from confirmation until it is paid in full."""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from temporalio import workflow
@@ -32,24 +28,23 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.activity_refs import CollectionSteps
+from workflows.collection_timers import next_timer, on_due_date
 from workflows.refusals import INVALID, NOT_ASSIGNEE, refuse_if
+from workflows.rules import ZERO
 from workflows.steps import StepRunner, TodoBook
 
-ZERO = Decimal("0")
 # Collections started before actual costs existed did not ask ops for them on the first payment
 # (their order does, when it reaches cost review).
 ACTUAL_COSTS = "actual-costs"
 
 
-def _on_due_date(item: InstallmentState) -> str:
-    """An installment as step keys name it: its position and due date, which it has by then
-    (timers watch only installments with a due date; an event gives its installments theirs)."""
-    assert item.due_date is not None
-    return f"{item.position}@{item.due_date.isoformat()}"
-
-
 @workflow.defn
 class CollectionWorkflow:
+    """Each installment is watched by durable timers: a reminder before its due date, the
+    overdue moment (a collect to-do for the owner, the order turns red), and the escalations to
+    the sales manager and the director. The owner registers payments, finance confirm them and
+    they are allocated oldest due first. Long collections continue as new, carrying their state."""
+
     @workflow.init
     def __init__(self, collection: CollectionInput) -> None:
         self.input = collection
@@ -97,7 +92,7 @@ class CollectionWorkflow:
                 await self._fix_due_dates()
                 continue
             changed = self._changed_since(self.changes)
-            action = self._next_action()
+            action = next_timer(self.installments.values(), self.policy, workflow.now())
             if action is None:
                 await workflow.wait_condition(changed)
             else:
@@ -125,34 +120,8 @@ class CollectionWorkflow:
     def _changed_since(self, seen: int) -> Callable[[], bool]:
         return lambda: self.changes != seen
 
-    def _next_action(self) -> tuple[datetime, str, list[InstallmentState]] | None:
-        """The soonest thing a timer must do, with every installment it concerns."""
-        soonest: dict[tuple[datetime, str], list[InstallmentState]] = {}
-        for item in self.installments.values():
-            if item.open <= ZERO or item.due_date is None:
-                continue
-            # start_collection loaded the policy, and continue-as-new carries it.
-            assert self.policy is not None
-            moments = rules.collection_moments(item.due_date, self.policy)
-            if item.overdue_for != item.due_date:
-                # No reminder on (or after) the due day itself: the money is due, not soon due.
-                if item.reminded_for != item.due_date and workflow.now() < rules.day_start(
-                    item.due_date
-                ):
-                    soonest.setdefault((moments.reminder, "remind"), []).append(item)
-                else:
-                    soonest.setdefault((moments.overdue, "overdue"), []).append(item)
-            elif "manager" not in item.alerted:
-                soonest.setdefault((moments.manager, "manager"), []).append(item)
-            elif "director" not in item.alerted:
-                soonest.setdefault((moments.director, "director"), []).append(item)
-        if not soonest:
-            return None
-        moment, kind = min(soonest)
-        return moment, kind, soonest[moment, kind]
-
     async def _fire(self, kind: str, due: list[InstallmentState]) -> None:
-        names = "+".join(_on_due_date(i) for i in due)
+        names = "+".join(on_due_date(i) for i in due)
         copies = [i.model_copy() for i in due]
         if kind == "remind":
             for item in due:
@@ -195,7 +164,7 @@ class CollectionWorkflow:
             await self.steps.run(
                 CollectionSteps.fix_due_dates,
                 self._step(
-                    "due/" + "+".join(_on_due_date(i) for i in fixed),
+                    "due/" + "+".join(on_due_date(i) for i in fixed),
                     installments=fixed,
                     status=self._status(),
                 ),

@@ -30,9 +30,9 @@ from workflows.order_state import (
     OUTSTANDING,
     OVERDUE,
     STAGE,
-    ZERO,
     CostBatchState,
 )
+from workflows.rules import ZERO
 
 with workflow.unsafe.imports_passed_through():
     # The children run in sandboxes of their own; this one only names their runs and

@@ -9,8 +9,9 @@ from temporalio.exceptions import ApplicationError
 
 from models.domain import InvoiceDecision, InvoiceRequest, InvoiceStep, Role, Stage, TodoDone
 from workflows.activity_refs import CollectionSteps
-from workflows.order_state import ZERO, OrderState
+from workflows.order_state import OrderState
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
+from workflows.rules import ZERO
 
 # Who may apply for an invoice besides the order's owner.
 INVOICE_ROLES = {Role.finance}

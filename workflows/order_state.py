@@ -17,6 +17,7 @@ from models.domain import (
     Stage,
     VarianceFigures,
 )
+from workflows.rules import ZERO
 from workflows.steps import StepRunner, TodoBook
 
 with workflow.unsafe.imports_passed_through():
@@ -28,7 +29,6 @@ DELAYED = SearchAttributeKey.for_bool("Delayed")
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 OUTSTANDING = SearchAttributeKey.for_float("Outstanding")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
-ZERO = Decimal("0")
 
 # Orders started before this patch opened a round's first stage, and confirmed the order, in
 # steps of their own.
