@@ -72,6 +72,12 @@ class OrderCosts(OrderState):
         if result.closed:
             self.closed = True
 
+    def _after_variance_step(self, result: CostStepResult) -> None:
+        """A variance step may close the order: its Stage follows at once."""
+        self._after_cost_step(result)
+        if result.closed:
+            self._enter(Stage.closed)
+
     @workflow.update
     async def record_actual_costs(self, recording: CostRecording) -> TodoDone:
         self.todos.take(recording.todo_key, recording.actor)
@@ -159,9 +165,7 @@ class OrderCosts(OrderState):
                 close=not above,
             ),
         )
-        self._after_cost_step(result)
-        if result.closed:
-            self._enter(Stage.closed)
+        self._after_variance_step(result)
         return TodoDone(todo_key=review.todo_key, stage=self.stage)
 
     @review_variance.validator
@@ -198,9 +202,7 @@ class OrderCosts(OrderState):
                 review_todo_key=review_key,
             ),
         )
-        self._after_cost_step(result)
-        if result.closed:
-            self._enter(Stage.closed)
+        self._after_variance_step(result)
         return TodoDone(todo_key=decision.todo_key, stage=self.stage)
 
     @approve_variance.validator

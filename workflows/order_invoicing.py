@@ -30,15 +30,12 @@ class OrderInvoicing(OrderState):
         wid = workflow.info().workflow_id
         todo_key = f"{wid}/invoice/{number}"
         self.invoices_pending[todo_key] = request.amount
-        assert self.facts is not None  # the validator saw the order confirmed
         await self.steps.run(
             CollectionSteps.request_invoice,
-            InvoiceStep(
-                order_id=self.facts.order_id,
-                workflow_id=wid,
-                step_key=f"{wid}/invoice/{number}/requested",
+            self._invoice_step(
+                number,
+                "requested",
                 actor_id=request.actor.user_id,
-                request_number=number,
                 todo_key=todo_key,
                 amount=request.amount,
                 title=request.title.strip(),
@@ -82,18 +79,14 @@ class OrderInvoicing(OrderState):
     @workflow.update
     async def decide_invoice(self, decision: InvoiceDecision) -> TodoDone:
         todo = self.todos.take(decision.todo_key, decision.actor)
-        wid = workflow.info().workflow_id
         number = int(decision.todo_key.rsplit("/", 1)[1])
         issued = decision.outcome == "issued"
-        assert self.facts is not None  # an invoice to-do opens only after confirmation
         result = await self.steps.run(
             CollectionSteps.decide_invoice,
-            InvoiceStep(
-                order_id=self.facts.order_id,
-                workflow_id=wid,
-                step_key=f"{wid}/invoice/{number}/decided",
+            self._invoice_step(
+                number,
+                "decided",
                 actor_id=decision.actor.user_id,
-                request_number=number,
                 todo_key=decision.todo_key,
                 outcome=decision.outcome,
                 invoice_number=decision.invoice_number.strip() if issued else "",
@@ -112,6 +105,18 @@ class OrderInvoicing(OrderState):
     def validate_decide_invoice(self, decision: InvoiceDecision) -> None:
         self.todos.check(decision.todo_key, decision.actor)
         refuse_if(decision.refusal())
+
+    def _invoice_step(self, number: int, name: str, **fields: object) -> InvoiceStep:
+        """A step of the order's invoice `number` (its step key ends in `name`)."""
+        wid = workflow.info().workflow_id
+        assert self.facts is not None  # invoices are applied for only after confirmation
+        return InvoiceStep(
+            order_id=self.facts.order_id,
+            workflow_id=wid,
+            step_key=f"{wid}/invoice/{number}/{name}",
+            request_number=number,
+            **fields,
+        )
 
     def _invoiceable(self) -> Decimal:
         assert self.facts is not None  # loaded by start_costing, the run's first step
