@@ -19,8 +19,8 @@ from i18n import N_, Formatter, translations
 from models.domain import ArrivalConfirmation, Stage, TodoDone
 from models.links import ContactLinks
 from models.tables import Contact, ContactLink, Dispatch, Order, OrderLine
+from web.commands.actions import REFUSAL_STATUS
 from web.deps import SessionDep, TemporalClient
-from web.operations import REFUSAL_STATUS
 from web.pages.common import page_router
 from web.templating import locale_of, render_for_link
 

@@ -18,9 +18,10 @@ from models.queries import actor_for, approval_rounds, get_todo, is_assignee, or
 from models.queries import sees_costs as may_see_costs
 from models.tables import ApprovalStep, DecisionLink, Todo, User
 from settings import Settings
-from web import operations
+from web.commands.actions import Refused
+from web.commands.completion import TodoCompletion
+from web.commands.todos import complete_todo
 from web.deps import SessionDep, SettingsDep, TemporalClient
-from web.operations import Refused, TodoCompletion
 from web.pages.common import page_router
 from web.templating import locale_of, render_for_link
 from web.views import order_detail
@@ -182,7 +183,7 @@ async def decide_by_link(
     try:
         # The inbox's path: the same checks, then the workflow's update, whose validator
         # checks once more against the workflow's own state.
-        await operations.complete_todo(
+        await complete_todo(
             session=session,
             user=usable.person,
             todo=usable.todo,

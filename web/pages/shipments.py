@@ -11,9 +11,11 @@ from starlette.responses import Response
 from i18n import translations
 from models.domain import Role, TodoKind
 from models.tables import User
-from web import operations
+from web.commands import fulfilment
+from web.commands.actions import Refused
+from web.commands.completion import TodoCompletion
+from web.commands.todos import complete_todo, visible_todo
 from web.deps import PageUser, SessionDep, TemporalClient
-from web.operations import Refused, TodoCompletion
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 
@@ -31,9 +33,9 @@ async def _queue_page(
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     t = translations(locale_of(request, user))
-    chosen = status if status in operations.QUEUE_STATUSES else ""
+    chosen = status if status in fulfilment.QUEUE_STATUSES else ""
     try:
-        items = await operations.shipment_queue(session=session, user=user, status=chosen or None)
+        items = await fulfilment.shipment_queue(session=session, user=user, status=chosen or None)
     except Refused as refusal:
         raise HTTPException(refusal.status, refusal.translated(t.gettext)) from refusal
     return render(
@@ -69,10 +71,10 @@ async def confirm_dispatch(
         "tracking_number": str(form.get("tracking_number") or ""),
     }
     try:
-        todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+        todo = await visible_todo(session=session, user=user, todo_id=todo_id)
         if todo.kind != TodoKind.confirm_dispatch.value:
             raise Refused(404, "There is no such to-do.")
-        await operations.complete_todo(
+        await complete_todo(
             session=session,
             user=user,
             todo=todo,

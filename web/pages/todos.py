@@ -20,9 +20,11 @@ from models.drafts import first_error
 from models.queries import COST_TODO_KINDS, list_todos, order_of_todo, sees_costs
 from models.tables import Todo, User
 from settings import Settings
-from web import operations
+from web.commands.actions import Refused
+from web.commands.completion import CostItemIn, TodoCompletion
+from web.commands.fulfilment import OWN_CONFIRMATION, milestone_codes
+from web.commands.todos import complete_todo, visible_todo
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
-from web.operations import CostItemIn, Refused, TodoCompletion
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from web.views import order_detail
@@ -52,10 +54,10 @@ async def _todo_page(
     status_code: int = 200,
     values: FormFields | None = None,
 ) -> HTMLResponse:
-    todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+    todo = await visible_todo(session=session, user=user, todo_id=todo_id)
     order = await order_of_todo(session=session, todo=todo)
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
-    codes = operations.milestone_codes(order)
+    codes = milestone_codes(order)
     return render(
         request,
         "todos/detail.html",
@@ -68,7 +70,7 @@ async def _todo_page(
         values=values or {},
         # plan_shipment: the shipping mode's milestones; confirm_milestone: those ops confirm
         plan_codes=[c.value for c in codes],
-        confirmable_codes=[c.value for c in codes if c not in operations.OWN_CONFIRMATION],
+        confirmable_codes=[c.value for c in codes if c not in OWN_CONFIRMATION],
         todo_milestone=str((todo.facts or {}).get("code") or ""),
         # confirm_payment, issue_invoice, collect: what the to-do is about, dates as dates
         money_facts=_money_facts(todo.facts or {}),
@@ -287,9 +289,9 @@ async def complete_todo_form(
     form = await request.form()
     t = translations(locale_of(request, user))
     try:
-        todo = await operations.visible_todo(session=session, user=user, todo_id=todo_id)
+        todo = await visible_todo(session=session, user=user, todo_id=todo_id)
         completion = _completion(todo.kind, form)
-        await operations.complete_todo(
+        await complete_todo(
             session=session, user=user, todo=todo, completion=completion, client=client
         )
     except Refused as error:

@@ -8,9 +8,9 @@ from starlette.responses import Response
 
 from i18n import translations
 from models.queries import unroutable_orders
-from web import operations
+from web.commands import orders
+from web.commands.actions import Refused
 from web.deps import PageAdmin, PageOrder, SessionDep, TemporalClient
-from web.operations import Refused
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from web.views import unroutable_out
@@ -34,7 +34,7 @@ async def route_again(
     number = order.number
     t = translations(locale_of(request, me))
     try:
-        order = await operations.route_again(session=session, user=me, order=order, client=client)
+        order = await orders.route_again(session=session, user=me, order=order, client=client)
     except Refused as error:
         flash(request, error.translated(t.gettext), "error")
         return RedirectResponse(LIST, status_code=303)

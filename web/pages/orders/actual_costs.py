@@ -5,7 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from i18n import N_
-from web import costs
+from web.commands import costs
 from web.pages.common import page_router
 from web.pages.orders.detail import OrderForm
 from web.pages.todos import COST_ROWS, ITEM_FIELDS, cost_items, cost_rows, is_ticked

@@ -21,9 +21,10 @@ from models.drafts import first_error, is_editable
 from models.queries import HELD, sees_costs
 from models.tables import Order, User
 from settings import Settings
-from web import collection, costs, operations
+from web.commands import collection, costs, fulfilment
+from web.commands.actions import Refused
+from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
-from web.operations import ACCEPTED, OWN_CONFIRMATION, Refused
 from web.pages.common import page_router
 from web.pages.todos import shown_cost_rows
 from web.schemas import OrderDetail
@@ -38,15 +39,15 @@ OrderAct = Callable[[dict[str, str]], Awaitable[object]]
 
 def _fulfilment_forms(user: User, order: Order, detail: OrderDetail) -> dict[str, Any]:
     """Which of the shipment's small forms this person gets."""
-    steering = operations.may_steer_shipment(user) and order.shipment_status is not None
+    steering = fulfilment.may_steer_shipment(user) and order.shipment_status is not None
     return {
-        "may_raise_exception": operations.may_raise_exception(user, order)
+        "may_raise_exception": fulfilment.may_raise_exception(user, order)
         and bool(detail.dispatches)
         and order.shipment_status != ACCEPTED,
         "may_steer": steering,
         "may_release_hold": steering and order.shipment_status == HELD,
         "confirmable_codes": [
-            c.value for c in operations.milestone_codes(order) if c not in OWN_CONFIRMATION
+            c.value for c in fulfilment.milestone_codes(order) if c not in OWN_CONFIRMATION
         ],
         "exception_kinds": [k.value for k in RAISABLE_EXCEPTIONS],
     }

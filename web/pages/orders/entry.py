@@ -16,9 +16,9 @@ from models.drafts import DraftError, draft_of, is_editable, repeat_order
 from models.policy import current_collection_policy
 from models.queries import OrderFilter, list_orders
 from models.tables import Customer, Order, Product, User
-from web import operations
+from web.commands import orders
+from web.commands.actions import Refused
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
-from web.operations import Refused
 from web.pages.common import page_router
 from web.pages.orders.draft_form import (
     EMPTY_LINE_ROWS,
@@ -70,7 +70,7 @@ async def order_list(
 def _require_order_entry(request: Request, user: User) -> None:
     """The page's refusal (403) for a role that does not enter orders."""
     try:
-        operations.require_order_entry(user)
+        orders.require_order_entry(user)
     except Refused as error:
         raise HTTPException(
             error.status, error.translated(translations(locale_of(request, user)).gettext)
@@ -122,13 +122,11 @@ async def _save(
     if form.get("action") == "add_line":
         return await _form_page(request, user, session, order, padded(values, EMPTY_LINE_ROWS + 2))
     try:
-        draft = operations.parse_draft(draft_body(values))
+        draft = orders.parse_draft(draft_body(values))
         if order is None:
-            saved = await operations.new_draft(session=session, user=user, draft=draft)
+            saved = await orders.new_draft(session=session, user=user, draft=draft)
         else:
-            saved = await operations.edit_draft(
-                session=session, user=user, order=order, draft=draft
-            )
+            saved = await orders.edit_draft(session=session, user=user, order=order, draft=draft)
     except Refused as error:
         if error.status in (403, 409):
             raise HTTPException(error.status, error.translated(t.gettext)) from error
@@ -182,7 +180,7 @@ async def submit_order(
     number = order.number
     t = translations(locale_of(request, user))
     try:
-        await operations.submit_order(
+        await orders.submit_order(
             session=session,
             user=user,
             order=order,

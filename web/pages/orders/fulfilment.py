@@ -6,8 +6,13 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from i18n import N_
-from web import operations
-from web.operations import ExceptionRequest, HoldReleaseRequest, MilestoneDone, MilestoneNewDate
+from web.commands import fulfilment
+from web.commands.fulfilment import (
+    ExceptionRequest,
+    HoldReleaseRequest,
+    MilestoneDone,
+    MilestoneNewDate,
+)
 from web.pages.common import page_router
 from web.pages.orders.detail import OrderForm, form_body
 
@@ -17,7 +22,7 @@ router = page_router()
 @router.post("/orders/{number}/exceptions")
 async def raise_exception(form: OrderForm) -> Response:
     async def act(values: dict[str, str]) -> object:
-        return await operations.raise_exception(
+        return await fulfilment.raise_exception(
             session=form.session,
             user=form.user,
             order=form.order,
@@ -37,7 +42,7 @@ async def raise_exception(form: OrderForm) -> Response:
 @router.post("/orders/{number}/milestones/{code}/confirm")
 async def confirm_milestone(form: OrderForm, code: str) -> Response:
     async def act(values: dict[str, str]) -> object:
-        return await operations.confirm_milestone(
+        return await fulfilment.confirm_milestone(
             session=form.session,
             user=form.user,
             order=form.order,
@@ -54,7 +59,7 @@ async def confirm_milestone(form: OrderForm, code: str) -> Response:
 @router.post("/orders/{number}/milestones/{code}/replan")
 async def replan_milestone(form: OrderForm, code: str) -> Response:
     async def act(values: dict[str, str]) -> object:
-        return await operations.replan_milestone(
+        return await fulfilment.replan_milestone(
             session=form.session,
             user=form.user,
             order=form.order,
@@ -74,7 +79,7 @@ async def replan_milestone(form: OrderForm, code: str) -> Response:
 @router.post("/orders/{number}/release-hold")
 async def release_hold(form: OrderForm) -> Response:
     async def act(values: dict[str, str]) -> object:
-        return await operations.release_hold(
+        return await fulfilment.release_hold(
             session=form.session,
             user=form.user,
             order=form.order,

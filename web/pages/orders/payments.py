@@ -5,8 +5,8 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from i18n import N_
-from web import collection
-from web.operations import Refused
+from web.commands import collection
+from web.commands.actions import Refused
 from web.pages.common import page_router
 from web.pages.orders.detail import OrderForm, form_body
 
