@@ -33,7 +33,7 @@ REFUSALS = (
     N_("Say why the variance is not approved."),
     N_("The cost comparison of order %(number)s has begun: no more costs can be recorded."),
     N_("You reviewed this variance: another operations manager approves it."),
-    # web/collection.py, web/operations.py and the collection and order workflows (money)
+    # web/commands/collection.py and the collection and order workflows (money)
     N_("A payment with the reference %(reference)s is already registered for this order."),
     N_("Give the invoice number."),
     N_("Give the payment's reference."),
@@ -69,7 +69,7 @@ REFUSALS = (
     N_("Give the amount."),
     N_("Give either a payment plan or the name of one, not both."),
     N_("Give the date the money was received."),
-    # web/operations.py (fulfilment)
+    # web/commands/fulfilment.py
     N_("Dispatch is confirmed by the warehouse, with carrier and tracking."),
     N_("Give a planned date for milestone %(code)s."),
     N_("Give the date the milestone was done."),
@@ -113,7 +113,7 @@ REFUSALS = (
     N_("The customer has accepted the order."),
     N_("Describe what went wrong."),
     N_("Say how the exception was resolved."),
-    # web/operations.py
+    # web/commands (to-dos and orders)
     N_("Your role does not enter orders."),
     N_("Only the order's owner can change it."),
     N_("This order is not waiting for a revision."),
@@ -150,7 +150,7 @@ REFUSALS = (
     # web/deps.py and web/pages/common.py (shown on the error page, which translates them)
     N_("This page is for administrators."),
     N_("This form has expired. Reload the page and try again."),
-    # web/operations.py and workflows/order.py (routing an unroutable order again)
+    # web/commands/orders.py and the order workflow (routing an unroutable order again)
     N_("Only an administrator can route an order again."),
     N_("Order %(number)s is not waiting for a route."),
     N_("The workflow of order %(number)s is not running."),
