@@ -260,27 +260,11 @@ class CollectionWorkflow:
             raise ApplicationError(
                 "Only the order's owner registers its payments.", type=NOT_ASSIGNEE
             )
-        if payment.amount <= ZERO:
-            raise ApplicationError("The amount must be more than zero.", type=INVALID)
+        refuse_if(payment.refusal())
         if payment.received_on > workflow.now().date():
             raise ApplicationError("The payment cannot be received in the future.", type=INVALID)
-        if not payment.method.strip():
-            raise ApplicationError("Say how the customer paid.", type=INVALID)
-        reference = payment.reference.strip()
-        if not reference:
-            raise ApplicationError("Give the payment's reference.", type=INVALID)
-        if reference.casefold() in self.references:
-            raise ApplicationError(
-                f"A payment with the reference {reference} is already registered for this order.",
-                type=INVALID,
-            )
-        room = self._open() - self._pending()
-        if payment.amount > room:
-            raise ApplicationError(
-                f"The amount is more than is left to pay: {room:,.2f} (outstanding less "
-                "payments waiting for finance).",
-                type=INVALID,
-            )
+        refuse_if(payment.reference_refusal(self.references))
+        refuse_if(payment.payable_refusal(self._open() - self._pending()))
 
     @workflow.update
     async def decide_payment(self, decision: PaymentDecision) -> TodoDone:

@@ -18,7 +18,7 @@ from models.domain import (
 from workflows.activity_refs import OrderSteps
 from workflows.order_approval import OrderApproval
 from workflows.order_costs import OrderCosts
-from workflows.order_invoicing import AFTER_CONFIRMATION, INVOICE_ROLES, OrderInvoicing
+from workflows.order_invoicing import AFTER_CONFIRMATION, OrderInvoicing
 from workflows.order_state import (
     CLOSING,
     COLLECTION,
@@ -48,7 +48,6 @@ __all__ = [
     "DELAYED",
     "DELAYED_FROM_CONFIRMATION",
     "FULFILMENT",
-    "INVOICE_ROLES",
     "ONE_STEP_PER_DECISION",
     "ORDER_TOTAL",
     "OUTSTANDING",

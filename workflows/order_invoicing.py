@@ -7,14 +7,19 @@ from decimal import Decimal
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
-from models.domain import InvoiceDecision, InvoiceRequest, InvoiceStep, Role, Stage, TodoDone
+from models.domain import (
+    INVOICE_ROLES,
+    InvoiceDecision,
+    InvoiceRequest,
+    InvoiceStep,
+    Stage,
+    TodoDone,
+)
 from workflows.activity_refs import CollectionSteps
 from workflows.order_state import OrderState
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
 from workflows.rules import ZERO
 
-# Who may apply for an invoice besides the order's owner.
-INVOICE_ROLES = {Role.finance}
 # Invoices are applied for from confirmation until the order closes (customers often ask for
 # theirs once they have paid).
 AFTER_CONFIRMATION = {Stage.fulfilment, Stage.acceptance, Stage.collection, Stage.cost_review}
@@ -59,22 +64,8 @@ class OrderInvoicing(OrderState):
             raise ApplicationError(
                 "Only the order's owner or finance apply for its invoices.", type=NOT_ASSIGNEE
             )
-        if request.amount <= ZERO:
-            raise ApplicationError("The amount must be more than zero.", type=INVALID)
-        room = self._invoiceable()
-        if request.amount > room:
-            raise ApplicationError(
-                f"The amount is more than can still be invoiced: {room:,.2f} (total less "
-                "invoiced and applied for).",
-                type=INVALID,
-            )
-        for field, name in (
-            (request.title, "invoice title"),
-            (request.tax_number, "tax number"),
-            (request.address, "mailing address"),
-        ):
-            if not field.strip():
-                raise ApplicationError(f"Give the {name}.", type=INVALID)
+        refuse_if(request.refusal())
+        refuse_if(request.room_refusal(self._invoiceable()))
 
     @workflow.update
     async def decide_invoice(self, decision: InvoiceDecision) -> TodoDone:

@@ -31,6 +31,8 @@ from models.domain.approval import (
     TodoReminder,
 )
 from models.domain.collection import (
+    INVOICE_ROLES,
+    PAYMENT_METHODS,
     Allocation,
     CollectionInput,
     CollectionPolicy,
@@ -136,6 +138,8 @@ from models.domain.shipment import (
 )
 
 __all__ = [
+    "INVOICE_ROLES",
+    "PAYMENT_METHODS",
     "COSTS_REJECTED_WITHOUT_REASON",
     "COST_VIEWERS",
     "MILESTONES",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -9,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.domain.core import Actor, OpenTodo, Refusal, StepResult
+from models.domain.core import Actor, OpenTodo, Refusal, Role, StepResult
 
 
 class PaymentTrigger(StrEnum):
@@ -104,12 +105,51 @@ class TriggerEvent(BaseModel):
     on: date
 
 
+# Who may apply for an invoice besides the order's owner.
+INVOICE_ROLES = frozenset({Role.finance})
+# How a customer pays.
+PAYMENT_METHODS = ("bank_transfer", "bank_acceptance_bill", "cash", "cheque", "other")
+
+
 class PaymentRegistration(BaseModel):
+    """The owner says the customer paid: how much, when, how and under which reference."""
+
     actor: Actor
     amount: Decimal = Field(max_digits=16, decimal_places=2)
     received_on: date
     method: str = Field(max_length=30)
     reference: str = Field(max_length=100)
+
+    def refusal(self) -> Refusal | None:
+        if self.amount <= 0:
+            return Refusal("The amount must be more than zero.")
+        if not self.reference.strip():
+            return Refusal("Give the payment's reference.")
+        if self.method.strip() not in PAYMENT_METHODS:
+            allowed = ", ".join(PAYMENT_METHODS)
+            return Refusal("The method must be one of: %(allowed)s.", allowed=allowed)
+        return None
+
+    def reference_refusal(self, references: Collection[str]) -> Refusal | None:
+        """Refused when `references` (of the order's payments not rejected, casefolded) holds
+        its reference."""
+        reference = self.reference.strip()
+        if reference.casefold() not in references:
+            return None
+        return Refusal(
+            "A payment with the reference %(reference)s is already registered for this order.",
+            reference=reference,
+        )
+
+    def payable_refusal(self, payable: Decimal) -> Refusal | None:
+        """Refused above `payable`: the outstanding amount less payments waiting for finance."""
+        if self.amount <= payable:
+            return None
+        return Refusal(
+            "The amount is more than is left to pay: %(payable)s (outstanding less payments "
+            "waiting for finance).",
+            payable=f"{payable:,.2f}",
+        )
 
 
 class PaymentDecision(BaseModel):
@@ -171,11 +211,36 @@ class CollectionStatus(BaseModel):
 
 
 class InvoiceRequest(BaseModel):
+    """The owner or finance apply for an invoice: its amount, and whom it is made out and
+    mailed to."""
+
     actor: Actor
     amount: Decimal = Field(max_digits=16, decimal_places=2)
     title: str = Field(max_length=200)
     tax_number: str = Field(max_length=50)
     address: str = Field(max_length=500)
+
+    def refusal(self) -> Refusal | None:
+        if self.amount <= 0:
+            return Refusal("The amount must be more than zero.")
+        for value, missing in (
+            (self.title, "Give the invoice title."),
+            (self.tax_number, "Give the customer's tax number."),
+            (self.address, "Give the address the invoice is mailed to."),
+        ):
+            if not value.strip():
+                return Refusal(missing)
+        return None
+
+    def room_refusal(self, room: Decimal) -> Refusal | None:
+        """Refused above `room`: the total less what is invoiced and applied for."""
+        if self.amount <= room:
+            return None
+        return Refusal(
+            "The amount is more than can still be invoiced: %(room)s (total less invoiced and "
+            "applied for).",
+            room=f"{room:,.2f}",
+        )
 
 
 class InvoiceDecision(BaseModel):

@@ -289,6 +289,8 @@ async def test_registrations_and_decisions_that_are_refused_change_nothing(
         (registration(reference="r-1"), INVALID, "already registered"),
         (registration(amount=order.total), INVALID, "more than is left to pay"),
         (registration(reference=" "), INVALID, "reference"),
+        # the web layer's check, run by the validator too (it took any method before)
+        (registration(method="barter"), INVALID, "The method must be one of"),
         (
             registration(actor=await helpers.actor(session_factory, "finance")),
             NOT_ASSIGNEE,

@@ -14,16 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from models.dates import received_on_refusal
-from models.domain import InvoiceRequest, PaymentRegistration, Role, Stage, TodoDone
+from models.domain import (
+    INVOICE_ROLES,
+    InvoiceRequest,
+    PaymentRegistration,
+    Role,
+    Stage,
+    TodoDone,
+)
 from models.queries import INVOICES, PAYMENTS, actor_for, of_order
 from models.tables import Invoice, Order, Payment, User
-from web.commands.actions import Refused, action_id, send_action
+from web.commands.actions import Refused, action_id, refuse, send_action
 from web.temporal import workflow_id
 from workflows.collection import CollectionWorkflow
 from workflows.order import OrderWorkflow
-
-INVOICE_ROLES = frozenset({Role.finance})
-METHODS = ("bank_transfer", "bank_acceptance_bill", "cash", "cheque", "other")
 
 
 class PaymentForm(BaseModel):
@@ -116,23 +120,15 @@ async def register_payment(
     lost answer, it is the same payment, answered as before."""
     if order.owner_id != user.id:
         raise Refused(403, "Only the order's owner registers its payments.")
-    if form.amount <= 0:
-        raise Refused(422, "The amount must be more than zero.")
-    if date_refusal := received_on_refusal(form.received_on, today=datetime.now(UTC).date()):
-        raise Refused.of(422, date_refusal)
-    reference = form.reference.strip()
-    if not reference:
-        raise Refused(422, "Give the payment's reference.")
-    method = form.method.strip()
-    if method not in METHODS:
-        raise Refused(422, "The method must be one of: %(allowed)s.", allowed=", ".join(METHODS))
     registration = PaymentRegistration(
         actor=await actor_for(session=session, user=user),
         amount=form.amount,
         received_on=form.received_on,
-        method=method,
-        reference=reference,
+        method=form.method.strip(),
+        reference=form.reference.strip(),
     )
+    refuse(registration.refusal())
+    refuse(received_on_refusal(form.received_on, today=datetime.now(UTC).date()))
     to_workflow = collection_workflow_id(order.number)
     money = await money_of(session=session, order=order)
     update_id = action_id(
@@ -145,30 +141,22 @@ async def register_payment(
         registration,
         update_id=update_id,
         gone=Refused(409, "Order %(number)s is paid in full.", number=order.number),
-        refusal=_payment_refusal(order=order, form=form, money=money),
+        refusal=_payment_refusal(order=order, registration=registration, money=money),
     )
 
 
-def _payment_refusal(*, order: Order, form: PaymentForm, money: Money) -> Refused | None:
+def _payment_refusal(
+    *, order: Order, registration: PaymentRegistration, money: Money
+) -> Refused | None:
     """What the order's money says against registering this payment, if anything."""
     if order.collection_status is None:
         return Refused(409, "Order %(number)s is not confirmed yet.", number=order.number)
-    reference = form.reference.strip()
-    if reference.casefold() in money.references:
-        return Refused(
-            422,
-            "A payment with the reference %(reference)s is already registered for this order.",
-            reference=reference,
-        )
+    if refusal := registration.reference_refusal(money.references):
+        return Refused.of(422, refusal)
     if money.outstanding <= 0:
         return Refused(409, "Order %(number)s is paid in full.", number=order.number)
-    if form.amount > money.payable:
-        return Refused(
-            422,
-            "The amount is more than is left to pay: %(payable)s (outstanding less payments "
-            "waiting for finance).",
-            payable=f"{money.payable:,.2f}",
-        )
+    if refusal := registration.payable_refusal(money.payable):
+        return Refused.of(422, refusal)
     return None
 
 
@@ -186,25 +174,15 @@ async def request_invoice(
     application."""
     if order.owner_id != user.id and Role(user.role) not in INVOICE_ROLES:
         raise Refused(403, "Only the order's owner or finance apply for its invoices.")
-    if form.amount <= 0:
-        raise Refused(422, "The amount must be more than zero.")
     customer = order.customer
-    title = form.title.strip() or (customer.invoice_title or customer.name)
-    tax_number = form.tax_number.strip() or (customer.tax_number or "")
-    address = form.address.strip() or (customer.address or "")
-    for value, message in (
-        (tax_number, "Give the customer's tax number."),
-        (address, "Give the address the invoice is mailed to."),
-    ):
-        if not value:
-            raise Refused(422, message)
     request = InvoiceRequest(
         actor=await actor_for(session=session, user=user),
         amount=form.amount,
-        title=title,
-        tax_number=tax_number,
-        address=address,
+        title=form.title.strip() or (customer.invoice_title or customer.name),
+        tax_number=form.tax_number.strip() or (customer.tax_number or ""),
+        address=form.address.strip() or (customer.address or ""),
     )
+    refuse(request.refusal())
     to_workflow = workflow_id(order.number)
     money = await money_of(session=session, order=order)
     update_id = action_id(
@@ -217,23 +195,18 @@ async def request_invoice(
         request,
         update_id=update_id,
         gone=Refused(409, "Order %(number)s is closed.", number=order.number),
-        refusal=_invoice_refusal(order=order, form=form, money=money),
+        refusal=_invoice_refusal(order=order, request=request, money=money),
     )
 
 
-def _invoice_refusal(*, order: Order, form: InvoiceForm, money: Money) -> Refused | None:
+def _invoice_refusal(*, order: Order, request: InvoiceRequest, money: Money) -> Refused | None:
     """What the order says against applying for this invoice, if anything."""
     if order.collection_status is None:
         return Refused(409, "Order %(number)s is not confirmed yet.", number=order.number)
     if order.stage == Stage.closed.value:
         return Refused(409, "Order %(number)s is closed.", number=order.number)
-    if form.amount > money.invoiceable:
-        return Refused(
-            422,
-            "The amount is more than can still be invoiced: %(room)s (total less invoiced and "
-            "applied for).",
-            room=f"{money.invoiceable:,.2f}",
-        )
+    if refusal := request.room_refusal(money.invoiceable):
+        return Refused.of(422, refusal)
     return None
 
 

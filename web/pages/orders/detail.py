@@ -16,12 +16,19 @@ from starlette.responses import Response
 from temporalio.client import Client
 
 from i18n import translations
-from models.domain import ORDER_ENTRY_ROLES, RAISABLE_EXCEPTIONS, CostCategory, Role
+from models.domain import (
+    INVOICE_ROLES,
+    ORDER_ENTRY_ROLES,
+    PAYMENT_METHODS,
+    RAISABLE_EXCEPTIONS,
+    CostCategory,
+    Role,
+)
 from models.drafts import first_error, is_editable
 from models.queries import HELD, sees_costs
 from models.tables import Order, User
 from settings import Settings
-from web.commands import collection, costs, fulfilment
+from web.commands import costs, fulfilment
 from web.commands.actions import Refused
 from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
@@ -65,9 +72,9 @@ def _collection_forms(user: User, order: Order, detail: OrderDetail) -> dict[str
         "invoiceable": invoiceable,
         "may_register_payment": collecting and order.owner_id == user.id and detail.outstanding > 0,
         "may_request_invoice": collecting
-        and (order.owner_id == user.id or Role(user.role) in collection.INVOICE_ROLES)
+        and (order.owner_id == user.id or Role(user.role) in INVOICE_ROLES)
         and invoiceable > 0,
-        "payment_methods": collection.METHODS,
+        "payment_methods": PAYMENT_METHODS,
         "invoice_defaults": {
             "amount": f"{max(invoiceable, Decimal(0)):f}",
             "title": customer.invoice_title or customer.name,
