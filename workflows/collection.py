@@ -296,7 +296,7 @@ class CollectionWorkflow:
                 payment_number=payment.number,
                 amount=payment.amount,
                 allocations=allocations,
-                comment="" if confirmed else decision.comment.strip(),
+                comment=decision.reason,
                 overdue=self._overdue(),
                 status=self._status(),
                 costs_todo_key=costs_todo_key,

@@ -134,7 +134,7 @@ class OrderCosts(OrderState):
                 todo_key=decision.todo_key,
                 batch=batch.number,
                 outcome=decision.outcome,
-                comment="" if approved else decision.comment.strip(),
+                comment=decision.reason,
                 record_todo_key=record_key,
                 review_todo_key=self._next_review_key_if_ready(),
             ),
@@ -198,7 +198,7 @@ class OrderCosts(OrderState):
                 actor_id=decision.actor.user_id,
                 todo_key=decision.todo_key,
                 outcome=decision.outcome,
-                comment="" if approved else decision.comment.strip(),
+                comment=decision.reason,
                 review_todo_key=review_key,
             ),
         )

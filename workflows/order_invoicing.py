@@ -81,7 +81,7 @@ class OrderInvoicing(OrderState):
                 todo_key=decision.todo_key,
                 outcome=decision.outcome,
                 invoice_number=decision.invoice_number.strip() if issued else "",
-                comment="" if issued else decision.comment.strip(),
+                comment=decision.reason,
             ),
         )
         if result.problem:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.domain.core import Actor, OpenTodo, Refusal, Role, StepResult
+from models.domain.core import Actor, OpenTodo, Refusal, RejectionSaysWhy, Role, StepResult
 
 
 class PaymentTrigger(StrEnum):
@@ -152,18 +152,13 @@ class PaymentRegistration(BaseModel):
         )
 
 
-class PaymentDecision(BaseModel):
+class PaymentDecision(RejectionSaysWhy):
     """Finance confirm that a registered payment arrived, or reject it saying why."""
 
-    actor: Actor
-    todo_key: str
     outcome: Literal["confirm", "reject"]
-    comment: str = ""
 
     def refusal(self) -> Refusal | None:
-        if self.outcome == "reject" and not self.comment.strip():
-            return Refusal("Say why the payment is rejected.")
-        return None
+        return self.rejection_refusal("Say why the payment is rejected.")
 
 
 class Allocation(BaseModel):
@@ -243,21 +238,16 @@ class InvoiceRequest(BaseModel):
         )
 
 
-class InvoiceDecision(BaseModel):
+class InvoiceDecision(RejectionSaysWhy):
     """Finance issue an applied-for invoice under its number, or reject it saying why."""
 
-    actor: Actor
-    todo_key: str
     outcome: Literal["issued", "reject"]
     invoice_number: str = Field(default="", max_length=50)
-    comment: str = ""
 
     def refusal(self) -> Refusal | None:
         if self.outcome == "issued" and not self.invoice_number.strip():
             return Refusal("Give the invoice number.")
-        if self.outcome == "reject" and not self.comment.strip():
-            return Refusal("Say why the invoice is not issued.")
-        return None
+        return self.rejection_refusal("Say why the invoice is not issued.")
 
 
 class InvoiceStep(BaseModel):

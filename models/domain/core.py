@@ -131,20 +131,35 @@ TODO_NOT_YOURS = "This to-do is not assigned to you."
 OWN_ORDER = "Nobody approves their own order."
 
 
-class Decision(BaseModel):
+class RejectionSaysWhy(BaseModel):
+    """A decision on a to-do that may be a rejection, which says why; only a rejection's
+    comment is kept (`reason`)."""
+
+    todo_key: str
+    actor: Actor
+    outcome: str
+    comment: str = ""
+
+    def rejection_refusal(self, reason_missing: str) -> Refusal | None:
+        if self.outcome == "reject" and not self.comment.strip():
+            return Refusal(reason_missing)
+        return None
+
+    @property
+    def reason(self) -> str:
+        """The comment a step records: a rejection's reason, nothing for any other outcome."""
+        return self.comment.strip() if self.outcome == "reject" else ""
+
+
+class Decision(RejectionSaysWhy):
     """A person approves or rejects what a to-do puts before them (an order's approval, a
     batch of actual costs, a cost variance); a rejection says why, in the words of
     `reason_missing`, the refusal its to-do kind gives."""
 
-    todo_key: str
-    actor: Actor
     outcome: Literal["approve", "reject"]
-    comment: str = ""
 
     def refusal(self, *, reason_missing: str) -> Refusal | None:
-        if self.outcome == "reject" and not self.comment.strip():
-            return Refusal(reason_missing)
-        return None
+        return self.rejection_refusal(reason_missing)
 
 
 class TodoDone(BaseModel):
