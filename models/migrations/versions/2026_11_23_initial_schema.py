@@ -18,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # One schema change as it shipped, table by table: a migration is history, not split up.
     # departments.manager_id and users.department_id refer to each other: SQLite takes the
     # constraint inline, other databases get it once both tables exist.
     sqlite = op.get_bind().dialect.name == "sqlite"
