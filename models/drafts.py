@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -101,26 +100,6 @@ def check_entry(draft: DraftOrder, plan: list[PaymentPlanItem], *, today: date) 
         refusal = refusal or fixed_payment_date_refusal(item.fixed_date, installment=n, today=today)
     if refusal is not None:
         raise DraftError(refusal.template, **refusal.params)
-
-
-def first_error(error: ValidationError) -> str:
-    """One readable sentence for the first problem pydantic found."""
-    return first_problem(error.errors())
-
-
-def first_problem(problems: Sequence[Mapping[str, Any]]) -> str:
-    """One readable sentence for the first of pydantic's problems (a model's, or a request's
-    from FastAPI, whose locations start with body/query/path)."""
-    problem = problems[0]
-    message = str(problem["msg"]).removeprefix("Value error, ")
-    if problem["type"] == "value_error":
-        return message  # our own sentences say what is wrong; kept whole so they translate
-    loc = [p for p in problem["loc"] if p not in ("body", "query", "path")]
-    if len(loc) >= 3 and loc[0] in ("lines", "payment_plan") and isinstance(loc[1], int):
-        what = "Line" if loc[0] == "lines" else "Installment"
-        return f"{what} {loc[1] + 1}, {'.'.join(map(str, loc[2:]))}: {message}"
-    where = ".".join(map(str, loc))
-    return f"{where}: {message}" if where else message
 
 
 async def next_order_number(session: AsyncSession, year: int) -> str:

@@ -15,7 +15,6 @@ from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from models.db import SessionFactory, create_engine, create_session_factory
-from models.drafts import first_problem
 from models.links import DecisionLinks
 from settings import Settings, get_settings
 from web.api.policy import router as policy_api_router
@@ -23,6 +22,7 @@ from web.api.receivables import router as receivables_api_router
 from web.api.reports import router as reports_api_router
 from web.api.routes import router as api_router
 from web.deps import PageLogin, TemporalGateway
+from web.forms.errors import first_problem
 from web.limits import RequestSizeLimit
 from web.pages import (
     admin,

@@ -9,7 +9,6 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from models.domain import TodoStatus
-from models.drafts import first_error
 from models.queries import list_todos, sees_costs
 from models.tables import Todo
 from web.api import ApiRoute, refused
@@ -17,6 +16,7 @@ from web.commands.actions import Refused
 from web.commands.completion import TodoCompletion
 from web.commands.todos import complete_todo, visible_todo
 from web.deps import ApiUser, SessionDep, TemporalClient
+from web.forms.errors import first_error
 from web.schemas import COMPLETIONS, CompletionBody, Id, TodoCompletedOut, TodoOut, errors
 from web.views import todo_out
 

@@ -17,7 +17,6 @@ from models.drafts import (
     DraftError,
     DraftOrder,
     create_draft,
-    first_error,
     is_editable,
     mark_submitted,
     update_draft,
@@ -27,6 +26,7 @@ from models.tables import Order, Todo, User
 from web.commands.actions import UNREACHABLE, Refused, action_id, send_update
 from web.commands.completion import TodoCompletion
 from web.commands.todos import complete_todo
+from web.forms.errors import first_error
 from web.temporal import start_order_workflow, submitted_with, workflow_id
 from workflows.order import OrderWorkflow
 

@@ -16,7 +16,6 @@ from starlette.datastructures import UploadFile
 
 from i18n import translations
 from models.domain import CostCategory, TodoKind, TodoStatus
-from models.drafts import first_error
 from models.queries import COST_TODO_KINDS, list_todos, order_of_todo, sees_costs
 from models.tables import Todo, User
 from settings import Settings
@@ -25,6 +24,7 @@ from web.commands.completion import CostItemIn, TodoCompletion
 from web.commands.fulfilment import OWN_CONFIRMATION, milestone_codes
 from web.commands.todos import complete_todo, visible_todo
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
+from web.forms.errors import first_error
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from web.views import order_detail

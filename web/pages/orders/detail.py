@@ -24,7 +24,7 @@ from models.domain import (
     CostCategory,
     Role,
 )
-from models.drafts import first_error, is_editable
+from models.drafts import is_editable
 from models.queries import HELD, sees_costs
 from models.tables import Order, User
 from settings import Settings
@@ -32,6 +32,7 @@ from web.commands import costs, fulfilment
 from web.commands.actions import Refused
 from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
+from web.forms.errors import first_error
 from web.pages.common import page_router
 from web.pages.todos import shown_cost_rows
 from web.schemas import OrderDetail
