@@ -8,7 +8,7 @@ from i18n import N_
 from web.commands import costs
 from web.pages.common import page_router
 from web.pages.orders.detail import OrderForm
-from web.pages.todos import COST_ROWS, ITEM_FIELDS, cost_items, cost_rows, is_ticked
+from web.pages.todo_forms import COST_ROWS, ITEM_FIELDS, cost_items_of, cost_rows, is_ticked
 
 router = page_router()
 # The actual-cost form's fields: the item rows and whether they are the last costs.
@@ -22,7 +22,7 @@ COST_FORM_FIELDS = (
 async def record_actual_costs(form: OrderForm) -> Response:
     async def act(values: dict[str, str]) -> object:
         costs_form = costs.CostsForm(
-            items=cost_items(cost_rows(values)), final=is_ticked(values, "final")
+            items=cost_items_of(cost_rows(values)), final=is_ticked(values, "final")
         )
         return await costs.record_costs(
             session=form.session,

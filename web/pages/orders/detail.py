@@ -34,7 +34,7 @@ from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
 from web.forms.errors import first_error
 from web.pages.common import page_router
-from web.pages.todos import shown_cost_rows
+from web.pages.todo_forms import shown_cost_rows
 from web.schemas import OrderDetail
 from web.templating import flash, locale_of, render
 from web.views import COST_EVENTS, order_detail

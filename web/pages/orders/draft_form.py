@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from models.drafts import DraftOrder
-from web.pages.todos import FormFields
+from web.pages.todo_forms import FormFields
 
 EMPTY_LINE_ROWS = 3
 LINE_FIELDS = ("product_id", "quantity", "unit_price", "discount_percent")
