@@ -170,4 +170,29 @@ REFUSALS = (
     N_("Name the person to notify."),
     # web/schemas/todos.py (a to-do completion's body)
     N_("The body must be a JSON object."),
+    # models/domain/changes.py and workflows/rules/changes.py (a change request)
+    N_("Say why the order changes."),
+    N_("The change request changes nothing."),
+    N_("Give a whole-order discount or a target total, not both."),
+    N_("An order keeps at least one line; to end it, cancel it."),
+    N_(
+        "Line %(number)s: name the order line (line_id) or, for a new line, the product "
+        "(product_id), not both."
+    ),
+    N_("Line %(number)s: the quantity must be more than zero."),
+    N_("Line %(number)s: the unit price cannot be negative."),
+    N_("Line %(number)s: the discount must be from 0 up to 100 %%."),
+    N_("Line %(number)s: order line %(line)s is given twice."),
+    N_(
+        "Line %(line)s would be below the %(dispatched)s already dispatched: goods that "
+        "left come back through a return."
+    ),
+    N_(
+        "The new total %(total)s is below the %(invoiced)s already invoiced: a credit "
+        "note for the difference comes first."
+    ),
+    N_(
+        "The new total %(total)s is below the %(paid)s already paid: the difference is "
+        "refunded, not changed away."
+    ),
 )

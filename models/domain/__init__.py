@@ -30,6 +30,13 @@ from models.domain.approval import (
     RouteStage,
     TodoReminder,
 )
+from models.domain.changes import (
+    ChangeRequest,
+    FieldChange,
+    LineChange,
+    OrderTerms,
+    TermLine,
+)
 from models.domain.collection import (
     INVOICE_ROLES,
     PAYMENT_METHODS,
@@ -139,6 +146,11 @@ from models.domain.shipment import (
 )
 
 __all__ = [
+    "ChangeRequest",
+    "FieldChange",
+    "LineChange",
+    "OrderTerms",
+    "TermLine",
     "INVOICE_ROLES",
     "PAYMENT_METHODS",
     "COSTS_REJECTED_WITHOUT_REASON",

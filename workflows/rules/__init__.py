@@ -21,6 +21,11 @@ from workflows.rules.approval import (
     short_lines,
     standard_policy,
 )
+from workflows.rules.changes import (
+    change_floor_refusal,
+    installments_after_change,
+    revision_changes,
+)
 from workflows.rules.collection import (
     AGING_BUCKETS,
     DEFAULT_COLLECTION_POLICY,
@@ -58,6 +63,9 @@ from workflows.rules.pricing import (
 )
 
 __all__ = [
+    "change_floor_refusal",
+    "installments_after_change",
+    "revision_changes",
     "AGING_BUCKETS",
     "CENT",
     "DEFAULT_APPROVAL_POLICY",
