@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -85,6 +86,19 @@ class DraftOrder(BaseModel):
 
 DEFAULT_PLAN = [PaymentPlanItem(percent=Decimal("100"), trigger=PaymentTrigger.confirmation)]
 TOO_MANY_LINES = N_("An order can have at most %(limit)s lines.")
+
+
+def merged_draft(stored: DraftOrder, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored draft with the given fields in place of its own (JSON merge patch): a given list
+    replaces the whole list, None clears a field, an absent field keeps its value. A cleared
+    plan is the default one; a plan named alone replaces the stored plan, which an order keeps
+    as its installments, not by name. Validate the result as a DraftOrder."""
+    merged = stored.model_dump() | dict(changes)
+    if merged["payment_plan"] is None or (
+        changes.get("payment_plan_name") and "payment_plan" not in changes
+    ):
+        merged["payment_plan"] = []
+    return merged
 
 
 def check_entry(draft: DraftOrder, plan: list[PaymentPlanItem], *, today: date) -> None:

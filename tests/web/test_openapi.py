@@ -138,16 +138,37 @@ def test_the_completion_body_has_one_branch_per_todo_kind_with_its_outcomes(docu
     assert {"carrier", "tracking_number"} <= set(dispatch["properties"])
 
 
+def request_schema(document: dict[str, Any], name: str) -> dict[str, Any]:
+    operation = dict(operations_of(document))[name]
+    return resolve(document, operation["requestBody"]["content"]["application/json"]["schema"])
+
+
 def test_the_order_body_is_a_draft_not_a_free_form_object(document):
     for name in ("POST /api/v1/orders", "PATCH /api/v1/orders/{number}"):
-        operation = dict(operations_of(document))[name]
-        schema = resolve(
-            document, operation["requestBody"]["content"]["application/json"]["schema"]
-        )
-        assert {"customer_id", "lines"} <= set(schema["required"]), name
+        schema = request_schema(document, name)
         line = resolve(document, schema["properties"]["lines"]["items"])
         assert line["properties"]["product_id"]["maximum"] == MAX_ID < 2**63
         assert schema["properties"]["customer_id"]["maximum"] == MAX_ID
+    assert {"customer_id", "lines"} <= set(
+        request_schema(document, "POST /api/v1/orders")["required"]
+    )
+
+
+def test_the_draft_patch_takes_any_of_a_drafts_fields_and_null_only_where_it_clears(document):
+    draft = request_schema(document, "POST /api/v1/orders")
+    patch = request_schema(document, "PATCH /api/v1/orders/{number}")
+    assert set(patch["properties"]) == set(draft["properties"])
+    assert "required" not in patch  # an absent field keeps its value
+
+    def nullable(field: str) -> bool:
+        return {"type": "null"} in patch["properties"][field].get("anyOf", [])
+
+    assert [f for f in patch["properties"] if not nullable(f)] == [
+        "customer_id",
+        "shipping_mode",
+        "lines",
+    ]
+    assert patch["properties"]["lines"]["type"] == "array"
 
 
 async def test_a_completion_naming_the_todos_kind_is_taken_and_another_kind_refused(api, worker):

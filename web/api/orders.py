@@ -13,10 +13,11 @@ from models.queries import OrderFilter, list_orders, sees_costs
 from web.api import ApiRoute, IdempotencyKey, refused
 from web.commands import orders as orders_commands
 from web.commands.actions import Refused
-from web.commands.orders import edit_draft, new_draft, parse_draft, require_order_entry
+from web.commands.orders import new_draft, parse_draft, patch_draft, require_order_entry
 from web.deps import ApiUser, ScopedOrder, SessionDep, SettingsDep, TemporalClient
 from web.schemas import (
     DraftOrderIn,
+    DraftPatchIn,
     DraftSavedOut,
     Id,
     OrderDetail,
@@ -56,13 +57,14 @@ async def create_order(user: ApiUser, session: SessionDep, body: DraftOrderIn) -
     tags=["orders"],
 )
 async def edit_order(
-    order: ScopedOrder, user: ApiUser, session: SessionDep, body: DraftOrderIn
+    order: ScopedOrder, user: ApiUser, session: SessionDep, body: DraftPatchIn
 ) -> DraftSavedOut:
-    """Edit a draft, or an order sent back for revision (its owner only; 409 once
-    submitted)."""
+    """Change the given fields of a draft, or of an order sent back for revision; the others
+    keep their values (`lines` and `payment_plan` replace the whole list, `null` clears an
+    optional field, `{}` changes nothing). The order as merged is checked as a new one is: 422
+    and nothing changed when it does not pass. Its owner only (403); 409 once submitted."""
     try:
-        draft = parse_draft(body.model_dump(exclude_unset=True))
-        order = await edit_draft(session=session, user=user, order=order, draft=draft)
+        order = await patch_draft(session=session, user=user, order=order, changes=body.changes())
     except Refused as error:
         raise refused(error) from error
     return DraftSavedOut.model_validate(order)

@@ -3,6 +3,7 @@ order's workflow) or resubmit a revised one, and, for admin, route an unroutable
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,13 +13,16 @@ from temporalio.client import Client
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from i18n import N_
 from models.domain import ORDER_ENTRY_ROLES, Role, RouteAgain, Stage, TodoDone, TodoKind, TodoStatus
 from models.drafts import (
     DraftError,
     DraftOrder,
     create_draft,
+    draft_of,
     is_editable,
     mark_submitted,
+    merged_draft,
     update_draft,
 )
 from models.queries import actor_for
@@ -31,6 +35,9 @@ from web.temporal import start_order_workflow, submitted_with, workflow_id
 from workflows.order import OrderWorkflow
 
 ALREADY_SUBMITTED = "Order %(number)s has already been submitted."
+# A draft's fields that every order has: a PATCH may change them but not clear them.
+ALWAYS_SET = ("customer_id", "shipping_mode", "lines")
+NOT_CLEARABLE = N_("%(field)s cannot be null; leave it out to keep its value.")
 
 
 def require_order_entry(user: User) -> None:
@@ -52,19 +59,44 @@ async def new_draft(*, session: AsyncSession, user: User, draft: DraftOrder) -> 
         raise Refused.of(422, error) from error
 
 
-async def edit_draft(
-    *, session: AsyncSession, user: User, order: Order, draft: DraftOrder
-) -> Order:
+def require_editable(user: User, order: Order) -> None:
     require_owner(user, order)
     if not is_editable(order):
         raise Refused(
             409, "Order %(number)s is submitted and can no longer be edited.", number=order.number
         )
+
+
+async def _saved(session: AsyncSession, order: Order, draft: DraftOrder) -> Order:
     try:
         return await update_draft(session=session, order=order, draft=draft)
     except DraftError as error:
         # refused before anything was written; no rollback, which would expire `user`
         raise Refused.of(422, error) from error
+
+
+async def edit_draft(
+    *, session: AsyncSession, user: User, order: Order, draft: DraftOrder
+) -> Order:
+    """Replace the whole draft (the page's form sends all of it)."""
+    require_editable(user, order)
+    return await _saved(session, order, draft)
+
+
+async def patch_draft(
+    *, session: AsyncSession, user: User, order: Order, changes: Mapping[str, Any]
+) -> Order:
+    """Change only the given fields of a draft, or of an order sent back for revision: the
+    stored draft merged with them (models.drafts.merged_draft) goes through the same checks as
+    a whole draft, so a bad result is refused and changes nothing. No fields, no write."""
+    require_editable(user, order)
+    cleared = [field for field in ALWAYS_SET if field in changes and changes[field] is None]
+    if cleared:
+        raise Refused(422, NOT_CLEARABLE, field=cleared[0])
+    if not changes:
+        return order
+    stored = await draft_of(session=session, order=order)
+    return await _saved(session, order, parse_draft(merged_draft(stored, changes)))
 
 
 def parse_draft(body: dict[str, Any]) -> DraftOrder:

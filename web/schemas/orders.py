@@ -6,8 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AliasPath, Field
+from pydantic import AliasPath, BaseModel, Field
 
+from models.domain import PaymentPlanItem, ShippingMode
 from models.drafts import DraftLine, DraftOrder
 from web.schemas.approval import FACTS_COST_FIELDS, ApprovalRoundOut
 from web.schemas.collection import InstallmentOut, InvoiceOut, PaymentOut
@@ -22,14 +23,50 @@ class DraftLineIn(DraftLine):
 
 
 class DraftOrderIn(DraftOrder):
-    """The body of POST /api/v1/orders and PATCH /api/v1/orders/{number}: models.drafts'
-    DraftOrder with its ids bounded. The routes hand it on through DraftOrder's own validation,
-    which stays the authority on what a draft may hold."""
+    """The body of POST /api/v1/orders: models.drafts' DraftOrder with its ids bounded. The
+    route hands it on through DraftOrder's own validation, which stays the authority on what a
+    draft may hold."""
 
     customer_id: Id
     # Narrowing a field in a subclass is how pydantic models bound it; mypy sees list's
     # invariance (DraftOrder.lines is list[DraftLine] in models.drafts).
     lines: list[DraftLineIn]  # type: ignore[assignment]
+
+
+def _documented_without_null(schema: dict[str, Any]) -> None:
+    """An optional field's schema without its null: `X | None` validates as X or null (a union
+    with pydantic's SkipJsonSchema[None] would name its branch in every problem's location)."""
+    (kept,) = [branch for branch in schema.pop("anyOf") if branch != {"type": "null"}]
+    schema.update(kept)
+
+
+class DraftPatchIn(BaseModel):
+    """The body of PATCH /api/v1/orders/{number}: any of a draft's fields, read as JSON merge
+    patch (RFC 7396) reads a body. An absent field keeps its value; `lines` and `payment_plan`,
+    when given, replace the whole list; `null` clears an optional field (`payment_plan`: back to
+    the default, all on confirmation). `customer_id`, `shipping_mode` and `lines` cannot be
+    cleared. The order as changed must pass every check a new order passes."""
+
+    # The fields every order has are documented without null; a null sent anyway passes here
+    # and the command refuses it by name. The merged draft is validated as models.drafts'
+    # DraftOrder, the authority on what a draft may hold (these bounds repeat it for the
+    # document).
+    customer_id: Id | None = Field(default=None, json_schema_extra=_documented_without_null)
+    shipping_mode: ShippingMode | None = Field(
+        default=None, json_schema_extra=_documented_without_null
+    )
+    requested_delivery_date: date | None = None
+    lines: list[DraftLineIn] | None = Field(
+        default=None, json_schema_extra=_documented_without_null
+    )
+    order_discount_percent: Decimal | None = Field(default=None, max_digits=7, decimal_places=3)
+    target_total: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
+    payment_plan: list[PaymentPlanItem] | None = None
+    payment_plan_name: str | None = Field(default=None, max_length=40)
+
+    def changes(self) -> dict[str, Any]:
+        """The fields the body gave, a `null` among them as None."""
+        return self.model_dump(exclude_unset=True)
 
 
 class LineOut(Model):
