@@ -105,6 +105,7 @@ REFUSALS = (
     N_("Arrival is confirmed by its to-do."),
     N_("The arrival date cannot be in the future."),
     N_("The goods cannot arrive before they left."),
+    N_("Confirm %(before)s first: it comes before %(code)s and is not done yet."),
     N_("Give the acceptance date and who signed for the customer."),
     N_("The acceptance date cannot be in the future."),
     N_("Describe the defect."),

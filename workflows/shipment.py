@@ -9,7 +9,7 @@ import asyncio
 
 from temporalio import workflow
 
-from models.domain import ShipmentInput, ShipmentResult
+from models.domain import PaymentTrigger, ShipmentInput, ShipmentResult, Stage, TriggerEvent
 from workflows.activity_refs import ShipmentSteps
 from workflows.shipment_acceptance import ShipmentAcceptance
 from workflows.shipment_dispatch import ShipmentDispatch
@@ -17,6 +17,7 @@ from workflows.shipment_exceptions import ShipmentExceptions
 from workflows.shipment_milestones import ShipmentMilestones
 from workflows.shipment_planning import ShipmentPlanning
 from workflows.shipment_state import (
+    BACKFILL_AFTER_ARRIVAL,
     DEFECT_KIND,
     DISPATCH_TO_ORDER,
     EXCEPTION_ROLES,
@@ -27,6 +28,7 @@ from workflows.shipment_state import (
 
 # The patch ids and constants stay importable from here.
 __all__ = [
+    "BACKFILL_AFTER_ARRIVAL",
     "DEFECT_KIND",
     "DISPATCH_TO_ORDER",
     "EXCEPTION_ROLES",
@@ -50,6 +52,19 @@ class ShipmentWorkflow(
         workflow back in line with its history when a lost workflow task (a server that died
         while an update was being accepted) left the copy ahead of it."""
 
+    async def _wait_for_backfill(self) -> None:
+        """The customer has the goods, so the order moves on to collection now (the payments
+        due on acceptance fall due), while the shipment stays until ops have filled in the
+        actual dates of the milestones left open at arrival: their to-dos stay on ops' list and
+        the order's page, and no milestone is left pending for good."""
+        assert self.accepted_on is not None  # the run waited for it
+        await self._tell_order(
+            "trigger_happened",
+            TriggerEvent(trigger=PaymentTrigger.acceptance, on=self.accepted_on),
+        )
+        await self._tell_order("enter_stage", Stage.collection)
+        await workflow.wait_condition(self._backfilled)
+
     @workflow.run
     async def run(self, shipment: ShipmentInput) -> ShipmentResult:
         await self._run(
@@ -72,6 +87,8 @@ class ShipmentWorkflow(
         await workflow.wait_condition(
             lambda: self.accepted_on is not None and not self.open_exceptions
         )
+        if not self._backfilled():  # only from BACKFILL_AFTER_ARRIVAL on
+            await self._wait_for_backfill()
         watcher.cancel()
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.steps.mail_sent()

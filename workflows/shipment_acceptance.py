@@ -16,7 +16,12 @@ from models.domain import (
 )
 from workflows.activity_refs import ShipmentSteps
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
-from workflows.shipment_state import DEFECT_KIND, STAGE_TO_ORDER, ShipmentState
+from workflows.shipment_state import (
+    BACKFILL_AFTER_ARRIVAL,
+    DEFECT_KIND,
+    STAGE_TO_ORDER,
+    ShipmentState,
+)
 
 
 class ShipmentAcceptance(ShipmentState):
@@ -37,6 +42,7 @@ class ShipmentAcceptance(ShipmentState):
                 actual_date=arrival.actual_date,
             )
         ]
+        backfill = self._left_open_at_arrival()
         result = await self._run(
             ShipmentSteps.confirm_arrival,
             f"arrival/{round_}",
@@ -47,7 +53,9 @@ class ShipmentAcceptance(ShipmentState):
             dispatch_round=round_,
             milestones=done,
             open_acceptance=needs_acceptance,
+            backfill=backfill,
         )
+        self.backfill += [m.code for m in backfill if m.code not in self.backfill]
         self._done(done)
         await self._set_delayed(result.delayed)
         if needs_acceptance:
@@ -55,6 +63,15 @@ class ShipmentAcceptance(ShipmentState):
             return TodoDone(todo_key=todo_key, stage=Stage.acceptance)
         self.accepted_on = arrival.actual_date
         return TodoDone(todo_key=todo_key, stage=Stage.collection)
+
+    def _left_open_at_arrival(self) -> list[MilestoneState]:
+        """The earlier milestones not done as the goods arrive (only the customer's link gets
+        this far with one open), for ops to fill in; none for shipments recorded before the
+        patch, which went on without them."""
+        open_before = self._open_before(MilestoneCode.arrival)
+        if not open_before or not workflow.patched(BACKFILL_AFTER_ARRIVAL):
+            return []
+        return [m.model_copy() for m in open_before]
 
     @confirm_arrival.validator
     def validate_confirm_arrival(self, arrival: ArrivalConfirmation) -> None:
@@ -73,6 +90,8 @@ class ShipmentAcceptance(ShipmentState):
             and arrival.actual_date < (dispatched_on.actual_date)
         ):
             raise ApplicationError("The goods cannot arrive before they left.", type=INVALID)
+        if arrival.contact_id is None:  # the customer's link is not refused: ops fill in after
+            refuse_if(self._out_of_turn(MilestoneCode.arrival), type=NOT_OPEN)
 
     @workflow.update
     async def confirm_acceptance(self, acceptance: AcceptanceOutcome) -> TodoDone:

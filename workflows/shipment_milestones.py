@@ -102,6 +102,7 @@ class ShipmentMilestones(ShipmentState):
             )
         if confirmation.actual_date > workflow.now().date():
             raise ApplicationError("The actual date cannot be in the future.", type=INVALID)
+        refuse_if(self._out_of_turn(confirmation.code), type=NOT_OPEN)
 
     # -- re-planned --------------------------------------------------------------------------------
 

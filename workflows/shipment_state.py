@@ -9,8 +9,11 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from models.domain import (
+    MILESTONES,
     MilestoneCode,
+    MilestoneConfirmation,
     MilestoneState,
+    Refusal,
     Role,
     ShipmentInput,
     ShipmentStep,
@@ -30,6 +33,10 @@ STAGE_TO_ORDER = "stage-to-order"
 DISPATCH_TO_ORDER = "dispatch-to-order"
 # Shipments recorded before this patch called a defect at acceptance damaged.
 DEFECT_KIND = "defect-kind"
+# Shipments recorded before this patch took the customer's arrival with earlier milestones
+# still open as it was: from it on, ops get a to-do to fill in each one's actual date, and the
+# shipment ends only once they have (the order moves on to collection meanwhile).
+BACKFILL_AFTER_ARRIVAL = "backfill-after-arrival"
 ShipmentStepT = TypeVar("ShipmentStepT", bound=ShipmentStep)
 
 
@@ -53,6 +60,9 @@ class ShipmentState:
         self.defect_open = False
         self.delayed = False
         self.changes = 0  # bumped whenever a milestone's dates change: the watcher looks again
+        # Earlier milestones still open when the goods arrived by the customer's link: ops
+        # fill in their actual dates (BACKFILL_AFTER_ARRIVAL), in the order they happen.
+        self.backfill: list[MilestoneCode] = []
 
     @property
     def _wid(self) -> str:
@@ -95,6 +105,25 @@ class ShipmentState:
         if milestone is None:
             raise ApplicationError(f"This shipment has no {code.value} milestone.", type=INVALID)
         return milestone
+
+    def _open_before(self, code: MilestoneCode) -> list[MilestoneState]:
+        """The planned milestones before `code` (in the shipping mode's order) not done yet."""
+        order = MILESTONES[self.input.shipping_mode]
+        return [
+            milestone
+            for before in order[: order.index(code)]
+            if (milestone := self.milestones.get(before)) is not None
+            and milestone.actual_date is None
+        ]
+
+    def _out_of_turn(self, code: MilestoneCode) -> Refusal | None:
+        """Refused while an earlier milestone of the shipping mode is not done (it names it)."""
+        done = [m.code for m in self.milestones.values() if m.actual_date is not None]
+        return MilestoneConfirmation.out_of_turn(code, mode=self.input.shipping_mode, done=done)
+
+    def _backfilled(self) -> bool:
+        """Ops have filled in every milestone left open when the goods arrived."""
+        return all(self.milestones[code].actual_date is not None for code in self.backfill)
 
     def _done(self, done: list[MilestoneState]) -> None:
         for state in done:

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from temporalio import activity
 
+from activities.shipments.milestones import ask_actual_dates
 from activities.shipments.records import (
     OPS,
     ask_dispatch,
@@ -55,6 +56,9 @@ class AcceptanceActivities:
                 actor_id=step.actor_id, actual=step.actual_date.isoformat(),
                 by_customer_contact=step.contact_id,
             )  # fmt: skip
+            await ask_actual_dates(
+                rec, order, step.workflow_id, step.backfill, arrived_on=step.actual_date
+            )
             if step.open_acceptance:
                 await _ask_acceptance(rec, order, step, f"acceptance/{step.dispatch_round}")
             else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy import select, update
 from temporalio import activity
@@ -146,6 +147,33 @@ async def _tell_late(
                 "planned_date": milestone.planned_date.isoformat(),
             },
             mail=False,  # the mail above names the milestone
+        )
+
+
+async def ask_actual_dates(
+    rec: StepRecorder,
+    order: Order,
+    workflow_id: str,
+    left_open: Sequence[MilestoneState],
+    *,
+    arrived_on: date,
+) -> None:
+    """The goods arrived (by the customer's link) before these milestones were confirmed: ops
+    get the to-do a late milestone gets, one per milestone, to fill in its actual date. It is
+    that very to-do (the same key), so a milestone already late, or late later, has one."""
+    for milestone in left_open:
+        await rec.open_todo(
+            key=_late_key(workflow_id, [milestone]),
+            order=order,
+            workflow_id=workflow_id,
+            kind=TodoKind.confirm_milestone,
+            assignees=OPS,
+            due_in=None,
+            facts={
+                "code": milestone.code.value,
+                "planned_date": milestone.planned_date.isoformat(),
+                "arrived_on": arrived_on.isoformat(),
+            },
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, time
 from enum import StrEnum
 from typing import Literal
@@ -151,6 +151,23 @@ class MilestoneConfirmation(BaseModel):
             return Refusal("Arrival is confirmed by its to-do.")
         return None
 
+    @staticmethod
+    def out_of_turn(
+        code: MilestoneCode, *, mode: ShippingMode, done: Collection[MilestoneCode]
+    ) -> Refusal | None:
+        """Milestones are confirmed in the order they happen: the first earlier milestone of
+        the shipping mode that is not done yet, as a refusal naming it (the warehouse's
+        dispatch confirms picking with it; the customer's arrival link is never refused)."""
+        order = MILESTONES[mode]
+        for before in order[: order.index(code)] if code in order else ():
+            if before not in done:
+                return Refusal(
+                    "Confirm %(before)s first: it comes before %(code)s and is not done yet.",
+                    before=before.value,
+                    code=code.value,
+                )
+        return None
+
 
 class MilestoneReplan(BaseModel):
     """Ops move a milestone not yet done to a new date, saying why."""
@@ -289,6 +306,9 @@ class RecordArrival(ShipmentStep):
     dispatch_round: int = 0
     milestones: list[MilestoneState] = Field(default_factory=list)
     open_acceptance: bool = False
+    # Earlier milestones not done when the goods arrived (by the customer's link): ops get a
+    # confirm_milestone to-do for each, to fill in its actual date.
+    backfill: list[MilestoneState] = Field(default_factory=list)
 
 
 class RecordAcceptance(ShipmentStep):

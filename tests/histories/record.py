@@ -25,6 +25,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
 
+from sqlalchemy import select
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHistory
@@ -39,7 +40,7 @@ from models.domain import (
     MilestoneConfirmation,
 )
 from models.seed import seed_demo
-from models.tables import Order
+from models.tables import Contact, Order
 from settings import Settings, venv_binary
 from tests import helpers
 from tests.conftest import DEMO_PASSWORD, migrate
@@ -129,6 +130,34 @@ async def export_shipment_path(env: WorkflowEnvironment, session_factory: Sessio
             signed_by="Xu Ming",
         ),
     )
+    await shipment.result()
+    return order
+
+
+async def arrival_backfill_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """An export order whose customer confirms arrival by the link in the dispatch mail while
+    port departure, customs and inspection are open: the order moves on to collection, ops
+    fill in the three milestones' dates from their to-dos, and the shipment ends."""
+    from tests.workflows import test_shipment as shipping  # the shipment tests' steps
+
+    order, _ = await shipping.confirmed_order(
+        env, session_factory, SimpleNamespace(task_queue=TASK_QUEUE.get()), mode="export"
+    )
+    await shipping.plan(env, session_factory, order, "export", start=2)
+    await shipping.dispatch(env, session_factory, order)
+    day = await shipping.today(env)
+    shipment = shipping.shipment_of(env, order)
+    async with session_factory() as session:
+        contact_id = await session.scalar(
+            select(Contact.id).where(Contact.customer_id == order.customer_id)
+        )
+    await shipment.execute_update(
+        ShipmentWorkflow.confirm_arrival,
+        ArrivalConfirmation(actual_date=day, contact_id=contact_id),
+    )
+    ops = await helpers.actor(session_factory, "ops")
+    for asked in await helpers.open_todos(session_factory, order, "confirm_milestone", at_least=3):
+        await shipping.confirm(env, order, ops, MilestoneCode(asked.facts["code"]), day, asked.key)
     await shipment.result()
     return order
 
@@ -233,6 +262,9 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # Recorded after a person's action is written only once the engine accepted it: each
     # update handler's step is a regular activity (steps.ACCEPTED_BEFORE_WRITTEN).
     "accepted_before_written_path": (closed_path, 1),
+    # Recorded after milestones are confirmed in their order: the customer's arrival link with
+    # earlier milestones open (shipment.BACKFILL_AFTER_ARRIVAL).
+    "arrival_backfill_path": (arrival_backfill_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
 WITH_SHIPMENT = {
@@ -240,6 +272,7 @@ WITH_SHIPMENT = {
     "collection_path",
     "closed_path",
     "accepted_before_written_path",
+    "arrival_backfill_path",
 }
 # ... and whose collection child is (`<name>.collection.json`).
 WITH_COLLECTION = {"collection_path", "closed_path", "accepted_before_written_path"}

@@ -37,7 +37,7 @@ from models.tables import (
 from settings import Settings
 from tests.helpers import actor, draft, open_todos
 from tests.web.conftest import csrf_of
-from tests.web.test_orders_api import submitted_order, todo_of
+from tests.web.test_orders_api import order_body, todo_of
 from tests.web.test_todos_api import estimated
 from web.app import create_app
 from web.pages import arrival
@@ -381,11 +381,18 @@ def test_the_arrival_date_must_lie_between_dispatch_and_today():
 ARRIVAL_LINK = re.compile(r"http://testserver(/arrival/[A-Za-z0-9_.\-]+)")
 
 
-async def dispatched_through_the_workflow(api, session_factory, env) -> tuple[str, date]:
+async def dispatched_through_the_workflow(
+    api, session_factory, env, mode: ShippingMode = ShippingMode.domestic
+) -> tuple[str, date]:
     """An order entered, estimated, approved and confirmed through the API; then ops plan its
     shipment and the warehouse dispatches it through the shipment workflow's updates. Returns
     the order number and the shipment's dispatch date (the workflow's today)."""
-    _, number = await submitted_order(api)
+    sales = await api("sales")
+    number = (await sales.post("/api/v1/orders", json=order_body(shipping_mode=mode))).json()[
+        "number"
+    ]
+    submitted = await sales.post(f"/api/v1/orders/{number}/submit")
+    assert submitted.status_code == 202, submitted.text
     await estimated(api, number)
     manager = await api("sales_manager")
     approve = await todo_of(manager, number, "approve")
@@ -405,7 +412,7 @@ async def dispatched_through_the_workflow(api, session_factory, env) -> tuple[st
             actor=await actor(session_factory, "ops"),
             milestones=[
                 PlannedMilestone(code=code, planned_date=today + timedelta(days=days))
-                for days, code in enumerate(MILESTONES[ShippingMode.domestic], start=1)
+                for days, code in enumerate(MILESTONES[mode], start=1)
             ],
         ),
         result_type=TodoDone,
@@ -440,6 +447,19 @@ async def link_in_dispatch_mail(session_factory: SessionFactory, number: str) ->
     return links[0]
 
 
+async def stamped_by_the_page_clock(
+    session_factory: SessionFactory, number: str, drift: timedelta
+) -> None:
+    """The links were stamped by the worker's clock: move them onto the page's."""
+    async with session_factory() as session:
+        order_id = await session.scalar(select(Order.id).where(Order.number == number))
+        for link in await session.scalars(
+            select(ContactLink).where(ContactLink.order_id == order_id)
+        ):
+            link.expires_at += drift
+        await session.commit()
+
+
 async def test_contact_confirms_arrival_from_the_dispatch_mail_once(
     app, http, api, worker, session_factory, settings, env, monkeypatch
 ):
@@ -451,13 +471,7 @@ async def test_contact_confirms_arrival_from_the_dispatch_mail_once(
     other = await dispatched_order(session_factory, settings)  # another order on its way
     other_before = await arrival_state(session_factory, other.order_id)
     path = await link_in_dispatch_mail(session_factory, number)
-    async with session_factory() as session:  # the link was stamped by the worker's clock
-        order_id = await session.scalar(select(Order.id).where(Order.number == number))
-        for link in await session.scalars(
-            select(ContactLink).where(ContactLink.order_id == order_id)
-        ):
-            link.expires_at += drift
-        await session.commit()
+    await stamped_by_the_page_clock(session_factory, number, drift)
 
     page = await http.get(path)
     assert page.status_code == 200, page.text
@@ -509,3 +523,51 @@ async def test_contact_confirms_arrival_from_the_dispatch_mail_once(
     ):
         assert again.status_code == 409
         assert "already been confirmed with this link" in again.text
+
+
+async def test_the_link_takes_an_export_arrival_with_customs_open_and_ops_fill_in_the_dates(
+    app, http, api, worker, session_factory, settings, env, monkeypatch
+):
+    drift = (await env.get_current_time()).astimezone(UTC) - datetime.now(UTC)
+    monkeypatch.setattr(arrival, "utc_now", lambda: datetime.now(UTC) + drift)
+    number, today = await dispatched_through_the_workflow(
+        api, session_factory, env, ShippingMode.export
+    )
+    path = await link_in_dispatch_mail(session_factory, number)
+    await stamped_by_the_page_clock(session_factory, number, drift)
+    page = await http.get(path)
+
+    # port departure, customs and inspection are not done: the customer is not refused
+    confirmed = await http.post(
+        path, data={"arrived_on": today.isoformat(), "csrf_token": csrf_of(page.text)}
+    )
+
+    assert confirmed.status_code == 200, confirmed.text
+    async with session_factory() as session:
+        order = await session.scalar(select(Order).where(Order.number == number))
+    assert (order.stage, order.shipment_status) == ("collection", "accepted")
+    asked = await open_todos(session_factory, order, "confirm_milestone", at_least=3)
+    assert [t.facts["code"] for t in asked] == [
+        "port_departure",
+        "customs_declaration",
+        "commodity_inspection",
+    ]
+    ops = await api("ops")
+    listed = {t["id"] for t in (await ops.get("/api/v1/todos?status=open")).json()}
+    assert {t.id for t in asked} <= listed
+    done = {"outcome": "done", "actual_date": today.isoformat()}
+    skipped = await ops.post(f"/api/v1/todos/{asked[1].id}/complete", json=done)
+    assert skipped.status_code == 409
+    assert skipped.json()["detail"] == (
+        "Confirm port_departure first: it comes before customs_declaration and is not done yet."
+    )
+    for todo in asked:
+        filled = await ops.post(f"/api/v1/todos/{todo.id}/complete", json=done)
+        assert filled.status_code == 200, filled.text
+    result = await env.client.get_workflow_handle(f"order-{number}/shipment").result()
+    assert result["accepted_on"] == today.isoformat()
+    async with session_factory() as session:
+        actual = list(
+            await session.scalars(select(Milestone.actual_on).where(Milestone.order_id == order.id))
+        )
+    assert actual and all(day is not None for day in actual)

@@ -591,6 +591,91 @@ async def test_arrival_acceptance_and_exception_todos_need_their_fields(api, ses
     assert await snapshot(session_factory, shipment) == before
 
 
+def export_in_transit(customs_done: bool = False) -> list[tuple[str, date, date | None]]:
+    """An export order on its way: dispatched and out of port, customs (perhaps) and
+    inspection not done."""
+    day = TODAY - timedelta(days=2)
+    return [
+        ("picking", day, day),
+        ("dispatch", day, day),
+        ("port_departure", day, day),
+        ("customs_declaration", TODAY, TODAY if customs_done else None),
+        ("commodity_inspection", TODAY + timedelta(days=1), None),
+        ("arrival", TODAY + timedelta(days=5), None),
+    ]
+
+
+def confirm_first(before: str, code: str) -> str:
+    return f"Confirm {before} first: it comes before {code} and is not done yet."
+
+
+async def test_arrival_and_later_milestones_are_refused_while_customs_is_not_done(
+    api, session_factory
+):
+    shipment = await fulfilment_order(
+        api, session_factory, mode="export", status="in_transit", milestones=export_in_transit()
+    )
+    arrival = await open_todo(session_factory, shipment, "confirm_arrival", "ops")
+    late = await open_todo(
+        session_factory,
+        shipment,
+        "confirm_milestone",
+        "ops",
+        facts={"code": "commodity_inspection"},
+    )
+    before = await snapshot(session_factory, shipment)
+    ops = await api("ops")
+    today = TODAY.isoformat()
+    await refused(
+        ops,
+        f"/api/v1/todos/{arrival}/complete",
+        {"outcome": "arrived", "actual_date": today},
+        409,
+        confirm_first("customs_declaration", "arrival"),
+    )
+    await refused(
+        ops,
+        f"/api/v1/todos/{late}/complete",
+        {"outcome": "done", "actual_date": today},
+        409,
+        confirm_first("customs_declaration", "commodity_inspection"),
+    )
+    await refused(
+        ops,
+        f"/api/v1/orders/{shipment.number}/milestones/commodity_inspection/confirm",
+        {"actual_date": today},
+        409,
+        confirm_first("customs_declaration", "commodity_inspection"),
+    )
+    assert await snapshot(session_factory, shipment) == before
+    # customs itself is next in turn: the web lets it through to the workflow (none runs here)
+    await refused(
+        ops,
+        f"/api/v1/orders/{shipment.number}/milestones/customs_declaration/confirm",
+        {"actual_date": today},
+        409,
+        f"The shipment of order {shipment.number} is not running.",
+    )
+
+
+async def test_arrival_is_refused_naming_the_one_milestone_still_open(api, session_factory):
+    shipment = await fulfilment_order(
+        api,
+        session_factory,
+        mode="export",
+        status="in_transit",
+        milestones=export_in_transit(customs_done=True),
+    )
+    arrival = await open_todo(session_factory, shipment, "confirm_arrival", "ops")
+    await refused(
+        await api("ops"),
+        f"/api/v1/todos/{arrival}/complete",
+        {"outcome": "arrived", "actual_date": TODAY.isoformat()},
+        409,
+        confirm_first("commodity_inspection", "arrival"),
+    )
+
+
 async def test_exceptions_are_raised_by_ops_service_or_the_owner_only(api, session_factory):
     shipment = await fulfilment_order(
         api, session_factory, status="in_transit", milestones=domestic_plan()

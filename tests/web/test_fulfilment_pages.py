@@ -15,10 +15,16 @@ from tests.web.test_fulfilment_api import (
     TODAY,
     confirmed_order,
     domestic_plan,
+    export_in_transit,
     fulfilment_order,
     open_todo,
     snapshot,
     workflow_today,
+)
+from tests.web.test_i18n import (
+    choose_language,
+    needs_catalog,
+    zh_catalog_compiled,  # noqa: F401 (the fixture needs_catalog uses)
 )
 from tests.web.test_orders_api import todo_of
 from web.app import create_app
@@ -439,3 +445,87 @@ async def test_ops_plan_on_the_todo_page_and_the_warehouse_dispatches_from_the_q
     todo_page = await ops.get(f"/todos/{handle['id']}")
     assert "Pump housing cracked" in text_of(todo_page)
     assert 'name="reship"' in todo_page.text
+
+
+# --- milestones in their order (issue 16, item 7) -------------------------------------------
+
+CUSTOMS_FIRST = "Confirm customs_declaration first: it comes before %s and is not done yet."
+CUSTOMS_FIRST_ZH = "请先确认 customs_declaration：它在 %s 之前，尚未完成。"
+
+
+async def export_on_its_way(api, session_factory):
+    return await fulfilment_order(
+        api, session_factory, mode="export", status="in_transit", milestones=export_in_transit()
+    )
+
+
+@needs_catalog
+@pytest.mark.parametrize(
+    ("locale", "message"), [("en", CUSTOMS_FIRST), ("zh_CN", CUSTOMS_FIRST_ZH)], ids=["en", "zh"]
+)
+async def test_the_order_page_refuses_a_milestone_before_customs_in_the_users_language(
+    api, browser_session, session_factory, locale, message
+):
+    shipment = await export_on_its_way(api, session_factory)
+    before = await snapshot(session_factory, shipment)
+    base = f"/orders/{shipment.number}"
+    ops = await browser_session("ops")
+    if locale == "zh_CN":
+        await choose_language(ops, "zh_CN")
+    response = await ops.post(
+        f"{base}/milestones/commodity_inspection/confirm",
+        data={"csrf_token": csrf_of((await ops.get(base)).text), "actual_date": TODAY.isoformat()},
+    )
+    assert response.status_code == 409
+    assert message % "commodity_inspection" in text_of(response)
+    assert await snapshot(session_factory, shipment) == before
+
+
+@needs_catalog
+@pytest.mark.parametrize(
+    ("locale", "message"), [("en", CUSTOMS_FIRST), ("zh_CN", CUSTOMS_FIRST_ZH)], ids=["en", "zh"]
+)
+async def test_the_arrival_todo_page_refuses_arrival_before_customs_in_the_users_language(
+    api, browser_session, session_factory, locale, message
+):
+    shipment = await export_on_its_way(api, session_factory)
+    todo_id = await open_todo(session_factory, shipment, "confirm_arrival", "ops")
+    before = await snapshot(session_factory, shipment)
+    ops = await browser_session("ops")
+    if locale == "zh_CN":
+        await choose_language(ops, "zh_CN")
+    page = await ops.get(f"/todos/{todo_id}")
+    response = await ops.post(
+        f"/todos/{todo_id}/complete",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "outcome": "arrived",
+            "actual_date": TODAY.isoformat(),
+        },
+    )
+    assert response.status_code == 409
+    assert message % "arrival" in text_of(response)
+    assert await snapshot(session_factory, shipment) == before
+
+
+async def test_a_milestone_left_open_at_arrival_is_on_the_order_page_and_its_todo_says_why(
+    api, browser_session, session_factory
+):
+    shipment = await export_on_its_way(api, session_factory)
+    todo_id = await open_todo(
+        session_factory,
+        shipment,
+        "confirm_milestone",
+        "ops",
+        facts={"code": "customs_declaration", "arrived_on": TODAY.isoformat()},
+    )
+    ops = await browser_session("ops")
+    order_page = await ops.get(f"/orders/{shipment.number}")
+    assert f'href="/todos/{todo_id}"' in order_page.text
+    page = await ops.get(f"/todos/{todo_id}")
+    assert page.status_code == 200, page.text
+    assert 'option value="customs_declaration" selected' in page.text
+    assert (
+        f"The goods arrived on {TODAY.isoformat()} before this milestone was confirmed"
+        in text_of(page)
+    )

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, update
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.common import SearchAttributeKey
 from temporalio.worker import Worker
 
@@ -34,6 +34,7 @@ from models.domain import (
 )
 from models.drafts import DraftLine, DraftOrder, create_draft
 from models.tables import (
+    Contact,
     Dispatch,
     Milestone,
     Order,
@@ -469,3 +470,106 @@ async def test_a_defect_at_acceptance_opens_an_exception_of_its_own_kind(
         )
     assert (raised.kind, raised.description) == ("defect", "Spindle vibrates above 3,000 rpm")
     assert await todo(session_factory, order, "handle_exception")
+
+
+# -- milestones are confirmed in the order they happen (issue 16, item 7) ----------------------
+
+
+def out_of_turn(before: str, code: str) -> str:
+    return f"Confirm {before} first: it comes before {code} and is not done yet."
+
+
+async def confirm(env, order, ops, code: MilestoneCode, day: date, todo_key: str | None = None):
+    return await shipment_of(env, order).execute_update(
+        ShipmentWorkflow.confirm_milestone,
+        MilestoneConfirmation(actor=ops, code=code, actual_date=day, todo_key=todo_key),
+    )
+
+
+async def test_export_arrival_is_refused_while_customs_is_open_and_taken_once_it_is_done(
+    env, session_factory, settings, worker
+):
+    order, handle = await confirmed_order(env, session_factory, settings, mode="export")
+    await plan(env, session_factory, order, "export")
+    await dispatch(env, session_factory, order)
+    ops = await helpers.actor(session_factory, "ops")
+    day = await today(env)
+    await confirm(env, order, ops, MilestoneCode.port_departure, day)
+    arrival = await todo(session_factory, order, "confirm_arrival")
+    shipment = shipment_of(env, order)
+    arrived = ArrivalConfirmation(actual_date=day, actor=ops, todo_key=arrival.key)
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await shipment.execute_update(ShipmentWorkflow.confirm_arrival, arrived)
+    assert refused.value.cause.type == NOT_OPEN
+    assert refused.value.cause.message == out_of_turn("customs_declaration", "arrival")
+    # an earlier milestone skipped is refused on the order page's path too
+    with pytest.raises(WorkflowUpdateFailedError) as skipped:
+        await confirm(env, order, ops, MilestoneCode.commodity_inspection, day)
+    assert skipped.value.cause.message == out_of_turn("customs_declaration", "commodity_inspection")
+    assert (await milestones_of(session_factory, order))["commodity_inspection"][1] is None
+    assert (await saved(session_factory, order)).shipment_status == "in_transit"
+
+    await confirm(env, order, ops, MilestoneCode.customs_declaration, day)
+    with pytest.raises(WorkflowUpdateFailedError) as still:
+        await shipment.execute_update(ShipmentWorkflow.confirm_arrival, arrived)
+    assert still.value.cause.message == out_of_turn("commodity_inspection", "arrival")
+    await confirm(env, order, ops, MilestoneCode.commodity_inspection, day)
+    done = await shipment.execute_update(ShipmentWorkflow.confirm_arrival, arrived)
+
+    assert done.stage == Stage.collection  # a pump needs no installation
+    assert (await shipment.result()).accepted_on == day
+    assert all(
+        actual == day for _, actual in (await milestones_of(session_factory, order)).values()
+    )
+
+
+async def test_the_customers_arrival_link_gives_ops_a_to_do_per_milestone_left_open(
+    env, session_factory, settings, worker
+):
+    order, handle = await confirmed_order(env, session_factory, settings, mode="export")
+    await plan(env, session_factory, order, "export", start=2)
+    await dispatch(env, session_factory, order)
+    day = await today(env)
+    async with session_factory() as session:
+        contact_id = await session.scalar(
+            select(Contact.id).where(Contact.customer_id == order.customer_id)
+        )
+    shipment = shipment_of(env, order)
+    # the customer's link cannot be refused: the goods are there
+    done = await shipment.execute_update(
+        ShipmentWorkflow.confirm_arrival,
+        ArrivalConfirmation(actual_date=day, contact_id=contact_id),
+    )
+    assert done.stage == Stage.collection
+
+    asked = await helpers.open_todos(session_factory, order, "confirm_milestone", at_least=3)
+    left_open = ["port_departure", "customs_declaration", "commodity_inspection"]
+    assert [t.facts["code"] for t in asked] == left_open
+    assert {t.facts["arrived_on"] for t in asked} == {day.isoformat()}
+    # the order moves on to collection while the to-dos stay open
+    for _ in range(100):
+        if (await handle.describe()).typed_search_attributes.get(STAGE) == "collection":
+            break
+        await asyncio.sleep(0.05)
+    assert (await handle.describe()).typed_search_attributes.get(STAGE) == "collection"
+    assert await handle.query("status") == Stage.collection
+    assert (await saved(session_factory, order)).shipment_status == "accepted"
+    assert (await shipment.describe()).status == WorkflowExecutionStatus.RUNNING
+
+    ops = await helpers.actor(session_factory, "ops")
+    by_code = {t.facts["code"]: t.key for t in asked}
+    with pytest.raises(WorkflowUpdateFailedError) as skipped:  # still in their order
+        await confirm(env, order, ops, MilestoneCode.customs_declaration, day,
+                      by_code["customs_declaration"])  # fmt: skip
+    assert skipped.value.cause.message == out_of_turn("port_departure", "customs_declaration")
+    for code in left_open:
+        await confirm(env, order, ops, MilestoneCode(code), day, by_code[code])
+
+    assert (await shipment.result()).accepted_on == day
+    assert all(
+        actual == day for _, actual in (await milestones_of(session_factory, order)).values()
+    )
+    async with session_factory() as session:
+        closed = await session.scalars(select(Todo).where(Todo.key.in_(by_code.values())))
+        assert {t.status for t in closed} == {"done"}

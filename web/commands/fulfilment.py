@@ -34,6 +34,7 @@ from models.queries import (
     actor_for,
     awaiting_shipment,
     milestone_of,
+    milestones,
     was_dispatched,
 )
 from models.tables import Order, User
@@ -235,6 +236,22 @@ async def open_milestone(*, session: AsyncSession, order: Order, code: Milestone
         raise Refused(409, "Milestone %(code)s is already done.", code=code)
 
 
+async def out_of_turn(
+    *, session: AsyncSession, order: Order, code: MilestoneCode
+) -> Refused | None:
+    """409 naming the first earlier milestone of the order's shipping mode not done yet: they
+    are confirmed in the order they happen (the workflow's validator says the same)."""
+    done = [
+        MilestoneCode(m.code)
+        for m in await milestones(session=session, order=order)
+        if m.actual_on is not None
+    ]
+    refusal = MilestoneConfirmation.out_of_turn(
+        code, mode=ShippingMode(order.shipping_mode), done=done
+    )
+    return None if refusal is None else Refused.of(409, refusal)
+
+
 async def confirm_milestone(
     *,
     session: AsyncSession,
@@ -258,6 +275,7 @@ async def confirm_milestone(
         await open_milestone(session=session, order=order, code=milestone)
     except Refused as already:  # perhaps by this very confirmation, sent again
         refusal = already
+    refusal = refusal or await out_of_turn(session=session, order=order, code=milestone)
     return await send_action(
         client,
         shipment_workflow_id(order.number),

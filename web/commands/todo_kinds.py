@@ -36,12 +36,13 @@ from models.domain import (
     TodoKind,
     VarianceReview,
 )
-from models.tables import Invoice
+from models.tables import Invoice, Order
 from web.commands.actions import Refused, UpdateMethod
 from web.commands.completion import Completing, cost_items
 from web.commands.fulfilment import (
     confirmable_milestone,
     milestone_codes,
+    out_of_turn,
     planned_milestones,
     refuse_done_date,
     utc_today,
@@ -71,6 +72,8 @@ class TodoKindDeclaration(Generic[A]):
     not_by_owner: bool = False
     # What the database says against it besides (the invoice number is taken).
     state: Callable[[AsyncSession, A], Awaitable[Refused | None]] | None = None
+    # What the order's records say against it (an earlier milestone is not done yet).
+    order_state: Callable[[AsyncSession, Order, A], Awaitable[Refused | None]] | None = None
 
     @property
     def body(self) -> type[BaseModel]:
@@ -156,6 +159,18 @@ def _milestone(c: Completing) -> MilestoneConfirmation:
     return MilestoneConfirmation(
         actor=c.actor, code=code, actual_date=c.given.actual_date, todo_key=c.todo.key
     )
+
+
+async def _milestone_in_turn(
+    session: AsyncSession, order: Order, confirmation: MilestoneConfirmation
+) -> Refused | None:
+    return await out_of_turn(session=session, order=order, code=confirmation.code)
+
+
+async def _arrival_in_turn(
+    session: AsyncSession, order: Order, arrival: ArrivalConfirmation
+) -> Refused | None:
+    return await out_of_turn(session=session, order=order, code=MilestoneCode.arrival)
 
 
 def _arrival(c: Completing) -> ArrivalConfirmation:
@@ -281,12 +296,14 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _milestone,
             ShipmentWorkflow.confirm_milestone,
             check=_own_check,
+            order_state=_milestone_in_turn,
         ),
         TodoKindDeclaration(
             TodoKind.confirm_arrival,
             ArrivalConfirmation,
             _arrival,
             ShipmentWorkflow.confirm_arrival,
+            order_state=_arrival_in_turn,
         ),
         TodoKindDeclaration(
             TodoKind.confirm_acceptance,

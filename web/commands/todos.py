@@ -93,6 +93,8 @@ async def state_refusal(
     """What the database says against completing the to-do this way, if anything."""
     if declared.not_by_owner and order.owner_id == actor.user_id:
         return Refused(403, OWN_ORDER)
-    if declared.state is not None:
-        return await declared.state(session, argument)
+    if declared.state is not None and (refused := await declared.state(session, argument)):
+        return refused
+    if declared.order_state is not None:
+        return await declared.order_state(session, order, argument)
     return None
