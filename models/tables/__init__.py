@@ -14,6 +14,7 @@ from models.tables.approval import (
     ApprovalStep,
     DecisionLink,
 )
+from models.tables.cancellation import Cancellation, CreditNote, Refund
 from models.tables.collection import (
     CollectionPolicyVersion,
     Installment,
@@ -64,10 +65,12 @@ __all__ = [
     "ApprovalRound",
     "ApprovalStep",
     "Base",
+    "Cancellation",
     "CollectionPolicyVersion",
     "Contact",
     "ContactLink",
     "CostBatch",
+    "CreditNote",
     "Customer",
     "DecisionLink",
     "Department",
@@ -87,6 +90,7 @@ __all__ = [
     "Percent",
     "Product",
     "Quantity",
+    "Refund",
     "ShipmentException",
     "StockReservation",
     "TimelineEvent",

@@ -23,6 +23,8 @@ class StockReservation(Base):
     quantity: Mapped[Decimal] = mapped_column(Quantity)
     reserved_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The order was cancelled before this round left: the stock went back to the shelf.
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     __table_args__ = (UniqueConstraint("order_line_id", "round"),)
 

@@ -48,6 +48,7 @@ AREAS = {
         "collection_policies",
     },
     "costs": {"cost_batches", "actual_costs", "order_cost_variances", "variance_policies"},
+    "cancellation": {"cancellations", "refunds", "credit_notes"},
 }
 
 
