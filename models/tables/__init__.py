@@ -15,6 +15,7 @@ from models.tables.approval import (
     DecisionLink,
 )
 from models.tables.cancellation import Cancellation, CreditNote, Refund
+from models.tables.changes import OrderChangeRequest, OrderRevision
 from models.tables.collection import (
     CollectionPolicyVersion,
     Installment,
@@ -80,9 +81,11 @@ __all__ = [
     "Milestone",
     "Money",
     "Order",
+    "OrderChangeRequest",
     "OrderCostVariance",
     "OrderLine",
     "OrderNumberCounter",
+    "OrderRevision",
     "OutboxMail",
     "Payment",
     "PaymentAllocation",

@@ -33,6 +33,8 @@ class Order(Base):
     total: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     stage: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     approval_round: Mapped[int] = mapped_column(Integer, default=0)
+    # 1 as entered; each approved change request makes the next (models/tables/changes.py).
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     # Kept current by the fulfilment and collection steps; lists filter on them.
     delayed: Mapped[bool] = mapped_column(Boolean, default=False)
     overdue: Mapped[bool] = mapped_column(Boolean, default=False)
