@@ -13,6 +13,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.approvals import ApprovalActivities
+from activities.changes import ChangeActivities
 from activities.collection import CollectionActivities
 from activities.costs import CostActivities
 from activities.invoices import InvoiceActivities
@@ -81,6 +82,7 @@ def activities_for(
     collection = CollectionActivities(store)
     invoices = InvoiceActivities(store)
     costs = CostActivities(store)
+    changes = ChangeActivities(store, hold_dispatch_for_deposit=settings.hold_dispatch_for_deposit)
     notify = NotifyActivities(session_factory, mailer)
     return [
         orders.start_costing,
@@ -119,6 +121,10 @@ def activities_for(
         costs.begin_cost_review,
         costs.review_variance,
         costs.decide_variance,
+        changes.record_change_request,
+        changes.apply_change,
+        changes.reject_change,
+        changes.withdraw_change,
         notify.send_mail,
     ]
 

@@ -97,6 +97,10 @@ EVENTS = {
     "variance_reviewed": N_("Cost variance reviewed"),
     "variance_approved": N_("Cost variance approved"),
     "variance_rejected": N_("Cost variance sent back"),
+    "change_requested": N_("Change requested"),
+    "change_applied": N_("Change applied"),
+    "change_rejected": N_("Change request rejected"),
+    "change_withdrawn": N_("Change request withdrawn"),
     "closed": N_("Order closed"),
 }
 

@@ -196,4 +196,9 @@ REFUSALS = (
         "The new total %(total)s is below the %(paid)s already paid: the difference is "
         "refunded, not changed away."
     ),
+    # activities/changes.py and activities/change_terms.py (a change recorded or applied)
+    N_("Line %(number)s: the order has no line %(line)s."),
+    N_("Installment %(n)s is due on a fixed date but has no date."),
+    N_("Change request %(number)s is still open: decide or withdraw it first."),
+    N_("Change request %(number)s is decided already."),
 )

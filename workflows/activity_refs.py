@@ -42,6 +42,14 @@ from models.domain import (
     TodoReminder,
     Withdraw,
 )
+from models.domain.changes import (
+    ApplyChange,
+    ChangeApplied,
+    ChangeRecorded,
+    ChangeStepResult,
+    CloseChange,
+    RecordChange,
+)
 
 ArgT = TypeVar("ArgT")
 ResultT = TypeVar("ResultT")
@@ -119,6 +127,15 @@ class CostSteps:
     begin_cost_review = Step("begin_cost_review", CostStep, CostStepResult)
     review_variance = Step("review_variance", CostStep, CostStepResult)
     decide_variance = Step("decide_variance", CostStep, CostStepResult)
+
+
+class ChangeSteps:
+    """The steps of activities.changes.ChangeActivities (an order's change requests)."""
+
+    record_change_request = Step("record_change_request", RecordChange, ChangeRecorded)
+    apply_change = Step("apply_change", ApplyChange, ChangeApplied)
+    reject_change = Step("reject_change", CloseChange, ChangeStepResult)
+    withdraw_change = Step("withdraw_change", CloseChange, ChangeStepResult)
 
 
 class NotifySteps:

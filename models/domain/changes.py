@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Self
 
 from pydantic import BaseModel, Field
 
-from models.domain.collection import PaymentPlanItem
-from models.domain.core import Actor, Refusal
+from models.domain.approval import ApprovalPolicy
+from models.domain.collection import InstallmentState, PaymentPlanItem
+from models.domain.core import Actor, Refusal, StepResult
+from models.domain.orders import CostEstimate, OrderFacts
 
 
 class LineChange(BaseModel):
@@ -117,3 +120,88 @@ class FieldChange(BaseModel):
     field: str
     before: str
     after: str
+
+
+# -- the steps that record, apply and close a change request --------------------------------
+
+
+class RecordChange(BaseModel):
+    """A change request is made: stored (open) and weighed for its approval."""
+
+    order_id: int
+    workflow_id: str
+    step_key: str
+    number: int  # the request's number within the order: 1, 2, ...
+    change: ChangeRequest
+
+
+class ApplyChange(BaseModel):
+    """An approved change request becomes the order's next revision. `estimate`, when pricing
+    estimated the changed lines, has the unit costs by line id (a new line by -1, -2, ... in
+    the order the change lists its new lines, as ChangeRecorded's facts number them)."""
+
+    order_id: int
+    workflow_id: str
+    step_key: str
+    number: int
+    actor_id: int | None = None  # who gave the last approval
+    approver_ids: list[int] = Field(default_factory=list)  # told what changed, with the rest
+    estimate: CostEstimate | None = None
+
+
+class CloseChange(BaseModel):
+    """A change request rejected (by an approver, with the reason) or withdrawn (by whoever
+    asked for it): the order stays as it was."""
+
+    order_id: int
+    workflow_id: str
+    step_key: str
+    number: int
+    actor_id: int
+    comment: str = ""
+
+
+class ChangeStepResult(StepResult):
+    """What a change step reports; a problem (refused, nothing written) as its message and
+    its template and values, so the web can say it in the person's language."""
+
+    problem: str | None = None
+    problem_template: str = ""
+    problem_params: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def refusing(cls, refusal: Refusal) -> Self:
+        return cls(
+            problem=str(refusal),
+            problem_template=refusal.template,
+            problem_params={k: str(v) for k, v in refusal.params.items()},
+        )
+
+    def refusal(self) -> Refusal | None:
+        if self.problem is None:
+            return None
+        return Refusal(self.problem_template or self.problem, **self.problem_params)
+
+
+class ChangeRecorded(ChangeStepResult):
+    """The facts approval routing weighs on the order as the change would make it (new lines
+    numbered -1, -2, ...), and whether pricing must estimate again (products or quantities
+    changed)."""
+
+    facts: OrderFacts | None = None
+    policy: ApprovalPolicy | None = None  # the approval policy in force, to route the change
+    needs_estimate: bool = False
+
+
+class ChangeApplied(ChangeStepResult):
+    """The order's new revision: its number, diff and total; the installments for the
+    collection to take (money paid stays where it is); whether the shipment is re-planned (a
+    line added or removed, a quantity or the delivery date changed before dispatch); and,
+    after dispatch, the quantities per line id that go in a new dispatch round."""
+
+    revision: int = 0
+    total: Decimal = Decimal("0")
+    changes: list[FieldChange] = Field(default_factory=list)
+    installments: list[InstallmentState] = Field(default_factory=list)
+    replan: bool = False
+    extra_dispatch: dict[int, Decimal] = Field(default_factory=dict)
