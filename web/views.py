@@ -182,6 +182,7 @@ async def order_detail(
             **await _fulfilment(session=session, order=order),
             **await _collection(session=session, order=order),
             **await _costs(session=session, order=order, sees_costs=sees_costs),
+            **await _changes(session=session, order=order),
             timeline=[
                 TimelineEntry.model_validate(
                     RowWith(
@@ -251,6 +252,17 @@ async def _costs(*, session: AsyncSession, order: Order, sees_costs: bool) -> di
         ),
         "cost_batches": batches,
         "cost_variances": [category_variance_out(v) for v in variances],
+    }
+
+
+async def _changes(*, session: AsyncSession, order: Order) -> dict[str, object]:
+    """The order's change requests and the revisions they became, each with its diff (a
+    draft has none)."""
+    if order.submitted_at is None:
+        return {"revisions": [], "change_requests": []}
+    return {
+        "revisions": await queries.revisions(session=session, order=order),
+        "change_requests": await queries.change_requests(session=session, order=order),
     }
 
 

@@ -5,6 +5,12 @@ One module per area; every public name is importable from here as well.
 
 from __future__ import annotations
 
+from models.queries.changes import (
+    CHANGE_REQUESTS,
+    REVISIONS,
+    change_requests,
+    revisions,
+)
 from models.queries.costs import (
     COST_BATCHES,
     COST_TODO_KINDS,
@@ -80,6 +86,7 @@ from models.queries.todos import (
 __all__ = [
     "AFTER_CONFIRMATION",
     "AWAITING_DISPATCH",
+    "CHANGE_REQUESTS",
     "CONFIRMED_ORDER_ROLES",
     "COST_BATCHES",
     "COST_TODO_KINDS",
@@ -101,12 +108,14 @@ __all__ = [
     "PAYMENTS",
     "QueueItem",
     "QueueLine",
+    "REVISIONS",
     "ROUNDS",
     "SUBMITTED_ORDER_ROLES",
     "TIMELINE",
     "actor_for",
     "approval_rounds",
     "awaiting_shipment",
+    "change_requests",
     "containing",
     "cost_facts",
     "decision_facts",
@@ -132,6 +141,7 @@ __all__ = [
     "order_scope",
     "over_credit_limit",
     "pending_step_deadlines",
+    "revisions",
     "sees_costs",
     "shipment_exceptions",
     "timeline",

@@ -11,6 +11,7 @@ from web.schemas.approval import (
     ApprovalStepOut,
     DecisionFactsOut,
 )
+from web.schemas.changes import ChangeRequestOut, FieldChangeOut, RevisionOut
 from web.schemas.collection import InstallmentOut, InvoiceOut, MoneyActionOut, PaymentOut
 from web.schemas.core import (
     ERROR_MEANINGS,
@@ -92,6 +93,7 @@ __all__ = [
     "ApproveCompletion",
     "ApproveVarianceCompletion",
     "CategoryVarianceOut",
+    "ChangeRequestOut",
     "CollectCompletion",
     "CompletionBody",
     "ConfirmAcceptanceCompletion",
@@ -113,6 +115,7 @@ __all__ = [
     "DraftSavedOut",
     "ErrorOut",
     "EstimateCostCompletion",
+    "FieldChangeOut",
     "HandleExceptionCompletion",
     "Id",
     "InstallmentOut",
@@ -135,6 +138,7 @@ __all__ = [
     "RecordActualCostsCompletion",
     "ReviewVarianceCompletion",
     "ReviseCompletion",
+    "RevisionOut",
     "RoutedAgainOut",
     "RowWith",
     "ShipmentActionOut",

@@ -11,6 +11,7 @@ from pydantic import AliasPath, BaseModel, Field
 from models.domain import PaymentPlanItem, ShippingMode
 from models.drafts import DraftLine, DraftOrder
 from web.schemas.approval import FACTS_COST_FIELDS, ApprovalRoundOut
+from web.schemas.changes import ChangeRequestOut, RevisionOut
 from web.schemas.collection import InstallmentOut, InvoiceOut, PaymentOut
 from web.schemas.core import CustomerRef, DepartmentRef, Id, Model, UserRef
 from web.schemas.costs import CategoryVarianceOut, CostBatchOut
@@ -162,6 +163,10 @@ class OrderDetail(OrderSummary):
     cost_variances: list[CategoryVarianceOut] = Field(default_factory=list)
     lines: list[LineOut]
     approvals: list[ApprovalRoundOut]
+    # 1 as entered; each approved change request is the next revision, with its diff.
+    revision: int = 1
+    revisions: list[RevisionOut] = Field(default_factory=list)
+    change_requests: list[ChangeRequestOut] = Field(default_factory=list)
     # Fulfilment: None before confirmation; planning, held, awaiting_dispatch, in_transit,
     # arrived, accepted.
     shipment_status: str | None = None
