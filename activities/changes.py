@@ -33,6 +33,8 @@ from models.domain import (
     Stage,
 )
 from models.domain.changes import (
+    CHANGE_DECIDED,
+    ONE_OPEN_CHANGE,
     ApplyChange,
     ChangeApplied,
     ChangeRecorded,
@@ -46,8 +48,6 @@ from models.policy import current_policy
 from models.tables import Order, OrderChangeRequest, OrderRevision, User
 from workflows import rules
 
-ONE_OPEN = "Change request %(number)s is still open: decide or withdraw it first."
-NOT_OPEN = "Change request %(number)s is decided already."
 # Who hears of an applied change besides its owner, its approvers and the customer's contacts.
 CONCERNED = [Assignee(role=Role.ops), Assignee(role=Role.warehouse), Assignee(role=Role.finance)]
 
@@ -146,7 +146,7 @@ class ChangeActivities:
                 OrderChangeRequest.number != number,
             )
         )
-        return None if other is None else Refusal(ONE_OPEN, number=other)
+        return None if other is None else Refusal(ONE_OPEN_CHANGE, number=other)
 
     async def _changed_facts(
         self, session: AsyncSession, order: Order, facts: OrderFacts, changed: ChangedOrder
@@ -235,7 +235,7 @@ class ChangeActivities:
                 await write_revision(rec, order, request, changed, step.estimate)
                 request.decided_by_id = step.actor_id
             elif request.status != "approved":
-                return ChangeApplied.refusing(Refusal(NOT_OPEN, number=step.number))
+                return ChangeApplied.refusing(Refusal(CHANGE_DECIDED, number=step.number))
             revision = await session.scalar(
                 select(OrderRevision).where(OrderRevision.change_request_id == request.id)
             )
@@ -319,7 +319,7 @@ class ChangeActivities:
             rec = self.store.recorder(session)
             request = await request_of(session, order, step.number)
             if request.status not in ("open", status):
-                return ChangeStepResult.refusing(Refusal(NOT_OPEN, number=step.number))
+                return ChangeStepResult.refusing(Refusal(CHANGE_DECIDED, number=step.number))
             if request.status == "open":
                 request.status = status
                 request.decided_by_id = step.actor_id

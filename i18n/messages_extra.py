@@ -201,4 +201,37 @@ REFUSALS = (
     N_("Installment %(n)s is due on a fixed date but has no date."),
     N_("Change request %(number)s is still open: decide or withdraw it first."),
     N_("Change request %(number)s is decided already."),
+    # web/commands/changes.py (who may ask for a change, and when)
+    N_("Only the order's owner or a manager above them can ask for a change."),
+    N_("Only whoever asked for the change can withdraw it."),
+    N_("Order %(number)s is a draft: edit it instead of asking for a change."),
+    N_("Order %(number)s is back with its owner: edit it and resubmit instead."),
+    N_("Order %(number)s is in its cost review or closed: it can no longer be changed."),
+    N_("Order %(number)s is cancelled: it can no longer be changed."),
+    # cancellation: models/domain/cancellation.py, workflows/order_cancellation.py,
+    # web/commands/cancellation.py and the cancellation to-do kinds
+    N_("Choose the reason for the cancellation."),
+    N_("The reason code must be one of: %(allowed)s."),
+    N_("Say why the order is cancelled."),
+    N_("Say why the cancellation is rejected."),
+    N_("The order is cancelled already."),
+    N_("The order is being cancelled."),
+    N_("A cancellation of this order is already waiting for approval."),
+    N_(
+        "The goods have left the warehouse: they must come back through a return before "
+        "the order can be cancelled."
+    ),
+    N_("The order is closed: it can no longer be cancelled."),
+    N_("Only the order's owner or a manager of their department cancels it."),
+    N_("Nobody approves their own cancellation."),
+    N_("A cancellation of this order is waiting for approval: do not dispatch it."),
+    N_("Give the refund's reference."),
+    N_("The refund is more than the money received that is not refunded yet: %(room)s."),
+    N_("Give the credit note number."),
+    N_("Credit note number %(number)s is already used."),
+    N_("No manager above the owner can approve this cancellation."),
+    N_("The order is being confirmed; try again."),
+    N_("The order is being submitted; try again."),
+    N_("Order %(number)s is not submitted yet."),
+    N_("Give the date the money was paid back."),
 )

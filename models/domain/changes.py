@@ -14,6 +14,10 @@ from models.domain.collection import InstallmentState, PaymentPlanItem
 from models.domain.core import Actor, Refusal, StepResult
 from models.domain.orders import CostEstimate, OrderFacts
 
+# Refused by the web before the request is sent, and by the step that records it.
+ONE_OPEN_CHANGE = "Change request %(number)s is still open: decide or withdraw it first."
+CHANGE_DECIDED = "Change request %(number)s is decided already."
+
 
 class LineChange(BaseModel):
     """A line as the change wants it: an existing line by `line_id`, a new one by
