@@ -123,6 +123,11 @@ def _same(value: Any, recorded: dict[str, Any]) -> None:
     """Every field the new input has holds what the old payload carried."""
     kept = value.model_dump(mode="json")
     for field, dumped in kept.items():
+        if field not in recorded:  # added since: a step scheduled before it has its default
+            assert dumped == type(value).model_fields[field].get_default(
+                call_default_factory=True
+            ), field
+            continue
         old = recorded[field]
         if field == "milestones":
             old = [{"actual_date": None, "late": False, **m} for m in old]
