@@ -38,8 +38,7 @@ async def write_revision(
     await _release_removed(session, reservations, changed.removed)
     unit_costs = {line.line_id: line.unit_cost for line in estimate.lines} if estimate else {}
     order.lines = [
-        _line(ln, position, unit_costs)
-        for position, ln in enumerate(_numbered(changed.lines), start=1)
+        _line(ln, position, unit_costs) for position, ln in enumerate(changed.lines, start=1)
     ]
     await session.flush()  # new lines get their ids, removed ones are gone
     await _follow_reservations(rec, order, reservations)
@@ -74,25 +73,11 @@ async def write_revision(
     return revision
 
 
-def _numbered(lines: Sequence[ChangedLine]) -> list[tuple[ChangedLine, int]]:
-    """Each changed line with its id in the facts and the estimate: its own, or -1, -2, ...
-    for the new ones in the order the change lists them."""
-    numbered, added = [], 0
-    for line in lines:
-        if line.line is None:
-            added += 1
-        numbered.append((line, line.line.id if line.line is not None else -added))
-    return numbered
-
-
-def _line(
-    numbered: tuple[ChangedLine, int], position: int, unit_costs: dict[int, Decimal]
-) -> OrderLine:
+def _line(changed: ChangedLine, position: int, unit_costs: dict[int, Decimal]) -> OrderLine:
     """The order line as the change makes it; its unit cost is the new estimate's, else kept
     while its product and quantity are unchanged."""
-    changed, line_id = numbered
     line = changed.line or OrderLine(product_id=changed.product.id, product=changed.product)
-    unit_cost = unit_costs.get(line_id, line.unit_cost if changed.same_goods else None)
+    unit_cost = unit_costs.get(changed.facts_id, line.unit_cost if changed.same_goods else None)
     line.position = position
     line.quantity = changed.quantity
     line.unit_price = changed.unit_price

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.dates import requested_delivery_refusal
 from models.domain import (
     InstallmentState,
+    LineFacts,
     PaymentPlanItem,
     PaymentTrigger,
     Refusal,
@@ -40,6 +41,11 @@ class ChangedLine:
     unit_price: Decimal
     discount_percent: Decimal
     amount: Decimal = Decimal("0")
+
+    @property
+    def facts_id(self) -> int:
+        """Its id in the facts and a new estimate: the order line's, or -n for the n-th new."""
+        return self.line.id if self.line is not None else -int(self.key.removeprefix("new-"))
 
     @property
     def same_goods(self) -> bool:
@@ -109,11 +115,7 @@ async def changed_order(
     await session.refresh(order, ["payment_plan"])  # the store loads lines, not the plan
     plan = plan_of(order)
     lines = await _changed_lines(session, order, change.lines)
-    discount, target = order.order_discount_percent, order.target_total
-    if change.order_discount_percent is not None:
-        discount, target = change.order_discount_percent, None
-    elif change.target_total is not None:
-        discount, target = None, change.target_total
+    discount, target = _adjustment(order, change)
     priced = rules.price_order(
         [
             rules.LineInput(
@@ -159,6 +161,16 @@ async def changed_order(
         removed=[ln for ln in order.lines if ln.id not in kept],
         list_total=rules.money(list_total),
     )
+
+
+def _adjustment(order: Order, change: ChangeRequest) -> tuple[Decimal | None, Decimal | None]:
+    """The whole-order discount and target total after the change: the one it gives replaces
+    both, else the order's stay."""
+    if change.order_discount_percent is not None:
+        return change.order_discount_percent, None
+    if change.target_total is not None:
+        return None, change.target_total
+    return order.order_discount_percent, order.target_total
 
 
 async def _changed_lines(
@@ -268,4 +280,36 @@ async def installments_of(session: AsyncSession, order: Order) -> list[Installme
             due_date=row.due_on,
         )
         for row in rows
+    ]
+
+
+async def changed_line_facts(
+    session: AsyncSession, order: Order, changed: ChangedOrder
+) -> list[LineFacts]:
+    """The changed lines as approval routing weighs them. A line's stock available is what is
+    free on the shelf plus what this order already holds of the product (reserved, or
+    dispatched), so only what the change adds is weighed against the shelf."""
+    reservations = await reservations_of(session, [ln.id for ln in order.lines])
+    dispatched = dispatched_by_line(reservations)
+    held: dict[int, Decimal] = {}
+    for row in reservations:
+        if row.taken_at is None:
+            held[row.product_id] = held.get(row.product_id, Decimal("0")) + row.quantity
+    for line in order.lines:
+        gone = dispatched.get(line.id, Decimal("0"))
+        held[line.product_id] = held.get(line.product_id, Decimal("0")) + gone
+    return [
+        LineFacts(
+            line_id=ln.facts_id,
+            product_id=ln.product.id,
+            quantity=ln.quantity,
+            amount=ln.amount,
+            standard_cost=ln.product.standard_cost,
+            unit_cost=ln.line.unit_cost if ln.line is not None and ln.same_goods else None,
+            product_code=ln.product.code,
+            available=ln.product.stock_on_hand
+            - ln.product.reserved
+            + held.get(ln.product.id, Decimal("0")),
+        )
+        for ln in changed.lines
     ]

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 from activities.change_revision import extra_dispatch, write_revision
 from activities.change_terms import (
     ChangedOrder,
+    changed_line_facts,
     changed_order,
     dispatched_by_line,
     installments_of,
@@ -26,7 +27,6 @@ from activities.store import StepStore
 from models.domain import (
     Assignee,
     InstallmentState,
-    LineFacts,
     OrderFacts,
     Refusal,
     Role,
@@ -151,37 +151,9 @@ class ChangeActivities:
     async def _changed_facts(
         self, session: AsyncSession, order: Order, facts: OrderFacts, changed: ChangedOrder
     ) -> OrderFacts:
-        """The new order's facts on the changed lines and total. A line's stock available is
-        what is free on the shelf plus what this order already holds of it (reserved, or
-        dispatched), so only what the change adds is weighed against the shelf."""
-        reservations = await reservations_of(session, [ln.id for ln in order.lines])
-        held: dict[int, Decimal] = {}
-        dispatched = dispatched_by_line(reservations)
-        for row in reservations:
-            if row.taken_at is None:
-                held[row.product_id] = held.get(row.product_id, Decimal("0")) + row.quantity
-        for line in order.lines:
-            quantity = dispatched.get(line.id, Decimal("0"))
-            held[line.product_id] = held.get(line.product_id, Decimal("0")) + quantity
-        lines, added = [], 0
-        for ln in changed.lines:
-            if ln.line is None:
-                added += 1
-            product = ln.product
-            lines.append(
-                LineFacts(
-                    line_id=ln.line.id if ln.line is not None else -added,
-                    product_id=product.id,
-                    quantity=ln.quantity,
-                    amount=ln.amount,
-                    standard_cost=product.standard_cost,
-                    unit_cost=ln.line.unit_cost if ln.same_goods and ln.line else None,
-                    product_code=product.code,
-                    available=product.stock_on_hand
-                    - product.reserved
-                    + held.get(product.id, Decimal("0")),
-                )
-            )
+        """The new order's facts on the changed lines and total; its margin on the kept
+        estimate when the goods are the same, else unknown until pricing estimates again."""
+        lines = await changed_line_facts(session, order, changed)
         total = changed.after.total
         margin = None
         if not changed.needs_estimate and order.expected_cost is not None:

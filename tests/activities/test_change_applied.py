@@ -10,6 +10,7 @@ from decimal import Decimal as D
 
 from sqlalchemy import select, update
 
+from models.domain import CostEstimate, LineCost
 from models.domain.changes import LineChange
 from models.tables import (
     Installment,
@@ -251,3 +252,28 @@ async def test_a_withdrawn_change_changes_nothing_else_and_mails_nobody(placed):
         placed.request(2, order_discount_percent=D("5"))
     )
     assert again.problem is None
+
+
+async def test_pricings_new_estimate_of_the_changed_lines_sets_the_expected_cost(placed):
+    await placed.changes.record_change_request(placed.request(lines=more_pumps_and_a_valve(placed)))
+    estimate = CostEstimate(
+        lines=[
+            LineCost(line_id=placed.line_id, unit_cost=D("5000")),
+            LineCost(line_id=-1, unit_cost=D("700")),  # the valve, new in the change
+        ],
+        freight=D("100"),
+    )
+    await placed.changes.apply_change(placed.apply(estimate=estimate))
+
+    order = await saved(placed.session_factory, placed.order)
+    assert (order.expected_cost, order.expected_margin) == (D("15800.00"), D("10900.00"))
+    assert order.freight_cost == D("100.00")
+    async with placed.session_factory() as session:
+        costs = list(
+            await session.scalars(
+                select(OrderLine.unit_cost)
+                .where(OrderLine.order_id == order.id)
+                .order_by(OrderLine.position)
+            )
+        )
+    assert costs == [D("5000.00"), D("700.00")]
