@@ -13,12 +13,14 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.approvals import ApprovalActivities
+from activities.cancellation import CancellationActivities
 from activities.changes import ChangeActivities
 from activities.collection import CollectionActivities
 from activities.costs import CostActivities
 from activities.invoices import InvoiceActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
+from activities.refunds import RefundActivities
 from activities.shipments import (
     AcceptanceActivities,
     DispatchActivities,
@@ -82,6 +84,8 @@ def activities_for(
     collection = CollectionActivities(store)
     invoices = InvoiceActivities(store)
     costs = CostActivities(store)
+    cancellation = CancellationActivities(store)
+    refunds = RefundActivities(store)
     changes = ChangeActivities(store, hold_dispatch_for_deposit=settings.hold_dispatch_for_deposit)
     notify = NotifyActivities(session_factory, mailer)
     return [
@@ -121,6 +125,14 @@ def activities_for(
         costs.begin_cost_review,
         costs.review_variance,
         costs.decide_variance,
+        cancellation.cancel_order,
+        cancellation.request_cancellation,
+        cancellation.decide_cancellation,
+        refunds.withdraw_shipment,
+        refunds.stop_collection,
+        refunds.confirm_refund,
+        refunds.issue_credit_note,
+        refunds.finish_cancellation,
         changes.record_change_request,
         changes.apply_change,
         changes.reject_change,

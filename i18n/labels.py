@@ -35,6 +35,9 @@ TODO_KINDS = {
     "approve_actual_costs": N_("Approve actual costs"),
     "review_variance": N_("Review the cost variance"),
     "approve_variance": N_("Approve the cost variance"),
+    "approve_cancellation": N_("Approve the cancellation"),
+    "confirm_refund": N_("Refund the money received"),
+    "issue_credit_note": N_("Issue a credit note"),
 }
 
 ROLES = {
@@ -102,6 +105,14 @@ EVENTS = {
     "change_rejected": N_("Change request rejected"),
     "change_withdrawn": N_("Change request withdrawn"),
     "closed": N_("Order closed"),
+    "cancelled": N_("Order cancelled"),
+    "cancellation_requested": N_("Cancellation requested"),
+    "cancellation_approved": N_("Cancellation approved"),
+    "cancellation_rejected": N_("Cancellation rejected"),
+    "shipment_withdrawn": N_("Shipment withdrawn, stock released"),
+    "collection_stopped": N_("Collection stopped"),
+    "refunded": N_("Money refunded"),
+    "credit_note_issued": N_("Credit note issued"),
 }
 
 OUTCOMES = {
@@ -116,6 +127,7 @@ OUTCOMES = {
     "paid": N_("Paid"),
     "recorded": N_("Recorded"),
     "reviewed": N_("Reviewed"),
+    "refunded": N_("Refunded"),
 }
 
 COLLECTION_STATUSES = {
@@ -129,12 +141,14 @@ PAYMENT_STATUSES = {
     "pending": N_("Waiting for finance"),
     "confirmed": N_("Confirmed"),
     "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
 }
 
 INVOICE_STATUSES = {
     "requested": N_("Requested"),
     "issued": N_("Issued"),
     "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
 }
 
 COST_CATEGORIES = {
@@ -164,7 +178,27 @@ ROUND_STATUSES = {
     "running": N_("In progress"),
     "approved": N_("Approved"),
     "rejected": N_("Rejected"),
+    "cancelled": N_("Cancelled"),
 }
+
+# Why an order is cancelled (models.domain.REASON_CODES), and how far its cancellation is.
+CANCELLATION_REASONS = {
+    "customer_request": N_("The customer asked"),
+    "duplicate": N_("Duplicate order"),
+    "credit": N_("Credit problem"),
+    "stock": N_("Out of stock"),
+    "price": N_("Price"),
+    "other": N_("Other"),
+}
+
+CANCELLATION_STATUSES = {
+    "requested": N_("Waiting for approval"),
+    "rejected": N_("Rejected"),
+    "refunding": N_("Approved: refunds and credit notes pending"),
+    "cancelled": N_("Cancelled"),
+}
+
+REFUND_STATUSES = {"pending": N_("Waiting for finance"), "refunded": N_("Refunded")}
 
 # Approval requirements by their policy code.
 REQUIREMENTS = {

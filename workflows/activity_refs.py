@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from models.domain import (
+    CancellationStep,
+    CancellationStepResult,
     CollectionStep,
     CollectionStepResult,
     ConfirmOrder,
@@ -35,6 +37,7 @@ from models.domain import (
     Resubmitted,
     RoundFacts,
     SendMail,
+    ShipmentStep,
     ShipmentStepResult,
     StartCosting,
     StartShipment,
@@ -127,6 +130,21 @@ class CostSteps:
     begin_cost_review = Step("begin_cost_review", CostStep, CostStepResult)
     review_variance = Step("review_variance", CostStep, CostStepResult)
     decide_variance = Step("decide_variance", CostStep, CostStepResult)
+
+
+class CancellationSteps:
+    """The steps of activities.cancellation.CancellationActivities and (the refunds, credit
+    notes and the children's ends) activities.refunds.RefundActivities."""
+
+    cancel_order = Step("cancel_order", CancellationStep, CancellationStepResult)
+    request_cancellation = Step("request_cancellation", CancellationStep, CancellationStepResult)
+    decide_cancellation = Step("decide_cancellation", CancellationStep, CancellationStepResult)
+    confirm_refund = Step("confirm_refund", CancellationStep, CancellationStepResult)
+    issue_credit_note = Step("issue_credit_note", CancellationStep, CancellationStepResult)
+    finish_cancellation = Step("finish_cancellation", CancellationStep, CancellationStepResult)
+    # Run by the children themselves, as they end through their own code path.
+    withdraw_shipment = Step("withdraw_shipment", ShipmentStep, ShipmentStepResult)
+    stop_collection = Step("stop_collection", CollectionStep, CollectionStepResult)
 
 
 class ChangeSteps:

@@ -39,6 +39,7 @@ class ApprovalWorkflow:
         self.pending: set[str] = set()
         self.stage_position = 0
         self.rejected = False
+        self.withdrawn = False  # the order is being cancelled
         self.outcome: ApprovalOutcome | None = None
         self.confirmed = False
         # Stages whose to-dos the step before already opened. The first stage's are known from
@@ -55,6 +56,14 @@ class ApprovalWorkflow:
         workflow back in line with its history when a lost workflow task (a server that died
         while an update was being accepted) left the copy ahead of it."""
 
+    @workflow.signal
+    def withdraw(self) -> None:
+        """The order is being cancelled: the round ends undecided (the order's cancellation
+        step cancels its to-dos). Too late once the last approval confirmed the order."""
+        if not self.confirmed:
+            self.withdrawn = True
+            self.todos.discard_all()
+
     @workflow.run
     async def run(self, round_input: ApprovalRoundInput) -> ApprovalOutcome:
         # Rounds started before reminders existed wait without timers.
@@ -70,10 +79,12 @@ class ApprovalWorkflow:
                 await self._decided_or_chased(stage)
             else:
                 await workflow.wait_condition(self._stage_decided)
-            if self.rejected:
+            if self.rejected or self.withdrawn:
                 break
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.steps.mail_sent()
+        if self.withdrawn and self.outcome is None and not self.confirmed:
+            return ApprovalOutcome(approved=False, withdrawn=True)
         return self.outcome or ApprovalOutcome(approved=True, confirmed=self.confirmed)
 
     def _opening(self, stage: RouteStage) -> OpenStage:
@@ -91,7 +102,7 @@ class ApprovalWorkflow:
         return next((s for s in self.input.stages if s.position > position), None)
 
     def _stage_decided(self) -> bool:
-        return not self.pending or self.rejected
+        return not self.pending or self.rejected or self.withdrawn
 
     async def _decided_or_chased(self, stage: RouteStage) -> None:
         """Wait for the stage's decisions; whoever passes their SLA is reminded, and at twice

@@ -11,6 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError, FailureError
 
 from models.domain import (
+    ALREADY_CANCELLED,
     CollectionInput,
     CollectionPolicy,
     CollectionResult,
@@ -28,8 +29,9 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.activity_refs import CollectionSteps
+from workflows.collection_cancellation import CollectionCancellation
 from workflows.collection_timers import next_timer, on_due_date
-from workflows.refusals import INVALID, NOT_ASSIGNEE, refuse_if
+from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
 from workflows.rules import ZERO
 from workflows.steps import StepRunner, TodoBook
 
@@ -39,7 +41,7 @@ ACTUAL_COSTS = "actual-costs"
 
 
 @workflow.defn
-class CollectionWorkflow:
+class CollectionWorkflow(CollectionCancellation):
     """Each installment is watched by durable timers: a reminder before its due date, the
     overdue moment (a collect to-do for the owner, the order turns red), and the escalations to
     the sales manager and the director. The owner registers payments, finance confirm them and
@@ -83,7 +85,7 @@ class CollectionWorkflow:
             self.events[PaymentTrigger.confirmation] = workflow.now().date()
             await self._tell_order()
             await self._tell_shipment_if_deposit_paid()
-        while self._open() > ZERO or self.pending:
+        while (self._open() > ZERO or self.pending) and not self.stopped:
             if self._history_is_long():
                 await self._quiet()
                 if not self.new_events:  # else an event came meanwhile: fix its dates first
@@ -105,6 +107,8 @@ class CollectionWorkflow:
                     except TimeoutError:
                         pass
                 await self._fire(kind, due)
+        if self.stopped:  # the order was cancelled
+            return await self._end_stopped()
         await self._quiet()
         return CollectionResult(paid_on=workflow.now().date())
 
@@ -260,6 +264,8 @@ class CollectionWorkflow:
             raise ApplicationError(
                 "Only the order's owner registers its payments.", type=NOT_ASSIGNEE
             )
+        if self.stopped:
+            raise ApplicationError(ALREADY_CANCELLED, type=NOT_OPEN)
         refuse_if(payment.refusal())
         if payment.received_on > workflow.now().date():
             raise ApplicationError("The payment cannot be received in the future.", type=INVALID)

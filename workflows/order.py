@@ -13,10 +13,12 @@ from models.domain import (
     ShipmentInput,
     Stage,
     StartCosting,
+    TodoKind,
     TriggerEvent,
 )
 from workflows.activity_refs import OrderSteps
 from workflows.order_approval import OrderApproval
+from workflows.order_cancellation import OrderCancellation
 from workflows.order_costs import OrderCosts
 from workflows.order_invoicing import AFTER_CONFIRMATION, OrderInvoicing
 from workflows.order_state import (
@@ -60,7 +62,7 @@ __all__ = [
 
 
 @workflow.defn
-class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts):
+class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderCancellation):
     """The run reads top to bottom; each area's updates live in the class it inherits."""
 
     @workflow.run
@@ -73,6 +75,8 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts):
         if not workflow.patched(FULFILMENT):
             return await self._finish(Stage.confirmed)
         await self._fulfil()
+        if self.cancel_approved:
+            return await self._end_cancelled()
         if not workflow.patched(CLOSING):
             await workflow.wait_condition(lambda: self.stage == Stage.closed)
             return await self._finish(Stage.closed)
@@ -104,12 +108,30 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts):
     async def _approve(self) -> bool:
         """Approval rounds until one passes (True) or the owner withdraws the order (False)."""
         while True:
-            await workflow.wait_condition(lambda: not self.awaiting_estimate)
+            # A cancellation stops the run where it waits (not while the person it waits for
+            # is acting: their to-do is out of the book until their step is done).
+            await workflow.wait_condition(
+                lambda: (
+                    not self.awaiting_estimate
+                    or (self.cancellation is not None and self._todo_open(TodoKind.estimate_cost))
+                )
+            )
+            if self.awaiting_estimate:
+                return self._halt()
             self.round_number += 1
             approved = await self._approval_round(self.round_number)
             if approved:
                 return True
-            await workflow.wait_condition(lambda: self.revision is not None)
+            if self.halted:
+                return False
+            await workflow.wait_condition(
+                lambda: (
+                    self.revision is not None
+                    or (self.cancellation is not None and self._todo_open(TodoKind.revise))
+                )
+            )
+            if self.revision is None:
+                return self._halt()
             if self.revision == "withdraw":
                 return False
             self.revision = None
@@ -146,6 +168,9 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts):
                 id=f"{wid}/collection",
             )
         accepted = await shipment
+        self.shipment_done = True
+        if self.cancel_approved:  # withdrawn before dispatch: the order is cancelled
+            return
         await self.trigger_happened(
             TriggerEvent(trigger=PaymentTrigger.acceptance, on=accepted.accepted_on)
         )
@@ -193,6 +218,10 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts):
     async def trigger_happened(self, event: TriggerEvent) -> None:
         """The shipment was dispatched or accepted: installments hanging on it fall due (the
         collection is told unless it has nothing left to collect)."""
+        if event.trigger == PaymentTrigger.dispatch:
+            self.dispatched = True  # a cancellation waits for the goods to come back
         if self.collection is None or self.outstanding == ZERO or event.on is None:
+            return
+        if self.cancel_approved:  # its collection has stopped
             return
         await self.collection.signal(CollectionWorkflow.event_happened, event)

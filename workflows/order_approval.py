@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from models.domain import (
+    ApprovalOutcome,
     ApprovalRoundInput,
     ConfirmOrder,
     EstimateCompletion,
@@ -28,7 +31,7 @@ from models.domain import (
 from workflows import rules
 from workflows.activity_refs import OrderSteps
 from workflows.order_state import ONE_STEP_PER_DECISION, ORDER_TOTAL, OrderState
-from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN
+from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
 
 with workflow.unsafe.imports_passed_through():
     # The child runs in a sandbox of its own; the order only names its run.
@@ -51,6 +54,8 @@ class OrderApproval(OrderState):
         """One round of the approval chain as a child workflow; True when the order passed."""
         wid = workflow.info().workflow_id
         stages, first_stage_opened = await self._route(round_number)
+        if self.unroutable:  # cancelled while no one could approve it
+            return self._halt()
         self._enter(Stage.approval)
         one_step_per_decision = workflow.patched(ONE_STEP_PER_DECISION)
         # start_costing, the run's first step, loaded the facts and the policy.
@@ -71,14 +76,25 @@ class OrderApproval(OrderState):
             id=f"{wid}/approval/{round_number}",
         )
         self.round_started = round_number
+        withdrawing = asyncio.create_task(self._withdraw_if_cancelled(round_handle))
         outcome = await round_handle
+        withdrawing.cancel()
         if outcome.approved:
             self.confirmed_by_round = outcome.confirmed
             return True
+        if outcome.withdrawn:  # the order is being cancelled
+            return self._halt()
         assert outcome.revise_todo is not None  # a rejected round opens the owner's revise to-do
         self.todos.add([outcome.revise_todo])
         self._enter(Stage.revising)
         return False
+
+    async def _withdraw_if_cancelled(
+        self, round_handle: workflow.ChildWorkflowHandle[ApprovalWorkflow, ApprovalOutcome]
+    ) -> None:
+        """A round running when the order is cancelled ends through its own code path."""
+        await workflow.wait_condition(lambda: self.cancellation is not None)
+        await round_handle.signal(ApprovalWorkflow.withdraw)
 
     async def _route(self, round_number: int) -> tuple[list[RouteStage], list[OpenTodo] | None]:
         """The round's stages (and its first stage's to-dos, when the estimate step opened
@@ -116,7 +132,11 @@ class OrderApproval(OrderState):
                 # tree and route it again.
                 self.unroutable = True
                 self.route_attempts += 1
-                await workflow.wait_condition(lambda: not self.unroutable)
+                await workflow.wait_condition(
+                    lambda: not self.unroutable or self.cancellation is not None
+                )
+                if self.unroutable:  # cancelled while no one could approve it
+                    return [], None
 
     def _routing_on(self, loaded: RoundFacts | Resubmitted) -> None:
         """Route the next round on freshly loaded facts and the policy in force (steps
@@ -164,12 +184,13 @@ class OrderApproval(OrderState):
         self.awaiting_estimate = False
         if result.route:
             # The approvers' to-dos exist; answer once their round can take decisions.
-            await workflow.wait_condition(lambda: self.round_started >= next_round)
+            await workflow.wait_condition(lambda: self.round_started >= next_round or self.halted)
         return TodoDone(todo_key=completion.todo_key, stage=result.stage)
 
     @estimate_cost.validator
     def validate_estimate_cost(self, completion: EstimateCompletion) -> None:
         self.todos.check(completion.todo_key, completion.actor)
+        refuse_if(self._cancelling_refusal(), type=NOT_OPEN)
         assert self.facts is not None  # loaded by start_costing, before any estimate to-do
         if problems := rules.estimate_problems(self.facts, completion.estimate):
             raise ApplicationError(" ".join(problems), type=INVALID)
@@ -214,6 +235,7 @@ class OrderApproval(OrderState):
     @revise.validator
     def validate_revise(self, revision: RevisionOutcome) -> None:
         self.todos.check(revision.todo_key, revision.actor)
+        refuse_if(self._cancelling_refusal(), type=NOT_OPEN)
 
     @workflow.update
     async def route_again(self, request: RouteAgain) -> TodoDone:
@@ -232,7 +254,7 @@ class OrderApproval(OrderState):
         )
         self._routing_on(loaded)
         self.unroutable = False
-        await workflow.wait_condition(lambda: self.route_attempts > attempts)
+        await workflow.wait_condition(lambda: self.route_attempts > attempts or self.halted)
         return TodoDone(todo_key="", stage=self.stage)
 
     @route_again.validator
@@ -241,5 +263,5 @@ class OrderApproval(OrderState):
             raise ApplicationError(
                 "Only an administrator can route an order again.", type=NOT_ASSIGNEE
             )
-        if not self.unroutable:
+        if not self.unroutable or self.cancellation is not None:
             raise ApplicationError("This order is not waiting for a route.", type=NOT_OPEN)

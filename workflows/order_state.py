@@ -9,12 +9,18 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey
 
 from models.domain import (
+    ALREADY_CANCELLED,
+    BEFORE_CONFIRMATION,
+    CANCELLING,
     ApprovalPolicy,
+    CancelOrder,
     CollectionResult,
     OrderFacts,
     OrderResult,
+    Refusal,
     RoundFacts,
     Stage,
+    TodoKind,
     VarianceFigures,
 )
 from workflows.rules import ZERO
@@ -93,6 +99,20 @@ class OrderState:
         self.variance: VarianceFigures | None = None
         self.reviewed_by: int | None = None
         self.closed = False
+        # Cancellation (workflows/order_cancellation.py): the request being carried out or
+        # waiting for approval, requests so far, where the run stopped for it, what it undoes.
+        self.cancellation: CancelOrder | None = None
+        self.cancellations = 0
+        self.cancel_todo: str | None = None  # the approve_cancellation to-do, while open
+        self.halted = False  # the run stopped before confirmation: the order is cancelled
+        self.cancel_approved = False  # after confirmation: the children are being ended
+        self.dispatched = False  # the shipment said goods left: a return comes first
+        self.shipment_done = False
+        self.collection_done = False
+        self.undo_started = False  # the approval's step asked finance to refund and credit
+        self.refund_room = ZERO  # money received, not refunded yet
+        self.refunds = 0
+        self.credit_notes_pending: set[str] = set()  # issue_credit_note to-do keys
 
     async def _finish(self, stage: Stage) -> OrderResult:
         self._enter(stage)
@@ -100,6 +120,23 @@ class OrderState:
         await self.steps.mail_sent()
         assert self.facts is not None  # loaded by start_costing, the run's first step
         return OrderResult(order_number=self.facts.number, stage=stage)
+
+    def _halt(self) -> bool:
+        """The run stops where it waits, for the order's cancellation (False: not approved)."""
+        self.halted = True
+        return False
+
+    def _cancelling_refusal(self) -> Refusal | None:
+        """Refused once the order is being cancelled (at once, or its cancellation approved)."""
+        if self.halted or self.cancel_approved or self.stage == Stage.cancelled:
+            return Refusal(ALREADY_CANCELLED)
+        if self.cancellation is not None and self.stage in BEFORE_CONFIRMATION:
+            return Refusal(CANCELLING)
+        return None
+
+    def _todo_open(self, kind: TodoKind) -> bool:
+        """A to-do of this kind is open in the book (not being completed right now)."""
+        return any(todo.kind == kind for todo in self.todos.open_todos())
 
     def _enter(self, stage: Stage | None) -> None:
         if stage is None or stage == self.stage:

@@ -12,6 +12,7 @@ from temporalio import workflow
 from models.domain import PaymentTrigger, ShipmentInput, ShipmentResult, Stage, TriggerEvent
 from workflows.activity_refs import ShipmentSteps
 from workflows.shipment_acceptance import ShipmentAcceptance
+from workflows.shipment_cancellation import ShipmentCancellation
 from workflows.shipment_dispatch import ShipmentDispatch
 from workflows.shipment_exceptions import ShipmentExceptions
 from workflows.shipment_milestones import ShipmentMilestones
@@ -41,7 +42,12 @@ __all__ = [
 
 @workflow.defn
 class ShipmentWorkflow(
-    ShipmentPlanning, ShipmentDispatch, ShipmentMilestones, ShipmentAcceptance, ShipmentExceptions
+    ShipmentPlanning,
+    ShipmentDispatch,
+    ShipmentMilestones,
+    ShipmentAcceptance,
+    ShipmentExceptions,
+    ShipmentCancellation,
 ):
     """The run reads top to bottom; each area's updates live in the class it inherits (the state
     and @workflow.init in ShipmentState)."""
@@ -72,11 +78,13 @@ class ShipmentWorkflow(
             "started",
             todo_key=f"{self._wid}/plan",
         )
-        await workflow.wait_condition(lambda: self.planned)
+        await workflow.wait_condition(lambda: self.planned or self.withdrawn)
+        if self.withdrawn:  # the order was cancelled before its shipment was planned
+            return await self._end_withdrawn()
         watcher = asyncio.create_task(self._watch_milestones())
         if self.dispatch_asked == 0:  # held for the deposit when it was planned
-            await workflow.wait_condition(lambda: not self.held)
-            if self.dispatch_asked == 0:  # the deposit arrived (a signal, not ops' release)
+            await workflow.wait_condition(lambda: not self.held or self.withdrawn)
+            if self.dispatch_asked == 0 and not self.withdrawn:  # the deposit arrived
                 self.dispatch_asked = 1
                 await self._run(
                     ShipmentSteps.release_hold,
@@ -85,8 +93,11 @@ class ShipmentWorkflow(
                     open_dispatch=True,
                 )
         await workflow.wait_condition(
-            lambda: self.accepted_on is not None and not self.open_exceptions
+            lambda: (self.accepted_on is not None and not self.open_exceptions) or self.withdrawn
         )
+        if self.withdrawn:  # the order was cancelled before dispatch
+            watcher.cancel()
+            return await self._end_withdrawn()
         if not self._backfilled():  # only from BACKFILL_AFTER_ARRIVAL on
             await self._wait_for_backfill()
         watcher.cancel()

@@ -6,6 +6,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from models.domain import (
+    HELD_FOR_CANCELLATION,
     DispatchConfirmation,
     MilestoneCode,
     MilestoneState,
@@ -15,7 +16,7 @@ from models.domain import (
     TriggerEvent,
 )
 from workflows.activity_refs import ShipmentSteps
-from workflows.refusals import INVALID, refuse_if
+from workflows.refusals import INVALID, NOT_OPEN, refuse_if
 from workflows.shipment_state import DISPATCH_TO_ORDER, ShipmentState
 
 
@@ -59,4 +60,6 @@ class ShipmentDispatch(ShipmentState):
     @confirm_dispatch.validator
     def validate_confirm_dispatch(self, dispatch: DispatchConfirmation) -> None:
         self.todos.check(dispatch.todo_key, dispatch.actor)
+        if self.held_for_cancellation:  # set by ShipmentCancellation's signal
+            raise ApplicationError(HELD_FOR_CANCELLATION, type=NOT_OPEN)
         refuse_if(dispatch.refusal())

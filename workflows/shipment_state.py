@@ -60,6 +60,10 @@ class ShipmentState:
         self.defect_open = False
         self.delayed = False
         self.changes = 0  # bumped whenever a milestone's dates change: the watcher looks again
+        # The order's cancellation (ShipmentCancellation): dispatch held while it waits for
+        # approval; withdrawn once approved.
+        self.held_for_cancellation = False
+        self.withdrawn = False
         # Earlier milestones still open when the goods arrived by the customer's link: ops
         # fill in their actual dates (BACKFILL_AFTER_ARRIVAL), in the order they happen.
         self.backfill: list[MilestoneCode] = []

@@ -120,6 +120,7 @@ class ApprovalOutcome(BaseModel):
     approved: bool
     revise_todo: OpenTodo | None = None
     confirmed: bool = False  # the last approval's step confirmed the order too
+    withdrawn: bool = False  # the order is being cancelled: the round ended undecided
 
 
 class RouteAgain(BaseModel):

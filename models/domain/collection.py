@@ -96,6 +96,7 @@ class CollectionInput(BaseModel):
 
 class CollectionResult(BaseModel):
     paid_on: date
+    stopped: bool = False  # the order was cancelled: nothing more is collected
 
 
 class TriggerEvent(BaseModel):

@@ -82,6 +82,9 @@ class TodoKind(StrEnum):
     approve_actual_costs = "approve_actual_costs"
     review_variance = "review_variance"
     approve_variance = "approve_variance"
+    approve_cancellation = "approve_cancellation"
+    confirm_refund = "confirm_refund"
+    issue_credit_note = "issue_credit_note"
 
 
 class TodoStatus(StrEnum):

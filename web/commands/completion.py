@@ -55,6 +55,13 @@ class TodoCompletion(BaseModel):
     items: list[CostItemIn] | None = None
     final: bool = False
     explanation: str = Field(default="", max_length=2000)
+    # confirm_refund
+    amount: Decimal = Field(default=Decimal("0"), max_digits=16, decimal_places=2)
+    paid_on: date | None = None
+    method: str = Field(default="", max_length=30)
+    reference: str = Field(default="", max_length=100)
+    # issue_credit_note
+    credit_note_number: str = Field(default="", max_length=50)
 
 
 @dataclass(frozen=True)

@@ -16,12 +16,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.domain import (
     COSTS_REJECTED_WITHOUT_REASON,
+    OWN_CANCELLATION,
     REJECTED_WITHOUT_REASON,
     VARIANCE_REJECTED_WITHOUT_REASON,
     AcceptanceOutcome,
     ArrivalConfirmation,
+    CancellationDecision,
     CostEstimate,
     CostRecording,
+    CreditNoteIssue,
     Decision,
     DispatchConfirmation,
     EstimateCompletion,
@@ -31,12 +34,14 @@ from models.domain import (
     MilestoneConfirmation,
     PaymentDecision,
     PlanShipment,
+    RefundConfirmation,
     Refusal,
     RevisionOutcome,
     TodoKind,
     VarianceReview,
 )
-from models.tables import Invoice, Order
+from models.queries.cancellation import number_taken
+from models.tables import Invoice, Order, Refund, Todo
 from web.commands.actions import Refused, UpdateMethod
 from web.commands.completion import Completing, cost_items
 from web.commands.fulfilment import (
@@ -256,6 +261,60 @@ def _reason(message: str) -> Callable[[Decision, Completing], Refusal | None]:
     return lambda decision, completing: decision.refusal(reason_missing=message)
 
 
+def _cancellation_decision(c: Completing) -> CancellationDecision:
+    return CancellationDecision(
+        todo_key=c.todo.key, actor=c.actor, outcome=c.given.outcome, comment=c.comment
+    )
+
+
+async def _own_cancellation(
+    session: AsyncSession, decision: CancellationDecision
+) -> Refused | None:
+    asked_by = await session.scalar(
+        select(Todo.requested_by_id).where(Todo.key == decision.todo_key)
+    )
+    if asked_by == decision.actor.user_id:
+        return Refused(403, OWN_CANCELLATION)
+    return None
+
+
+def _refund(c: Completing) -> RefundConfirmation:
+    if c.given.paid_on is None:
+        raise Refused(422, "Give the date the money was paid back.")
+    return RefundConfirmation(
+        todo_key=c.todo.key,
+        actor=c.actor,
+        amount=c.given.amount,
+        paid_on=c.given.paid_on,
+        method=c.given.method.strip(),
+        reference=c.given.reference.strip(),
+    )
+
+
+async def _refund_room(session: AsyncSession, refund: RefundConfirmation) -> Refused | None:
+    """A refund to-do asks for what is left of the money received: no more may be refunded."""
+    due = await session.scalar(select(Refund.due).where(Refund.todo_key == refund.todo_key))
+    if due is None or (refusal := refund.room_refusal(due)) is None:
+        return None
+    return Refused.of(422, refusal)
+
+
+def _credit_note(c: Completing) -> CreditNoteIssue:
+    return CreditNoteIssue(
+        todo_key=c.todo.key, actor=c.actor, credit_note_number=c.given.credit_note_number.strip()
+    )
+
+
+async def _credit_note_number_taken(
+    session: AsyncSession, issue: CreditNoteIssue
+) -> Refused | None:
+    if not await number_taken(session, issue.credit_note_number):
+        return None
+    return Refused(
+        422, "Credit note number %(number)s is already used.", number=issue.credit_note_number
+    )
+
+
 # -- the declarations ----------------------------------------------------------------------------
 
 TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
@@ -361,6 +420,30 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             _decision,
             OrderWorkflow.approve_variance,
             check=_reason(VARIANCE_REJECTED_WITHOUT_REASON),
+        ),
+        TodoKindDeclaration(
+            TodoKind.approve_cancellation,
+            CancellationDecision,
+            _cancellation_decision,
+            OrderWorkflow.approve_cancellation,
+            check=_own_check,
+            state=_own_cancellation,
+        ),
+        TodoKindDeclaration(
+            TodoKind.confirm_refund,
+            RefundConfirmation,
+            _refund,
+            OrderWorkflow.confirm_refund,
+            check=_own_check,
+            state=_refund_room,
+        ),
+        TodoKindDeclaration(
+            TodoKind.issue_credit_note,
+            CreditNoteIssue,
+            _credit_note,
+            OrderWorkflow.issue_credit_note,
+            check=_own_check,
+            state=_credit_note_number_taken,
         ),
     )
 }

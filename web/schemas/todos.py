@@ -190,6 +190,34 @@ class ApproveVarianceCompletion(BaseModel):
     comment: str = ""
 
 
+class ApproveCancellationCompletion(BaseModel):
+    """The owner's department manager approves a cancellation, or rejects it with a comment."""
+
+    kind: Literal["approve_cancellation"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class ConfirmRefundCompletion(BaseModel):
+    """Finance paid money received back: at most what is left of it to refund."""
+
+    kind: Literal["confirm_refund"]
+    outcome: Literal["refunded"]
+    amount: Decimal = Field(default=Decimal("0"), max_digits=16, decimal_places=2)
+    paid_on: date | None = None
+    method: str = Field(default="", max_length=30)
+    reference: str = Field(default="", max_length=100)
+
+
+class IssueCreditNoteCompletion(BaseModel):
+    """Finance issue the credit note (red-letter invoice) of an issued invoice; its number is
+    unique among invoice and credit note numbers."""
+
+    kind: Literal["issue_credit_note"]
+    outcome: Literal["issued"]
+    credit_note_number: str = Field(default="", max_length=50)
+
+
 TodoCompletionIn = Annotated[
     EstimateCostCompletion
     | ApproveCompletion
@@ -206,7 +234,10 @@ TodoCompletionIn = Annotated[
     | RecordActualCostsCompletion
     | ApproveActualCostsCompletion
     | ReviewVarianceCompletion
-    | ApproveVarianceCompletion,
+    | ApproveVarianceCompletion
+    | ApproveCancellationCompletion
+    | ConfirmRefundCompletion
+    | IssueCreditNoteCompletion,
     Field(discriminator="kind"),
 ]
 # kind -> its completion model
