@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n.labels import TODO_KINDS
 from models import queries
 from models.domain import Role, Stage, TodoStatus
+from models.queries.cancellation import cancellations, credit_notes, refunds
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
@@ -40,6 +42,7 @@ from web.schemas import (
     TodoOut,
     UnroutableOrderOut,
 )
+from web.schemas.cancellation import RefundOut
 from web.temporal import workflow_id
 from workflows.rules import HUNDRED, installment_amounts, money, percent_of
 
@@ -183,6 +186,7 @@ async def order_detail(
             **await _collection(session=session, order=order),
             **await _costs(session=session, order=order, sees_costs=sees_costs),
             **await _changes(session=session, order=order),
+            **await _cancellation(session=session, order=order),
             timeline=[
                 TimelineEntry.model_validate(
                     RowWith(
@@ -263,6 +267,24 @@ async def _changes(*, session: AsyncSession, order: Order) -> dict[str, object]:
     return {
         "revisions": await queries.revisions(session=session, order=order),
         "change_requests": await queries.change_requests(session=session, order=order),
+    }
+
+
+async def _cancellation(*, session: AsyncSession, order: Order) -> dict[str, object]:
+    """The order's latest cancellation, its refunds (what is due until refunded, then what
+    was) and credit notes, and the money refunded."""
+    if order.submitted_at is None:
+        return {}
+    asked = await cancellations(session=session, order=order)
+    paid_back = await refunds(session=session, order=order)
+    return {
+        "cancellation": asked[-1] if asked else None,
+        "refunds": [
+            RefundOut.model_validate(RowWith(r, amount=r.amount if r.amount is not None else r.due))
+            for r in paid_back
+        ],
+        "credit_notes": await credit_notes(session=session, order=order),
+        "refunded": sum((r.amount or Decimal("0.00") for r in paid_back), Decimal("0.00")),
     }
 
 

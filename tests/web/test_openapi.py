@@ -13,6 +13,7 @@ from tests.web.test_orders_api import submitted_order, todo_of
 from web.api import (
     admin,
     auth,
+    cancellation,
     collection,
     costs,
     fulfilment,
@@ -61,6 +62,7 @@ def test_every_api_route_declares_its_answer(document):
             auth,
             master_data,
             orders,
+            cancellation,
             todos,
             fulfilment,
             admin,

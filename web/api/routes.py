@@ -5,8 +5,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.api import admin, auth, collection, costs, fulfilment, master_data, orders, todos
+from web.api import (
+    admin,
+    auth,
+    cancellation,
+    collection,
+    costs,
+    fulfilment,
+    master_data,
+    orders,
+    todos,
+)
 
 router = APIRouter()
-for area in (auth, master_data, orders, todos, fulfilment, admin, collection, costs):
+for area in (auth, master_data, orders, cancellation, todos, fulfilment, admin, collection, costs):
     router.include_router(area.router)

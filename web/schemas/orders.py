@@ -11,6 +11,7 @@ from pydantic import AliasPath, BaseModel, Field
 from models.domain import PaymentPlanItem, ShippingMode
 from models.drafts import DraftLine, DraftOrder
 from web.schemas.approval import FACTS_COST_FIELDS, ApprovalRoundOut
+from web.schemas.cancellation import CancellationOut, CreditNoteOut, RefundOut
 from web.schemas.changes import ChangeRequestOut, RevisionOut
 from web.schemas.collection import InstallmentOut, InvoiceOut, PaymentOut
 from web.schemas.core import CustomerRef, DepartmentRef, Id, Model, UserRef
@@ -167,6 +168,12 @@ class OrderDetail(OrderSummary):
     revision: int = 1
     revisions: list[RevisionOut] = Field(default_factory=list)
     change_requests: list[ChangeRequestOut] = Field(default_factory=list)
+    # Its cancellation (the latest request), the refunds of money received and the credit
+    # notes of issued invoices it asked finance for, and how much is refunded.
+    cancellation: CancellationOut | None = None
+    refunds: list[RefundOut] = Field(default_factory=list)
+    credit_notes: list[CreditNoteOut] = Field(default_factory=list)
+    refunded: Decimal = Decimal("0.00")
     # Fulfilment: None before confirmation; planning, held, awaiting_dispatch, in_transit,
     # arrived, accepted.
     shipment_status: str | None = None

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.pages.orders import actual_costs, detail, entry, fulfilment, payments
+from web.pages.orders import actual_costs, cancellation, detail, entry, fulfilment, payments
 
 router = APIRouter()
-for area in (entry, detail, fulfilment, payments, actual_costs):
+for area in (entry, detail, fulfilment, payments, actual_costs, cancellation):
     router.include_router(area.router)

@@ -21,6 +21,7 @@ from models.domain import (
     ORDER_ENTRY_ROLES,
     PAYMENT_METHODS,
     RAISABLE_EXCEPTIONS,
+    REASON_CODES,
     CostCategory,
     Role,
 )
@@ -28,7 +29,7 @@ from models.drafts import is_editable
 from models.queries import HELD, sees_costs
 from models.tables import Order, User
 from settings import Settings
-from web.commands import costs, fulfilment
+from web.commands import cancellation, costs, fulfilment
 from web.commands.actions import Refused
 from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
@@ -101,6 +102,14 @@ async def _cost_forms(
     }
 
 
+async def _may_cancel(session: AsyncSession, user: User, order: Order) -> bool:
+    """The cancel form, for the owner or a manager above them while the order can be cancelled
+    (the command checks again when the form comes back)."""
+    if not await cancellation.may_cancel(session=session, user=user, order=order):
+        return False
+    return await cancellation.cancellation_refusal(session=session, order=order) is None
+
+
 async def show_order(
     request: Request,
     user: User,
@@ -123,6 +132,8 @@ async def show_order(
         sees_costs=sees_costs(user),
         may_edit=order.owner_id == user.id and is_editable(order),
         may_repeat=Role(user.role) in ORDER_ENTRY_ROLES,
+        may_cancel=await _may_cancel(session, user, order),
+        reason_codes=REASON_CODES,
         **_fulfilment_forms(user, order, detail),
         **_collection_forms(user, order, detail),
         **await _cost_forms(session, user, order, values),
