@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from temporalio import activity
 
 from activities.collection import FINANCE
 from activities.steps import amount_text, insert_once
 from activities.store import StepStore
 from models.domain import Assignee, InvoiceStep, InvoiceStepResult, TodoKind
+from models.queries.cancellation import number_taken
 from models.tables import Invoice
 
 
@@ -75,16 +76,15 @@ class InvoiceActivities:
             )
             assert invoice is not None  # request_invoice added it
             issued = step.outcome == "issued"
-            if invoice.status == "requested" and issued:
-                taken = await session.scalar(
-                    select(func.count())
-                    .select_from(Invoice)
-                    .where(Invoice.invoice_number == step.invoice_number)
+            # invoices and credit notes share one namespace of numbers
+            if (
+                invoice.status == "requested"
+                and issued
+                and await number_taken(session, step.invoice_number)
+            ):
+                return InvoiceStepResult(
+                    problem=f"Invoice number {step.invoice_number} is already used."
                 )
-                if taken:
-                    return InvoiceStepResult(
-                        problem=f"Invoice number {step.invoice_number} is already used."
-                    )
             assert step.todo_key is not None  # finance decide on their issue to-do
             await rec.close_todo(
                 step.todo_key,

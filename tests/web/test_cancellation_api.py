@@ -164,6 +164,14 @@ async def test_a_paid_and_invoiced_order_is_cancelled_after_approval_refunded_an
     receivables = (await finance.get("/api/v1/receivables")).json()
     assert number not in [row["order_number"] for row in receivables["items"]]
 
+    # Invoices and credit notes share their numbers: no invoice may carry HZ-0001 now.
+    other = await collecting_order(api)
+    applied = await sales.post(f"/api/v1/orders/{other}/invoice-requests", json={"amount": "10"})
+    assert applied.status_code == 202, applied.text
+    issue = await todo_of(finance, other, "issue_invoice")
+    taken = await complete(finance, issue, {"outcome": "issued", "invoice_number": "HZ-0001"}, 422)
+    assert taken["detail"] == "Invoice number HZ-0001 is already used."
+
 
 async def test_the_order_page_cancels_with_a_reason_and_refuses_without_one(
     api, browser_session, worker

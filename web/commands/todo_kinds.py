@@ -41,7 +41,7 @@ from models.domain import (
     VarianceReview,
 )
 from models.queries.cancellation import number_taken
-from models.tables import Invoice, Order, Refund, Todo
+from models.tables import Order, Refund, Todo
 from web.commands.actions import Refused, UpdateMethod
 from web.commands.completion import Completing, cost_items
 from web.commands.fulfilment import (
@@ -228,7 +228,7 @@ async def _invoice_number_taken(session: AsyncSession, decision: InvoiceDecision
     if decision.outcome != "issued":
         return None
     number = decision.invoice_number
-    if await session.scalar(select(Invoice.id).where(Invoice.invoice_number == number)) is None:
+    if not await number_taken(session, number):  # invoices and credit notes share numbers
         return None
     return Refused(422, "Invoice number %(number)s is already used.", number=number)
 
