@@ -193,6 +193,45 @@ async def closed_path(env: WorkflowEnvironment, session_factory: SessionFactory)
     )
 
 
+async def cancel_in_approval_path(
+    env: WorkflowEnvironment, session_factory: SessionFactory
+) -> Order:
+    """The owner cancels the order while its approval round waits for the manager: the round
+    ends by its own code path and the order ends cancelled."""
+    from tests.workflows import test_cancellation as cancelling  # the cancellation tests' steps
+
+    order = await helpers.draft(session_factory)
+    await helpers.submit(env.client, session_factory, order, TASK_QUEUE.get())
+    await estimate(env.client, session_factory, order)
+    await helpers.open_todos(session_factory, order, "approve")
+    await cancelling.cancel(env, session_factory, order, code="price", why="Found cheaper")
+    return order
+
+
+async def cancel_after_confirmation_path(
+    env: WorkflowEnvironment, session_factory: SessionFactory
+) -> Order:
+    """A confirmed 30/60/10 order, its deposit paid and invoiced, is cancelled with the
+    manager's approval: the shipment and the collection end by their own code paths, finance
+    refund the deposit and issue the credit note, and the order ends cancelled."""
+    from tests.workflows import test_cancellation as cancelling
+    from tests.workflows import test_collection as collecting
+
+    order, _ = await collecting.confirmed_order(
+        env,
+        session_factory,
+        SimpleNamespace(task_queue=TASK_QUEUE.get()),
+        plan_items=collecting.PLAN_30_60_10,
+    )
+    deposit = (await collecting.installments(session_factory, order))[0][0]
+    await collecting.pay(env, session_factory, order, str(deposit), "DEP-1")
+    await cancelling.issue_invoice(env, session_factory, order, str(deposit), "INV-C1")
+    await cancelling.request_and_approve(env, session_factory, order)
+    await cancelling.refund(env, session_factory, order, str(deposit), "RF-1")
+    await cancelling.credit(env, session_factory, order, "CN-C1")
+    return order
+
+
 def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
     """A scenario of the first recordings: the usual draft, then what people do."""
 
@@ -265,6 +304,10 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # Recorded after milestones are confirmed in their order: the customer's arrival link with
     # earlier milestones open (shipment.BACKFILL_AFTER_ARRIVAL).
     "arrival_backfill_path": (arrival_backfill_path, 1),
+    # Recorded after cancellation: before confirmation (the round withdrawn) and after it (the
+    # children stopped, the refund and the credit note).
+    "cancel_in_approval_path": (cancel_in_approval_path, 1),
+    "cancel_after_confirmation_path": (cancel_after_confirmation_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
 WITH_SHIPMENT = {
@@ -273,9 +316,17 @@ WITH_SHIPMENT = {
     "closed_path",
     "accepted_before_written_path",
     "arrival_backfill_path",
+    "cancel_after_confirmation_path",
 }
 # ... and whose collection child is (`<name>.collection.json`).
-WITH_COLLECTION = {"collection_path", "closed_path", "accepted_before_written_path"}
+WITH_COLLECTION = {
+    "collection_path",
+    "closed_path",
+    "accepted_before_written_path",
+    "cancel_after_confirmation_path",
+}
+# Scenarios whose order ends without being confirmed (its result is awaited instead).
+ENDS_UNCONFIRMED = {"withdraw_path", "cancel_in_approval_path", "cancel_after_confirmation_path"}
 
 
 async def record(
@@ -294,7 +345,7 @@ async def record(
         for name, (scenario, rounds) in SCENARIOS.items():
             order = await scenario(env, session_factory)
             handle = client.get_workflow_handle(f"order-{order.number}")
-            if "withdraw" in name:
+            if name in ENDS_UNCONFIRMED:
                 await handle.result()
             elif name not in WITH_SHIPMENT:
                 await helpers.confirmed(handle, session_factory, order)
