@@ -11,9 +11,14 @@ workflow on the same Temporal server (bench/floor.py: as many updates per order 
 each running one no-op activity, with its own worker in this process), and prints both and ours
 as a ratio of the floor.
 
+With --change-rate and --cancel-rate ours also runs a second batch of as many orders in which
+that share of them (every n-th) has its delivery date changed through an approved change
+request, or is cancelled after confirmation through the manager's approval and finance's refund,
+and prints both batches: orders/s and update p95 with and without them, in the same run.
+
     .venv/bin/python bench/order_flow.py [--orders 200] [--concurrency 10]
         [--url http://localhost:8000] [--temporal localhost:7233] [--rounds 1]
-        [--until closed|paid|accepted|confirmed]
+        [--until closed|paid|accepted|confirmed] [--change-rate 0.2] [--cancel-rate 0.1]
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -93,10 +99,77 @@ BENCH_POLICY = {
     ],
     "notify": [],
 }
+# --change-rate, --cancel-rate: what a changed order asks for, and why a cancelled one ends.
+ORDER_KINDS = ("plain", "changed", "cancelled")
+CHANGE_PATH = "/api/v1/orders/{number}/change-requests"
+CHANGE_REASON = "Bench: the customer asks for a later delivery."
+CHANGE_DELAY = timedelta(days=30)  # the new delivery date: 30 days after the one entered
+CANCEL_BODY = {"reason_code": "customer_request", "reason": "Bench: the customer withdrew."}
+APPROVE = {"outcome": "approve"}
+# Exit statuses besides 0: a missed target with --strict, a bench error, change requests that
+# this stack does not offer (--change-rate asked for them).
+EXIT_MISSED, EXIT_ERROR, EXIT_NO_CHANGES = 1, 2, 3
 
 
 class BenchError(Exception):
     """Something the bench needs is missing or went wrong; the message says what to do."""
+
+
+class ChangesUnavailable(BenchError):
+    """The stack has no change-request endpoint (yet): --change-rate cannot be measured."""
+
+
+def changes_unavailable(how: str) -> str:
+    return (
+        f"change requests are not available on this stack (POST {CHANGE_PATH} {how}): "
+        "--change-rate cannot be measured"
+    )
+
+
+def order_kinds(
+    count: int, change_rate: float, cancel_rate: float, *, at_least_one: bool = False
+) -> list[str]:
+    """What each of `count` orders does, by its index: "cancelled" for count x cancel_rate of
+    them (half up) and "changed" for count x change_rate, each spread evenly over the batch
+    (every n-th; a change moves to the next plain order when it meets a cancellation), the
+    rest "plain". The same options give the same choice. `at_least_one`: a rate above 0 picks
+    one order at least (for the warm-up, which tries every path once)."""
+    kinds = ["plain"] * count
+    for kind, share in (("cancelled", cancel_rate), ("changed", change_rate)):
+        wanted = int(count * share + 0.5)
+        if at_least_one and share > 0:
+            wanted = max(wanted, 1)
+        wanted = min(wanted, kinds.count("plain"))
+        for k in range(wanted):
+            i = int((k + 0.5) * count / wanted)
+            while kinds[i] != "plain":
+                i = (i + 1) % count
+            kinds[i] = kind
+    return kinds
+
+
+def milestone_plan(today: date, first_day: int = 1) -> list[dict[str, str]]:
+    """A domestic shipment's milestones on consecutive days from `first_day` days ahead."""
+    return [
+        {"code": code, "planned_date": (today + timedelta(days=i)).isoformat()}
+        for i, code in enumerate(("picking", "dispatch", "arrival"), start=first_day)
+    ]
+
+
+def settlement(number: str, todo: dict, order: dict, nth: int, today: date) -> dict:
+    """Finance's completion of a cancelled order's `nth` refund or credit note to-do: the refund
+    pending in full, or a credit note number of its own (CN-<order number>-<n>)."""
+    if todo["kind"] == "issue_credit_note":
+        return {"outcome": "issued", "credit_note_number": f"CN-{number}-{nth}"}
+    pending = [r["amount"] for r in order.get("refunds", []) if r["status"] == "pending"]
+    amount = pending[0] if pending else str(Decimal(order["paid"]) - Decimal(order["refunded"]))
+    return {
+        "outcome": "refunded",
+        "amount": amount,
+        "paid_on": today.isoformat(),
+        "method": "bank_transfer",
+        "reference": f"RF-{number}-{nth}",
+    }
 
 
 def say(text: str = "") -> None:
@@ -137,6 +210,9 @@ class Result:
     lifetimes: list[float] = field(default_factory=list)  # per order, submit to the last stop
     updates: Counter[int] = field(default_factory=Counter)  # orders by updates made
     cpu: Counter[str] = field(default_factory=Counter)  # CPU seconds per process (bench/cpu.py)
+    # By what the order did (plain, changed, cancelled): its lifetimes and its update calls.
+    kind_lifetimes: dict[str, list[float]] = field(default_factory=dict)
+    kind_latencies: dict[str, list[float]] = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:
@@ -197,10 +273,13 @@ class Api:
         expect(response, 200)
         self.tokens[username] = {"Authorization": f"Bearer {response.json()['access_token']}"}
 
+    async def send(self, user: str, method: str, path: str, **kwargs) -> httpx.Response:
+        return await self.http.request(method, path, headers=self.tokens[user], **kwargs)
+
     async def call(
         self, user: str, method: str, path: str, status: int, **kwargs
     ) -> httpx.Response:
-        response = await self.http.request(method, path, headers=self.tokens[user], **kwargs)
+        response = await self.send(user, method, path, **kwargs)
         expect(response, status)
         return response
 
@@ -285,14 +364,28 @@ async def check_web(http: httpx.AsyncClient, url: str) -> None:
         raise BenchError(f"{url}/api/v1/me answered {response.status_code}; is it this app?")
 
 
+async def change_requests_offered(http: httpx.AsyncClient) -> str | None:
+    """None when the app's API has the change-request call, else why not (its OpenAPI
+    document lacks it)."""
+    response = await http.get("/openapi.json")
+    if response.status_code != 200:
+        return None  # no document to read: the first change request will tell
+    route = response.json().get("paths", {}).get(CHANGE_PATH, {})
+    return None if "post" in route else changes_unavailable("is not in /openapi.json")
+
+
 class AppBench:
-    """Orders through the JSON API, from a new draft to the stop --until names (closed)."""
+    """Orders through the JSON API, from a new draft to the stop --until names (closed). Its
+    batches are plain (every order to --until) or mixed (--change-rate of them changed,
+    --cancel-rate cancelled), each measured in its own Result."""
 
     def __init__(self, args: argparse.Namespace, password: str) -> None:
         self.args = args
         self.password = password
-        self.result = Result()
-        self.updates_made: Counter[int] = Counter()  # orders by updates made, warm-up included
+        self.results = {"plain": Result(), "mixed": Result()}
+        self.updates_made: Counter[int] = Counter()  # plain orders by updates made, warm-up too
+        self.change_rate: float = args.change_rate
+        self.changes_missing: str | None = None  # why --change-rate cannot be measured
 
     async def __aenter__(self) -> AppBench:
         args = self.args
@@ -302,6 +395,11 @@ class AppBench:
             httpx.AsyncClient(base_url=args.url, limits=limits, timeout=60)
         )
         await check_web(http, args.url)
+        if self.change_rate and (missing := await change_requests_offered(http)):
+            if not args.cancel_rate:
+                raise ChangesUnavailable(missing)
+            say(f"bench: {missing}; the mixed batch cancels orders only")
+            self.changes_missing, self.change_rate = missing, 0.0
         self.api = api = Api(http)
         await asyncio.gather(*(api.login(user, self.password) for user in USERS))
         products = (await api.call("pricing", "GET", "/api/v1/products", 200)).json()
@@ -350,19 +448,27 @@ class AppBench:
         """The updates our orders made, for the floor: the commonest count so far."""
         return self.updates_made.most_common(1)[0][0] if self.updates_made else None
 
-    async def run(self, count: int, *, timed: bool = True) -> None:
+    async def run(self, count: int, *, timed: bool = True, mixed: bool = False) -> None:
+        """`count` orders, --concurrency at a time: all plain, or (`mixed`) every n-th changed
+        or cancelled as --change-rate and --cancel-rate say (in the untimed warm-up one of
+        each at least, so every path is tried before the timed orders)."""
         api, args = self.api, self.args
         until = args.until
+        kinds = ["plain"] * count
+        if mixed:
+            kinds = order_kinds(count, self.change_rate, args.cancel_rate, at_least_one=not timed)
         latencies: list[float] = []
         calls: dict[str, list[float]] = {}
         phases: dict[str, list[float]] = {}
         lifetimes: list[float] = []
+        kind_lifetimes: dict[str, list[float]] = {}
+        kind_latencies: dict[str, list[float]] = {}
         made: Counter[int] = Counter()
         polls = 0
 
         async def poll_order(
-            user: str, number: str, found: Callable[[dict], dict | None], what: str
-        ) -> tuple[dict, dict]:
+            user: str, number: str, found: Callable[[dict], Any], what: str
+        ) -> tuple[Any, dict]:
             """GET the order as `user` until found(order) is not None; what and the order."""
             nonlocal polls
             deadline = time.monotonic() + args.wait
@@ -392,32 +498,157 @@ class AppBench:
             order = (await api.call("sales", "GET", f"/api/v1/orders/{number}", 200)).json()
             return order if order["stage"] in ("confirmed", "fulfilment") else None
 
-        async def one_order(_: int) -> None:
+        async def one_order(i: int) -> None:
+            kind = kinds[i]  # plain, changed or cancelled
             clock = [time.perf_counter()]
             updates = 0
+            mine: list[float] = []  # this order's update calls
+            today = datetime.now(UTC).date()
 
             def lap(phase: str) -> None:
                 clock.append(time.perf_counter())
                 phases.setdefault(phase, []).append(clock[-1] - clock[-2])
 
-            async def update(label: str, user: str, path: str, status: int, body: dict) -> dict:
-                """A POST that sends the workflow an update; timed under `label`."""
+            def record(label: str, elapsed: float) -> None:
                 nonlocal updates
-                started = time.perf_counter()
-                response = await api.call(user, "POST", path, status, json=body)
-                elapsed = time.perf_counter() - started
                 latencies.append(elapsed)
+                mine.append(elapsed)
                 calls.setdefault(label, []).append(elapsed)
                 updates += 1
+
+            async def update(
+                label: str, user: str, path: str, status: int, body: dict, *, new: bool = False
+            ) -> dict:
+                """A POST that sends the workflow an update; timed under `label`. `new`: a call
+                the stack may not offer yet (change requests), whose 404 or 405 says so."""
+                started = time.perf_counter()
+                response = await api.send(user, "POST", path, json=body)
+                elapsed = time.perf_counter() - started
+                if new and response.status_code in (404, 405):
+                    how = f"answered {response.status_code}: {response.text[:100]}"
+                    raise ChangesUnavailable(changes_unavailable(how))
+                expect(response, status)
+                record(label, elapsed)
                 return response.json()
 
             async def complete(user: str, todo: dict, body: dict) -> dict:
                 path = f"/api/v1/todos/{todo['id']}/complete"
                 return await update(f"complete {todo['kind']}", user, path, 200, body)
 
-            async def pay_installment(number: str, position: int) -> None:
+            async def approve_as(number: str, todo: dict, users: tuple[str, ...]) -> None:
+                """Approve `todo` as whichever of `users` holds it: the others are refused (403,
+                not theirs) and only the call that decides is timed."""
+                path = f"/api/v1/todos/{todo['id']}/complete"
+                for user in users:
+                    started = time.perf_counter()
+                    response = await api.send(user, "POST", path, json=APPROVE)
+                    if response.status_code == 403:
+                        continue
+                    expect(response, 200)
+                    return record(f"complete {todo['kind']}", time.perf_counter() - started)
+                raise BenchError(
+                    f"{number}: none of {', '.join(users)} may decide its {todo['kind']} to-do"
+                )
+
+            async def cancel(number: str, paid: Decimal) -> None:
+                """The owner cancels the confirmed order, the department manager approves, and
+                finance refund the money received (`paid`) and credit the invoices issued until
+                the cancellation is done: stage cancelled, its status cancelled."""
+                path = f"/api/v1/orders/{number}/cancel"
+                await update("POST /orders/{n}/cancel", "sales", path, 202, CANCEL_BODY)
+                lap("ask to cancel")
+                approval, _ = await todo_on_order("sales_manager", number, "approve_cancellation")
+                lap("await approve_cancellation")
+                await complete("sales_manager", approval, APPROVE)
+                lap("approve cancellation")
+                settled: set[int] = set()
+
+                def next_step(order: dict) -> tuple[str, dict] | None:
+                    status = (order.get("cancellation") or {}).get("status")
+                    if order["stage"] == "cancelled" and status == "cancelled":
+                        return "done", order
+                    todo = next(
+                        (
+                            t
+                            for t in order.get("open_todos", [])
+                            if t["kind"] in ("confirm_refund", "issue_credit_note")
+                            and t["id"] not in settled
+                        ),
+                        None,
+                    )
+                    return ("todo", todo) if todo else None
+
+                while True:
+                    what = "the cancellation done, or a refund or credit note to-do"
+                    (step, item), order = await poll_order("finance", number, next_step, what)
+                    if step == "done":
+                        break
+                    lap(f"await {item['kind']}")
+                    body = settlement(number, item, order, len(settled) + 1, today)
+                    await complete("finance", item, body)
+                    settled.add(item["id"])
+                    lap(item["kind"].replace("_", " "))
+                lap("await cancelled")
+                if Decimal(item["refunded"]) != paid:
+                    raise BenchError(f"{number} cancelled, refunded {item['refunded']} of {paid}")
+
+            async def change(number: str, *, replan: bool) -> None:
+                """The owner asks for a later delivery; the approvers approve it (routed like an
+                order: the manager, then the director for the 20 % discount); the order shows
+                revision 2; with `replan` (the shipment planned) ops re-plan it."""
+                entered = date.fromisoformat(str(self.order["requested_delivery_date"]))
+                body = {
+                    "reason": CHANGE_REASON,
+                    "requested_delivery_date": (entered + CHANGE_DELAY).isoformat(),
+                }
+                path = CHANGE_PATH.format(number=number)
+                label = "POST /orders/{n}/change-requests"
+                await update(label, "sales", path, 202, body, new=True)
+                lap("ask for a change")
+                approvers = ("sales_manager", "director")
+                decided: list[int] = []
+
+                def next_step(order: dict) -> tuple[str, dict] | None:
+                    if order.get("revision", 1) >= 2:
+                        return "applied", order
+                    for asked in order.get("change_requests", []):
+                        if asked["status"] in ("rejected", "withdrawn"):
+                            raise BenchError(
+                                f"{number}: change request {asked['number']} {asked['status']}"
+                                f" ({asked.get('comment') or 'no comment'})"
+                            )
+                    todo = next(
+                        (
+                            t
+                            for t in order.get("open_todos", [])
+                            if t["kind"] == "approve_change" and t["id"] not in decided
+                        ),
+                        None,
+                    )
+                    return ("todo", todo) if todo else None
+
+                while True:
+                    what = "an approve_change to-do, or revision 2"
+                    (step, item), _ = await poll_order("sales", number, next_step, what)
+                    if step == "applied":
+                        break
+                    lap(f"await approve_change {len(decided) + 1}")
+                    # The n-th to-do is the n-th stage's; whoever else is asked answers 403.
+                    turn = len(decided) % len(approvers)
+                    await approve_as(number, item, approvers[turn:] + approvers[:turn])
+                    decided.append(item["id"])
+                    lap(f"approve change {len(decided)}")
+                lap("await revision 2")
+                if replan:
+                    todo, _ = await todo_on_order("ops", number, "replan_shipment")
+                    lap("await replan_shipment")
+                    replanned = {"outcome": "planned", "milestones": milestone_plan(today, 2)}
+                    await complete("ops", todo, replanned)
+                    lap("replan shipment")
+
+            async def pay_installment(number: str, position: int) -> Decimal:
                 """Once installment `position` falls due, the owner registers it and finance
-                confirm it."""
+                confirm it. Its amount."""
 
                 def due(order: dict) -> dict | None:
                     installment = order["installments"][position - 1]
@@ -441,6 +672,7 @@ class AppBench:
                 lap(f"await confirm_payment {position}")
                 await complete("finance", confirm, {"outcome": "confirm"})
                 lap(f"confirm installment {position}")
+                return Decimal(installment["amount"])
 
             async def record_costs(number: str) -> Decimal:
                 """Ops record the actual costs, 8 % over what pricing expected, in one final
@@ -490,7 +722,10 @@ class AppBench:
                 lap("issue invoice")
 
             def finish() -> None:
-                lifetimes.append(time.perf_counter() - submitted)
+                lifetime = time.perf_counter() - submitted
+                lifetimes.append(lifetime)
+                kind_lifetimes.setdefault(kind, []).append(lifetime)
+                kind_latencies.setdefault(kind, []).extend(mine)
                 made[updates] += 1
 
             created = await api.call("sales", "POST", "/api/v1/orders", 201, json=self.order)
@@ -521,23 +756,30 @@ class AppBench:
             await self.confirmed.wait((number,), fallback=lambda: confirmed_now(number))
             lap("await confirmed")
             if until == "confirmed":
+                if kind == "cancelled":
+                    await cancel(number, Decimal("0"))
+                elif kind == "changed":
+                    await change(number, replan=False)
                 return finish()
-            today = datetime.now(UTC).date()
-            milestones = [
-                {"code": code, "planned_date": (today + timedelta(days=i)).isoformat()}
-                for i, code in enumerate(("picking", "dispatch", "arrival"), start=1)
-            ]
             # Fulfilment's to-dos are found on the order itself: older orders' shipment to-dos
             # fill the first page of the ops and warehouse inboxes.
             plan, _ = await todo_on_order("ops", number, "plan_shipment")
             lap("await plan to-do")
-            await complete("ops", plan, {"outcome": "planned", "milestones": milestones})
+            await complete("ops", plan, {"outcome": "planned", "milestones": milestone_plan(today)})
             lap("plan")
-            recorded = None
+            recorded, deposit = None, Decimal("0")
             if until == "closed":
                 # The deposit fell due on confirmation (its due date is written a moment after,
                 # while ops plan); confirming it asks ops for the actual costs.
-                await pay_installment(number, 1)
+                deposit = await pay_installment(number, 1)
+            # Changed and cancelled orders turn here: confirmed, planned, the deposit paid (so
+            # that a cancellation is approved and refunded), not yet dispatched.
+            if kind == "cancelled":
+                await cancel(number, deposit)
+                return finish()
+            if kind == "changed":
+                await change(number, replan=True)
+            if until == "closed":
                 recorded = await record_costs(number)
             dispatch, _ = await todo_on_order("warehouse", number, "confirm_dispatch")
             lap("await dispatch to-do")
@@ -601,14 +843,17 @@ class AppBench:
                 )
                 if Decimal(final[name] or "NaN") != Decimal(want)
             ]
+            if kind == "changed" and final.get("revision") != 2:
+                wrong.append(f"revision {final.get('revision')} (expected 2)")
             if wrong:
                 raise BenchError(f"{number} closed with {', '.join(wrong)}")
 
         polls_before = sum(w.polls for w in self.watchers)
         seconds = await run_pool(count, args.concurrency, one_order)
-        self.updates_made.update(made)
+        if not mixed:
+            self.updates_made.update(made)
         if timed:
-            result = self.result
+            result = self.results["mixed" if mixed else "plain"]
             result.orders += count
             result.seconds += seconds
             result.latencies += latencies
@@ -619,6 +864,10 @@ class AppBench:
                 result.phases.setdefault(phase, []).extend(times)
             for label, times in calls.items():
                 result.calls.setdefault(label, []).extend(times)
+            for kind, times in kind_lifetimes.items():
+                result.kind_lifetimes.setdefault(kind, []).extend(times)
+            for kind, times in kind_latencies.items():
+                result.kind_latencies.setdefault(kind, []).extend(times)
 
 
 # -- the floor: a bare workflow on the same server ------------------------------------------
@@ -763,42 +1012,81 @@ def cpu_per_order(side: Result) -> str:
     return f"CPU ms per order: {', '.join(parts)}; {total:.0f} in all{absent}"
 
 
-def report(ours: Result | None, floor: Result | None, args: argparse.Namespace) -> bool:
+def describe(name: str, side: Result, ends: str, note: str = "") -> None:
+    """One batch of ours: orders/s, lifetimes (by what the orders did, when they differ),
+    every kind of update call, the phases."""
+    say(
+        f"  {name}: {side.per_second:7.2f} orders {ends}/s ({side.seconds:.1f} s; "
+        f"{per_order(side.updates)}; {side.polls / side.orders:.1f} polling GETs per order)"
+    )
+    if note:
+        say(f"         {note}")
+    say(
+        f"         submit -> {ends}: p50 {percentile(side.lifetimes, 50):.2f} s, "
+        f"p95 {percentile(side.lifetimes, 95):.2f} s"
+    )
+    if len(side.kind_lifetimes) > 1:
+        for kind in ORDER_KINDS:
+            if not (times := side.kind_lifetimes.get(kind)):
+                continue
+            updates = side.kind_latencies.get(kind, [])
+            say(
+                f"           {len(times):4d} {kind:<9}: submit -> end p50 "
+                f"{percentile(times, 50):.2f} s, p95 {percentile(times, 95):.2f} s; update "
+                f"p95 {1000 * percentile(updates, 95):6.1f} ms ({len(updates)} calls)"
+            )
+    width = max(len(label) for label in [*side.calls, "every update call"])
+    say(f"         {'call':<{width}}  p50 ms  p95 ms  calls")
+    rows = [*side.calls.items(), ("every update call", side.latencies)]
+    for label, times in rows:
+        p50, p95 = (percentile(times, p) * 1000 for p in (50, 95))
+        say(f"         {label:<{width}}  {p50:6.1f}  {p95:6.1f}  {len(times):5d}")
+    say("         mean ms per order and phase:")
+    phases = [f"{k} {1000 * sum(v) / len(v):.0f}" for k, v in side.phases.items()]
+    line = "          "
+    for phase in phases:
+        if len(line) + len(phase) > 98:
+            say(line.rstrip(","))
+            line = "          "
+        line += f" {phase},"
+    say(line.rstrip(","))
+
+
+def with_and_without(ours: Result, mixed: Result, said: str) -> None:
+    """The issue's comparison: orders/s and update p95 without and with the changes and
+    cancellations (`said`: how many of each), from the same run."""
+    say(
+        f"  without / with ({said}): {ours.per_second:.2f} / {mixed.per_second:.2f} orders/s "
+        f"({mixed.per_second / ours.per_second:.0%}), update p95 {ours.ms(95):.1f} / "
+        f"{mixed.ms(95):.1f} ms ({mixed.ms(95) / ours.ms(95):.2f}x)"
+    )
+
+
+def report(results: dict[str, Result], args: argparse.Namespace) -> bool:
+    """Print what each side measured; True unless ours missed a target against the floor."""
+    ours, mixed, floor = (results.get(name) for name in ("ours", "mixed", "floor"))
     rounds = f", in {args.rounds} alternating rounds" if args.rounds > 1 else ""
-    say(f"{args.orders} orders, {args.concurrency} at a time{rounds}, until {args.until}")
+    twice = " (ours twice: plain, then mixed)" if mixed else ""
+    say(f"{args.orders} orders, {args.concurrency} at a time{rounds}, until {args.until}{twice}")
     if ours:
-        say(
-            f"  ours : {ours.per_second:7.2f} orders {args.until}/s ({ours.seconds:.1f} s; "
-            f"{per_order(ours.updates)}; {ours.polls / ours.orders:.1f} polling GETs per order)"
-        )
-        say(
-            f"         submit -> {args.until}: p50 {percentile(ours.lifetimes, 50):.2f} s, "
-            f"p95 {percentile(ours.lifetimes, 95):.2f} s"
-        )
-        width = max(len(label) for label in [*ours.calls, "every update call"])
-        say(f"         {'call':<{width}}  p50 ms  p95 ms  calls")
-        rows = [*ours.calls.items(), ("every update call", ours.latencies)]
-        for label, times in rows:
-            p50, p95 = (percentile(times, p) * 1000 for p in (50, 95))
-            say(f"         {label:<{width}}  {p50:6.1f}  {p95:6.1f}  {len(times):5d}")
-        say("         mean ms per order and phase:")
-        phases = [f"{k} {1000 * sum(v) / len(v):.0f}" for k, v in ours.phases.items()]
-        line = "          "
-        for phase in phases:
-            if len(line) + len(phase) > 98:
-                say(line.rstrip(","))
-                line = "          "
-            line += f" {phase},"
-        say(line.rstrip(","))
+        describe("ours ", ours, args.until)
+    said = ""
+    if mixed:
+        counts = {kind: len(mixed.kind_lifetimes.get(kind, [])) for kind in ORDER_KINDS}
+        said = ", ".join(f"{n} {kind}" for kind, n in counts.items() if n)
+        ends = f"{args.until} or cancelled" if counts["cancelled"] else args.until
+        describe("mixed", mixed, ends, f"its orders: {said}")
     if floor:
         say(
             f"  floor: {floor.per_second:7.2f} orders/s ({floor.seconds:.1f} s; "
             f"{per_order(floor.updates)}); update p50 {floor.ms(50):6.1f} ms, "
             f"p95 {floor.ms(95):6.1f} ms ({len(floor.latencies)} updates)"
         )
-    for name, side in (("ours ", ours), ("floor", floor)):
+    for name, side in (("ours ", ours), ("mixed", mixed), ("floor", floor)):
         if side and side.cpu:
             say(f"  {name}: {cpu_per_order(side)}")
+    if ours and mixed:
+        with_and_without(ours, mixed, said)
     if not (ours and floor):
         return True
     if ours.cpu and floor.cpu:
@@ -832,7 +1120,9 @@ def first_bench_error(error: BaseException) -> BenchError | None:
     return None
 
 
-async def bench(args: argparse.Namespace) -> tuple[Result | None, Result | None]:
+async def bench(args: argparse.Namespace) -> tuple[dict[str, Result], str | None]:
+    """Each side's Result by name (ours, mixed with --change-rate or --cancel-rate, floor), and
+    why change requests could not be measured, when --change-rate asked for them in vain."""
     namespace = os.environ.get("O2C_TEMPORAL_NAMESPACE", "default")
     password = demo_password() if args.phase != "floor" else ""
     await check_ports(args)
@@ -841,44 +1131,66 @@ async def bench(args: argparse.Namespace) -> tuple[Result | None, Result | None]
         await check_worker(client, namespace, args.task_queue)
     meter = CpuMeter()
     async with AsyncExitStack() as stack:
-        sides = []
+        app: AppBench | None = None
+        lanes: list[tuple[str, AppBench | FloorBench]] = []
         if args.phase != "floor":
-            sides.append(await stack.enter_async_context(AppBench(args, password)))
+            app = await stack.enter_async_context(AppBench(args, password))
+            lanes.append(("ours", app))
+            if app.change_rate or args.cancel_rate:
+                lanes.append(("mixed", app))
         if args.phase != "app":
-            sides.append(await stack.enter_async_context(FloorBench(args, client)))
+            lanes.append(("floor", await stack.enter_async_context(FloorBench(args, client))))
 
-        async def run(side: AppBench | FloorBench, count: int, *, timed: bool = True) -> None:
-            if isinstance(side, FloorBench) and isinstance(sides[0], AppBench):
-                # the floor takes as many updates per order as ours made
-                side.steps = sides[0].updates_per_order or side.steps
+        def result(name: str, side: AppBench | FloorBench) -> Result:
+            if isinstance(side, AppBench):
+                return side.results["mixed" if name == "mixed" else "plain"]
+            return side.result
+
+        async def run(name: str, side: AppBench | FloorBench, count: int, timed: bool) -> None:
             before = meter.snapshot()
-            await side.run(count, timed=timed)
+            if isinstance(side, AppBench):
+                await side.run(count, timed=timed, mixed=name == "mixed")
+            else:  # the floor takes as many updates per order as our plain orders made
+                side.steps = (app.updates_per_order if app else None) or side.steps
+                await side.run(count, timed=timed)
             if timed:
-                side.result.cpu.update(meter.since(before))
+                result(name, side).cpu.update(meter.since(before))
 
-        for side in sides:
+        for name, side in lanes:
             if args.warmup:
-                await run(side, args.warmup, timed=False)
+                await run(name, side, args.warmup, False)
         # Alternating rounds share whatever else the machine is doing at the time.
         chunks = [args.orders // args.rounds] * args.rounds
         chunks[-1] += args.orders - sum(chunks)
         for chunk in chunks:
-            for side in sides:
-                await run(side, chunk)
-        results = {type(side): side.result for side in sides}
-    return results.get(AppBench), results.get(FloorBench)
+            for name, side in lanes:
+                await run(name, side, chunk, True)
+        results = {name: result(name, side) for name, side in lanes}
+    return results, app.changes_missing if app else None
 
 
 async def main(args: argparse.Namespace) -> int:
     try:
-        ours, floor = await bench(args)
+        results, changes_missing = await bench(args)
     except Exception as error:  # BenchError, perhaps inside a task group's
         problem = first_bench_error(error)
         if problem is None:
             raise
         say(f"bench: {problem}")
-        return 2
-    return 0 if report(ours, floor, args) or not args.strict else 1
+        return EXIT_NO_CHANGES if isinstance(problem, ChangesUnavailable) else EXIT_ERROR
+    met = report(results, args)
+    if changes_missing:  # measured without them: say so again, and fail that option
+        say(f"bench: {changes_missing}")
+        return EXIT_NO_CHANGES
+    return 0 if met or not args.strict else EXIT_MISSED
+
+
+def rate(text: str) -> float:
+    """A share of the orders, from 0 to 1."""
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share of the orders from 0 to 1")
+    return value
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -914,10 +1226,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="seconds an order may wait for its next to-do or stage before the bench gives up "
         "and says where it stands (60)",
     )  # fmt: skip
+    parser.add_argument(
+        "--change-rate", type=rate, default=0.0,
+        help="share of the orders (0.2: every 5th) of a second, mixed batch of ours that get "
+        "one change request (a later delivery date) approved before dispatch (0: no mixed "
+        "batch); exits 3 when the stack has no change requests",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cancel-rate", type=rate, default=0.0,
+        help="share of the orders of the mixed batch (0.1: every 10th) cancelled after "
+        "confirmation and before dispatch, the deposit paid: the manager approves, finance "
+        "refund it (0: none)",
+    )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if not 1 <= args.rounds <= args.orders:
         parser.error("--rounds must be between 1 and --orders")
+    if args.change_rate + args.cancel_rate > 1:
+        parser.error("--change-rate and --cancel-rate add up to more than all the orders")
     return args
 
 
