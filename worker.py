@@ -137,6 +137,7 @@ def activities_for(
         changes.apply_change,
         changes.reject_change,
         changes.withdraw_change,
+        changes.replan_installments,
         notify.send_mail,
     ]
 

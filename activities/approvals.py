@@ -50,7 +50,8 @@ class ApprovalActivities:
     @activity.defn
     async def record_decision(self, step: RecordDecision) -> StepResult:
         """An approver decided. A rejection ends the round: the round's other to-dos are
-        cancelled and the owner gets a revise to-do."""
+        cancelled and the owner gets a revise to-do (a change request's round: the order stays
+        where it is, and the order's workflow closes the request)."""
         async with self.store.step() as session:
             order = await self.store.order(session, order_id=step.order_id, with_lines=False)
             rec = self.store.recorder(session)
@@ -86,6 +87,10 @@ class ApprovalActivities:
                     .where(ApprovalStep.round_id == approval_round.id)
                 )
                 await rec.cancel_todos(list(round_todos))
+                if todo.kind == TodoKind.approve_change.value:
+                    # The change request ends (the order's own step says so); not the order.
+                    await session.commit()
+                    return StepResult(mail_ids=rec.mail_ids, stage=Stage(order.stage))
                 rec.set_stage(order, Stage.revising)
                 rec.opened.clear()
                 await rec.open_todo(

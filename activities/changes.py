@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.change_collection import end_round, write_installments
 from activities.change_revision import extra_dispatch, write_revision
 from activities.change_terms import (
     ChangedOrder,
@@ -26,6 +27,8 @@ from activities.steps import StepRecorder, amount_text, insert_once
 from activities.store import StepStore
 from models.domain import (
     Assignee,
+    CollectionStep,
+    CollectionStepResult,
     InstallmentState,
     OrderFacts,
     Refusal,
@@ -133,6 +136,7 @@ class ChangeActivities:
                 facts=changed_facts,
                 policy=policy,
                 needs_estimate=changed.needs_estimate,
+                changes=rules.revision_changes(changed.before, changed.after),
                 mail_ids=rec.mail_ids,
             )
 
@@ -275,6 +279,17 @@ class ChangeActivities:
         )  # fmt: skip
 
     @activity.defn
+    async def replan_installments(self, step: CollectionStep) -> CollectionStepResult:
+        """The collection took the installments on the order's new total: the rows follow
+        (the collection workflow runs this step)."""
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
+            await write_installments(rec, order, step)
+            await session.commit()
+            return CollectionStepResult(installments=step.installments, mail_ids=rec.mail_ids)
+
+    @activity.defn
     async def reject_change(self, step: CloseChange) -> ChangeStepResult:
         """An approver rejected the change (with the reason): the order stays as it was, the
         timeline says so and whoever asked for it is told why."""
@@ -301,6 +316,8 @@ class ChangeActivities:
                 key=step.step_key, order=order, kind=event, actor_id=step.actor_id,
                 number=step.number, comment=step.comment.strip() or None,
             )  # fmt: skip
+            if status == "withdrawn":
+                await end_round(rec, f"{step.workflow_id}/change/{step.number}/approval")
             if status == "rejected" and request.requested_by_id is not None:
                 asked = await rec.people([Assignee(user_id=request.requested_by_id)])
                 await rec.notify(

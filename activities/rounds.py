@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.steps import StepRecorder
@@ -17,32 +17,17 @@ from models.domain import (
     Stage,
     TodoKind,
 )
-from models.tables import ApprovalRound, ApprovalStep, Department, Order, User
+from models.tables import ApprovalRound, ApprovalStep, Department, Order, Todo, User
 from workflows import rules
 
 
 async def open_approval_stage(rec: StepRecorder, order: Order, step: OpenStage) -> None:
     """Every requirement of the stage gets its approve to-do at once (idempotent by key)."""
     session = rec.session
-    approval_round = await session.scalar(
-        select(ApprovalRound).where(
-            ApprovalRound.order_id == order.id, ApprovalRound.number == step.round_number
-        )
-    )
-    if approval_round is None:
-        approval_round = ApprovalRound(
-            order_id=order.id,
-            number=step.round_number,
-            policy_version=step.policy_version,
-            status="running",
-            started_at=rec.now,
-        )
-        session.add(approval_round)
-        order.approval_round = step.round_number
-        await session.flush()
-    rec.set_stage(order, Stage.approval)
-    order.unroutable_reason = None
-    order.unroutable_at = None
+    if step.todo_kind == TodoKind.approve_change:
+        approval_round = await change_round(rec, order, step)
+    else:
+        approval_round = await order_round(rec, order, step)
     facts = step.facts.model_dump(mode="json") if step.facts else None
     for requirement in step.stage.requirements:
         key = rules.approval_todo_key(step.workflow_id, step.stage.position, requirement.code)
@@ -50,10 +35,10 @@ async def open_approval_stage(rec: StepRecorder, order: Order, step: OpenStage) 
             key=key,
             order=order,
             workflow_id=step.workflow_id,
-            kind=TodoKind.approve,
+            kind=step.todo_kind,
             assignees=[requirement.assignee],
             due_in=rules.add_working_days(rec.now, requirement.sla_days) - rec.now,
-            requested_by_id=order.owner_id,
+            requested_by_id=step.requested_by_id or order.owner_id,
             facts=facts,
         )
         known = await session.scalar(select(ApprovalStep.id).where(ApprovalStep.todo_id == todo.id))
@@ -79,6 +64,59 @@ async def open_approval_stage(rec: StepRecorder, order: Order, step: OpenStage) 
             requirement=requirement.code,
             reason=reason_of(requirement) or None,
         )
+
+
+async def order_round(rec: StepRecorder, order: Order, step: OpenStage) -> ApprovalRound:
+    """The order's approval round by its number (started by its first stage); the order is in
+    approval, and on nobody's unroutable list."""
+    session = rec.session
+    approval_round = await session.scalar(
+        select(ApprovalRound).where(
+            ApprovalRound.order_id == order.id, ApprovalRound.number == step.round_number
+        )
+    )
+    if approval_round is None:
+        approval_round = ApprovalRound(
+            order_id=order.id,
+            number=step.round_number,
+            policy_version=step.policy_version,
+            status="running",
+            started_at=rec.now,
+        )
+        session.add(approval_round)
+        order.approval_round = step.round_number
+        await session.flush()
+    rec.set_stage(order, Stage.approval)
+    order.unroutable_reason = None
+    order.unroutable_at = None
+    return approval_round
+
+
+async def change_round(rec: StepRecorder, order: Order, step: OpenStage) -> ApprovalRound:
+    """A change request's round: shown with the order's rounds under the next free number,
+    found again by its workflow's to-dos. The order's stage stays as it is."""
+    session = rec.session
+    known = await session.scalar(
+        select(ApprovalStep.round_id)
+        .join(Todo, Todo.id == ApprovalStep.todo_id)
+        .where(Todo.workflow_id == step.workflow_id)
+        .limit(1)
+    )
+    if known is not None:
+        return await session.get_one(ApprovalRound, known)
+    last = await session.scalar(
+        select(func.max(ApprovalRound.number)).where(ApprovalRound.order_id == order.id)
+    )
+    approval_round = ApprovalRound(
+        order_id=order.id,
+        number=(last or 0) + 1,
+        policy_version=step.policy_version,
+        status="running",
+        started_at=rec.now,
+    )
+    session.add(approval_round)
+    await session.flush()
+    return approval_round
 
 
 async def assignee_label(session: AsyncSession, assignee: Assignee) -> str:

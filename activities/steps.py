@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n import Formatter, translations
 from i18n.labels import EVENTS, TODO_KINDS
 from models.db import DIALECT_INSERTS, dialect_insert
-from models.domain import Assignee, OpenTodo, Role, Stage, TodoKind, TodoStatus
+from models.domain import APPROVAL_KINDS, Assignee, OpenTodo, Role, Stage, TodoKind, TodoStatus
 from models.links import DecisionLinks
 from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, TodoAssignee, User
 from notifications.mail import render
@@ -174,7 +174,7 @@ class StepRecorder:
     ) -> None:
         """Tell each person about the to-do; an approval's mail also carries their own link to
         decide it from the mail."""
-        links = self.links if todo.kind == TodoKind.approve.value else None
+        links = self.links if todo.kind in APPROVAL_KINDS else None
         for user in users:
 
             async def decide_link(user: User = user) -> dict[str, Any]:

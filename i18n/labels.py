@@ -38,6 +38,7 @@ TODO_KINDS = {
     "approve_cancellation": N_("Approve the cancellation"),
     "confirm_refund": N_("Refund the money received"),
     "issue_credit_note": N_("Issue a credit note"),
+    "approve_change": N_("Approve a change to the order"),
 }
 
 ROLES = {

@@ -208,6 +208,12 @@ REFUSALS = (
     N_("Order %(number)s is back with its owner: edit it and resubmit instead."),
     N_("Order %(number)s is in its cost review or closed: it can no longer be changed."),
     N_("Order %(number)s is cancelled: it can no longer be changed."),
+    # workflows/order_changes.py and workflows/approval.py (a change request's workflow)
+    N_("Order %(number)s cannot be changed at this stage."),
+    N_("Nobody approves a change they asked for."),
+    N_("The order has no open change request."),
+    N_("No one can approve this change: %(reason)s"),
+    N_("Order %(number)s has no such change request."),
     # cancellation: models/domain/cancellation.py, workflows/order_cancellation.py,
     # web/commands/cancellation.py and the cancellation to-do kinds
     N_("Choose the reason for the cancellation."),

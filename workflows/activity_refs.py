@@ -154,6 +154,8 @@ class ChangeSteps:
     apply_change = Step("apply_change", ApplyChange, ChangeApplied)
     reject_change = Step("reject_change", CloseChange, ChangeStepResult)
     withdraw_change = Step("withdraw_change", CloseChange, ChangeStepResult)
+    # Run by the collection as it takes the installments of the order's new total.
+    replan_installments = Step("replan_installments", CollectionStep, CollectionStepResult)
 
 
 class NotifySteps:

@@ -19,8 +19,10 @@ from models.domain import (
     RecordDecision,
     RouteStage,
     TodoDone,
+    TodoKind,
     TodoReminder,
 )
+from models.domain.changes import OWN_CHANGE
 from workflows import rules
 from workflows.activity_refs import ApprovalSteps
 from workflows.refusals import SELF_APPROVAL, refuse_if
@@ -42,6 +44,7 @@ class ApprovalWorkflow:
         self.withdrawn = False  # the order is being cancelled
         self.outcome: ApprovalOutcome | None = None
         self.confirmed = False
+        self.approvers: list[int] = []  # who approved (a change's round: told what changed)
         # Stages whose to-dos the step before already opened. The first stage's are known from
         # the start, so a decision that arrives with the round's first task is taken.
         self.opened_early: dict[int, set[str]] = {}
@@ -85,7 +88,9 @@ class ApprovalWorkflow:
         await self.steps.mail_sent()
         if self.withdrawn and self.outcome is None and not self.confirmed:
             return ApprovalOutcome(approved=False, withdrawn=True)
-        return self.outcome or ApprovalOutcome(approved=True, confirmed=self.confirmed)
+        return self.outcome or ApprovalOutcome(
+            approved=True, confirmed=self.confirmed, approver_ids=self.approvers
+        )
 
     def _opening(self, stage: RouteStage) -> OpenStage:
         return OpenStage(
@@ -96,6 +101,8 @@ class ApprovalWorkflow:
             policy_version=self.input.policy_version,
             stage=stage,
             facts=self.input.facts,
+            todo_kind=self.input.todo_kind,
+            requested_by_id=self.input.requester_id,
         )
 
     def _stage_after(self, position: int) -> RouteStage | None:
@@ -208,7 +215,13 @@ class ApprovalWorkflow:
         elif passes_stage:
             self.confirmed = True
         self.pending.discard(decision.todo_key)
-        if rejecting:
+        if not rejecting:
+            self.approvers.append(decision.actor.user_id)
+        elif self.input.todo_kind == TodoKind.approve_change:  # the change request ends
+            self.outcome = ApprovalOutcome(
+                approved=False, rejected_by=decision.actor.user_id, comment=decision.reason
+            )
+        else:
             revise = next(t for t in result.opened if t.key == revise_key)
             self.outcome = ApprovalOutcome(approved=False, revise_todo=revise)
         return TodoDone(todo_key=decision.todo_key, stage=result.stage)
@@ -218,4 +231,6 @@ class ApprovalWorkflow:
         self.todos.check(decision.todo_key, decision.actor)
         if decision.actor.user_id == self.input.owner_id:
             raise ApplicationError(OWN_ORDER, type=SELF_APPROVAL)
+        if decision.actor.user_id == self.input.requester_id:
+            raise ApplicationError(OWN_CHANGE, type=SELF_APPROVAL)
         refuse_if(decision.refusal(reason_missing=REJECTED_WITHOUT_REASON))

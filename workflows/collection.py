@@ -30,6 +30,7 @@ from models.domain import (
 from workflows import rules
 from workflows.activity_refs import CollectionSteps
 from workflows.collection_cancellation import CollectionCancellation
+from workflows.collection_changes import CollectionChanges
 from workflows.collection_timers import next_timer, on_due_date
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
 from workflows.rules import ZERO
@@ -41,7 +42,7 @@ ACTUAL_COSTS = "actual-costs"
 
 
 @workflow.defn
-class CollectionWorkflow(CollectionCancellation):
+class CollectionWorkflow(CollectionChanges, CollectionCancellation):
     """Each installment is watched by durable timers: a reminder before its due date, the
     overdue moment (a collect to-do for the owner, the order turns red), and the escalations to
     the sales manager and the director. The owner registers payments, finance confirm them and

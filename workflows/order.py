@@ -19,6 +19,7 @@ from models.domain import (
 from workflows.activity_refs import OrderSteps
 from workflows.order_approval import OrderApproval
 from workflows.order_cancellation import OrderCancellation
+from workflows.order_changes import OrderChanges
 from workflows.order_costs import OrderCosts
 from workflows.order_invoicing import AFTER_CONFIRMATION, OrderInvoicing
 from workflows.order_state import (
@@ -62,7 +63,7 @@ __all__ = [
 
 
 @workflow.defn
-class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderCancellation):
+class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderCancellation, OrderChanges):
     """The run reads top to bottom; each area's updates live in the class it inherits."""
 
     @workflow.run

@@ -89,13 +89,6 @@ class OrderCancellation(OrderState):
         if self.stage == Stage.fulfilment and self._approver(request.actor) is None:
             raise ApplicationError(NO_APPROVER, type=INVALID)
 
-    def _owner_or_manager(self, actor: Actor) -> bool:
-        assert self.facts is not None  # loaded by start_costing, the run's first step
-        tree = {link.department_id for link in self.facts.department_chain}
-        return actor.user_id == self.facts.owner_id or bool(
-            tree.intersection(actor.managed_department_ids)
-        )
-
     def _approver(self, requester: Actor) -> Assignee | None:
         assert self.facts is not None  # loaded by start_costing, the run's first step
         return cancellation_approver(

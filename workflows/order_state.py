@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ from models.domain import (
     ALREADY_CANCELLED,
     BEFORE_CONFIRMATION,
     CANCELLING,
+    Actor,
     ApprovalPolicy,
     CancelOrder,
     CollectionResult,
@@ -23,6 +25,7 @@ from models.domain import (
     TodoKind,
     VarianceFigures,
 )
+from models.domain.changes import ChangeRequest
 from workflows.rules import ZERO
 from workflows.steps import StepRunner, TodoBook
 
@@ -113,13 +116,28 @@ class OrderState:
         self.refund_room = ZERO  # money received, not refunded yet
         self.refunds = 0
         self.credit_notes_pending: set[str] = set()  # issue_credit_note to-do keys
+        # Change requests (workflows/order_changes.py): the open one (one at a time), requests
+        # numbered so far, who withdrew the open one, the task that sees it decided.
+        self.change: ChangeRequest | None = None
+        self.change_number = 0
+        self.change_withdrawn_by: int | None = None
+        self.change_task: asyncio.Task[None] | None = None
 
     async def _finish(self, stage: Stage) -> OrderResult:
         self._enter(stage)
+        await workflow.wait_condition(lambda: self.change is None)  # decided, or withdrawn
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self.steps.mail_sent()
         assert self.facts is not None  # loaded by start_costing, the run's first step
         return OrderResult(order_number=self.facts.number, stage=stage)
+
+    def _owner_or_manager(self, actor: Actor) -> bool:
+        """The order's owner, or a manager of a department from the owner's up the tree."""
+        assert self.facts is not None  # loaded by start_costing, the run's first step
+        tree = {link.department_id for link in self.facts.department_chain}
+        return actor.user_id == self.facts.owner_id or bool(
+            tree.intersection(actor.managed_department_ids)
+        )
 
     def _halt(self) -> bool:
         """The run stops where it waits, for the order's cancellation (False: not approved)."""

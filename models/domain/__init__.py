@@ -80,6 +80,7 @@ from models.domain.collection import (
     TriggerEvent,
 )
 from models.domain.core import (
+    APPROVAL_KINDS,
     COST_VIEWERS,
     ORDER_ENTRY_ROLES,
     OWN_ORDER,
@@ -165,6 +166,7 @@ from models.domain.shipment import (
 )
 
 __all__ = [
+    "APPROVAL_KINDS",
     "ALREADY_CANCELLED",
     "BEFORE_CONFIRMATION",
     "CANCELLATION_PENDING",

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from models.domain.core import Actor, Assignee, OpenTodo, Role, StepResult
+from models.domain.core import Actor, Assignee, FieldChange, OpenTodo, Role, StepResult, TodoKind
 
 # An approver's rejection without a comment.
 REJECTED_WITHOUT_REASON = "A rejection needs a comment saying why."
@@ -92,6 +92,8 @@ class DecisionFacts(BaseModel):
     exposure: Decimal | None = None
     credit_limit: Decimal | None = None
     short_lines: list[str] = Field(default_factory=list)  # "PUMP-10: 12 ordered, 5 available"
+    # A change request's round: what the change would make of the order (field, before, after).
+    changes: list[FieldChange] = Field(default_factory=list)
 
 
 # Defined before the round input that carries it: the workflow sandbox cannot complete a
@@ -114,6 +116,10 @@ class ApprovalRoundInput(BaseModel):
     first_stage_opened: list[OpenTodo] | None = None
     # How the last approval confirms the order, in the same step; None: the order does it.
     confirm: ConfirmOrder | None = None
+    # What the round decides: the order (approve) or a change request (approve_change, whose
+    # rejection ends the request, not the order's approval). Its requester may not approve it.
+    todo_kind: TodoKind = TodoKind.approve
+    requester_id: int | None = None
 
 
 class ApprovalOutcome(BaseModel):
@@ -121,6 +127,10 @@ class ApprovalOutcome(BaseModel):
     revise_todo: OpenTodo | None = None
     confirmed: bool = False  # the last approval's step confirmed the order too
     withdrawn: bool = False  # the order is being cancelled: the round ended undecided
+    # A change request's round: who rejected it and why; who approved it (told what changed).
+    rejected_by: int | None = None
+    comment: str = ""
+    approver_ids: list[int] = Field(default_factory=list)
 
 
 class RouteAgain(BaseModel):
@@ -177,6 +187,8 @@ class OpenStage(BaseModel):
     policy_version: int
     stage: RouteStage
     facts: DecisionFacts | None = None
+    todo_kind: TodoKind = TodoKind.approve
+    requested_by_id: int | None = None  # who asked (a change request's requester); else owner
 
 
 class RecordDecision(BaseModel):

@@ -11,12 +11,32 @@ from pydantic import BaseModel, Field
 
 from models.domain.approval import ApprovalPolicy
 from models.domain.collection import InstallmentState, PaymentPlanItem
-from models.domain.core import Actor, Refusal, StepResult
+from models.domain.core import Actor, Refusal, Stage, StepResult, TodoDone
+from models.domain.core import FieldChange as FieldChange  # where it was first defined
 from models.domain.orders import CostEstimate, OrderFacts
 
 # Refused by the web before the request is sent, and by the step that records it.
 ONE_OPEN_CHANGE = "Change request %(number)s is still open: decide or withdraw it first."
 CHANGE_DECIDED = "Change request %(number)s is decided already."
+# The stages after submission and before the cost review, the order's own (not being revised).
+CHANGEABLE_STAGES = frozenset(
+    {
+        Stage.costing,
+        Stage.approval,
+        Stage.confirmed,
+        Stage.fulfilment,
+        Stage.acceptance,
+        Stage.collection,
+    }
+)
+# Refused by the workflow's validators (and the web's checks).
+OWN_CHANGE = "Nobody approves a change they asked for."
+NO_OPEN_CHANGE = "The order has no open change request."
+CHANGE_NOT_NOW = "Order %(number)s cannot be changed at this stage."
+ONLY_OWNER_OR_MANAGER_CHANGES = (
+    "Only the order's owner or a manager above them can ask for a change."
+)
+ONLY_REQUESTER = "Only whoever asked for the change can withdraw it."
 
 
 class LineChange(BaseModel):
@@ -118,15 +138,23 @@ class OrderTerms(BaseModel):
     total: Decimal
 
 
-class FieldChange(BaseModel):
-    """One line of a revision's diff: what changed, from what, to what (as text)."""
-
-    field: str
-    before: str
-    after: str
-
-
 # -- the steps that record, apply and close a change request --------------------------------
+
+
+class WithdrawChange(BaseModel):
+    """Whoever asked for the change takes it back while it is open."""
+
+    actor: Actor
+    number: int  # the change request's number within the order
+
+
+class ChangeRequested(TodoDone):
+    """The answer to a change request (or its withdrawal): its number, its status and the
+    order's stage. Its approval runs on, in approve_change to-dos."""
+
+    todo_key: str = ""
+    number: int = 0
+    status: str = "open"
 
 
 class RecordChange(BaseModel):
@@ -187,6 +215,13 @@ class ChangeStepResult(StepResult):
         return Refusal(self.problem_template or self.problem, **self.problem_params)
 
 
+class ReplanInstallments(BaseModel):
+    """The order tells its collection the installments after revision `revision`."""
+
+    revision: int
+    installments: list[InstallmentState]
+
+
 class ChangeRecorded(ChangeStepResult):
     """The facts approval routing weighs on the order as the change would make it (new lines
     numbered -1, -2, ...), and whether pricing must estimate again (products or quantities
@@ -195,6 +230,7 @@ class ChangeRecorded(ChangeStepResult):
     facts: OrderFacts | None = None
     policy: ApprovalPolicy | None = None  # the approval policy in force, to route the change
     needs_estimate: bool = False
+    changes: list[FieldChange] = Field(default_factory=list)  # what the change would change
 
 
 class ChangeApplied(ChangeStepResult):

@@ -85,6 +85,20 @@ class TodoKind(StrEnum):
     approve_cancellation = "approve_cancellation"
     confirm_refund = "confirm_refund"
     issue_credit_note = "issue_credit_note"
+    approve_change = "approve_change"
+
+
+# The kinds an approval round opens: an order's approval, or a change request's. Both are
+# decided in the inbox or from an e-mail's decision link by ApprovalWorkflow.decide.
+APPROVAL_KINDS = frozenset({TodoKind.approve, TodoKind.approve_change})
+
+
+class FieldChange(BaseModel):
+    """One line of a revision's diff: what changed, from what, to what (as text)."""
+
+    field: str
+    before: str
+    after: str
 
 
 class TodoStatus(StrEnum):

@@ -18,11 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from models.domain import (
+    APPROVAL_KINDS,
     Actor,
     Assignee,
     DecisionFacts,
     Role,
-    TodoKind,
     TodoStatus,
 )
 from models.queries.costs import cost_facts
@@ -140,7 +140,7 @@ class InboxItem:
             order_total=order.total,
             requested_by=requested_by,
             facts=decision_facts(todo.facts, sees_costs=sees_costs)
-            if todo.kind == TodoKind.approve.value
+            if todo.kind in APPROVAL_KINDS
             else None,
             cost_facts=cost_facts(todo.kind, todo.facts, sees_costs=sees_costs),
         )
@@ -214,7 +214,7 @@ async def list_todos(
             order_total=row.total,
             requested_by=row.full_name,
             facts=decision_facts(row.facts, sees_costs=costs)
-            if row.kind == TodoKind.approve.value
+            if row.kind in APPROVAL_KINDS
             else None,
             cost_facts=cost_facts(row.kind, row.facts, sees_costs=costs),
         )

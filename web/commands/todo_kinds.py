@@ -40,6 +40,7 @@ from models.domain import (
     TodoKind,
     VarianceReview,
 )
+from models.domain.changes import OWN_CHANGE
 from models.queries.cancellation import number_taken
 from models.tables import Order, Refund, Todo
 from web.commands.actions import Refused, UpdateMethod
@@ -291,6 +292,16 @@ def _refund(c: Completing) -> RefundConfirmation:
     )
 
 
+async def _own_change(session: AsyncSession, decision: Decision) -> Refused | None:
+    """Whoever asked for a change does not approve it (the to-do names them as its asker)."""
+    asked_by = await session.scalar(
+        select(Todo.requested_by_id).where(Todo.key == decision.todo_key)
+    )
+    if asked_by == decision.actor.user_id:
+        return Refused(403, OWN_CHANGE)
+    return None
+
+
 async def _refund_room(session: AsyncSession, refund: RefundConfirmation) -> Refused | None:
     """A refund to-do asks for what is left of the money received: no more may be refunded."""
     due = await session.scalar(select(Refund.due).where(Refund.todo_key == refund.todo_key))
@@ -444,6 +455,15 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             OrderWorkflow.issue_credit_note,
             check=_own_check,
             state=_credit_note_number_taken,
+        ),
+        TodoKindDeclaration(
+            TodoKind.approve_change,
+            Decision,
+            _approval,
+            ApprovalWorkflow.decide,
+            check=_reason(REJECTED_WITHOUT_REASON),
+            not_by_owner=True,
+            state=_own_change,
         ),
     )
 }

@@ -12,7 +12,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from i18n import N_, translations
-from models.domain import TodoKind, TodoStatus
+from models.domain import APPROVAL_KINDS, TodoStatus
 from models.links import DecisionLinks
 from models.queries import actor_for, approval_rounds, get_todo, is_assignee, order_of_todo
 from models.queries import sees_costs as may_see_costs
@@ -67,7 +67,7 @@ async def usable_link(
     link = await links.find(session, token)
     todo = await get_todo(session=session, todo_id=link.todo_id) if link else None
     person = await session.get(User, link.user_id) if link else None
-    if link is None or todo is None or person is None or todo.kind != TodoKind.approve.value:
+    if link is None or todo is None or person is None or todo.kind not in APPROVAL_KINDS:
         raise LinkRefused(404, NOT_VALID)
     if not person.active:
         raise LinkRefused(403, INACTIVE, person=person)

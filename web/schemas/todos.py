@@ -198,6 +198,15 @@ class ApproveCancellationCompletion(BaseModel):
     comment: str = ""
 
 
+class ApproveChangeCompletion(BaseModel):
+    """An approver of a change request approves it, or rejects it with a comment (the order
+    then stays as it was)."""
+
+    kind: Literal["approve_change"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
 class ConfirmRefundCompletion(BaseModel):
     """Finance paid money received back: at most what is left of it to refund."""
 
@@ -237,7 +246,8 @@ TodoCompletionIn = Annotated[
     | ApproveVarianceCompletion
     | ApproveCancellationCompletion
     | ConfirmRefundCompletion
-    | IssueCreditNoteCompletion,
+    | IssueCreditNoteCompletion
+    | ApproveChangeCompletion,
     Field(discriminator="kind"),
 ]
 # kind -> its completion model
