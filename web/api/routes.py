@@ -9,6 +9,7 @@ from web.api import (
     admin,
     auth,
     cancellation,
+    changes,
     collection,
     costs,
     fulfilment,
@@ -18,5 +19,17 @@ from web.api import (
 )
 
 router = APIRouter()
-for area in (auth, master_data, orders, cancellation, todos, fulfilment, admin, collection, costs):
+AREAS = (
+    auth,
+    master_data,
+    orders,
+    cancellation,
+    changes,
+    todos,
+    fulfilment,
+    admin,
+    collection,
+    costs,
+)
+for area in AREAS:
     router.include_router(area.router)

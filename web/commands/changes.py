@@ -5,31 +5,39 @@ all is the scope's (a sales rep of another team gets 404 before any of this is a
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
 
-from models.domain import Stage
-from models.domain.changes import CHANGE_DECIDED, ONE_OPEN_CHANGE
+from models.dates import requested_delivery_refusal
+from models.domain import PaymentPlanItem, Stage, TodoDone
+from models.domain.changes import (
+    CHANGE_DECIDED,
+    CHANGEABLE_STAGES,
+    ONE_OPEN_CHANGE,
+    ONLY_REQUESTER,
+    ChangeRequest,
+    ChangeRequested,
+    LineChange,
+    WithdrawChange,
+)
+from models.domain.changes import ONLY_OWNER_OR_MANAGER_CHANGES as ONLY_OWNER_OR_MANAGER
+from models.queries import actor_for
 from models.tables import Department, Order, OrderChangeRequest, User
-from web.commands.actions import Refused
+from web.commands.actions import Refused, action_id, refuse, send_action
+from web.commands.fulfilment import utc_today
+from web.temporal import workflow_id
+from workflows.order import OrderWorkflow
 
-ONLY_OWNER_OR_MANAGER = "Only the order's owner or a manager above them can ask for a change."
-ONLY_REQUESTER = "Only whoever asked for the change can withdraw it."
 NOT_SUBMITTED = "Order %(number)s is a draft: edit it instead of asking for a change."
 BEING_REVISED = "Order %(number)s is back with its owner: edit it and resubmit instead."
 NO_LONGER = "Order %(number)s is in its cost review or closed: it can no longer be changed."
 CANCELLED = "Order %(number)s is cancelled: it can no longer be changed."
-# The stages after submission and before the cost review, the order's own (not being revised).
-CHANGEABLE = frozenset(
-    {
-        Stage.costing,
-        Stage.approval,
-        Stage.confirmed,
-        Stage.fulfilment,
-        Stage.acceptance,
-        Stage.collection,
-    }
-)
+NOT_RUNNING = "The workflow of order %(number)s is not running."
 
 
 async def owners_managers(*, session: AsyncSession, order: Order) -> set[int]:
@@ -56,7 +64,7 @@ async def may_request_change(*, session: AsyncSession, user: User, order: Order)
 def stage_refusal(order: Order) -> Refused | None:
     """When the order's stage takes no change request (409)."""
     stage = Stage(order.stage)
-    if stage in CHANGEABLE:
+    if stage in CHANGEABLE_STAGES:
         return None
     if stage == Stage.draft:
         return Refused(409, NOT_SUBMITTED, number=order.number)
@@ -97,3 +105,95 @@ def withdrawal_refusal(*, user: User, request: OrderChangeRequest) -> Refused | 
     if request.status != "open":
         return Refused(409, CHANGE_DECIDED, number=request.number)
     return None
+
+
+class ChangeRequestForm(BaseModel):
+    """The body of POST /api/v1/orders/{number}/change-requests: why, and what changes (what is
+    left out stays as it is): `lines` (an existing line by `line_id`, a new one by
+    `product_id`; an order line left out is removed), `order_discount_percent` or
+    `target_total`, `requested_delivery_date`, `payment_plan` (of what is not paid yet)."""
+
+    reason: str = Field(default="", max_length=2000)
+    lines: list[LineChange] | None = Field(default=None, max_length=500)
+    order_discount_percent: Decimal | None = Field(default=None, max_digits=7, decimal_places=3)
+    target_total: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
+    requested_delivery_date: date | None = None
+    payment_plan: list[PaymentPlanItem] | None = Field(default=None, max_length=50)
+
+
+async def request_change(
+    *, session: AsyncSession, user: User, order: Order, form: ChangeRequestForm, client: Client
+) -> ChangeRequested:
+    """Ask for the change; its approval runs on in approve_change to-dos. Sent again after a
+    lost answer, it is the same action and gets the same answer."""
+    refused = await change_request_refusal(session=session, user=user, order=order)
+    if refused is not None and refused.status == 403:
+        raise refused
+    actor = await actor_for(session=session, user=user)
+    change = ChangeRequest(actor=actor, **form.model_dump(exclude_unset=True))
+    refuse(change.refusal())
+    if form.requested_delivery_date is not None:
+        refuse(requested_delivery_refusal(form.requested_delivery_date, today=utc_today()))
+    decided = await session.scalar(
+        select(func.count())
+        .select_from(OrderChangeRequest)
+        .where(OrderChangeRequest.order_id == order.id, OrderChangeRequest.status != "open")
+    )
+    done = await send_action(
+        client,
+        workflow_id(order.number),
+        OrderWorkflow.request_change,
+        change,
+        # the requests decided before free the order for this one
+        update_id=action_id(f"change/{order.number}", change, decided or 0),
+        gone=Refused(409, NOT_RUNNING, number=order.number),
+        refusal=refused,
+    )
+    return await answered(session=session, order=order, done=done)
+
+
+async def withdraw_change(
+    *, session: AsyncSession, user: User, order: Order, request_id: int, client: Client
+) -> ChangeRequested:
+    """Whoever asked withdraws their open change request; its approval round ends."""
+    request = await session.scalar(
+        select(OrderChangeRequest).where(
+            OrderChangeRequest.id == request_id, OrderChangeRequest.order_id == order.id
+        )
+    )
+    if request is None:
+        raise Refused(404, "Order %(number)s has no such change request.", number=order.number)
+    refused = withdrawal_refusal(user=user, request=request)
+    if refused is not None and refused.status == 403:
+        raise refused
+    withdrawal = WithdrawChange(
+        actor=await actor_for(session=session, user=user), number=request.number
+    )
+    done = await send_action(
+        client,
+        workflow_id(order.number),
+        OrderWorkflow.withdraw_change,
+        withdrawal,
+        update_id=action_id(f"change/{order.number}/withdraw", withdrawal),
+        gone=Refused(409, NOT_RUNNING, number=order.number),
+        refusal=refused,
+    )
+    return await answered(session=session, order=order, done=done, number=request.number)
+
+
+async def answered(
+    *, session: AsyncSession, order: Order, done: TodoDone, number: int | None = None
+) -> ChangeRequested:
+    """The workflow's answer as a change request's (an answer fetched again after it was lost
+    comes back as a plain TodoDone: the request is the order's latest, or the one named)."""
+    if isinstance(done, ChangeRequested) and done.number:
+        return done
+    query = select(OrderChangeRequest).where(OrderChangeRequest.order_id == order.id)
+    if number:
+        query = query.where(OrderChangeRequest.number == number)
+    found = await session.scalar(query.order_by(OrderChangeRequest.number.desc()).limit(1))
+    return ChangeRequested(
+        stage=done.stage,
+        number=found.number if found else 0,
+        status=found.status if found else "open",
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from web.schemas.core import Model, UserRef
 
@@ -38,3 +38,14 @@ class ChangeRequestOut(Model):
     requested_at: datetime
     decided_at: datetime | None
     comment: str | None
+
+
+class ChangeRequestActionOut(BaseModel):
+    """A change request asked for (status open: its approve_change round runs) or withdrawn:
+    the order, the request's `id` and `number`, and the order's stage."""
+
+    number: str
+    change_request_id: int
+    change_request_number: int
+    status: str
+    stage: str
