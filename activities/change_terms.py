@@ -195,23 +195,20 @@ async def _changed_lines(
             if line is None:
                 raise Refusal(NO_SUCH_LINE, number=number, line=change.line_id)
             price = line.unit_price if change.unit_price is None else change.unit_price
+            discount = change.discount_percent
+            if discount is None:  # not given: the line keeps its discount, as its price
+                discount = line.discount_percent
             lines.append(
-                ChangedLine(
-                    str(line.id), line, line.product, change.quantity, price,
-                    change.discount_percent,
-                )
-            )  # fmt: skip
+                ChangedLine(str(line.id), line, line.product, change.quantity, price, discount)
+            )
             continue
         product = products.get(change.product_id or 0)
         if product is None:
             raise Refusal(NO_SUCH_PRODUCT, n=number, product=change.product_id)
         added += 1
         price = product.list_price if change.unit_price is None else change.unit_price
-        lines.append(
-            ChangedLine(
-                f"new-{added}", None, product, change.quantity, price, change.discount_percent
-            )
-        )
+        discount = change.discount_percent or Decimal("0")
+        lines.append(ChangedLine(f"new-{added}", None, product, change.quantity, price, discount))
     return lines
 
 

@@ -41,13 +41,14 @@ ONLY_REQUESTER = "Only whoever asked for the change can withdraw it."
 
 class LineChange(BaseModel):
     """A line as the change wants it: an existing line by `line_id`, a new one by
-    `product_id`. A line of the order left out of the change is removed."""
+    `product_id`. A line of the order left out of the change is removed. A unit price or
+    discount not given is the line's as it is (a new line's: the list price, no discount)."""
 
     line_id: int | None = None
     product_id: int | None = None
     quantity: Decimal = Field(max_digits=15, decimal_places=3)
     unit_price: Decimal | None = Field(default=None, max_digits=16, decimal_places=2)
-    discount_percent: Decimal = Field(default=Decimal("0"), max_digits=7, decimal_places=3)
+    discount_percent: Decimal | None = Field(default=None, max_digits=7, decimal_places=3)
 
     def refusal(self, number: int) -> Refusal | None:
         if (self.line_id is None) == (self.product_id is None):
@@ -60,7 +61,9 @@ class LineChange(BaseModel):
             return Refusal("Line %(number)s: the quantity must be more than zero.", number=number)
         if self.unit_price is not None and self.unit_price < 0:
             return Refusal("Line %(number)s: the unit price cannot be negative.", number=number)
-        if not Decimal("0") <= self.discount_percent < Decimal("100"):
+        if self.discount_percent is not None and not (
+            Decimal("0") <= self.discount_percent < Decimal("100")
+        ):
             return Refusal(
                 "Line %(number)s: the discount must be from 0 up to 100 %%.", number=number
             )

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 from sqlalchemy import select, update
 
 from models.domain.changes import LineChange
-from models.tables import Order, OrderChangeRequest, OrderRevision, Product
+from models.tables import Order, OrderChangeRequest, OrderLine, OrderRevision, Product
 from tests.activities.change_fixtures import (
     PUMP,
     count,
@@ -60,6 +60,29 @@ async def test_a_price_cut_keeps_the_estimate_and_weighs_the_deeper_discount(pla
     assert recorded.facts.total == D("12750.00")
     assert recorded.facts.expected_margin == D("2750.00")  # 12,750 less the 10,000 expected
     assert recorded.facts.lines[0].unit_cost == D("5000.00")
+
+
+async def test_an_existing_line_sent_without_its_discount_keeps_it(placed):
+    async with placed.session_factory() as session:
+        await session.execute(
+            update(OrderLine)
+            .where(OrderLine.id == placed.line_id)
+            .values(discount_percent=D("10"), amount=D("15300.00"))
+        )
+        await session.execute(
+            update(Order).where(Order.id == placed.order.id).values(total=D("15300.00"))
+        )
+        await session.commit()
+    more = [
+        LineChange(line_id=placed.line_id, quantity=D("3")),  # its price and discount as they are
+        LineChange(product_id=PUMP, quantity=D("1")),  # a new line: no discount
+    ]
+    recorded = await placed.changes.record_change_request(placed.request(lines=more))
+
+    assert recorded.problem is None
+    assert recorded.facts.total == D("31450.00")  # 3 × 8,500 × 90 % + 8,500
+    assert recorded.facts.max_discount_percent == D("10.00")
+    assert not any(c.field.endswith(".discount_percent") for c in recorded.changes)
 
 
 async def test_stock_the_order_already_holds_is_not_counted_short_again(placed):
