@@ -114,9 +114,10 @@ async def test_one_request_at_a_time_no_self_approval_and_withdrawal_by_the_requ
     asked = await ask(manager, number, await more_pumps(manager, number))
     second = await ask(sales, number, await more_pumps(sales, number, "4"), 409)
     assert "still open" in second["detail"]
-    todo = await todo_of(manager, number, "approve_change")
+    # The manager asked: the change goes to the manager above them, not to their own list.
+    todo = await todo_of(await api("director"), number, "approve_change")
     refused = await complete(manager, todo, {"outcome": "approve"}, 403)
-    assert refused["detail"] == "Nobody approves a change they asked for."
+    assert refused["detail"] == "This to-do is not assigned to you."
 
     withdraw = f"/api/v1/orders/{number}/change-requests/{asked['change_request_id']}/withdraw"
     assert (await sales.post(withdraw)).status_code == 403

@@ -42,7 +42,7 @@ from worker import WORKFLOWS, activities_for, build_worker
 from workflows.approval import ApprovalWorkflow
 from workflows.collection import CollectionWorkflow
 from workflows.order import OrderWorkflow
-from workflows.steps import NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
+from workflows.steps import NOT_ASSIGNEE, NOT_OPEN
 
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 pytestmark = pytest.mark.own_test_server
@@ -240,9 +240,10 @@ async def test_the_requester_withdraws_the_change_and_the_round_ends_with_its_to
     order, _ = await confirmed_order(env, session_factory, settings)
     await quantity_change(env, session_factory, order, "3", who="sales_manager")
     [todo] = await helpers.open_todos(session_factory, order, TodoKind.approve_change.value)
-    # The manager asked: the manager does not approve it, nor does anyone else withdraw it.
+    # The manager asked: the change goes above them, they cannot decide it (it is not theirs
+    # to decide), nor does anyone else withdraw it.
     refusal = await refused_type(decide_change(env, session_factory, order, "sales_manager"))
-    assert refusal == SELF_APPROVAL
+    assert refusal == NOT_ASSIGNEE
     sales = await helpers.actor(session_factory, "sales")
     withdraw = OrderWorkflow.withdraw_change
     other = order_handle(env, order).execute_update(withdraw, WithdrawChange(actor=sales, number=1))
@@ -268,6 +269,22 @@ async def test_the_requester_withdraws_the_change_and_the_round_ends_with_its_to
     )
     assert await refused_type(again) == NOT_OPEN
     assert (await saved(session_factory, order)).revision == 1
+
+
+async def test_a_managers_change_goes_to_the_next_manager_up_who_approves_it(
+    env, session_factory, settings, worker
+):
+    order, _ = await confirmed_order(env, session_factory, settings)
+    await quantity_change(env, session_factory, order, "3", who="sales_manager")
+    [todo] = await helpers.open_todos(session_factory, order, TodoKind.approve_change.value)
+    manager = await helpers.actor(session_factory, "sales_manager")
+    director = await helpers.actor(session_factory, "director")
+    [assignee] = todo.assignees
+    assert assignee.department_id not in manager.managed_department_ids
+    assert assignee.department_id in director.managed_department_ids
+    await decide_change(env, session_factory, order, "director")
+    assert await settled(session_factory, order, "approved") == [(1, "approved")]
+    assert (await saved(session_factory, order)).revision == 2
 
 
 async def test_changes_are_refused_to_others_and_below_what_was_paid(

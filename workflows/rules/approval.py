@@ -26,11 +26,14 @@ from models.domain import (
 from workflows.rules.money import HUNDRED
 
 
-def approver_department(chain: Sequence[DepartmentLink], owner_id: int) -> int | None:
-    """The nearest department, from the owner's up the tree, whose manager is not the owner:
-    nobody approves their own order. None when there is nobody."""
+def approver_department(
+    chain: Sequence[DepartmentLink], owner_id: int, requester_id: int | None = None
+) -> int | None:
+    """The nearest department, from the owner's up the tree, whose manager is neither the owner
+    nor whoever asked for the decision (a change's requester): nobody approves their own order
+    or their own request. None when there is nobody."""
     for link in chain:
-        if link.manager_id is not None and link.manager_id != owner_id:
+        if link.manager_id is not None and link.manager_id not in (owner_id, requester_id):
             return link.department_id
     return None
 
@@ -104,22 +107,27 @@ def short_lines(facts: OrderFacts) -> list[str]:
     ]
 
 
-def _owner_manager(facts: OrderFacts, code: str) -> Assignee:
-    department_id = approver_department(facts.department_chain, facts.owner_id)
+def _owner_manager(facts: OrderFacts, code: str, requester_id: int | None = None) -> Assignee:
+    department_id = approver_department(facts.department_chain, facts.owner_id, requester_id)
     if department_id is None:
         raise UnroutableError(f"No manager above the owner can decide '{code}'.")
     return Assignee(department_id=department_id)
 
 
-def resolve(decider: Decider, facts: OrderFacts, code: str) -> tuple[Assignee, bool]:
-    """Who decides, and whether it was rerouted because it would have been the owner: nobody
-    approves their own order, so that goes to the owner's manager instead."""
+def resolve(
+    decider: Decider, facts: OrderFacts, code: str, requester_id: int | None = None
+) -> tuple[Assignee, bool]:
+    """Who decides, and whether it was rerouted because it would have been the owner (or the
+    change's requester, when there is one): nobody approves their own order or request, so
+    that goes to the manager above them instead. A role is left to the role: whoever else
+    holds it decides (the requester is refused as self-approval)."""
     if decider.kind == "department_manager":
         first_manager = next(
             (link.manager_id for link in facts.department_chain if link.manager_id is not None),
             None,
         )
-        return _owner_manager(facts, code), first_manager == facts.owner_id
+        avoided = (facts.owner_id, requester_id)
+        return _owner_manager(facts, code, requester_id), first_manager in avoided
     if decider.kind == "role":
         if decider.role is None:
             raise UnroutableError(f"The requirement '{code}' names no role.")
@@ -132,8 +140,8 @@ def resolve(decider: Decider, facts: OrderFacts, code: str) -> tuple[Assignee, b
         return Assignee(role=decider.role), False
     if decider.user_id is None:
         raise UnroutableError(f"The requirement '{code}' names no person.")
-    if decider.user_id == facts.owner_id:
-        return _owner_manager(facts, code), True
+    if decider.user_id in (facts.owner_id, requester_id):
+        return _owner_manager(facts, code, requester_id), True
     if facts.active_deciders is not None and decider.user_id not in facts.active_deciders:
         raise UnroutableError(
             f"The person named to decide '{code}' (user {decider.user_id}) is not active."
@@ -141,10 +149,13 @@ def resolve(decider: Decider, facts: OrderFacts, code: str) -> tuple[Assignee, b
     return Assignee(user_id=decider.user_id), False
 
 
-def approval_route(policy: ApprovalPolicy, facts: OrderFacts) -> list[RouteStage]:
+def approval_route(
+    policy: ApprovalPolicy, facts: OrderFacts, *, requester_id: int | None = None
+) -> list[RouteStage]:
     """The stages of an approval round for this order under this policy, in order: each stage
     with the requirements that apply, each resolved to its assignee. Stages where nothing
-    applies are left out."""
+    applies are left out. A change request's round routes around its requester as around the
+    owner."""
     stages: list[RouteStage] = []
     for stage in sorted(policy.stages, key=lambda s: s.position):
         requirements = []
@@ -152,7 +163,7 @@ def approval_route(policy: ApprovalPolicy, facts: OrderFacts) -> list[RouteStage
             reason = applies(requirement, facts)
             if reason is None:
                 continue
-            assignee, rerouted = resolve(requirement.decider, facts, requirement.code)
+            assignee, rerouted = resolve(requirement.decider, facts, requirement.code, requester_id)
             requirements.append(
                 RouteRequirement(
                     code=requirement.code,

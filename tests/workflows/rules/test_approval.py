@@ -1293,3 +1293,49 @@ def test_the_standard_policy_carries_the_version_it_is_saved_as(version: int) ->
     assert [s.position for s in policy.stages] == [1, 2]
     assert [r.code for r in policy.stages[1].requirements] == ["director", "finance", "warehouse"]
     assert policy.notify == [Decider(kind="department_manager")]
+
+
+# --- nobody approves a change they asked for ------------------------------------------------
+
+
+def test_a_change_asked_by_the_owners_manager_goes_to_the_manager_above_them() -> None:
+    [first] = rules.approval_route(STANDARD, order(), requester_id=SALES_MANAGER)[:1]
+    assert first.requirements[0].assignee == Assignee(department_id=SALES)
+    assert first.requirements[0].rerouted
+
+
+def test_a_change_asked_by_a_manager_two_levels_up_stays_with_the_owners_manager() -> None:
+    # the nearest manager who is neither the owner nor the requester, as for a cancellation
+    [first] = rules.approval_route(STANDARD, order(), requester_id=DIRECTOR)[:1]
+    assert first.requirements[0].assignee == Assignee(department_id=EAST)
+    assert not first.requirements[0].rerouted
+
+
+def test_a_change_asked_by_the_owner_routes_as_the_order_did() -> None:
+    asked = rules.approval_route(STANDARD, order(), requester_id=SALES_REP)
+    assert asked == rules.approval_route(STANDARD, order())
+    assert not asked[0].requirements[0].rerouted
+
+
+def test_a_change_asked_by_the_person_a_requirement_names_goes_to_a_manager_above_both() -> None:
+    policy = policy_of(stage(1, needs("ceo", person(SALES_MANAGER))))
+    [only] = rules.approval_route(policy, order(), requester_id=SALES_MANAGER)
+    assert only.requirements[0].assignee == Assignee(department_id=SALES)
+    assert only.requirements[0].rerouted
+
+
+def test_a_managers_change_to_their_own_order_is_unroutable_when_nobody_is_above() -> None:
+    # the top manager owns the order and asks: nobody else manages it
+    facts = order_in_two_levels(owner_id=SALES_MANAGER)
+    with pytest.raises(UnroutableError, match="'sales_manager'"):
+        rules.approval_route(rules.DEFAULT_APPROVAL_POLICY, facts, requester_id=DIRECTOR)
+    [stage_one] = rules.approval_route(
+        rules.DEFAULT_APPROVAL_POLICY, order_in_two_levels(), requester_id=SALES_MANAGER
+    )
+    assert stage_one.requirements[0].assignee == Assignee(department_id=SALES)
+
+
+def test_a_role_requirement_stays_with_the_role_whoever_asked() -> None:
+    policy = policy_of(stage(1, needs("finance", role(Role.finance))))
+    [only] = rules.approval_route(policy, order(), requester_id=SALES_MANAGER)
+    assert only.requirements[0].assignee == Assignee(role=Role.finance)
