@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
+from models.change_terms import changed_order
 from models.dates import requested_delivery_refusal
-from models.domain import PaymentPlanItem, Stage, TodoDone
+from models.domain import PaymentPlanItem, Refusal, Stage, TodoDone
 from models.domain.changes import (
     CHANGE_DECIDED,
     CHANGEABLE_STAGES,
@@ -22,6 +23,7 @@ from models.domain.changes import (
     ONLY_REQUESTER,
     ChangeRequest,
     ChangeRequested,
+    FieldChange,
     LineChange,
     WithdrawChange,
 )
@@ -31,6 +33,7 @@ from models.tables import Department, Order, OrderChangeRequest, User
 from web.commands.actions import Refused, action_id, refuse, send_action
 from web.commands.fulfilment import utc_today
 from web.temporal import workflow_id
+from workflows import rules
 from workflows.order import OrderWorkflow
 
 NOT_SUBMITTED = "Order %(number)s is a draft: edit it instead of asking for a change."
@@ -38,6 +41,7 @@ BEING_REVISED = "Order %(number)s is back with its owner: edit it and resubmit i
 NO_LONGER = "Order %(number)s is in its cost review or closed: it can no longer be changed."
 CANCELLED = "Order %(number)s is cancelled: it can no longer be changed."
 NOT_RUNNING = "The workflow of order %(number)s is not running."
+NOTHING_CHANGES = "The change request changes nothing."
 
 
 async def owners_managers(*, session: AsyncSession, order: Order) -> set[int]:
@@ -197,3 +201,25 @@ async def answered(
         number=found.number if found else 0,
         status=found.status if found else "open",
     )
+
+
+async def preview_change(
+    *, session: AsyncSession, user: User, order: Order, form: ChangeRequestForm
+) -> list[FieldChange]:
+    """What the change would change, field by field (before → after), as its step will weigh
+    it; refused as sending it would be (what only the workflow knows, below what was paid or
+    dispatched, is said when it is sent). Nothing is written."""
+    if refused := await change_request_refusal(session=session, user=user, order=order):
+        raise refused
+    change = ChangeRequest(
+        actor=await actor_for(session=session, user=user), **form.model_dump(exclude_unset=True)
+    )
+    refuse(change.refusal())
+    try:
+        changed = await changed_order(session, order, change, today=utc_today())
+    except Refusal as refusal:
+        raise Refused.of(422, refusal) from refusal
+    changes = rules.revision_changes(changed.before, changed.after)
+    if not changes:
+        raise Refused(422, NOTHING_CHANGES)
+    return changes

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.pages.orders import actual_costs, cancellation, detail, entry, fulfilment, payments
+from web.pages.orders import (
+    actual_costs,
+    cancellation,
+    changes,
+    detail,
+    entry,
+    fulfilment,
+    payments,
+)
 
 router = APIRouter()
-for area in (entry, detail, fulfilment, payments, actual_costs, cancellation):
+for area in (entry, detail, fulfilment, payments, actual_costs, cancellation, changes):
     router.include_router(area.router)

@@ -35,6 +35,7 @@ from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
 from web.forms.errors import first_error
 from web.pages.common import page_router
+from web.pages.orders.change_form import change_form
 from web.pages.todo_forms import shown_cost_rows
 from web.schemas import OrderDetail
 from web.templating import flash, locale_of, render
@@ -87,7 +88,7 @@ def _collection_forms(user: User, order: Order, detail: OrderDetail) -> dict[str
 
 
 async def _cost_forms(
-    session: AsyncSession, user: User, order: Order, values: dict[str, str]
+    session: AsyncSession, user: User, order: Order, values: dict[str, Any]
 ) -> dict[str, Any]:
     """Actual costs: ops record them on the order page while the order's to-do for it is open."""
     record_todo = None
@@ -119,7 +120,7 @@ async def show_order(
     *,
     error: str | None = None,
     status_code: int = 200,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
 ) -> Response:
     """The order page; with a refused form's message, status and typed values when given."""
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
@@ -137,6 +138,7 @@ async def show_order(
         **_fulfilment_forms(user, order, detail),
         **_collection_forms(user, order, detail),
         **await _cost_forms(session, user, order, values),
+        **await change_form(session=session, user=user, order=order, values=values),
         today=datetime.now(UTC).date().isoformat(),
         error=error,
         status_code=status_code,
