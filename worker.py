@@ -27,6 +27,7 @@ from activities.shipments import (
     MilestoneActivities,
     ShipmentActivities,
 )
+from activities.shipments.changes import ShipmentChangeActivities
 from activities.store import StepStore
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.links import ContactLinks, DecisionLinks
@@ -81,6 +82,7 @@ def activities_for(
     dispatch = DispatchActivities(store, contact_links=ContactLinks(settings.resolved_secret_key()))
     milestones = MilestoneActivities(store)
     acceptance = AcceptanceActivities(store)
+    shipment_changes = ShipmentChangeActivities(store)
     collection = CollectionActivities(store)
     invoices = InvoiceActivities(store)
     costs = CostActivities(store)
@@ -111,6 +113,9 @@ def activities_for(
         acceptance.record_acceptance,
         acceptance.raise_exception,
         acceptance.resolve_exception,
+        shipment_changes.open_replan,
+        shipment_changes.replan_shipment,
+        shipment_changes.extra_dispatch,
         collection.start_collection,
         collection.fix_due_dates,
         collection.register_payment,

@@ -39,6 +39,7 @@ TODO_KINDS = {
     "confirm_refund": N_("Refund the money received"),
     "issue_credit_note": N_("Issue a credit note"),
     "approve_change": N_("Approve a change to the order"),
+    "replan_shipment": N_("Re-plan the shipment after a change"),
 }
 
 ROLES = {
@@ -78,6 +79,8 @@ EVENTS = {
     "milestone_late": N_("Milestone late"),
     "milestone_done": N_("Milestone done"),
     "milestone_replanned": N_("Milestone re-planned"),
+    "shipment_replanned": N_("Shipment re-planned after a change"),
+    "extra_dispatch_asked": N_("Extra quantities to dispatch"),
     "arrived": N_("Arrived"),
     "accepted": N_("Accepted by the customer"),
     "exception_raised": N_("Exception raised"),

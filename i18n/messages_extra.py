@@ -213,6 +213,10 @@ REFUSALS = (
     N_("Nobody approves a change they asked for."),
     N_("The order has no open change request."),
     N_("No one can approve this change: %(reason)s"),
+    N_(
+        "The order is paid in full and its collection has ended: a change that raises the total "
+        "to %(total)s can no longer be collected. Sell the extra as a new order."
+    ),
     N_("Order %(number)s has no such change request."),
     # cancellation: models/domain/cancellation.py, workflows/order_cancellation.py,
     # web/commands/cancellation.py and the cancellation to-do kinds

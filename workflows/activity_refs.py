@@ -16,9 +16,11 @@ from models.domain import (
     CostStep,
     CostStepResult,
     Escalated,
+    ExtraDispatch,
     InvoiceStep,
     InvoiceStepResult,
     MarkLate,
+    OpenReplan,
     OpenStage,
     PrepareRerouting,
     RaiseException,
@@ -105,6 +107,10 @@ class ShipmentSteps:
     record_acceptance = Step("record_acceptance", RecordAcceptance, ShipmentStepResult)
     raise_exception = Step("raise_exception", RaiseException, ShipmentStepResult)
     resolve_exception = Step("resolve_exception", ResolveException, ShipmentStepResult)
+    # activities.shipments.changes.ShipmentChangeActivities: an approved change to the order
+    open_replan = Step("open_replan", OpenReplan, ShipmentStepResult)
+    replan_shipment = Step("replan_shipment", RecordPlan, ShipmentStepResult)
+    extra_dispatch = Step("extra_dispatch", ExtraDispatch, ShipmentStepResult)
 
 
 class CollectionSteps:

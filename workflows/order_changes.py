@@ -17,6 +17,7 @@ from models.domain import (
     ApprovalRoundInput,
     Refusal,
     RouteStage,
+    ShipmentChange,
     TodoKind,
 )
 from models.domain.changes import (
@@ -28,6 +29,7 @@ from models.domain.changes import (
     ONLY_OWNER_OR_MANAGER_CHANGES,
     ONLY_REQUESTER,
     ApplyChange,
+    ChangeApplied,
     ChangeRecorded,
     ChangeRequest,
     ChangeRequested,
@@ -41,17 +43,29 @@ from workflows import rules
 from workflows.activity_refs import ChangeSteps, Step
 from workflows.order_state import ORDER_TOTAL, OrderState
 from workflows.refusals import NOT_ASSIGNEE, NOT_OPEN, refuse_if, refused
+from workflows.rules import ZERO
 
 with workflow.unsafe.imports_passed_through():
     # The children run in sandboxes of their own; the order only names their runs and signals.
     from workflows.approval import ApprovalWorkflow
     from workflows.collection import CollectionWorkflow
+    from workflows.shipment import ShipmentWorkflow
 
 NO_ONE_APPROVES = "No one can approve this change: %(reason)s"
+PAID_IN_FULL = (
+    "The order is paid in full and its collection has ended: a change that raises the total "
+    "to %(total)s can no longer be collected. Sell the extra as a new order."
+)
 ORDER_CANCELLED = "The order is cancelled."
 # Changes asked for before this patch were routed around the owner alone: a manager who asked
 # landed on their own approval stage (refused as self-approval, waiting for escalation).
 ROUTE_AROUND_REQUESTER = "change-route-around-requester"
+# Changes applied before this patch did not reach the shipment: no replan_shipment to-do, and
+# extra quantities after dispatch were never dispatched.
+CHANGE_TO_SHIPMENT = "change-to-shipment"
+# Changes raising the total of an order paid in full were applied before this patch, and the
+# extra money, with no collection left to reach, was never collected.
+PAID_IN_FULL_REFUSES_MORE = "change-paid-in-full-refuses-more"
 
 
 class OrderChanges(OrderState):
@@ -77,6 +91,12 @@ class OrderChanges(OrderState):
             self.change, self.change_number = None, number - 1
             raise refused(refusal)
         assert recorded.facts is not None and recorded.policy is not None  # recorded: both
+        if (refusal := self._beyond_collection(recorded)) is not None:
+            await self._close_change(
+                number, ChangeSteps.withdraw_change, change.actor.user_id, str(refusal)
+            )
+            self.change = None  # closed: the order is free for the next request
+            raise refused(refusal, type=NOT_OPEN)
         try:
             stages = rules.approval_route(
                 recorded.policy, recorded.facts, requester_id=self._routed_around(change)
@@ -85,6 +105,7 @@ class OrderChanges(OrderState):
             await self._close_change(
                 number, ChangeSteps.withdraw_change, change.actor.user_id, str(unroutable)
             )
+            self.change = None  # closed: the order is free for the next request
             raise refused(Refusal(NO_ONE_APPROVES, reason=str(unroutable))) from None
         self.change_task = asyncio.create_task(self._decide_change(number, recorded, stages))
         return ChangeRequested(number=number, stage=self.stage)
@@ -146,6 +167,9 @@ class OrderChanges(OrderState):
         elif not outcome.approved:
             by = outcome.rejected_by or requester
             await self._close_change(number, ChangeSteps.reject_change, by, outcome.comment)
+        elif (late := self._beyond_collection(recorded)) is not None:  # paid in full meanwhile
+            by = (outcome.approver_ids or [requester])[-1]
+            await self._close_change(number, ChangeSteps.reject_change, by, str(late))
         else:
             await self._apply_change(number, outcome, requester)
         self.change, self.change_withdrawn_by = None, None
@@ -219,6 +243,25 @@ class OrderChanges(OrderState):
             )
             with contextlib.suppress(FailureError):  # it may have ended: paid in full
                 await self.collection.signal(CollectionWorkflow.replan_installments, replan)
+        await self._tell_shipment(applied)
+
+    async def _tell_shipment(self, applied: ChangeApplied) -> None:
+        """The shipment re-plans (ops' replan_shipment to-do) and dispatches the extra
+        quantities in a new round, while it runs."""
+        if not (applied.replan or applied.extra_dispatch) or self.shipment_done:
+            return
+        if not workflow.patched(CHANGE_TO_SHIPMENT):
+            return
+        change = ShipmentChange.model_validate(
+            {
+                "revision": applied.revision,
+                "replan": applied.replan,
+                "extra_dispatch": applied.model_dump()["extra_dispatch"],
+            }
+        )
+        shipment = workflow.get_external_workflow_handle(f"{workflow.info().workflow_id}/shipment")
+        with contextlib.suppress(FailureError):  # it may have ended meanwhile
+            await shipment.signal(ShipmentWorkflow.change_applied, change)
 
     async def _close_change(
         self, number: int, step: Step[CloseChange, ChangeStepResult], actor_id: int, comment: str
@@ -234,6 +277,16 @@ class OrderChanges(OrderState):
                 comment=comment,
             ),
         )
+
+    def _beyond_collection(self, recorded: ChangeRecorded) -> Refusal | None:
+        """A change that raises the total of an order paid in full: its collection has ended,
+        so the extra money could never be collected (refused, the request closed with why)."""
+        assert self.facts is not None and recorded.facts is not None  # loaded, recorded
+        if self.outstanding != ZERO or recorded.facts.total <= self.facts.total:
+            return None
+        if not workflow.patched(PAID_IN_FULL_REFUSES_MORE):
+            return None
+        return Refusal(PAID_IN_FULL, total=f"{recorded.facts.total:,.2f}")
 
     def _change_key(self, number: int, name: str) -> str:
         return f"{workflow.info().workflow_id}/change/{number}/{name}"

@@ -13,6 +13,7 @@ from models.domain import PaymentTrigger, ShipmentInput, ShipmentResult, Stage, 
 from workflows.activity_refs import ShipmentSteps
 from workflows.shipment_acceptance import ShipmentAcceptance
 from workflows.shipment_cancellation import ShipmentCancellation
+from workflows.shipment_changes import ShipmentChanges
 from workflows.shipment_dispatch import ShipmentDispatch
 from workflows.shipment_exceptions import ShipmentExceptions
 from workflows.shipment_milestones import ShipmentMilestones
@@ -48,6 +49,7 @@ class ShipmentWorkflow(
     ShipmentAcceptance,
     ShipmentExceptions,
     ShipmentCancellation,
+    ShipmentChanges,
 ):
     """The run reads top to bottom; each area's updates live in the class it inherits (the state
     and @workflow.init in ShipmentState)."""
@@ -93,7 +95,14 @@ class ShipmentWorkflow(
                     open_dispatch=True,
                 )
         await workflow.wait_condition(
-            lambda: (self.accepted_on is not None and not self.open_exceptions) or self.withdrawn
+            lambda: (
+                (
+                    self.accepted_on is not None
+                    and not self.open_exceptions
+                    and not self._extra_waiting()  # none but after an approved change
+                )
+                or self.withdrawn
+            )
         )
         if self.withdrawn:  # the order was cancelled before dispatch
             watcher.cancel()

@@ -59,6 +59,8 @@ class ShipmentAcceptance(ShipmentState):
         self._done(done)
         await self._set_delayed(result.delayed)
         if needs_acceptance:
+            if round_ in self.extra_rounds:  # a change's extra goods: accepted again
+                self.accepted_on = None
             await self._tell_order("enter_stage", Stage.acceptance, patch=STAGE_TO_ORDER)
             return TodoDone(todo_key=todo_key, stage=Stage.acceptance)
         self.accepted_on = arrival.actual_date

@@ -67,6 +67,11 @@ class ShipmentState:
         # Earlier milestones still open when the goods arrived by the customer's link: ops
         # fill in their actual dates (BACKFILL_AFTER_ARRIVAL), in the order they happen.
         self.backfill: list[MilestoneCode] = []
+        # An approved change to the order (ShipmentChanges): ops' replan_shipment to-do while
+        # open, and the dispatch rounds its extra quantities went in (the shipment ends once
+        # they arrived).
+        self.replan_todo: str | None = None
+        self.extra_rounds: list[int] = []
 
     @property
     def _wid(self) -> str:

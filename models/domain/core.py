@@ -86,6 +86,7 @@ class TodoKind(StrEnum):
     confirm_refund = "confirm_refund"
     issue_credit_note = "issue_credit_note"
     approve_change = "approve_change"
+    replan_shipment = "replan_shipment"
 
 
 # The kinds an approval round opens: an order's approval, or a change request's. Both are

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import date, time
+from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
@@ -291,6 +292,27 @@ class RecordMilestone(ShipmentStep):
     code: MilestoneCode
     actual_date: date
     milestones: list[MilestoneState] = Field(default_factory=list)
+
+
+class ShipmentChange(BaseModel):
+    """An approved change to the order, as its shipment takes it: the timetable is re-planned
+    (lines or the delivery date changed before dispatch), and what a line asks beyond what was
+    dispatched (per order line id) goes in a new dispatch round."""
+
+    revision: int
+    replan: bool = False
+    extra_dispatch: dict[int, Decimal] = Field(default_factory=dict)
+
+
+class OpenReplan(ShipmentStep):
+    todo_key: str  # ops' replan_shipment to-do, opened by the step
+    revision: int = 0
+
+
+class ExtraDispatch(ShipmentStep):
+    revision: int = 0
+    dispatch_round: int = 0
+    quantities: dict[int, Decimal] = Field(default_factory=dict)  # order line id -> extra
 
 
 class ReplanMilestone(ShipmentStep):

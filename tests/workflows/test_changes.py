@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -178,8 +179,10 @@ async def test_a_change_approved_before_dispatch_becomes_revision_2_and_is_colle
         Decimal("17485.71"),
         Decimal("2914.29"),
     ]
-    # A new request may follow once this one is decided.
-    assert (await quantity_change(env, session_factory, order, "4")).number == 2
+    # A new request may follow once this one is decided (paid in full now: not one for more).
+    later = date.today() + timedelta(days=30)
+    asked = await request_change(env, session_factory, order, requested_delivery_date=later)
+    assert asked.number == 2
 
 
 async def test_a_rejected_change_leaves_the_order_as_it_was_with_only_the_decision_recorded(
@@ -301,6 +304,30 @@ async def test_changes_are_refused_to_others_and_below_what_was_paid(
     below = quantity_change(env, session_factory, order, "1")
     assert await refused_type(below) == "InvalidInput"
     assert await requests(session_factory, order) == []
+
+
+async def test_a_change_raising_the_total_of_an_order_paid_in_full_is_refused(
+    env, session_factory, settings, worker
+):
+    order, _ = await confirmed_order(env, session_factory, settings)
+    await quantity_change(env, session_factory, order, "3")  # asked while money is still due
+    await pay(env, session_factory, order, "17000.00", "ALL-1")  # the collection ends
+    await decide_change(env, session_factory, order, "sales_manager")
+    assert await settled(session_factory, order, "rejected") == [(1, "rejected")]
+    async with session_factory() as session:
+        request = await session.scalar(select(OrderChangeRequest))
+    assert "paid in full" in request.comment and "25,500.00" in request.comment
+    assert (await saved(session_factory, order)).total == Decimal("17000.00")
+
+    with pytest.raises(WorkflowUpdateFailedError) as refused:  # asked once it is paid
+        await quantity_change(env, session_factory, order, "4")
+    assert refused.value.cause.type == NOT_OPEN
+    assert "paid in full" in refused.value.cause.message
+    assert await requests(session_factory, order) == [(1, "rejected"), (2, "withdrawn")]
+    later = date.today() + timedelta(days=30)  # a change that adds nothing is still taken
+    await request_change(env, session_factory, order, requested_delivery_date=later)
+    await decide_change(env, session_factory, order, "sales_manager")
+    assert (await settled(session_factory, order, "approved"))[-1] == (3, "approved")
 
 
 @pytest.mark.parametrize("flaky", ["record_change_request", "apply_change", "replan_installments"])

@@ -354,6 +354,13 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             check=_planned_in_order,
         ),
         TodoKindDeclaration(
+            TodoKind.replan_shipment,
+            PlanShipment,
+            _plan,
+            ShipmentWorkflow.replan_shipment,
+            check=_planned_in_order,
+        ),
+        TodoKindDeclaration(
             TodoKind.confirm_dispatch,
             DispatchConfirmation,
             _dispatch,

@@ -96,6 +96,15 @@ class PlanShipmentCompletion(BaseModel):
     milestones: list[MilestoneDate] | None = None
 
 
+class ReplanShipmentCompletion(BaseModel):
+    """After an approved change to the order, ops give every milestone of its shipping mode
+    its planned date again (as for the first plan); the timers move to the new dates."""
+
+    kind: Literal["replan_shipment"]
+    outcome: Literal["planned"]
+    milestones: list[MilestoneDate] | None = None
+
+
 class ConfirmDispatchCompletion(BaseModel):
     kind: Literal["confirm_dispatch"]
     outcome: Literal["dispatched"]
@@ -232,6 +241,7 @@ TodoCompletionIn = Annotated[
     | ApproveCompletion
     | ReviseCompletion
     | PlanShipmentCompletion
+    | ReplanShipmentCompletion
     | ConfirmDispatchCompletion
     | ConfirmMilestoneCompletion
     | ConfirmArrivalCompletion
