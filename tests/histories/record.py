@@ -232,6 +232,29 @@ async def cancel_after_confirmation_path(
     return order
 
 
+async def change_approved_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """A confirmed 30/60/10 order, its deposit paid and its shipment planned: the owner asks for
+    a third pump, the manager approves, the order becomes revision 2, the collection takes the
+    new installments and the shipment the change (a replan to-do for ops)."""
+    from tests.workflows import test_changes as changing  # the change tests' steps
+    from tests.workflows import test_collection as collecting
+    from tests.workflows import test_shipment as shipping
+
+    order, _ = await collecting.confirmed_order(
+        env,
+        session_factory,
+        SimpleNamespace(task_queue=TASK_QUEUE.get()),
+        plan_items=collecting.PLAN_30_60_10,
+    )
+    await collecting.pay(env, session_factory, order, "5100.00", "DEP-1")
+    await shipping.plan(env, session_factory, order)
+    await changing.quantity_change(env, session_factory, order, "3")
+    await changing.decide_change(env, session_factory, order, "sales_manager")
+    await changing.settled(session_factory, order, "approved")
+    await helpers.open_todos(session_factory, order, "replan_shipment")
+    return order
+
+
 def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
     """A scenario of the first recordings: the usual draft, then what people do."""
 
@@ -308,6 +331,9 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # children stopped, the refund and the credit note).
     "cancel_in_approval_path": (cancel_in_approval_path, 1),
     "cancel_after_confirmation_path": (cancel_after_confirmation_path, 1),
+    # Recorded after change requests: a change approved in its own round, applied, handed to the
+    # collection and the shipment (`<name>.change_1.json` is the change's round).
+    "change_approved_path": (change_approved_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
 WITH_SHIPMENT = {
@@ -317,6 +343,7 @@ WITH_SHIPMENT = {
     "accepted_before_written_path",
     "arrival_backfill_path",
     "cancel_after_confirmation_path",
+    "change_approved_path",
 }
 # ... and whose collection child is (`<name>.collection.json`).
 WITH_COLLECTION = {
@@ -324,7 +351,10 @@ WITH_COLLECTION = {
     "closed_path",
     "accepted_before_written_path",
     "cancel_after_confirmation_path",
+    "change_approved_path",
 }
+# ... and whose first change request's approval round is (`<name>.change_1.json`).
+WITH_CHANGE = {"change_approved_path"}
 # Scenarios whose order ends without being confirmed (its result is awaited instead).
 ENDS_UNCONFIRMED = {"withdraw_path", "cancel_in_approval_path", "cancel_after_confirmation_path"}
 
@@ -354,6 +384,8 @@ async def record(
                 files[f"{name}.shipment.json"] = f"{handle.id}/shipment"
             if name in WITH_COLLECTION:
                 files[f"{name}.collection.json"] = f"{handle.id}/collection"
+            if name in WITH_CHANGE:
+                files[f"{name}.change_1.json"] = f"{handle.id}/change/1/approval"
             for n in range(1, rounds + 1):
                 files[f"{name}.approval_{n}.json"] = f"{handle.id}/approval/{n}"
             for filename, workflow_id in files.items():
