@@ -136,8 +136,12 @@ def _same(value: Any, recorded: dict[str, Any]) -> None:
 
 def test_every_shipment_step_has_its_own_input() -> None:
     steps = _steps()
-    assert sorted(steps) == sorted(OLD_STEPS)
-    assert len({ref.arg_type for ref in steps.values()}) == len(steps)
+    # every step there was when ShipmentStep was split, and the ones added since
+    assert set(OLD_STEPS) <= set(steps)
+    # a re-plan after a change records a plan, as plan_shipment does: the same input
+    assert steps["replan_shipment"].arg_type is steps["plan_shipment"].arg_type
+    own = {name: ref.arg_type for name, ref in steps.items() if name != "replan_shipment"}
+    assert len(set(own.values())) == len(own)
 
 
 @pytest.mark.parametrize("name", sorted(OLD_STEPS))
