@@ -37,7 +37,13 @@ from models.tables import (
 )
 from tests import helpers
 from tests.workflows.test_collection import PLAN_30_60_10, confirmed_order, installments, pay
-from tests.workflows.test_order import all_mail_sent, decide, estimate, fails_first_attempt
+from tests.workflows.test_order import (
+    RecordingMailer,
+    all_mail_sent,
+    decide,
+    estimate,
+    fails_first_attempt,
+)
 from tests.workflows.test_shipment import dispatch, plan, stock
 from worker import WORKFLOWS, activities_for, build_worker
 from workflows.approval import ApprovalWorkflow
@@ -371,7 +377,7 @@ async def test_retried_cancellation_steps_create_no_second_refund_or_mail(
     attempts: list[int] = []
     activities = [
         fails_first_attempt(fn, attempts) if fn.__name__ == flaky else fn
-        for fn in activities_for(session_factory, settings, None)
+        for fn in activities_for(session_factory, settings, RecordingMailer())
     ]
     async with Worker(
         env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities

@@ -38,7 +38,7 @@ from tests.workflows.test_collection import (
     installments,
     pay,
 )
-from tests.workflows.test_order import all_mail_sent, fails_first_attempt
+from tests.workflows.test_order import RecordingMailer, all_mail_sent, fails_first_attempt
 from worker import WORKFLOWS, activities_for, build_worker
 from workflows.approval import ApprovalWorkflow
 from workflows.collection import CollectionWorkflow
@@ -337,7 +337,7 @@ async def test_retried_change_steps_write_no_second_revision_or_mail(
     attempts: list[int] = []
     activities = [
         fails_first_attempt(fn, attempts) if fn.__name__ == flaky else fn
-        for fn in activities_for(session_factory, settings, None)
+        for fn in activities_for(session_factory, settings, RecordingMailer())
     ]
     async with Worker(
         env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities
