@@ -106,6 +106,28 @@ async def test_bad_change_requests_are_refused_with_a_clear_message_and_change_n
     assert await requests_of(session_factory) == 0
 
 
+async def test_a_change_below_what_was_invoiced_is_refused_and_asks_for_a_credit_note(
+    api, worker, session_factory
+):
+    number = await collecting_order(api)
+    sales, finance = await api("sales"), await api("finance")
+    applied = await sales.post(
+        f"/api/v1/orders/{number}/invoice-requests", json={"amount": "28400.00"}
+    )
+    assert applied.status_code == 202, applied.text
+    await complete(
+        finance,
+        await todo_of(finance, number, "issue_invoice"),
+        {"outcome": "issued", "invoice_number": "FP-CHG-1"},
+    )
+
+    refused = await ask(sales, number, await more_pumps(sales, number, quantity="1"), 422)
+
+    assert "already invoiced" in refused["detail"] and "credit note" in refused["detail"]
+    assert await requests_of(session_factory) == 0
+    assert (await sales.get(f"/api/v1/orders/{number}")).json()["total"] == "28400.00"
+
+
 async def test_one_request_at_a_time_no_self_approval_and_withdrawal_by_the_requester_only(
     api, worker, session_factory
 ):
