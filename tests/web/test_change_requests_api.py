@@ -5,6 +5,7 @@ changing nothing."""
 from __future__ import annotations
 
 import asyncio
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -126,6 +127,31 @@ async def test_a_change_below_what_was_invoiced_is_refused_and_asks_for_a_credit
     assert "already invoiced" in refused["detail"] and "credit note" in refused["detail"]
     assert await requests_of(session_factory) == 0
     assert (await sales.get(f"/api/v1/orders/{number}")).json()["total"] == "28400.00"
+
+
+async def test_a_change_below_what_was_dispatched_is_refused_and_points_to_a_return(
+    api, worker, session_factory
+):
+    number = await collecting_order(api)
+    sales, ops, warehouse = await api("sales"), await api("ops"), await api("warehouse")
+    plan = [
+        {"code": code, "planned_date": (date.today() + timedelta(days=n)).isoformat()}
+        for n, code in enumerate(("picking", "dispatch", "arrival"), start=1)
+    ]
+    await complete(
+        ops, await todo_of(ops, number, "plan_shipment"), {"outcome": "planned", "milestones": plan}
+    )
+    await complete(
+        warehouse,
+        await todo_of(warehouse, number, "confirm_dispatch"),
+        {"outcome": "dispatched", "carrier": "SF Express", "tracking_number": "SF-CHG-1"},
+    )
+
+    refused = await ask(sales, number, await more_pumps(sales, number, quantity="1"), 422)
+
+    assert "already dispatched" in refused["detail"] and "return" in refused["detail"]
+    assert await requests_of(session_factory) == 0
+    assert (await sales.get(f"/api/v1/orders/{number}")).json()["revision"] == 1
 
 
 async def test_one_request_at_a_time_no_self_approval_and_withdrawal_by_the_requester_only(
