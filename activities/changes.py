@@ -68,11 +68,29 @@ async def request_of(session: AsyncSession, order: Order, number: int) -> OrderC
     return found
 
 
+D0 = Decimal("0")
+# The shipment's status once the customer accepted the goods (its workflow has ended).
+ACCEPTED = "accepted"
+
+
+def _adds_goods(changed: ChangedOrder) -> bool:
+    """A line added, or one whose quantity grows."""
+    before = {line.key: line.quantity for line in changed.before.lines}
+    return any(line.quantity > before.get(line.key, D0) for line in changed.after.lines)
+
+
 async def floor_refusal(
     session: AsyncSession, order: Order, changed: ChangedOrder
 ) -> Refusal | None:
     """The change may not take a line below what was dispatched, nor the total below what was
-    invoiced or paid."""
+    invoiced or paid; once the customer accepted the goods, it may not add any (the shipment
+    has ended: more goods go out as a new order)."""
+    if order.shipment_status == ACCEPTED and _adds_goods(changed):
+        return Refusal(
+            "The customer of order %(number)s has accepted the goods: more goods go out as a "
+            "new order.",
+            number=order.number,
+        )
     dispatched = dispatched_by_line(await reservations_of(session, [ln.id for ln in order.lines]))
     return rules.change_floor_refusal(
         changed.after,

@@ -244,4 +244,8 @@ REFUSALS = (
     N_("The order is being submitted; try again."),
     N_("Order %(number)s is not submitted yet."),
     N_("Give the date the money was paid back."),
+    # activities/changes.py (a change that adds goods once they were accepted)
+    N_(
+        "The customer of order %(number)s has accepted the goods: more goods go out as a new order."
+    ),
 )

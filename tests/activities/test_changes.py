@@ -166,3 +166,18 @@ async def test_money_invoiced_between_request_and_approval_stops_the_change(plac
     assert (order.total, order.revision) == (D("17000.00"), 1)
     assert await count(placed.session_factory, OrderRevision) == 0
     assert await reserved(placed.session_factory, PUMP) == D("2")
+
+
+async def test_once_the_goods_are_accepted_a_change_adds_none_but_may_cut_the_price(placed):
+    async with placed.session_factory() as session:
+        await session.execute(
+            update(Order).where(Order.id == placed.order.id).values(shipment_status="accepted")
+        )
+        await session.commit()
+    more = [LineChange(line_id=placed.line_id, quantity=D("3"))]
+    recorded = await placed.changes.record_change_request(placed.request(lines=more))
+    assert recorded.problem is not None and "accepted the goods" in recorded.problem
+    assert await count(placed.session_factory, OrderChangeRequest) == 0
+    cut = [LineChange(line_id=placed.line_id, quantity=D("2"), discount_percent=D("5"))]
+    recorded = await placed.changes.record_change_request(placed.request(lines=cut))
+    assert recorded.problem is None
