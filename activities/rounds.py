@@ -93,8 +93,9 @@ async def order_round(rec: StepRecorder, order: Order, step: OpenStage) -> Appro
 
 
 async def change_round(rec: StepRecorder, order: Order, step: OpenStage) -> ApprovalRound:
-    """A change request's round: shown with the order's rounds under the next free number,
-    found again by its workflow's to-dos. The order's stage stays as it is."""
+    """A change request's round: shown with the order's rounds under the number the order's
+    workflow gave it (earlier rounds: the next free one), found again by its workflow's to-dos.
+    The order's stage stays as it is."""
     session = rec.session
     known = await session.scalar(
         select(ApprovalStep.round_id)
@@ -104,12 +105,19 @@ async def change_round(rec: StepRecorder, order: Order, step: OpenStage) -> Appr
     )
     if known is not None:
         return await session.get_one(ApprovalRound, known)
-    last = await session.scalar(
-        select(func.max(ApprovalRound.number)).where(ApprovalRound.order_id == order.id)
-    )
+    number = step.listed_as
+    if number is None or await session.scalar(  # taken: a round asked for before it was given
+        select(ApprovalRound.id).where(
+            ApprovalRound.order_id == order.id, ApprovalRound.number == number
+        )
+    ):
+        last = await session.scalar(
+            select(func.max(ApprovalRound.number)).where(ApprovalRound.order_id == order.id)
+        )
+        number = (last or 0) + 1
     approval_round = ApprovalRound(
         order_id=order.id,
-        number=(last or 0) + 1,
+        number=number,
         policy_version=step.policy_version,
         status="running",
         started_at=rec.now,

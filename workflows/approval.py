@@ -103,6 +103,7 @@ class ApprovalWorkflow:
             facts=self.input.facts,
             todo_kind=self.input.todo_kind,
             requested_by_id=self.input.requester_id,
+            listed_as=self.input.listed_as,
         )
 
     def _stage_after(self, position: int) -> RouteStage | None:

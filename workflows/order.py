@@ -32,6 +32,7 @@ from workflows.order_state import (
     ORDER_TOTAL,
     OUTSTANDING,
     OVERDUE,
+    ROUNDS_NUMBERED_APART,
     STAGE,
     CostBatchState,
 )
@@ -119,7 +120,7 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderCancellation
             )
             if self.awaiting_estimate:
                 return self._halt()
-            self.round_number += 1
+            self.round_number = self._round_to_start()
             approved = await self._approval_round(self.round_number)
             if approved:
                 return True
@@ -136,6 +137,15 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderCancellation
             if self.revision == "withdraw":
                 return False
             self.revision = None
+
+    def _round_to_start(self) -> int:
+        """The round the estimate's step prepared, else the next number: above every round
+        number given out, a change request's too (earlier orders: the last round's plus one)."""
+        if not workflow.patched(ROUNDS_NUMBERED_APART):
+            return self.round_number + 1
+        if self.prepared_round > self.round_number:
+            return self.prepared_round
+        return self._next_round_number()
 
     async def _fulfil(self) -> None:
         """The shipment and the collection run as children until the customer accepts."""

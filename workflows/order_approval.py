@@ -30,7 +30,12 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.activity_refs import OrderSteps
-from workflows.order_state import ONE_STEP_PER_DECISION, ORDER_TOTAL, OrderState
+from workflows.order_state import (
+    ONE_STEP_PER_DECISION,
+    ORDER_TOTAL,
+    ROUNDS_NUMBERED_APART,
+    OrderState,
+)
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
 
 with workflow.unsafe.imports_passed_through():
@@ -155,16 +160,16 @@ class OrderApproval(OrderState):
         next_round = self.round_number + 1
         # One step per decision: the estimate's step also routes the round and opens its
         # first stage (earlier orders did that in the round's own first step).
-        open_round = (
-            OpenRound(
+        open_round = None
+        if workflow.patched(ONE_STEP_PER_DECISION):
+            if workflow.patched(ROUNDS_NUMBERED_APART):  # not one a change request holds
+                next_round = self._next_round_number()
+            open_round = OpenRound(
                 round_number=next_round,
                 workflow_id=f"{wid}/approval/{next_round}",
                 order_workflow_id=wid,
                 unroutable_key=f"{wid}/approval/{next_round}/unroutable",
             )
-            if workflow.patched(ONE_STEP_PER_DECISION)
-            else None
-        )
         result = await self.steps.run(
             OrderSteps.record_estimate,
             RecordEstimate(

@@ -41,7 +41,7 @@ from models.domain.changes import (
 )
 from workflows import rules
 from workflows.activity_refs import ChangeSteps, Step
-from workflows.order_state import ORDER_TOTAL, OrderState
+from workflows.order_state import ORDER_TOTAL, ROUNDS_NUMBERED_APART, OrderState
 from workflows.refusals import NOT_ASSIGNEE, NOT_OPEN, refuse_if, refused
 from workflows.rules import ZERO
 
@@ -194,6 +194,9 @@ class OrderChanges(OrderState):
                 facts=facts,
                 todo_kind=TodoKind.approve_change,
                 requester_id=requester,
+                listed_as=(
+                    self._next_round_number() if workflow.patched(ROUNDS_NUMBERED_APART) else None
+                ),
             ),
             id=self._change_key(number, "approval"),
         )

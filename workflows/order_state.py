@@ -50,6 +50,10 @@ COLLECTION = "collection"
 CLOSING = "closing"
 # Orders confirmed before this had no Delayed attribute until a milestone was first late.
 DELAYED_FROM_CONFIRMATION = "delayed-from-confirmation"
+# Before this, a change request's round took the next free number among the order's rounds in
+# the database alone, and the order's own next round (numbered by the workflow) could take the
+# same number: the order's workflow now numbers both.
+ROUNDS_NUMBERED_APART = "rounds-numbered-apart"
 
 
 @dataclass
@@ -77,6 +81,7 @@ class OrderState:
         self.route_attempts = 0
         self.round_number = 0
         self.round_started = 0
+        self.rounds_numbered = 0  # the highest round number given out, the order's or a change's
         self.confirmed_by_round = False
         # A round the estimate step already routed (and whose first stage it opened).
         self.prepared: RoundFacts | None = None
@@ -153,8 +158,17 @@ class OrderState:
         return None
 
     def _todo_open(self, kind: TodoKind) -> bool:
-        """A to-do of this kind is open in the book (not being completed right now)."""
-        return any(todo.kind == kind for todo in self.todos.open_todos())
+        """A to-do of this kind is open in the book (not being completed right now), for the
+        order itself (a change request's pricing to-do is the change's)."""
+        return any(
+            todo.kind == kind and "/change/" not in todo.key for todo in self.todos.open_todos()
+        )
+
+    def _next_round_number(self) -> int:
+        """The number of the next approval round, the order's own or a change request's:
+        above every number given out (ROUNDS_NUMBERED_APART)."""
+        self.rounds_numbered = max(self.round_number, self.prepared_round, self.rounds_numbered) + 1
+        return self.rounds_numbered
 
     def _enter(self, stage: Stage | None) -> None:
         if stage is None or stage == self.stage:

@@ -120,6 +120,9 @@ class ApprovalRoundInput(BaseModel):
     # rejection ends the request, not the order's approval). Its requester may not approve it.
     todo_kind: TodoKind = TodoKind.approve
     requester_id: int | None = None
+    # A change request's round: the number it is listed under among the order's rounds, given
+    # by the order's workflow so the order's own rounds never take it (None: the next free).
+    listed_as: int | None = None
 
 
 class ApprovalOutcome(BaseModel):
@@ -189,6 +192,7 @@ class OpenStage(BaseModel):
     facts: DecisionFacts | None = None
     todo_kind: TodoKind = TodoKind.approve
     requested_by_id: int | None = None  # who asked (a change request's requester); else owner
+    listed_as: int | None = None  # a change request's round: its number among the order's
 
 
 class RecordDecision(BaseModel):
