@@ -132,6 +132,7 @@ def activities_for(
         costs.decide_variance,
         cancellation.cancel_order,
         cancellation.request_cancellation,
+        cancellation.forward_cancellation,
         cancellation.decide_cancellation,
         refunds.withdraw_shipment,
         refunds.stop_collection,

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
+from activities.cancellation_route import directors_after_manager
 from activities.collection import FINANCE
 from activities.steps import StepRecorder, amount_text, insert_once
 from activities.store import StepStore
@@ -164,6 +165,7 @@ class CancellationActivities:
                 actor_id=step.actor_id, reason=f"{step.reason_code}: {step.reason}",
             )  # fmt: skip
             assert step.todo_key is not None and step.approver is not None  # the approval's
+            directors = await directors_after_manager(session, order, step)
             await rec.open_todo(
                 key=step.todo_key,
                 order=order,
@@ -176,6 +178,7 @@ class CancellationActivities:
                     "cancellation": step.number,
                     "reason_code": step.reason_code,
                     "reason": step.reason,
+                    **({"director_next": True} if directors else {}),
                 },
             )
             if step.actor_id != order.owner_id:
@@ -183,6 +186,44 @@ class CancellationActivities:
                     key=step.step_key, users=[order.owner], order=order,
                     event="cancellation_requested", comment=step.reason,
                 )  # fmt: skip
+            await session.commit()
+            return CancellationStepResult(
+                opened=rec.opened, mail_ids=rec.mail_ids, directors=directors
+            )
+
+    @activity.defn
+    async def forward_cancellation(self, step: CancellationStep) -> CancellationStepResult:
+        """The manager approved a cancellation the policy also gives the director: the
+        manager's to-do closes and the director's approve_cancellation opens (the cancellation
+        stays requested; the director's decision approves or rejects it)."""
+        async with self.store.step() as session:
+            order = await self.store.order(session, order_id=step.order_id, with_lines=False)
+            rec = self.store.recorder(session)
+            cancellation = await cancellation_of(session, order, step.number)
+            assert step.todo_key is not None and step.director_todo_key is not None
+            await rec.close_todo(
+                step.todo_key, outcome="approve", by_user_id=step.actor_id, comment=step.comment
+            )
+            await rec.add_event(
+                key=step.step_key, order=order, kind="cancellation_approved_by_manager",
+                actor_id=step.actor_id, comment=step.comment,
+            )  # fmt: skip
+            manager = await session.get(User, step.actor_id) if step.actor_id else None
+            await rec.open_todo(
+                key=step.director_todo_key,
+                order=order,
+                workflow_id=step.workflow_id,
+                kind=TodoKind.approve_cancellation,
+                assignees=step.directors,
+                due_in=None,
+                requested_by_id=cancellation.requested_by_id,
+                facts={
+                    "cancellation": step.number,
+                    "reason_code": cancellation.reason_code,
+                    "reason": cancellation.reason,
+                    "manager_approved_by": manager.full_name if manager else "",
+                },
+            )
             await session.commit()
             return CancellationStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
 

@@ -112,6 +112,9 @@ EVENTS = {
     "cancelled": N_("Order cancelled"),
     "cancellation_requested": N_("Cancellation requested"),
     "cancellation_approved": N_("Cancellation approved"),
+    "cancellation_approved_by_manager": N_(
+        "Cancellation approved by the manager, on to the director"
+    ),
     "cancellation_rejected": N_("Cancellation rejected"),
     "shipment_withdrawn": N_("Shipment withdrawn, stock released"),
     "collection_stopped": N_("Collection stopped"),

@@ -169,6 +169,10 @@ REFUSALS = (
     N_("A percentage cannot be above 100."),
     N_("Name the role to notify."),
     N_("Name the person to notify."),
+    N_(
+        "The amount above which the director also approves a cancellation cannot be negative "
+        "(leave it blank if the director need never approve one)."
+    ),
     # web/schemas/todos.py (a to-do completion's body)
     N_("The body must be a JSON object."),
     # models/domain/changes.py and workflows/rules/changes.py (a change request)

@@ -65,6 +65,8 @@ async def current_policy(*, session: AsyncSession) -> ApprovalPolicy:
 
 # Saving a new version ---------------------------------------------------------------------------
 
+CENT = Decimal("0.01")
+
 # A requirement's code names its to-dos (`<workflow>/<stage>/<code>`) and is stored in a column of
 # 50 characters: a word, no slashes or spaces.
 _CODE = re.compile(r"^[\w-]{1,50}$")
@@ -76,6 +78,11 @@ class PolicyBody(BaseModel):
 
     stages: list[PolicyStage]
     notify: list[Decider] = Field(default_factory=list)
+    # A confirmed order's cancellation also goes to the director when its total is above this
+    # (None: never); a negative amount is refused by the policy check, saying so.
+    cancellation_director_above: Decimal | None = Field(
+        default=None, max_digits=17, decimal_places=2
+    )
 
 
 class PolicyRefusal(AdminRefusal):
@@ -187,8 +194,11 @@ async def _staffing_problems(session: AsyncSession, body: PolicyBody) -> PolicyR
 
 
 def _with_plain_conditions(body: PolicyBody) -> PolicyBody:
-    """A fact condition (over stock, export, …) carries no number; one sent along is dropped."""
+    """A fact condition (over stock, export, …) carries no number; one sent along is dropped.
+    The cancellation amount is kept to the cent."""
     copy = body.model_copy(deep=True)
+    if copy.cancellation_director_above is not None:  # an amount of money: to the cent
+        copy.cancellation_director_above = copy.cancellation_director_above.quantize(CENT)
     for stage in copy.stages:
         for requirement in stage.requirements:
             for condition in requirement.when:

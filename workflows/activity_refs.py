@@ -144,6 +144,7 @@ class CancellationSteps:
 
     cancel_order = Step("cancel_order", CancellationStep, CancellationStepResult)
     request_cancellation = Step("request_cancellation", CancellationStep, CancellationStepResult)
+    forward_cancellation = Step("forward_cancellation", CancellationStep, CancellationStepResult)
     decide_cancellation = Step("decide_cancellation", CancellationStep, CancellationStepResult)
     confirm_refund = Step("confirm_refund", CancellationStep, CancellationStepResult)
     issue_credit_note = Step("issue_credit_note", CancellationStep, CancellationStepResult)

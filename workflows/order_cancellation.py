@@ -43,6 +43,8 @@ with workflow.unsafe.imports_passed_through():
 # Stages in which the goods have left: a return comes before any cancellation.
 AFTER_DISPATCH = frozenset({Stage.acceptance, Stage.collection, Stage.cost_review})
 NO_APPROVER = "No manager above the owner can approve this cancellation."
+# Cancellations asked for before this patch were approved by the manager alone.
+CANCELLATION_DIRECTOR = "cancellation-director"
 
 
 def cancellation_approver(
@@ -136,7 +138,7 @@ class OrderCancellation(OrderState):
         self.cancellation = request
         self.cancel_todo = f"{workflow.info().workflow_id}/cancel/{number}/approve"
         await self._signal_shipment("hold_for_cancellation", True)
-        await self.steps.run(
+        asked = await self.steps.run(
             CancellationSteps.request_cancellation,
             self._step(
                 "requested",
@@ -148,6 +150,8 @@ class OrderCancellation(OrderState):
                 approver=self._approver(request.actor),
             ),
         )
+        # The approval policy may give the director a step after the manager's.
+        self.cancel_directors = asked.directors
         return TodoDone(todo_key=self.cancel_todo, stage=self.stage)
 
     async def _signal_shipment(self, signal: str, *args: bool) -> None:
@@ -163,6 +167,13 @@ class OrderCancellation(OrderState):
         self.todos.take(decision.todo_key, decision.actor)
         self.cancel_todo = None
         number = self.cancellations
+        if (
+            decision.outcome == "approve"
+            and self.cancel_directors
+            and workflow.patched(CANCELLATION_DIRECTOR)
+        ):
+            return await self._forward_to_director(decision, number)
+        self.cancel_directors = []
         step = self._step(
             "decided",
             number,
@@ -186,6 +197,25 @@ class OrderCancellation(OrderState):
             [OUTSTANDING.value_set(0.0), OVERDUE.value_set(False), DELAYED.value_set(False)]
         )
         return TodoDone(todo_key=decision.todo_key, stage=Stage.cancelled)
+
+    async def _forward_to_director(self, decision: CancellationDecision, number: int) -> TodoDone:
+        """The manager approved; the director decides next (their approval cancels the order,
+        their rejection leaves it running, as the manager's would)."""
+        directors, self.cancel_directors = self.cancel_directors, []
+        self.cancel_todo = f"{workflow.info().workflow_id}/cancel/{number}/approve-director"
+        await self.steps.run(
+            CancellationSteps.forward_cancellation,
+            self._step(
+                "manager-approved",
+                number,
+                actor_id=decision.actor.user_id,
+                todo_key=decision.todo_key,
+                comment=decision.reason,
+                directors=directors,
+                director_todo_key=self.cancel_todo,
+            ),
+        )
+        return TodoDone(todo_key=decision.todo_key, stage=self.stage)
 
     @approve_cancellation.validator
     def validate_approve_cancellation(self, decision: CancellationDecision) -> None:

@@ -15,6 +15,7 @@ from models.domain import (
     CANCELLING,
     Actor,
     ApprovalPolicy,
+    Assignee,
     CancelOrder,
     CollectionResult,
     OrderFacts,
@@ -112,6 +113,7 @@ class OrderState:
         self.cancellation: CancelOrder | None = None
         self.cancellations = 0
         self.cancel_todo: str | None = None  # the approve_cancellation to-do, while open
+        self.cancel_directors: list[Assignee] = []  # the director's step, after the manager's
         self.halted = False  # the run stopped before confirmation: the order is cancelled
         self.cancel_approved = False  # after confirmation: the children are being ended
         self.dispatched = False  # the shipment said goods left: a return comes first

@@ -65,6 +65,9 @@ class ApprovalPolicy(BaseModel):
     stages: list[PolicyStage]
     # Told when an order passes its last stage, besides its owner.
     notify: list[Decider] = Field(default_factory=list)
+    # A confirmed order's cancellation is approved by the owner's department manager and, for
+    # an order whose total is above this amount, then by the director (None: never).
+    cancellation_director_above: Decimal | None = None
 
 
 class RouteRequirement(BaseModel):

@@ -116,6 +116,9 @@ class CancellationStep(BaseModel):
     reason: str = ""
     todo_key: str | None = None  # the to-do this step closes
     approver: Assignee | None = None  # who approves a cancellation after confirmation
+    # The director's step after the manager's (the policy's amount, the order above it).
+    directors: list[Assignee] = Field(default_factory=list)
+    director_todo_key: str | None = None
     outcome: str = ""
     comment: str = ""
     # The refund or credit note the step records, and the next refund to-do's key.
@@ -132,3 +135,6 @@ class CancellationStepResult(StepResult):
     credit_notes: int = 0  # credit notes asked for (one per issued invoice)
     finished: bool = False  # nothing (more) to undo: the order is cancelled
     problem: str | None = None  # refused, nothing changed (a credit note number already used)
+    # Asked for: who approves after the manager (the approval policy's director step); empty
+    # when the manager's approval is enough.
+    directors: list[Assignee] = Field(default_factory=list)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
@@ -37,6 +38,8 @@ class PolicyVersionOut(BaseModel):
     created_by: str | None  # the administrator's username; None for the versions shipped
     stages: list[PolicyStage]
     notify: list[Decider]
+    # A confirmed order's cancellation also needs the director above this total (None: never).
+    cancellation_director_above: Decimal | None = None
 
 
 def version_out(row: ApprovalPolicyVersion) -> PolicyVersionOut:
@@ -48,6 +51,7 @@ def version_out(row: ApprovalPolicyVersion) -> PolicyVersionOut:
         created_by=row.created_by.username if row.created_by else None,
         stages=saved.stages,
         notify=saved.notify,
+        cancellation_director_above=saved.cancellation_director_above,
     )
 
 
@@ -117,7 +121,9 @@ PolicyEditor = Annotated[
 @router.get("/policy/approval", response_model=PolicyVersionOut)
 async def approval_policy(user: ApprovalPolicyReader, session: SessionDep) -> PolicyVersionOut:
     """The approval policy in force: its stages in order, each stage's requirements (decided
-    in parallel), and who is told when an order passes the last stage."""
+    in parallel), who is told when an order passes the last stage, and the total above which
+    a confirmed order's cancellation also needs the director (`cancellation_director_above`,
+    null: never)."""
     row = await policy.current_version(session=session)
     if row is not None:
         return version_out(row)
@@ -144,7 +150,8 @@ async def save_approval_policy(
     user: PolicyEditor, session: SessionDep, body: PolicyBody
 ) -> PolicyVersionOut:
     """Save a new version of the approval policy, in force from now on (administrators). The
-    body is the policy without `version`; a refusal (422) names the field and saves nothing.
+    body is the policy without `version`; a refusal (422) names the field and saves nothing
+    (a negative `cancellation_director_above` too).
     Rounds already routed keep the version they were routed by."""
     try:
         row = await policy.save_policy(session=session, user=user, body=body)

@@ -18,6 +18,7 @@ from models.domain import (
     Role,
 )
 from models.policy import PolicyBody, PolicyRefusal
+from workflows.rules.approval import CANCELLATION_DIRECTOR_ABOVE
 
 # The policy as a flat form: one row per requirement ---------------------------------------------
 
@@ -85,6 +86,7 @@ class PolicyFields:
     notify_department_manager: bool = False
     notify_roles: list[str] = field(default_factory=list)
     notify_users: list[str] = field(default_factory=list)
+    cancellation_director_above: str = ""  # blank: the director never approves cancellations
     based_on: str = ""
 
     @classmethod
@@ -98,6 +100,11 @@ class PolicyFields:
             notify_department_manager=any(d.kind == "department_manager" for d in policy.notify),
             notify_roles=[d.role.value for d in policy.notify if d.kind == "role" and d.role],
             notify_users=[str(d.user_id) for d in policy.notify if d.kind == "user" and d.user_id],
+            cancellation_director_above=(
+                _plain(policy.cancellation_director_above)
+                if policy.cancellation_director_above is not None
+                else ""
+            ),
             based_on=str(policy.version),
         )
 
@@ -177,6 +184,17 @@ def _requirement(index: int, row: RequirementRow) -> PolicyRequirement:
     )
 
 
+def _cancellation_amount(text: str) -> Decimal | None:
+    """The amount above which a cancellation also needs the director; None when blank."""
+    try:
+        return _threshold(text)
+    except ValueError:
+        raise PolicyRefusal(
+            CANCELLATION_DIRECTOR_ABOVE,
+            N_("Enter an amount (at most two decimals), or leave it blank."),
+        ) from None
+
+
 def draft_of_fields(fields: PolicyFields) -> PolicyDraft:
     """The policy the form describes: rows with the same stage number form one stage (decided
     in parallel), stages in the order of their numbers; a row without a name is left out.
@@ -207,6 +225,7 @@ def draft_of_fields(fields: PolicyFields) -> PolicyDraft:
     body = PolicyBody(
         stages=[PolicyStage(position=p, requirements=[r for _, r in stages[p]]) for p in positions],
         notify=notify,
+        cancellation_director_above=_cancellation_amount(fields.cancellation_director_above),
     )
     rows = {
         (i, j): index for i, p in enumerate(positions) for j, (index, _) in enumerate(stages[p])

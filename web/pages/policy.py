@@ -22,6 +22,7 @@ from web.forms.policy import PolicyDraft, PolicyFields, RequirementRow, draft_of
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from workflows import rules
+from workflows.rules.approval import CANCELLATION_DIRECTOR_ABOVE
 
 router = page_router()
 BLANK_ROWS = 3
@@ -64,6 +65,7 @@ def _fields(form: FormData) -> PolicyFields:
         notify_department_manager="notify_department_manager" in form,
         notify_roles=[str(v) for v in form.getlist("notify_roles")],
         notify_users=[str(v) for v in form.getlist("notify_users") if v],
+        cancellation_director_above=str(form.get("cancellation_director_above") or ""),
         based_on=str(form.get("based_on") or ""),
     )
 
@@ -96,6 +98,8 @@ def _where(field: str, draft: PolicyDraft | None, t: Callable[[str], str]) -> st
         }
     if field.startswith("notify"):
         return t(N_("Notified on final approval"))
+    if field == CANCELLATION_DIRECTOR_ABOVE:
+        return t(N_("Cancellations"))
     return ""
 
 
@@ -112,6 +116,7 @@ async def _policy_page(
     session: AsyncSession,
     values: PolicyFields | None = None,
     error: str | None = None,
+    error_field: str = "",
 ) -> HTMLResponse:
     saved = await policy.policy_versions(session=session)
     current = policy.policy_of(saved[0]) if saved else rules.DEFAULT_APPROVAL_POLICY
@@ -135,6 +140,8 @@ async def _policy_page(
         ],
         people={u.id: u for u in everyone},
         error=error,
+        # A refused cancellation amount is also said next to its field.
+        error_field=error_field,
         status_code=422 if error else 200,
     )
 
@@ -163,6 +170,6 @@ async def save_policy(request: Request, me: PageAdmin, session: SessionDep) -> R
         where = _where(refusal.field, draft, t)
         reason = refusal.reason(t)
         error = f"{where}: {reason}" if where else reason
-        return await _policy_page(request, me, session, values, error)
+        return await _policy_page(request, me, session, values, error, refusal.field)
     flash(request, t("Approval policy version %(version)s saved.") % {"version": saved.version})
     return RedirectResponse("/admin/policy", status_code=303)

@@ -25,6 +25,13 @@ from models.domain import (
 )
 from workflows.rules.money import HUNDRED
 
+# The policy's amount above which a cancellation also needs the director, and its refusal.
+CANCELLATION_DIRECTOR_ABOVE = "cancellation_director_above"
+CANCELLATION_AMOUNT_NEGATIVE = (
+    "The amount above which the director also approves a cancellation cannot be negative "
+    "(leave it blank if the director need never approve one)."
+)
+
 
 def approver_department(
     chain: Sequence[DepartmentLink], owner_id: int, requester_id: int | None = None
@@ -265,6 +272,9 @@ def policy_problems(policy: ApprovalPolicy) -> list[tuple[str, str]]:
                         condition.value > HUNDRED
                     ):
                         problems.append((field, "A percentage cannot be above 100."))
+    above = policy.cancellation_director_above
+    if above is not None and above < 0:
+        problems.append((CANCELLATION_DIRECTOR_ABOVE, CANCELLATION_AMOUNT_NEGATIVE))
     for i, decider in enumerate(policy.notify):
         if decider.kind == "role" and decider.role is None:
             problems.append((f"notify[{i}].role", "Name the role to notify."))
