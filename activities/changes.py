@@ -21,8 +21,8 @@ from activities.change_terms import (
     installments_of,
     reservations_of,
 )
+from activities.contact_mail import tell_contacts
 from activities.facts import order_facts
-from activities.shipments.records import ContactRecipient, contacts_of
 from activities.steps import StepRecorder, amount_text, insert_once
 from activities.store import StepStore
 from models.domain import (
@@ -288,12 +288,9 @@ class ChangeActivities:
             key=step.step_key, users=each_once(people), order=order, event="change_applied",
             comment=comment,
         )  # fmt: skip
-        contacts = [
-            ContactRecipient(c.id, c.name, c.email) for c in await contacts_of(rec.session, order)
-        ]
-        await rec.notify(
-            key=f"{step.step_key}/contact", users=contacts, order=order, event="change_applied",
-            comment=comment, with_link=False,
+        await tell_contacts(
+            rec, order, key=f"{step.step_key}/contact", event="change_applied",
+            values=lambda words: {"revision": revision, "changes": words.changes(changes)},
         )  # fmt: skip
 
     @activity.defn

@@ -74,7 +74,8 @@ USERS = [
 ]
 
 CUSTOMERS = [
-    # name, level, region, industry, credit limit, tax number, contact, e-mail
+    # name, level, region, industry, credit limit, tax number, contact, e-mail, the language of
+    # the contact's mail
     (
         "Shanghai Precision Machinery Co.",
         "A",
@@ -84,6 +85,7 @@ CUSTOMERS = [
         "91310000MA1FL0001X",
         "Xu Ming",
         "xu.ming@shpm.example.com",
+        "en",
     ),
     (
         "Hangzhou Green Foods Ltd.",
@@ -94,6 +96,7 @@ CUSTOMERS = [
         "91330100MA2CD0002Y",
         "Yang Ling",
         "yang.ling@hzgf.example.com",
+        "zh_CN",  # her mail is written in Simplified Chinese
     ),
     (
         "Beijing Northern Logistics",
@@ -104,6 +107,7 @@ CUSTOMERS = [
         "91110000MA0EF0003Z",
         "Qian Hao",
         "qian.hao@bjnl.example.com",
+        "en",
     ),
     (
         "Tianjin Port Equipment",
@@ -114,6 +118,7 @@ CUSTOMERS = [
         "91120000MA0GH0004W",
         "Deng Yu",
         "deng.yu@tjpe.example.com",
+        "en",
     ),
     (
         "Saigon Industrial Supply",
@@ -124,6 +129,7 @@ CUSTOMERS = [
         "VN0312345678",
         "Nguyen An",
         "an.nguyen@sis.example.com",
+        "en",
     ),
 ]
 
@@ -180,7 +186,7 @@ async def seed_demo(session: AsyncSession, password: str) -> bool:
         users[login] = user
     for name, _, manager in DEPARTMENTS:
         departments[name].manager_id = users[manager].id
-    for name, level, region, industry, limit, tax, contact, email in CUSTOMERS:
+    for name, level, region, industry, limit, tax, contact, email, language in CUSTOMERS:
         session.add(
             Customer(
                 name=name,
@@ -191,7 +197,7 @@ async def seed_demo(session: AsyncSession, password: str) -> bool:
                 tax_number=tax,
                 invoice_title=name,
                 address=f"{region}, {name}",
-                contacts=[Contact(name=contact, email=email)],
+                contacts=[Contact(name=contact, email=email, language=language)],
             )
         )
     for code, name, category, unit, price, cost, stock, install in PRODUCTS:

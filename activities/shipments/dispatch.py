@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, cast
 
@@ -9,13 +10,9 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.shipments.records import (
-    OPS,
-    ContactRecipient,
-    contacts_of,
-    record_milestones,
-)
-from activities.steps import StepRecorder
+from activities.contact_mail import contacts_of, tell_contact
+from activities.shipments.records import OPS, record_milestones
+from activities.steps import Fresh, StepRecorder
 from activities.store import StepStore
 from models.domain import (
     RecordDispatch,
@@ -24,6 +21,7 @@ from models.domain import (
 )
 from models.links import ContactLinks
 from models.tables import Contact, Dispatch, Order, OrderLine, Product, StockReservation
+from notifications.contact_words import ContactWords
 
 
 class DispatchActivities:
@@ -93,28 +91,37 @@ class DispatchActivities:
             comment=told,
         )  # fmt: skip
         for contact in await contacts_of(rec.session, order):
+            told_key = f"{step.todo_key}/done/contact/{contact.id}"  # as it always was
+            await tell_contact(
+                rec, order, contact, key=f"{told_key}/mail/{contact.id}", event="dispatched",
+                values=lambda words: {
+                    "carrier": step.carrier, "tracking_number": step.tracking_number,
+                    "dispatched_on": words.date(step.actual_date or rec.now.date()),
+                },
+                fresh=self._arrival_link(rec, order, contact, step),
+            )  # fmt: skip
 
-            async def arrival_link(contact: Contact = contact) -> dict[str, str]:
-                assert self.contact_links is not None  # only then is the link asked for
-                token = await self.contact_links.issue(
-                    rec.session,
-                    order_id=order.id,
-                    contact_id=contact.id,
-                    dispatch_round=step.dispatch_round,
-                    now=rec.now,
-                )
-                link = f"{rec.base_url}/arrival/{token}"
-                return {"comment": f"{told}. When the goods arrive, please confirm here: {link}"}
+    def _arrival_link(
+        self, rec: StepRecorder, order: Order, contact: Contact, step: RecordDispatch
+    ) -> Callable[[ContactWords], Fresh] | None:
+        """The contact's own link to confirm the arrival, issued only for a mail not queued
+        yet (a retried step finds the mail and issues none)."""
+        links = self.contact_links
+        if links is None:
+            return None
 
-            await rec.notify(
-                key=f"{step.todo_key}/done/contact/{contact.id}",
-                users=[ContactRecipient(contact.id, contact.name, contact.email)],
-                order=order,
-                event="dispatched",
-                comment=told,
-                with_link=False,
-                fresh=arrival_link if self.contact_links is not None else None,
-            )
+        def fresh(words: ContactWords) -> Fresh:
+            async def arrival_link() -> dict[str, str]:
+                token = await links.issue(
+                    rec.session, order_id=order.id, contact_id=contact.id,
+                    dispatch_round=step.dispatch_round, now=rec.now,
+                )  # fmt: skip
+                until = words.fmt.datetime(rec.now + links.lifetime)
+                return {"arrival_link": f"{rec.base_url}/arrival/{token}", "arrival_until": until}
+
+            return arrival_link
+
+        return fresh
 
 
 async def _take_stock(rec: StepRecorder, order: Order, round_: int) -> str | None:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from temporalio import activity
 
+from activities.contact_mail import tell_contacts
 from activities.shipments.records import (
     OPS,
     PLAN_SLA,
-    ContactRecipient,
     ask_dispatch,
-    contacts_of,
     milestones_of,
     reserve,
 )
@@ -40,15 +39,12 @@ class ShipmentActivities:
                 order.shipment_status = "planning"
                 rec.set_stage(order, Stage.fulfilment)
             await reserve(rec, order, round_=1)
-            await rec.notify(
+            await tell_contacts(
+                rec,
+                order,
                 key=f"{step.workflow_id}/confirmed",
-                users=[
-                    ContactRecipient(c.id, c.name, c.email)
-                    for c in await contacts_of(session, order)
-                ],
-                order=order,
                 event="confirmed",
-                with_link=False,
+                values=lambda words: {"delivery": words.date(order.requested_delivery_on)},
             )
             await rec.open_todo(
                 key=step.todo_key,

@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from activities.contact_mail import ContactRecipient, contacts_of
 from activities.steps import StepRecorder
 from models.domain import Assignee, MilestoneState, Role, TodoKind
-from models.tables import Contact, Milestone, Order, Product, StockReservation
+from models.tables import Milestone, Order, Product, StockReservation
+
+__all__ = ["ContactRecipient", "contacts_of"]  # the contacts' mail moved to contact_mail
 
 PLAN_SLA = timedelta(days=1)
 DISPATCH_SLA = timedelta(days=1)
 OPS = [Assignee(role=Role.ops)]
-
-
-@dataclass
-class ContactRecipient:
-    """A customer's contact as a mail recipient (contacts have no account)."""
-
-    id: int
-    full_name: str
-    email: str
-    locale: str | None = None
-
-
-async def contacts_of(session: AsyncSession, order: Order) -> list[Contact]:
-    """The customer's contacts that have an e-mail address."""
-    rows = await session.scalars(
-        select(Contact).where(Contact.customer_id == order.customer_id, Contact.email != "")
-    )
-    return list(rows)
 
 
 async def reserve(rec: StepRecorder, order: Order, *, round_: int) -> None:

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 from models.admin.checks import AdminRefusal, is_email, plain_number
 from models.admin.customers import (
+    CONTACT_LANGUAGES,
     CUSTOMER_LEVELS,
     ContactChange,
+    ContactRefusal,
     CustomerChange,
+    get_contact,
     get_customer,
     list_customers,
+    save_contact,
     save_customer,
 )
 from models.admin.departments import (
@@ -49,11 +53,13 @@ from models.admin.users import (
 )
 
 __all__ = [
+    "CONTACT_LANGUAGES",
     "CUSTOMER_LEVELS",
     "MAIL_PAGE_SIZE",
     "MIN_PASSWORD_LENGTH",
     "AdminRefusal",
     "ContactChange",
+    "ContactRefusal",
     "CustomerChange",
     "DepartmentChange",
     "DepartmentRow",
@@ -64,6 +70,7 @@ __all__ = [
     "UserRow",
     "all_departments",
     "all_users",
+    "get_contact",
     "get_customer",
     "get_department",
     "get_mail",
@@ -76,6 +83,7 @@ __all__ = [
     "list_products",
     "list_users",
     "plain_number",
+    "save_contact",
     "save_customer",
     "save_department",
     "save_product",

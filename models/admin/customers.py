@@ -9,11 +9,26 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from i18n import N_
+from i18n import N_, SUPPORTED
 from models.admin.checks import AdminRefusal, at_most, is_email, taken_by_another
 from models.tables import Contact, Customer
 
 CUSTOMER_LEVELS = ("A", "B", "C", "D")
+# The languages a contact's mail can be written in.
+CONTACT_LANGUAGES = SUPPORTED
+UNKNOWN_LANGUAGE = N_(
+    "Mail to %(contact)s can be written in English (en) or Simplified Chinese (zh_CN), "
+    "not in “%(language)s”."
+)
+
+
+class ContactRefusal(AdminRefusal):
+    """A contact's field that breaks a rule: the form shows the message next to that field
+    (`row` is the contact's place among those entered, `field` the field's name)."""
+
+    def __init__(self, template: str, *, row: int, field: str, **params: object) -> None:
+        super().__init__(template, **params)
+        self.row, self.field = row, field
 
 
 @dataclass(frozen=True)
@@ -24,6 +39,7 @@ class ContactChange:
     name: str
     email: str
     phone: str
+    language: str | None = None  # None keeps the contact's (a new contact's is English)
 
 
 @dataclass(frozen=True)
@@ -74,18 +90,28 @@ def _check_detail_lengths(change: CustomerChange) -> None:
     at_most(change.address, 300, N_("An address has at most %(max)s characters."))
 
 
+def check_contact(row: ContactChange, index: int = 0) -> None:
+    """The contact has a name, an e-mail address, a phone number that fits, and a language
+    its mail can be written in."""
+    name = at_most(row.name, 100, N_("A contact's name has at most %(max)s characters."))
+    if not name:
+        raise AdminRefusal(N_("Every contact needs a name."))
+    if not is_email(row.email):
+        raise AdminRefusal(
+            N_("Enter a valid e-mail address for %(contact)s (like name@example.com)."),
+            contact=name,
+        )
+    at_most(row.phone, 50, N_("A phone number has at most %(max)s characters."))
+    if row.language is not None and row.language not in CONTACT_LANGUAGES:
+        raise ContactRefusal(
+            UNKNOWN_LANGUAGE, row=index, field="language", contact=name, language=row.language
+        )
+
+
 def _check_contacts(contacts: list[ContactChange]) -> None:
-    """Each contact has a name and an e-mail address, and there is at least one."""
-    for row in contacts:
-        name = at_most(row.name, 100, N_("A contact's name has at most %(max)s characters."))
-        if not name:
-            raise AdminRefusal(N_("Every contact needs a name."))
-        if not is_email(row.email):
-            raise AdminRefusal(
-                N_("Enter a valid e-mail address for %(contact)s (like name@example.com)."),
-                contact=name,
-            )
-        at_most(row.phone, 50, N_("A phone number has at most %(max)s characters."))
+    """Each contact is complete (check_contact), and there is at least one."""
+    for index, row in enumerate(contacts):
+        check_contact(row, index)
     if not contacts:
         raise AdminRefusal(N_("Add at least one contact with a name and an e-mail address."))
 
@@ -99,6 +125,7 @@ def _keep_contacts(customer: Customer, contacts: list[ContactChange]) -> None:
         if contact is None:
             contact = Contact(name=row.name, email=row.email, phone=row.phone)
         contact.name, contact.email, contact.phone = row.name, row.email, row.phone
+        contact.language = row.language or contact.language or "en"
         kept.append(contact)
     customer.contacts = kept
 
@@ -133,3 +160,23 @@ async def save_customer(
     _keep_contacts(customer, change.contacts)
     await session.commit()
     return customer
+
+
+async def get_contact(
+    *, session: AsyncSession, customer_id: int, contact_id: int
+) -> Contact | None:
+    """The customer's contact (None when the customer has no contact with this id)."""
+    return await session.scalar(
+        select(Contact).where(Contact.id == contact_id, Contact.customer_id == customer_id)
+    )
+
+
+async def save_contact(
+    *, session: AsyncSession, contact: Contact, change: ContactChange
+) -> Contact:
+    """Change one contact of a customer, after the same checks as on the customer's form."""
+    check_contact(change)
+    contact.name, contact.email, contact.phone = change.name, change.email, change.phone
+    contact.language = change.language or contact.language
+    await session.commit()
+    return contact

@@ -89,6 +89,8 @@ class Contact(Base):
     name: Mapped[str] = mapped_column(String(100))
     email: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(50), default="")
+    # The language their mail is written in (en or zh_CN): a contact has no profile to pick it.
+    language: Mapped[str] = mapped_column(String(10), default="en", server_default="en")
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 

@@ -1,4 +1,5 @@
-"""The administrator's JSON API: orders whose approval no one can decide, routed again."""
+"""The administrator's JSON API: orders whose approval no one can decide, routed again; a
+customer's contact changed (their language among others)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 
+from models import admin as admin_models
+from models.admin import AdminRefusal, ContactChange
 from models.domain import Role
 from models.queries import unroutable_orders
 from models.tables import User
@@ -13,7 +16,14 @@ from web.api import ApiRoute, refused
 from web.commands import orders as orders_commands
 from web.commands.actions import Refused
 from web.deps import ApiUser, ScopedOrder, SessionDep, TemporalClient
-from web.schemas import RoutedAgainOut, UnroutableOrderOut, errors
+from web.schemas import (
+    ContactOut,
+    ContactPatch,
+    Id,
+    RoutedAgainOut,
+    UnroutableOrderOut,
+    errors,
+)
 from web.views import unroutable_out
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
@@ -58,3 +68,36 @@ async def route_again(
     except Refused as error:
         raise refused(error) from error
     return RoutedAgainOut.model_validate(order)
+
+
+@router.patch(
+    "/customers/{customer_id}/contacts/{contact_id}",
+    response_model=ContactOut,
+    responses=errors(403, 404),
+    tags=["admin"],
+)
+async def change_contact(
+    customer_id: Id, contact_id: Id, body: ContactPatch, user: ApiAdmin, session: SessionDep
+) -> ContactOut:
+    """Change a customer's contact (admin only): any of `name`, `email`, `phone` and
+    `language`, the language their mail is written in (`en` or `zh_CN`); a field left out
+    keeps its value. 422 with the reason for a field that breaks a rule (an unknown language,
+    an e-mail address that is not one), changing nothing; 404 when the customer has no such
+    contact."""
+    contact = await admin_models.get_contact(
+        session=session, customer_id=customer_id, contact_id=contact_id
+    )
+    if contact is None:
+        raise HTTPException(404, "The customer has no such contact.")
+    change = ContactChange(
+        id=contact.id,
+        name=(contact.name if body.name is None else body.name).strip(),
+        email=(contact.email if body.email is None else body.email).strip(),
+        phone=(contact.phone if body.phone is None else body.phone).strip(),
+        language=body.language.strip() if body.language is not None else None,
+    )
+    try:
+        saved = await admin_models.save_contact(session=session, contact=contact, change=change)
+    except AdminRefusal as refusal:
+        raise HTTPException(422, str(refusal)) from refusal
+    return ContactOut.model_validate(saved)

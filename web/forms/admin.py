@@ -114,8 +114,10 @@ class ContactFields:
     name: str = ""
     email: str = ""
     phone: str = ""
+    language: str = ""  # empty when the form did not send one: the contact keeps theirs
 
     def is_blank(self) -> bool:
+        # The language alone does not make a contact: a blank row has its select too.
         return not (self.name.strip() or self.email.strip() or self.phone.strip())
 
     def change(self) -> ContactChange:
@@ -124,6 +126,7 @@ class ContactFields:
             name=self.name.strip(),
             email=self.email.strip(),
             phone=self.phone.strip(),
+            language=self.language.strip() or None,
         )
 
 
@@ -151,7 +154,9 @@ class CustomerFields:
             invoice_title=customer.invoice_title,
             address=customer.address,
             contacts=[
-                ContactFields(id=str(c.id), name=c.name, email=c.email, phone=c.phone)
+                ContactFields(
+                    id=str(c.id), name=c.name, email=c.email, phone=c.phone, language=c.language
+                )
                 for c in customer.contacts
             ],
         )

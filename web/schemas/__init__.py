@@ -38,7 +38,7 @@ from web.schemas.fulfilment import (
     ShipmentExceptionOut,
     ShipmentQueueItemOut,
 )
-from web.schemas.master_data import ContactOut, CustomerOut, ProductOut
+from web.schemas.master_data import ContactOut, ContactPatch, CustomerOut, ProductOut
 from web.schemas.orders import (
     COST_FIELDS,
     LINE_COST_FIELDS,
@@ -102,6 +102,7 @@ __all__ = [
     "ConfirmMilestoneCompletion",
     "ConfirmPaymentCompletion",
     "ContactOut",
+    "ContactPatch",
     "CostBatchOut",
     "CostItemOut",
     "CustomerOut",

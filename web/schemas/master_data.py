@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from pydantic import BaseModel, Field
+
 from web.schemas.core import Model
 
 
@@ -12,6 +14,22 @@ class ContactOut(Model):
     name: str
     email: str
     phone: str
+    language: str = Field(description="The language of their mail: en or zh_CN.")
+
+
+class ContactPatch(BaseModel):
+    """The body of PATCH /api/v1/customers/{customer_id}/contacts/{contact_id}: only the
+    fields given change (an absent or null field keeps its value)."""
+
+    name: str | None = Field(default=None, max_length=100)
+    email: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=50)
+    language: str | None = Field(
+        default=None,
+        max_length=20,
+        description="The language their mail is written in: en (English) or zh_CN "
+        "(Simplified Chinese).",
+    )
 
 
 class CustomerOut(Model):

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 
 from i18n import N_
 from models import admin
-from models.admin import CUSTOMER_LEVELS, AdminRefusal
+from models.admin import CONTACT_LANGUAGES, CUSTOMER_LEVELS, AdminRefusal, ContactRefusal
 from models.tables import Customer, User
 from web.deps import PageAdmin, SessionDep
 from web.forms.admin import ContactFields, CustomerFields
@@ -34,7 +34,7 @@ def _customer_fields(form: FormData) -> CustomerFields:
         ContactFields(
             **{
                 name: str(form.get(f"contacts-{i}-{name}") or "")
-                for name in ("id", "name", "email", "phone")
+                for name in ("id", "name", "email", "phone", "language")
             }
         )
         for i in indexes
@@ -58,6 +58,7 @@ async def _customer_form(
     values: CustomerFields,
     error: str | None = None,
     blanks: int = BLANK_CONTACT_ROWS,
+    error_field: str | None = None,
 ) -> HTMLResponse:
     return render(
         request,
@@ -66,7 +67,9 @@ async def _customer_form(
         customer=customer,
         values=_with_blank_contacts(values, blanks),
         levels=CUSTOMER_LEVELS,
+        contact_languages=CONTACT_LANGUAGES,
         error=error,
+        error_field=error_field,
         status_code=422 if error else 200,
     )
 
@@ -93,7 +96,16 @@ async def _save_customer(
             session=session, customer=customer, change=values.change()
         )
     except AdminRefusal as refusal:
-        return await _customer_form(request, me, customer, values, refusal.translated(t))
+        # A contact's field is named so the form shows the message next to it (the rows the
+        # form shows again are the contacts entered, in order, then blank ones).
+        field = (
+            f"contacts-{refusal.row}-{refusal.field}"
+            if isinstance(refusal, ContactRefusal)
+            else None
+        )
+        return await _customer_form(
+            request, me, customer, values, refusal.translated(t), error_field=field
+        )
     flash(request, t("Customer %(name)s is saved.") % {"name": saved.name})
     return RedirectResponse("/admin/customers", status_code=303)
 
