@@ -85,3 +85,9 @@ class Formatter:
         if value is None:
             return "—"
         return format_datetime(value, format="yyyy-MM-dd HH:mm", locale=self.locale)
+
+    def change(self, field: str, text: str) -> str:
+        """One side of a revision diff's field (the API's raw text) as a person reads it."""
+        from i18n.change_text import change_value  # it needs this module's Formatter
+
+        return change_value(self, field, text)

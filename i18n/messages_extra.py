@@ -212,6 +212,7 @@ REFUSALS = (
     N_("Order %(number)s is back with its owner: edit it and resubmit instead."),
     N_("Order %(number)s is in its cost review or closed: it can no longer be changed."),
     N_("Order %(number)s is cancelled: it can no longer be changed."),
+    N_("Everything on order %(number)s is paid: no payment plan is left to change."),
     # workflows/order_changes.py and workflows/approval.py (a change request's workflow)
     N_("Order %(number)s cannot be changed at this stage."),
     N_("Nobody approves a change they asked for."),

@@ -30,7 +30,11 @@ def merged_installments(
             merged[item.position] = known.model_copy(update={"amount": item.amount})
             continue
         due = item.due_date or rules.due_date(item.trigger, item.offset_days, None, events)
-        merged[item.position] = item.model_copy(update={"due_date": due, "paid": item.paid})
+        # Built anew, not copied: the signal's payload is not of the class the workflow's own
+        # models (CollectionStep) check against, and a copy of it failed the workflow task.
+        merged[item.position] = InstallmentState.model_validate(
+            {**item.model_dump(), "due_date": due}
+        )
     return merged
 
 

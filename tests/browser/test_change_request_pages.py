@@ -47,7 +47,7 @@ async def test_a_rep_asks_for_one_more_pump_the_manager_approves_and_the_order_s
     pumps = rep.locator('tr[data-field="lines[PUMP-10].quantity"] td')
     await expect(pumps).to_have_text(["PUMP-10 · Quantity", "2", "3"])
     total = rep.locator('tr[data-field="total"] td')
-    await expect(total).to_have_text(["Total", "28400", "36900"])
+    await expect(total).to_have_text(["Total", "CN¥28,400.00", "CN¥36,900.00"])
     await snap(rep, "change-preview")
     await rep.set_viewport_size(PHONE)
     await snap(rep, "change-preview-phone")
@@ -79,7 +79,7 @@ async def test_a_rep_asks_for_one_more_pump_the_manager_approves_and_the_order_s
         ["PUMP-10 · Quantity", "2", "3"]
     )
     await expect(revision.locator('tr[data-field="total"] td')).to_have_text(
-        ["Total", "28400", "36900"]
+        ["Total", "CN¥28,400.00", "CN¥36,900.00"]
     )
     await expect(rep.locator('li[data-change-request="1"]')).to_contain_text("Approved")
     await snap(rep, "change-revision-2")

@@ -82,8 +82,10 @@ async def test_the_preview_shows_the_difference_and_sending_it_asks_the_manager(
     assert preview.status_code == 200, preview.text
     page = text_of(preview)
     assert 'data-field="lines[PUMP-10].quantity"' in page and "PUMP-10 · Quantity" in page
-    assert "<td>2</td><td>3</td>" in page
-    assert 'data-field="total"' in page and "<td>28400</td><td>36900</td>" in page
+    assert '<td data-label="Before">2</td><td data-label="After">3</td>' in page
+    assert 'data-field="total"' in page  # money in the reader's locale (the API keeps "28400")
+    before = '<td data-label="Before">CN¥28,400.00</td>'
+    assert f'{before}<td data-label="After">CN¥36,900.00</td>' in page
     assert "Send the change request" in page and "Back" in page
     assert await requests_of(session_factory) == 0  # a preview writes nothing
 

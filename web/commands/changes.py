@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from models.change_terms import changed_order
-from models.dates import requested_delivery_refusal
+from models.dates import fixed_payment_date_refusal, requested_delivery_refusal
 from models.domain import PaymentPlanItem, Refusal, Stage, TodoDone
 from models.domain.changes import (
     CHANGE_DECIDED,
@@ -42,6 +42,7 @@ NO_LONGER = "Order %(number)s is in its cost review or closed: it can no longer 
 CANCELLED = "Order %(number)s is cancelled: it can no longer be changed."
 NOT_RUNNING = "The workflow of order %(number)s is not running."
 NOTHING_CHANGES = "The change request changes nothing."
+NOTHING_LEFT_TO_PAY = "Everything on order %(number)s is paid: no payment plan is left to change."
 
 
 async def owners_managers(*, session: AsyncSession, order: Order) -> set[int]:
@@ -102,6 +103,20 @@ async def change_request_refusal(
     return None
 
 
+def plan_refusal(order: Order, plan: list[PaymentPlanItem] | None) -> Refusal | None:
+    """What is wrong with the payment plan a change gives for what is not yet paid: nothing is
+    left to pay (paid money stays where it is), or a fixed date outside the window an order's
+    plan takes."""
+    if plan is None:
+        return None
+    if order.collection_status is not None and order.paid >= order.total:
+        return Refusal(NOTHING_LEFT_TO_PAY, number=order.number)
+    for n, item in enumerate(plan, start=1):
+        if refusal := fixed_payment_date_refusal(item.fixed_date, installment=n, today=utc_today()):
+            return refusal
+    return None
+
+
 def withdrawal_refusal(*, user: User, request: OrderChangeRequest) -> Refused | None:
     """Why this person may not withdraw the change request (403 not theirs, 409 decided)."""
     if request.requested_by_id != user.id:
@@ -136,6 +151,7 @@ async def request_change(
     actor = await actor_for(session=session, user=user)
     change = ChangeRequest(actor=actor, **form.model_dump(exclude_unset=True))
     refuse(change.refusal())
+    refuse(plan_refusal(order, change.payment_plan))
     if form.requested_delivery_date is not None:
         refuse(requested_delivery_refusal(form.requested_delivery_date, today=utc_today()))
     decided = await session.scalar(
@@ -215,6 +231,7 @@ async def preview_change(
         actor=await actor_for(session=session, user=user), **form.model_dump(exclude_unset=True)
     )
     refuse(change.refusal())
+    refuse(plan_refusal(order, change.payment_plan))
     try:
         changed = await changed_order(session, order, change, today=utc_today())
     except Refusal as refusal:

@@ -1,6 +1,6 @@
 """The order page's change request form: its values from the order as it is or as posted, and
 the request they make (only what differs from the order; a line left out or ticked off is
-removed)."""
+removed); a refusal is said next to the field it is about."""
 
 from __future__ import annotations
 
@@ -11,11 +11,21 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.change_terms import FIXED_DATE_MISSING, PLAN_NOT_100
+from models.domain import PaymentTrigger
 from models.tables import Order, Product, User
 from web.commands import changes
 from web.commands.actions import Refused
-from web.commands.changes import ChangeRequestForm
+from web.commands.changes import NOTHING_LEFT_TO_PAY, ChangeRequestForm
 from web.forms.errors import first_error
+from web.pages.orders.change_plan import (
+    BLANK_PLAN_ROWS,
+    PLAN_FIELDS,
+    PlanStart,
+    plan_body,
+    plan_start,
+    plan_was,
+)
 from web.pages.todo_forms import FormFields
 
 LINE_FIELDS = ("id", "quantity", "unit_price", "discount_percent", "remove")
@@ -34,8 +44,9 @@ def _number(value: Decimal | None) -> str:
     return "" if value is None else f"{value.normalize():f}"
 
 
-def values_of_order(order: Order) -> dict[str, Any]:
-    """The form as the order is: each line, no new line yet, the whole-order terms."""
+def values_of_order(order: Order, start: PlanStart) -> dict[str, Any]:
+    """The form as the order is: each line, no new line yet, the whole-order terms, the plan
+    of what is not yet paid."""
     return {
         "form": "change",
         "lines": [
@@ -57,6 +68,8 @@ def values_of_order(order: Order) -> dict[str, Any]:
         "order_discount_percent": _number(order.order_discount_percent),
         "target_total": f"{order.target_total:f}" if order.target_total is not None else "",
         "requested_delivery_date": str(order.requested_delivery_on or ""),
+        "plan": start.rows,
+        "plan_was": plan_was(start.rows),
         "reason": "",
     }
 
@@ -78,6 +91,9 @@ def values_of_form(form: FormFields) -> dict[str, Any]:
         "form": "change",
         "lines": _rows(form, "line", LINE_FIELDS),
         "new": [row for row in _rows(form, "new", NEW_FIELDS) if any(row.values())],
+        "plan": [row for row in _rows(form, "plan", PLAN_FIELDS) if row["percent"]],
+        # None from a form that had no plan (sent before it had one): compared with the order's
+        "plan_was": str(form["plan_was"]) if "plan_was" in form else None,
         **{name: str(form.get(name) or "").strip() for name in TERM_FIELDS},
     }
 
@@ -134,11 +150,13 @@ def _same_terms(form: ChangeRequestForm, order: Order) -> bool:
     )
 
 
-def change_of(values: dict[str, Any], order: Order) -> ChangeRequestForm:
+def change_of(values: dict[str, Any], order: Order, start: PlanStart) -> ChangeRequestForm:
     """The request the form makes: the reason, and only what differs from the order (a date
-    left as it is is not checked against today again). 422 for what is not a number or a
-    date."""
+    left as it is is not checked against today again, a plan as it started is not sent). 422
+    for what is not a number or a date."""
     body: dict[str, Any] = {"reason": values["reason"], "lines": _line_bodies(values)}
+    if (plan := plan_body(values, start)) is not None:
+        body["payment_plan"] = plan
     target = _plain(values["target_total"]) if values["adjustment"] == "target" else None
     if target is not None:
         body["target_total"] = target
@@ -172,12 +190,42 @@ async def change_form(
     products = await session.scalars(
         select(Product).where(Product.active.is_(True)).order_by(Product.code)
     )
-    mine = values if values.get("form") == "change" else values_of_order(order)
+    start = await plan_start(session=session, order=order)
+    mine = values if values.get("form") == "change" else values_of_order(order, start)
     blank = dict.fromkeys(NEW_FIELDS, "")
-    mine = {**mine, "new": mine["new"] + [dict(blank) for _ in range(NEW_LINE_ROWS)]}
+    blank_plan = {"percent": "", "trigger": "confirmation", "offset_days": "0", "fixed_date": ""}
+    plan_rows = mine["plan"] + [dict(blank_plan) for _ in range(BLANK_PLAN_ROWS)]
     return {
         "may_request_change": True,
-        "change_values": mine,
+        "change_values": {
+            **mine,
+            "new": mine["new"] + [dict(blank) for _ in range(NEW_LINE_ROWS)],
+            "plan": plan_rows if start.left > 0 else [],
+            "plan_was": plan_was(start.rows) if mine["plan_was"] is None else mine["plan_was"],
+        },
         "change_lines": {str(ln.id): ln for ln in order.lines},
         "products": list(products),
+        "plan_start": start,
+        "triggers": [t.value for t in PaymentTrigger],
     }
+
+
+PLAN_REFUSALS = frozenset({FIXED_DATE_MISSING, PLAN_NOT_100, NOTHING_LEFT_TO_PAY})
+
+
+def error_field(error: Refused) -> str:
+    """Which part of the form a refusal is about, to say it there: payment_plan, lines,
+    terms (whole-order discount or target total), requested_delivery_date, reason; else
+    form (said above it)."""
+    template = error.template
+    if template in PLAN_REFUSALS or template.startswith(("Installment ", "The payment plan")):
+        return "payment_plan"
+    if template.startswith("Line "):
+        return "lines"
+    if "target total" in template or "whole-order discount" in template:
+        return "terms"
+    if "requested delivery date" in template:
+        return "requested_delivery_date"
+    if template == "Say why the order changes.":
+        return "reason"
+    return "form"

@@ -3,16 +3,19 @@ sent (or taken back to the form); an open request withdrawn by whoever asked."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from fastapi.responses import RedirectResponse
 from starlette.responses import Response
 
 from i18n import N_, translations
+from models.domain.changes import ONLY_OWNER_OR_MANAGER_CHANGES
 from web.commands import changes
 from web.commands.actions import Refused
 from web.pages.common import page_router
-from web.pages.orders.change_form import change_of, values_of_form
+from web.pages.orders.change_form import change_of, error_field, values_of_form
+from web.pages.orders.change_plan import PlanStart, installments_after, plan_start, plan_was
 from web.pages.orders.detail import OrderForm, OrderPageForm, show_order
 from web.templating import flash, locale_of, render
 
@@ -22,7 +25,8 @@ WITHDRAWN = N_("The change request is withdrawn; the order stays as it was.")
 
 
 async def _refused(form: OrderPageForm, error: Refused, values: dict[str, Any]) -> Response:
-    """The order page again, the form open with what was typed and the refusal beside it."""
+    """The order page again, the form open with what was typed and the refusal beside the
+    field it is about."""
     t = translations(locale_of(form.request, form.user))
     return await show_order(
         form.request,
@@ -32,28 +36,49 @@ async def _refused(form: OrderPageForm, error: Refused, values: dict[str, Any]) 
         form.order,
         error=error.translated(t.gettext),
         status_code=error.status,
-        values=values,
+        values={**values, "error_field": error_field(error)},
     )
+
+
+async def _may_ask(form: OrderPageForm) -> None:
+    """Only the owner or a manager above them: said before anything the form holds."""
+    if not await changes.may_request_change(session=form.session, user=form.user, order=form.order):
+        raise Refused(403, ONLY_OWNER_OR_MANAGER_CHANGES)
+
+
+def _started(values: dict[str, Any], start: PlanStart) -> str:
+    """The plan the form started from, for the preview to carry on to sending."""
+    return plan_was(start.rows) if values["plan_was"] is None else values["plan_was"]
 
 
 @router.post("/orders/{number}/change-requests/preview")
 async def preview_change(form: OrderForm) -> Response:
-    """What the change would change, to check before sending it."""
+    """What the change would change, to check before sending it; with the installments it
+    would leave when it changes the total or the plan."""
     values = values_of_form(await form.request.form())
     try:
-        request = change_of(values, form.order)
+        await _may_ask(form)
+        start = await plan_start(session=form.session, order=form.order)
+        request = change_of(values, form.order, start)
         diff = await changes.preview_change(
             session=form.session, user=form.user, order=form.order, form=request
         )
     except Refused as error:
         return await _refused(form, error, values)
+    total = next((Decimal(c.after) for c in diff if c.field == "total"), form.order.total)
+    shown = any(c.field in ("total", "payment_plan") for c in diff)
+    after = await installments_after(
+        session=form.session, order=form.order, total=total, plan=request.payment_plan
+    )
     return render(
         form.request,
         "orders/change_preview.html",
         user=form.user,
         order=form.order,
         changes=diff,
-        values=values,
+        installments=after if shown else [],
+        collecting=form.order.collection_status is not None,
+        values={**values, "plan_was": _started(values, start)},
     )
 
 
@@ -68,11 +93,13 @@ async def send_change(form: OrderForm) -> Response:
             form.request, form.user, form.session, form.settings, form.order, values=values
         )
     try:
+        await _may_ask(form)
+        start = await plan_start(session=form.session, order=form.order)
         await changes.request_change(
             session=form.session,
             user=form.user,
             order=form.order,
-            form=change_of(values, form.order),
+            form=change_of(values, form.order, start),
             client=form.client,
         )
     except Refused as error:
