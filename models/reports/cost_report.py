@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from i18n import N_
-from models.domain import ORDER_ENTRY_ROLES, CostCategory, Refusal, Role
+from models.domain import ORDER_ENTRY_ROLES, CostCategory, Refusal, Role, Stage
 from models.queries import department_subtree
+from models.reports.refund_figures import credited_of_order
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Customer, Department, Order, OrderCostVariance, User
 from workflows import rules
@@ -103,8 +104,9 @@ class CategoryFigures:
 
 @dataclass(frozen=True)
 class CostVarianceRow:
-    """A closed order with its revenue, expected and actual cost, variance (actual less
-    expected) and ops' explanation; in_category: the figures of the filtered category."""
+    """A closed order with its revenue (the total less the credit notes issued), expected and
+    actual cost, variance (actual less expected) and ops' explanation; in_category: the
+    figures of the filtered category."""
 
     order_number: str
     customer_id: int
@@ -122,6 +124,11 @@ class CostVarianceRow:
     variance_percent: Decimal | None
     explanation: str | None
     in_category: CategoryFigures | None = None
+    credited: Decimal = ZERO  # credit notes issued for the order
+
+    @property
+    def revenue(self) -> Decimal:
+        return self.total - self.credited
 
 
 @dataclass(frozen=True)
@@ -208,7 +215,9 @@ async def _selection(session: AsyncSession, filters: CostReportFilter) -> _Selec
     begins = datetime.combine(filters.closed_from, time.min, UTC)
     ends = datetime.combine(filters.closed_to + timedelta(days=1), time.min, UTC)
     in_period = [Order.closed_at >= begins, Order.closed_at < ends]
-    conditions = list(in_period)
+    # A cancelled order never closes; should one carry a closing date, its money is still out
+    # (an inequality, so the period's index is still the one read).
+    conditions = [*in_period, Order.stage != Stage.cancelled.value]
     if filters.customer_id is not None:
         conditions.append(Order.customer_id == filters.customer_id)
     if filters.owner_id is not None:
@@ -275,7 +284,7 @@ async def _page(
     the page's few rows joined to their names."""
     page = _ranked_ids(selection, offset, limit)
     owner = aliased(User, name="owner")
-    columns: list[QueryableAttribute[Any]] = [
+    columns: list[QueryableAttribute[Any] | ColumnElement[Any]] = [
         Order.number,
         Order.customer_id,
         Customer.name,
@@ -291,6 +300,7 @@ async def _page(
         Order.variance,
         Order.variance_percent,
         Order.variance_explanation,
+        credited_of_order().label("credited"),
     ]
     if selection.figures is not None:
         figures = selection.figures
@@ -346,6 +356,7 @@ def _variance_row(row: Row[*tuple[Any, ...]], category: CostCategory | None) -> 
         variance_percent=None if row[13] is None else row[13].quantize(CENT, ROUND_HALF_UP),
         explanation=row[14],
         in_category=in_category,
+        credited=sum_as_money(row[15]),
     )
 
 

@@ -18,6 +18,7 @@ from models.reports.receivables import (
     check_may_see_receivables,
     receivables,
 )
+from models.reports.refund_figures import money_back
 from models.tables import User
 from web.api import ApiRoute
 from web.deps import ApiUser, SessionDep, SettingsDep
@@ -76,9 +77,33 @@ class ReceivableTotalsOut(Model):
     overdue_amount: Decimal
 
 
+class RefundDueOut(Model):
+    """A refund finance have yet to pay back: the cancelled order, how much, asked since."""
+
+    order_number: str
+    customer: CustomerRef
+    amount: Decimal
+    since: datetime
+
+
+class MoneyBackOut(Model):
+    """Money going back to the customers of cancelled orders, in the same scope as the list
+    (the customer and owner filters apply; `overdue` does not): `refunds_due` (finance's open
+    refunds, `refunds_due_count` of them, the oldest 100 in `refunds`), `refunded`,
+    `credit_notes_due` (asked for, not issued yet) and `credited` (credit notes issued)."""
+
+    refunds_due: Decimal
+    refunds_due_count: int
+    refunded: Decimal
+    credit_notes_due: Decimal
+    credited: Decimal
+    refunds: list[RefundDueOut]
+
+
 class ReceivablesPageOut(Model):
     items: list[ReceivableOut]
     totals: ReceivableTotalsOut
+    money_back: MoneyBackOut
     page: int
     per_page: int
     pages: int
@@ -141,7 +166,9 @@ async def receivables_list(
 ) -> ReceivablesPageOut:
     """Orders with money open in the user's scope (a sales rep's own, a sales manager's
     department tree, everything for finance, directors and administrators): most overdue
-    first, then by next due date. `overdue=true` keeps the orders with money past due."""
+    first, then by next due date. `overdue=true` keeps the orders with money past due.
+    Cancelled orders have no money open; what goes back to their customers is in
+    `money_back` (refunds due, refunded, credit notes due, credited)."""
     result = await receivables(
         session=session,
         user=user,
@@ -154,12 +181,29 @@ async def receivables_list(
             per_page=per_page,
         ),
     )
+    back = await money_back(session=session, user=user, customer_id=customer_id, owner_id=owner_id)
     return ReceivablesPageOut(
         items=[receivable_out(row) for row in result.rows],
         totals=ReceivableTotalsOut(
             count=result.count,
             outstanding=result.outstanding,
             overdue_amount=result.overdue_amount,
+        ),
+        money_back=MoneyBackOut(
+            refunds_due=back.refunds_due,
+            refunds_due_count=back.refunds_due_count,
+            refunded=back.refunded,
+            credit_notes_due=back.credit_notes_due,
+            credited=back.credited,
+            refunds=[
+                RefundDueOut(
+                    order_number=r.order_number,
+                    customer=CustomerRef(id=r.customer_id, name=r.customer),
+                    amount=r.amount,
+                    since=r.since,
+                )
+                for r in back.due
+            ],
         ),
         page=result.page,
         per_page=result.per_page,

@@ -61,7 +61,8 @@ CostReportUser = Annotated[User, Depends(cost_report_user)]
 
 
 class CostVarianceOut(Model):
-    """A closed order: its revenue (`total`), expected and actual cost, the variance (actual
+    """A closed order (never a cancelled one): its `total`, the credit notes issued for it
+    (`credited`) and its `revenue` net of them, expected and actual cost, the variance (actual
     less expected: positive when it cost more than expected) and its percentage of the
     expected cost, ops' explanation, and with a category filter that category's figures."""
 
@@ -71,6 +72,8 @@ class CostVarianceOut(Model):
     department: DepartmentRef
     closed_at: datetime
     total: Decimal
+    credited: Decimal
+    revenue: Decimal
     expected_cost: Decimal | None
     actual_cost: Decimal | None
     variance: Decimal | None
@@ -126,6 +129,8 @@ def cost_variance_out(row: CostVarianceRow) -> CostVarianceOut:
         department=DepartmentRef(id=row.department_id, name=row.department),
         closed_at=row.closed_at,
         total=row.total,
+        credited=row.credited,
+        revenue=row.revenue,
         expected_cost=row.expected_cost,
         actual_cost=row.actual_cost,
         variance=row.variance,

@@ -21,6 +21,7 @@ from models.reports.receivables import (
     receivable_owners,
     receivables,
 )
+from models.reports.refund_figures import money_back
 from models.tables import Customer, User
 from web.api.receivables import Today
 from web.deps import PageUser, SessionDep
@@ -103,11 +104,15 @@ async def receivables_page(
         or PER_PAGE_CHOICES[0],
     )
     result = await receivables(session=session, user=user, today=today, filters=filters)
+    back = await money_back(
+        session=session, user=user, customer_id=filters.customer_id, owner_id=filters.owner_id
+    )
     return render(
         request,
         "receivables/index.html",
         user=user,
         result=result,
+        back=back,
         today=today,
         filters={
             "overdue": "1" if filters.overdue else "",
