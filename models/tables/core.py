@@ -94,6 +94,11 @@ class Contact(Base):
 
     customer: Mapped[Customer] = relationship(back_populates="contacts")
 
+    @property
+    def locale(self) -> str:
+        """The language of the pages their mail links to (a recipient's `locale`)."""
+        return self.language
+
 
 class Product(Base):
     __tablename__ = "products"

@@ -155,17 +155,28 @@ def _parse_date(value: object) -> date | None:
 
 
 def _render(
-    request: Request, template: str, *, status_code: int = 200, **context: Any
+    request: Request,
+    template: str,
+    *,
+    status_code: int = 200,
+    contact: Contact | None = None,
+    **context: Any,
 ) -> HTMLResponse:
-    """A page for someone without an account, in their browser's language."""
-    return render_for_link(request, template, status_code=status_code, **context)
+    """A page for someone without an account: in the language of the contact the link was
+    mailed to (their mail was in it), else in their browser's."""
+    return render_for_link(
+        request, template, recipient=contact, status_code=status_code, contact=contact, **context
+    )
 
 
-def _refused_page(request: Request, refusal: ArrivalRefused) -> HTMLResponse:
-    gettext = translations(locale_of(request)).gettext
+def _refused_page(
+    request: Request, refusal: ArrivalRefused, contact: Contact | None = None
+) -> HTMLResponse:
+    gettext = translations(locale_of(request, contact)).gettext
     return _render(
         request,
         "arrival/refused.html",
+        contact=contact,
         status_code=refusal.status,
         status=refusal.status,
         already=refusal.message in (USED, ALREADY_CONFIRMED, SUPERSEDED),
@@ -249,7 +260,7 @@ async def confirm_arrival_by_link(
     problem = arrival_problem(
         arrived_on, dispatched_on=usable.dispatch.dispatched_on, today=now.date()
     )
-    locale = locale_of(request)
+    locale = locale_of(request, usable.contact)
     gettext = translations(locale).gettext
     if problem is not None or arrived_on is None:
         dispatched = Formatter(locale).date(usable.dispatch.dispatched_on)
@@ -267,7 +278,7 @@ async def confirm_arrival_by_link(
     except ArrivalRefused as refusal:
         await session.refresh(usable.order)
         if _arrival_confirmed(usable.order):  # ops (or another contact) was quicker
-            return _refused_page(request, ArrivalRefused(409, ALREADY_CONFIRMED))
+            return _refused_page(request, ArrivalRefused(409, ALREADY_CONFIRMED), usable.contact)
         if refusal.status == 422:
             return _arrival_form(
                 request,
@@ -278,12 +289,13 @@ async def confirm_arrival_by_link(
                 error=gettext(refusal.message),
                 status_code=422,
             )
-        return _refused_page(request, refusal)
+        return _refused_page(request, refusal, usable.contact)
     usable.link.used_at = utc_now()
     await session.commit()
     return _render(
         request,
         "arrival/done.html",
+        contact=usable.contact,
         number=usable.order.number,
         arrived_on=arrived_on,
     )
