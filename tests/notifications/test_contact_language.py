@@ -137,8 +137,9 @@ async def test_an_approved_change_mails_the_chinese_contact_in_chinese_and_the_o
     later = delivery + timedelta(days=30)
     asked = ChangeRequest(
         actor=await helpers.actor(session_factory, "sales"),
-        reason="The customer needs one more pump, a month later",
-        lines=[LineChange(line_id=line, quantity=Decimal("3"))],
+        reason="A better price for a month's delay",
+        # A price, not a quantity: pricing is not asked again, the manager approves it.
+        lines=[LineChange(line_id=line, quantity=Decimal("2"), unit_price=Decimal("8000"))],
         requested_delivery_date=later,
     )
     await order_handle(env, order).execute_update(OrderWorkflow.request_change, asked)
@@ -149,15 +150,15 @@ async def test_an_approved_change_mails_the_chinese_contact_in_chinese_and_the_o
     assert contact_mail["Subject"] == f"销售订单 {order.number}：变更已生效"
     text = body_of(contact_mail)
     assert f"您的订单 {order.number} 已变更（第 2 版）：" in text
-    assert "- PUMP-10 · 数量：2 → 3" in text
+    assert "- PUMP-10 · 单价：¥8,500.00 → ¥8,000.00" in text
     assert (
         f"- 要求交货日期：{delivery.year}年{delivery.month}月{delivery.day}日 → "
         f"{later.year}年{later.month}月{later.day}日"
     ) in text
-    assert "- 总额：¥17,000.00 → ¥25,500.00" in text
-    assert "订单总额现为 ¥25,500.00。" in text
+    assert "- 总额：¥17,000.00 → ¥16,000.00" in text
+    assert "订单总额现为 ¥16,000.00。" in text
     assert "/orders/" not in text  # a contact has no account to open the order page with
-    assert not re.search(r"\b(Hello|Quantity|Total|revision)\b", text)
+    assert not re.search(r"\b(Hello|Unit price|Total|revision)\b", text)
 
     owner_mail = await inbox.wait_for(OWNER, "Change applied")
     assert owner_mail["Subject"] == f"Order {order.number}: Change applied"
