@@ -17,13 +17,16 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from i18n import Formatter, translations
+from i18n.labels import EVENTS
 from models.domain import ShippingMode
 from models.domain.changes import ChangeRequest, LineChange
 from models.drafts import DraftLine, DraftOrder, create_draft
 from models.links import ContactLinks
 from models.tables import Contact, Customer, Order, OrderLine, Product, User
-from notifications.mail import Mailer
+from notifications.mail import Mailer, render
 from tests import helpers
+from tests.web.test_i18n import needs_catalog, zh_catalog_compiled  # noqa: F401
 from tests.workflows.test_changes import decide_change, order_handle, settled
 from tests.workflows.test_order import decide, estimate
 from tests.workflows.test_shipment import dispatch, plan
@@ -193,3 +196,33 @@ async def test_the_chinese_dispatch_mail_carries_the_contacts_own_working_arriva
     assert (issued.order_id, issued.contact_id, issued.used_at) == (order.id, contact.id, None)
     owner_mail = await inbox.wait_for(OWNER, "Dispatched")
     assert "/arrival/" not in body_of(owner_mail)  # the link is the contact's alone
+
+
+@needs_catalog
+def test_any_other_event_a_contact_is_told_of_reads_in_their_language():
+    """tell_contacts works for an event without its own words (an order cancelled, say): its
+    label says what happened, in the contact's language."""
+    for locale, subject, line in (
+        (
+            "zh_CN",
+            "销售订单 SO-2026-00042：订单已取消",
+            "您的订单 SO-2026-00042：订单已取消。",
+        ),
+        (
+            "en",
+            "Order SO-2026-00042: Order cancelled",
+            "Your order SO-2026-00042: Order cancelled.",
+        ),
+    ):
+        words = translations(locale)
+        mail_subject, body = render(
+            "contact_event",
+            locale=locale,
+            event="cancelled",
+            recipient_name="Yang Ling",
+            order_number="SO-2026-00042",
+            customer=HANGZHOU,
+            total=Formatter(locale).money(Decimal("16000")),
+            what=words.gettext(EVENTS["cancelled"]),
+        )
+        assert (mail_subject, body.splitlines()[2]) == (subject, line)
