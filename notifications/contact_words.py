@@ -47,6 +47,13 @@ class ContactWords:
             for c in changes
         ]
 
+    def revision(self, number: int, changes: Sequence[FieldChange]) -> str:
+        """A revision and its changes on one line (the comment of the mail to the people
+        concerned): "Revision 2: PUMP-10 · Quantity: 2 → 3; Total: CN¥17,000.00 → ..."."""
+        separator = "；" if self.fmt.locale.startswith("zh") else "; "
+        head = self.gettext("Revision %(number)s") % {"number": number}
+        return f"{head}: {separator.join(self.changes(changes))}"
+
     def _name(self, change: FieldChange) -> str:
         field = change.field
         if field.startswith("lines["):
