@@ -12,6 +12,7 @@ from temporalio import activity
 
 from activities.cancellation_route import directors_after_manager
 from activities.collection import FINANCE
+from activities.contact_mail import tell_contacts
 from activities.steps import StepRecorder, amount_text, insert_once
 from activities.store import StepStore
 from models.domain import (
@@ -260,6 +261,9 @@ class CancellationActivities:
                 )  # fmt: skip
                 await session.commit()
                 return CancellationStepResult(mail_ids=rec.mail_ids)
+            undoing = (TodoKind.confirm_refund.value, TodoKind.issue_credit_note.value)
+            stopped = [t for t in await open_todos_of(session, order) if t.kind not in undoing]
+            concerned += await people_on(rec, stopped)  # ops, the warehouse, finance waiting
             result = await self._undo(rec, order, step)
             await rec.add_event(
                 key=step.step_key, order=order, kind="cancellation_approved",
@@ -270,6 +274,7 @@ class CancellationActivities:
                 key=step.step_key, users=told(concerned, besides=step.actor_id), order=order,
                 event="cancellation_approved", comment=cancellation.reason,
             )  # fmt: skip
+            await tell_contacts(rec, order, key=step.step_key, event="cancelled")
             if not (result.refund_due or result.credit_notes):  # nothing paid or invoiced
                 await finish(rec, order, step)
                 result.finished = True

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import case, select, update
 from temporalio import activity
 
-from activities.cancellation import ZERO, finish, open_refund, open_todos_of
+from activities.cancellation import ZERO, finish, open_refund, open_todos_of, people_on
 from activities.steps import amount_text
 from activities.store import StepStore
 from models.domain import (
@@ -79,14 +79,15 @@ class RefundActivities:
                         )
                     )
                 )
-            await rec.cancel_todos(
-                [t for t in await open_todos_of(session, order) if t.kind in SHIPMENT_TODOS]
-            )
+            withdrawn = [t for t in await open_todos_of(session, order) if t.kind in SHIPMENT_TODOS]
+            waiting = await people_on(rec, withdrawn)  # the warehouse, ops
+            await rec.cancel_todos(withdrawn)
             order.shipment_status = "withdrawn"
             order.delayed = False
             await rec.add_event(
                 key=step.step_key, order=order, kind="shipment_withdrawn", actor_id=None
             )
+            await rec.notify(key=step.step_key, users=waiting, order=order, event="cancelled")
             await session.commit()
             return ShipmentStepResult(mail_ids=rec.mail_ids)
 

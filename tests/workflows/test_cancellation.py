@@ -27,6 +27,7 @@ from models.domain import (
 from models.tables import (
     ApprovalRound,
     Cancellation,
+    Contact,
     CreditNote,
     Installment,
     Order,
@@ -257,6 +258,7 @@ async def test_a_confirmed_order_with_a_deposit_and_an_invoice_is_cancelled_afte
     await issue_invoice(env, session_factory, order, str(deposit), "INV-0001")
     await plan(env, session_factory, order)  # the warehouse is asked to dispatch
     reserved_before = (await stock(session_factory, "PUMP-10"))[1]
+    told_before = await mails(session_factory)
 
     await request_and_approve(env, session_factory, order)
 
@@ -271,6 +273,18 @@ async def test_a_confirmed_order_with_a_deposit_and_an_invoice_is_cancelled_afte
     assert states["confirm_refund"] == "open" and states["issue_credit_note"] == "open"
     saved_order = await saved(session_factory, order)
     assert saved_order.stage == "cancelled"
+    # Everyone concerned is told: the warehouse whose dispatch was withdrawn, the customer
+    async with session_factory() as session:
+        contacts = list(
+            await session.scalars(
+                select(Contact.email).where(
+                    Contact.customer_id == saved_order.customer_id, Contact.email != ""
+                )
+            )
+        )
+    told = await mails(session_factory) - told_before
+    assert contacts and all(told[address] == 1 for address in contacts)
+    assert told["warehouse@o2c.example.com"] == 1, told
     assert (await handle.describe()).typed_search_attributes.get(STAGE) == "cancelled"
 
     async with session_factory() as session:
