@@ -49,6 +49,7 @@ from models.domain.changes import (
 )
 from models.policy import current_policy
 from models.tables import Order, OrderChangeRequest, OrderRevision, User
+from notifications.contact_words import ContactWords
 from workflows import rules
 
 # Who hears of an applied change besides its owner, its approvers and the customer's contacts.
@@ -275,8 +276,6 @@ class ChangeActivities:
             key=step.step_key, order=order, kind="change_applied", actor_id=step.actor_id,
             number=request.number, revision=revision, total=amount_text(order.total),
         )  # fmt: skip
-        what = "; ".join(f"{c.field}: {c.before or '-'} → {c.after or '-'}" for c in changes)
-        comment = f"revision {revision}: {what}"
         asked = [Assignee(user_id=request.requested_by_id)] if request.requested_by_id else []
         approvers = [Assignee(user_id=user_id) for user_id in step.approver_ids]
         people = [
@@ -284,10 +283,12 @@ class ChangeActivities:
             *await rec.people([*asked, *approvers]),
             *await rec.people(CONCERNED),
         ]
-        await rec.notify(
-            key=step.step_key, users=each_once(people), order=order, event="change_applied",
-            comment=comment,
-        )  # fmt: skip
+        for person in each_once(people):  # what changed, in each person's language
+            words = ContactWords(person.locale or "en", rec.currency)
+            await rec.notify(
+                key=step.step_key, users=[person], order=order, event="change_applied",
+                comment=words.revision(revision, changes),
+            )  # fmt: skip
         await tell_contacts(
             rec, order, key=f"{step.step_key}/contact", event="change_applied",
             values=lambda words: {"revision": revision, "changes": words.changes(changes)},

@@ -12,9 +12,16 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from models.tables import OrderChangeRequest
+from models.tables import OrderChangeRequest, OutboxMail
 from tests.web.conftest import csrf_of
-from tests.web.test_collection_api import TODAY, collecting_order, complete, payment, register
+from tests.web.test_collection_api import (
+    OWNER_MAIL,
+    TODAY,
+    collecting_order,
+    complete,
+    payment,
+    register,
+)
 from tests.web.test_i18n import chinese_session, needs_catalog, text_of, zh_catalog_compiled
 from tests.web.test_orders_api import order_body, todo_of
 
@@ -136,6 +143,18 @@ async def test_a_new_plan_of_what_is_left_is_previewed_with_its_installments_and
         ("9940.00", "0.00"),
         ("9940.00", "0.00"),
     ]
+    # the owner is told what changed in their language, the plan in words, not its raw text
+    async with session_factory() as session:
+        bodies = list(
+            await session.scalars(
+                select(OutboxMail.body).where(OutboxMail.to_address == OWNER_MAIL)
+            )
+        )
+    [told] = [b for b in bodies if "Revision 2:" in b]
+    assert (
+        "Revision 2: Payment plan: 30 % on confirmation; 70 % on acceptance + 30 days → "
+        "50 % on dispatch; 50 % on acceptance + 30 days"
+    ) in told
 
 
 async def test_a_plan_left_as_it_started_is_not_part_of_the_change(api, browser_session, worker):
