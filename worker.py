@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 
 from activities.approvals import ApprovalActivities
 from activities.cancellation import CancellationActivities
+from activities.change_pricing import ChangePricingActivities
 from activities.changes import ChangeActivities
 from activities.collection import CollectionActivities
 from activities.costs import CostActivities
@@ -89,6 +90,7 @@ def activities_for(
     cancellation = CancellationActivities(store)
     refunds = RefundActivities(store)
     changes = ChangeActivities(store, hold_dispatch_for_deposit=settings.hold_dispatch_for_deposit)
+    change_pricing = ChangePricingActivities(store)
     notify = NotifyActivities(session_factory, mailer)
     return [
         orders.start_costing,
@@ -144,6 +146,8 @@ def activities_for(
         changes.reject_change,
         changes.withdraw_change,
         changes.replan_installments,
+        change_pricing.open_change_estimate,
+        change_pricing.record_change_estimate,
         notify.send_mail,
     ]
 

@@ -12,6 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.change_collection import end_round, write_installments
+from activities.change_pricing import cancel_change_estimate
 from activities.change_revision import extra_dispatch, write_revision
 from activities.change_terms import (
     ChangedOrder,
@@ -332,6 +333,7 @@ class ChangeActivities:
                 key=step.step_key, order=order, kind=event, actor_id=step.actor_id,
                 number=step.number, comment=step.comment.strip() or None,
             )  # fmt: skip
+            await cancel_change_estimate(rec, step.workflow_id, step.number)  # pricing's, if open
             if status == "withdrawn":
                 await end_round(rec, f"{step.workflow_id}/change/{step.number}/approval")
             if status == "rejected" and request.requested_by_id is not None:

@@ -105,6 +105,7 @@ EVENTS = {
     "variance_approved": N_("Cost variance approved"),
     "variance_rejected": N_("Cost variance sent back"),
     "change_requested": N_("Change requested"),
+    "change_estimated": N_("Change estimated by pricing"),
     "change_applied": N_("Change applied"),
     "change_rejected": N_("Change request rejected"),
     "change_withdrawn": N_("Change request withdrawn"),

@@ -53,7 +53,9 @@ from models.domain.changes import (
     ChangeRecorded,
     ChangeStepResult,
     CloseChange,
+    OpenChangeEstimate,
     RecordChange,
+    RecordChangeEstimate,
 )
 
 ArgT = TypeVar("ArgT")
@@ -161,6 +163,9 @@ class ChangeSteps:
     apply_change = Step("apply_change", ApplyChange, ChangeApplied)
     reject_change = Step("reject_change", CloseChange, ChangeStepResult)
     withdraw_change = Step("withdraw_change", CloseChange, ChangeStepResult)
+    # activities.change_pricing.ChangePricingActivities: pricing estimate a change of goods
+    open_change_estimate = Step("open_change_estimate", OpenChangeEstimate, ChangeStepResult)
+    record_change_estimate = Step("record_change_estimate", RecordChangeEstimate, ChangeStepResult)
     # Run by the collection as it takes the installments of the order's new total.
     replan_installments = Step("replan_installments", CollectionStep, CollectionStepResult)
 

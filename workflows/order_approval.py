@@ -30,11 +30,11 @@ from models.domain import (
 )
 from workflows import rules
 from workflows.activity_refs import OrderSteps
+from workflows.order_change_pricing import OrderChangePricing
 from workflows.order_state import (
     ONE_STEP_PER_DECISION,
     ORDER_TOTAL,
     ROUNDS_NUMBERED_APART,
-    OrderState,
 )
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if
 
@@ -43,7 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approval import ApprovalWorkflow
 
 
-class OrderApproval(OrderState):
+class OrderApproval(OrderChangePricing):
     """The cost estimate, the approval rounds (child workflows), revision and routing again."""
 
     def _confirmation(self) -> ConfirmOrder:
@@ -153,6 +153,8 @@ class OrderApproval(OrderState):
 
     @workflow.update
     async def estimate_cost(self, completion: EstimateCompletion) -> TodoDone:
+        if self._is_change_estimate(completion.todo_key):  # a change request's pricing
+            return await self._estimate_change(completion)
         self.todos.take(completion.todo_key, completion.actor)
         assert self.facts is not None  # loaded by start_costing, before any estimate to-do
         figures = rules.expected_cost(self.facts, completion.estimate)
@@ -194,6 +196,8 @@ class OrderApproval(OrderState):
 
     @estimate_cost.validator
     def validate_estimate_cost(self, completion: EstimateCompletion) -> None:
+        if self._is_change_estimate(completion.todo_key):
+            return self._check_change_estimate(completion)
         self.todos.check(completion.todo_key, completion.actor)
         refuse_if(self._cancelling_refusal(), type=NOT_OPEN)
         assert self.facts is not None  # loaded by start_costing, before any estimate to-do

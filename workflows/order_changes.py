@@ -15,6 +15,7 @@ from models.domain import (
     CANCELLATION_PENDING,
     ApprovalOutcome,
     ApprovalRoundInput,
+    CostEstimate,
     Refusal,
     RouteStage,
     ShipmentChange,
@@ -41,7 +42,8 @@ from models.domain.changes import (
 )
 from workflows import rules
 from workflows.activity_refs import ChangeSteps, Step
-from workflows.order_state import ORDER_TOTAL, ROUNDS_NUMBERED_APART, OrderState
+from workflows.order_change_pricing import CHANGE_PRICING, OrderChangePricing
+from workflows.order_state import ORDER_TOTAL, ROUNDS_NUMBERED_APART
 from workflows.refusals import NOT_ASSIGNEE, NOT_OPEN, refuse_if, refused
 from workflows.rules import ZERO
 
@@ -68,14 +70,14 @@ CHANGE_TO_SHIPMENT = "change-to-shipment"
 PAID_IN_FULL_REFUSES_MORE = "change-paid-in-full-refuses-more"
 
 
-class OrderChanges(OrderState):
+class OrderChanges(OrderChangePricing):
     """The request_change and withdraw_change updates; the change's approval runs beside the
     order's own path, in a task of its own, so the request is answered at once."""
 
     @workflow.update
     async def request_change(self, change: ChangeRequest) -> ChangeRequested:
         self.change_number += 1
-        number = self.change_number
+        number, requester = self.change_number, change.actor.user_id
         self.change, self.change_withdrawn_by = change, None
         recorded = await self.steps.run(
             ChangeSteps.record_change_request,
@@ -107,6 +109,12 @@ class OrderChanges(OrderState):
             )
             self.change = None  # closed: the order is free for the next request
             raise refused(Refusal(NO_ONE_APPROVES, reason=str(unroutable))) from None
+        # Products or quantities change: pricing estimate the order as changed first.
+        pricing = recorded.needs_estimate and workflow.patched(CHANGE_PRICING)
+        if pricing and (refusal := await self._ask_pricing(number, recorded, requester)):
+            await self._close_change(number, ChangeSteps.withdraw_change, requester, str(refusal))
+            self.change = None  # closed: the order is free for the next request
+            raise refused(refusal)
         self.change_task = asyncio.create_task(self._decide_change(number, recorded, stages))
         return ChangeRequested(number=number, stage=self.stage)
 
@@ -158,7 +166,21 @@ class OrderChanges(OrderState):
         assert self.change is not None and self.facts is not None  # request_change set both
         requester = self.change.actor.user_id
         outcome = ApprovalOutcome(approved=True)
-        if stages:
+        estimate: CostEstimate | None = None
+        if self.change_pricing is not None:  # pricing first: the round is routed on its margin
+            priced = await self._priced(recorded)
+            if priced is None:
+                outcome = ApprovalOutcome(approved=False, withdrawn=True)
+            else:
+                recorded, estimate = priced
+                stages, unroutable = self._route_priced(recorded)
+                if unroutable is not None:
+                    await self._close_change(
+                        number, ChangeSteps.withdraw_change, requester, unroutable
+                    )
+                    self.change, self.change_withdrawn_by = None, None
+                    return
+        if stages and not outcome.withdrawn:
             outcome = await self._change_round(number, recorded, stages, requester)
         if outcome.withdrawn:
             by = self.change_withdrawn_by or requester
@@ -171,8 +193,21 @@ class OrderChanges(OrderState):
             by = (outcome.approver_ids or [requester])[-1]
             await self._close_change(number, ChangeSteps.reject_change, by, str(late))
         else:
-            await self._apply_change(number, outcome, requester)
+            await self._apply_change(number, outcome, requester, estimate)
         self.change, self.change_withdrawn_by = None, None
+
+    def _route_priced(self, recorded: ChangeRecorded) -> tuple[list[RouteStage], str | None]:
+        """The change's route on the facts with pricing's margin (a margin under the policy's
+        floor goes where it would for a new order), or why no one can approve it."""
+        assert self.change is not None and recorded.policy is not None  # recorded: both
+        assert recorded.facts is not None
+        try:
+            route = rules.approval_route(
+                recorded.policy, recorded.facts, requester_id=self._routed_around(self.change)
+            )
+        except rules.UnroutableError as unroutable:
+            return [], str(Refusal(NO_ONE_APPROVES, reason=str(unroutable)))
+        return route, None
 
     async def _change_round(
         self, number: int, recorded: ChangeRecorded, stages: list[RouteStage], requester: int
@@ -215,22 +250,32 @@ class OrderChanges(OrderState):
         )
         await handle.signal(ApprovalWorkflow.withdraw)
 
-    async def _apply_change(self, number: int, outcome: ApprovalOutcome, requester: int) -> None:
-        """The order's next revision; the collection takes the new installments and the
+    async def _apply_change(
+        self,
+        number: int,
+        outcome: ApprovalOutcome,
+        requester: int,
+        estimate: CostEstimate | None = None,
+    ) -> None:
+        """The order's next revision (its expected cost and margin on pricing's estimate of
+        the change, or on the kept one); the collection takes the new installments and the
         OrderTotal search attribute follows. A change that can no longer be made (paid or
         dispatched meanwhile) is closed with the reason instead."""
         approvers = outcome.approver_ids
-        applied = await self.steps.run(
-            ChangeSteps.apply_change,
-            ApplyChange(
-                order_id=self._order_id,
-                workflow_id=workflow.info().workflow_id,
-                step_key=self._change_key(number, "applied"),
-                number=number,
-                actor_id=approvers[-1] if approvers else None,
-                approver_ids=approvers,
-            ),
+        # As plain values: the estimate came in an update's input, which may be the host's
+        # class of the sandbox's model.
+        apply = ApplyChange.model_validate(
+            {
+                "order_id": self._order_id,
+                "workflow_id": workflow.info().workflow_id,
+                "step_key": self._change_key(number, "applied"),
+                "number": number,
+                "actor_id": approvers[-1] if approvers else None,
+                "approver_ids": approvers,
+                "estimate": estimate.model_dump() if estimate is not None else None,
+            }
         )
+        applied = await self.steps.run(ChangeSteps.apply_change, apply)
         if applied.problem is not None:
             by = approvers[-1] if approvers else requester
             await self._close_change(number, ChangeSteps.reject_change, by, applied.problem)

@@ -18,6 +18,7 @@ from models.domain import (
     Assignee,
     CancelOrder,
     CollectionResult,
+    CostEstimate,
     OrderFacts,
     OrderResult,
     Refusal,
@@ -55,6 +56,17 @@ DELAYED_FROM_CONFIRMATION = "delayed-from-confirmation"
 # the database alone, and the order's own next round (numbered by the workflow) could take the
 # same number: the order's workflow now numbers both.
 ROUNDS_NUMBERED_APART = "rounds-numbered-apart"
+
+
+@dataclass
+class ChangePricing:
+    """A change request's estimate asked of pricing: its to-do, the facts of the order as the
+    change makes it (its margin once estimated), and pricing's estimate once given."""
+
+    number: int
+    todo_key: str
+    facts: OrderFacts
+    estimate: CostEstimate | None = None
 
 
 @dataclass
@@ -129,6 +141,7 @@ class OrderState:
         self.change_number = 0
         self.change_withdrawn_by: int | None = None
         self.change_task: asyncio.Task[None] | None = None
+        self.change_pricing: ChangePricing | None = None  # while pricing estimate the change
 
     async def _finish(self, stage: Stage) -> OrderResult:
         self._enter(stage)

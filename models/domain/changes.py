@@ -184,6 +184,29 @@ class ApplyChange(BaseModel):
     estimate: CostEstimate | None = None
 
 
+class OpenChangeEstimate(BaseModel):
+    """A change of products or quantities: pricing estimate the order as the change makes it
+    (an estimate_cost to-do marked with the change request's number), before its approval."""
+
+    order_id: int
+    workflow_id: str
+    todo_key: str
+    number: int
+    requested_by_id: int
+
+
+class RecordChangeEstimate(BaseModel):
+    """Pricing's estimate of a change: its to-do done and the timeline says what it gives
+    (the order takes it only once the change is approved)."""
+
+    order_id: int
+    todo_key: str
+    number: int
+    actor_id: int
+    expected_cost: Decimal
+    expected_margin: Decimal
+
+
 class CloseChange(BaseModel):
     """A change request rejected (by an approver, with the reason) or withdrawn (by whoever
     asked for it): the order stays as it was."""

@@ -33,7 +33,18 @@ COST_TODO_KINDS = frozenset(
 def cost_facts(
     kind: str, stored: dict[str, Any] | None, *, sees_costs: bool
 ) -> dict[str, Any] | None:
-    """A cost to-do's stored figures, for those who see costs; None otherwise."""
-    if not stored or not sees_costs or kind not in COST_TODO_KINDS:
+    """A cost to-do's stored figures (a change request's estimate: the lines as changed, with
+    their standard and kept unit costs), for those who see costs; None otherwise."""
+    if not stored or not sees_costs:
         return None
-    return stored
+    if kind in COST_TODO_KINDS or change_request_of(kind, stored) is not None:
+        return stored
+    return None
+
+
+def change_request_of(kind: str, stored: dict[str, Any] | None) -> int | None:
+    """The change request an estimate_cost to-do prices (None: the order's own estimate)."""
+    if kind != TodoKind.estimate_cost.value or not stored:
+        return None
+    number = stored.get("change_request")
+    return number if isinstance(number, int) else None

@@ -25,7 +25,7 @@ from models.domain import (
     Role,
     TodoStatus,
 )
-from models.queries.costs import cost_facts
+from models.queries.costs import change_request_of, cost_facts
 from models.queries.orders import ORDER_ID, of_order
 from models.queries.scope import actor_for, sees_costs
 from models.tables import (
@@ -111,6 +111,8 @@ class InboxItem:
     # A cost to-do's figures (the batch, or expected against actual per category), only for
     # those who see costs.
     cost_facts: dict[str, Any] | None = None
+    # estimate_cost: the change request it prices (None: the order's own estimate).
+    change_request: int | None = None
 
     @property
     def overdue(self) -> bool:
@@ -143,6 +145,7 @@ class InboxItem:
             if todo.kind in APPROVAL_KINDS
             else None,
             cost_facts=cost_facts(todo.kind, todo.facts, sees_costs=sees_costs),
+            change_request=change_request_of(todo.kind, todo.facts),
         )
 
 
@@ -217,6 +220,7 @@ async def list_todos(
             if row.kind in APPROVAL_KINDS
             else None,
             cost_facts=cost_facts(row.kind, row.facts, sees_costs=costs),
+            change_request=change_request_of(row.kind, row.facts),
         )
         for row in rows
     ]

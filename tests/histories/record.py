@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from uuid import uuid4
@@ -39,8 +40,9 @@ from models.domain import (
     MilestoneCode,
     MilestoneConfirmation,
 )
+from models.domain.changes import LineChange
 from models.seed import seed_demo
-from models.tables import Contact, Order
+from models.tables import Contact, Order, Product
 from settings import Settings, venv_binary
 from tests import helpers
 from tests.conftest import DEMO_PASSWORD, migrate
@@ -236,6 +238,7 @@ async def change_approved_path(env: WorkflowEnvironment, session_factory: Sessio
     """A confirmed 30/60/10 order, its deposit paid and its shipment planned: the owner asks for
     a third pump, the manager approves, the order becomes revision 2, the collection takes the
     new installments and the shipment the change (a replan to-do for ops)."""
+    from tests.workflows import test_change_pricing as pricing  # the change's estimate
     from tests.workflows import test_changes as changing  # the change tests' steps
     from tests.workflows import test_collection as collecting
     from tests.workflows import test_shipment as shipping
@@ -249,6 +252,37 @@ async def change_approved_path(env: WorkflowEnvironment, session_factory: Sessio
     await collecting.pay(env, session_factory, order, "5100.00", "DEP-1")
     await shipping.plan(env, session_factory, order)
     await changing.quantity_change(env, session_factory, order, "3")
+    # Recorded before pricing was asked again for a change of quantities; now it is.
+    [line] = await changing.line_ids(session_factory, order)
+    await pricing.estimate_change(env, session_factory, order, {line: "1000"})
+    await changing.decide_change(env, session_factory, order, "sales_manager")
+    await changing.settled(session_factory, order, "approved")
+    await helpers.open_todos(session_factory, order, "replan_shipment")
+    return order
+
+
+async def change_priced_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """A confirmed order whose shipment is planned: the owner asks for a third pump and a new
+    line of valves, pricing estimate the order as changed (the new line as -1), the manager
+    approves on that margin, and the order becomes revision 2 with the new expected cost."""
+    from tests.workflows import test_change_pricing as pricing  # the change's estimate
+    from tests.workflows import test_changes as changing
+    from tests.workflows import test_collection as collecting
+    from tests.workflows import test_shipment as shipping
+
+    order, _ = await collecting.confirmed_order(
+        env, session_factory, SimpleNamespace(task_queue=TASK_QUEUE.get())
+    )
+    await shipping.plan(env, session_factory, order)
+    [line] = await changing.line_ids(session_factory, order)
+    async with session_factory() as session:
+        valve = await session.scalar(select(Product).where(Product.code == "VALVE-3"))
+    lines = [
+        LineChange(line_id=line, quantity=Decimal("3")),
+        LineChange(product_id=valve.id, quantity=Decimal("5")),
+    ]
+    await changing.request_change(env, session_factory, order, lines=lines)
+    await pricing.estimate_change(env, session_factory, order, {line: "1100", -1: "600"}, "200")
     await changing.decide_change(env, session_factory, order, "sales_manager")
     await changing.settled(session_factory, order, "approved")
     await helpers.open_todos(session_factory, order, "replan_shipment")
@@ -334,6 +368,10 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # Recorded after change requests: a change approved in its own round, applied, handed to the
     # collection and the shipment (`<name>.change_1.json` is the change's round).
     "change_approved_path": (change_approved_path, 1),
+    # Recorded after pricing is asked again for a change of products or quantities (its
+    # estimate_cost to-do, the round routed on its margin, the order taking its estimate), and
+    # after the order's workflow numbers the change's round (order_state.ROUNDS_NUMBERED_APART).
+    "change_priced_path": (change_priced_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
 WITH_SHIPMENT = {
@@ -344,6 +382,7 @@ WITH_SHIPMENT = {
     "arrival_backfill_path",
     "cancel_after_confirmation_path",
     "change_approved_path",
+    "change_priced_path",
 }
 # ... and whose collection child is (`<name>.collection.json`).
 WITH_COLLECTION = {
@@ -352,9 +391,10 @@ WITH_COLLECTION = {
     "accepted_before_written_path",
     "cancel_after_confirmation_path",
     "change_approved_path",
+    "change_priced_path",
 }
 # ... and whose first change request's approval round is (`<name>.change_1.json`).
-WITH_CHANGE = {"change_approved_path"}
+WITH_CHANGE = {"change_approved_path", "change_priced_path"}
 # Scenarios whose order ends without being confirmed (its result is awaited instead).
 ENDS_UNCONFIRMED = {"withdraw_path", "cancel_in_approval_path", "cancel_after_confirmation_path"}
 

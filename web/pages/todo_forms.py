@@ -80,11 +80,13 @@ def _planned_milestones(form: FormFields) -> list[dict[str, str | None]]:
 
 
 def _unit_costs(form: FormFields) -> list[dict[str, Any]]:
-    """estimate_cost: a unit cost per order line, in fields named unit_cost-<line id>."""
+    """estimate_cost: a unit cost per order line, in fields named unit_cost-<line id> (a line
+    a change request adds: unit_cost--1, unit_cost--2, ...)."""
     return [
         {"line_id": int(key.removeprefix("unit_cost-")), "unit_cost": _amount(form, key)}
         for key in form
-        if key.startswith("unit_cost-") and key.removeprefix("unit_cost-").isdigit()
+        if key.startswith("unit_cost-")
+        and key.removeprefix("unit_cost-").removeprefix("-").isdigit()
     ]
 
 

@@ -69,6 +69,8 @@ async def _todo_page(
         cost_kinds=COST_TODO_KINDS,
         cost_facts=_cost_facts(todo.facts or {}) if todo.kind in COST_TODO_KINDS else {},
         cost_rows=shown_cost_rows(values or {}),
+        # estimate_cost for a change request: its number and the lines as it makes them
+        change_estimate=_change_estimate(todo),
         cost_categories=[c.value for c in CostCategory],
         requested_by=await _requested_by(session, todo),
         today=datetime.now(UTC).date().isoformat(),
@@ -100,6 +102,27 @@ def _decimal(value: Any) -> Decimal | None:
         return None if value is None else Decimal(str(value))
     except ArithmeticError:
         return None
+
+
+def _change_estimate(todo: Todo) -> dict[str, Any] | None:
+    """A change request's estimate_cost to-do for its page: the change's number, its lines
+    (a new one with its id -1, -2, ...) with amounts as numbers, the other costs as they
+    stand; None for the order's own estimate."""
+    facts = todo.facts or {}
+    if todo.kind != "estimate_cost" or "change_request" not in facts:
+        return None
+    lines = [
+        {
+            **line,
+            "id": line.get("line_id"),
+            "quantity": _decimal(line.get("quantity")),
+            "standard_cost": _decimal(line.get("standard_cost")),
+            "unit_cost": _decimal(line.get("unit_cost")),
+        }
+        for line in facts.get("lines") or []
+    ]
+    others = {name: str(facts.get(name) or "0") for name in ("freight", "installation", "other")}
+    return {"number": facts["change_request"], "lines": lines, **others}
 
 
 def _cost_facts(facts: dict[str, Any]) -> dict[str, Any]:

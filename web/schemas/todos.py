@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, PlainValidator
 from web.commands.completion import CostItemIn
 from web.commands.fulfilment import MilestoneDate
 from web.schemas.approval import FACTS_COST_FIELDS, DecisionFactsOut
-from web.schemas.core import Id, Model
+from web.schemas.core import MAX_ID, Model
 
 
 class TodoOut(Model):
@@ -31,6 +31,9 @@ class TodoOut(Model):
     # `final`) or the comparison (`expected`, `actual`, `difference`, `percent`,
     # `above_threshold`, `threshold`, `categories`), for the roles that see costs.
     cost_facts: dict[str, Any] | None = None
+    # estimate_cost: the change request it prices (None: the order's own estimate); its lines
+    # as the change makes them are in `cost_facts` (`lines`, `freight`, ...).
+    change_request: int | None = None
 
     def for_viewer(self, sees_costs: bool) -> dict[str, Any]:
         """The JSON body for this viewer: the margin and cost figures left out unless they may
@@ -57,7 +60,9 @@ class TodoCompletedOut(Model):
 
 
 class LineCostIn(BaseModel):
-    line_id: Id
+    # An order line's id; in a change request's estimate a line the change adds is -1, -2, ...
+    # (as the to-do's `cost_facts.lines` number them).
+    line_id: Annotated[int, Field(ge=-MAX_ID, le=MAX_ID)]
     unit_cost: Decimal = Field(ge=0)
 
 
