@@ -11,7 +11,7 @@ from temporalio import activity
 
 from activities.change_terms import ChangedOrder, changed_order
 from activities.orders import ESTIMATE_SLA
-from activities.steps import StepRecorder, amount_text
+from activities.steps import StepRecorder
 from activities.store import StepStore
 from models.domain import Assignee, Refusal, Role, TodoKind, TodoStatus
 from models.domain.changes import (
@@ -118,8 +118,8 @@ class ChangePricingActivities:
                 kind="change_estimated",
                 actor_id=step.actor_id,
                 number=step.number,
-                expected_cost=amount_text(step.expected_cost),
-                expected_margin=amount_text(step.expected_margin),
+                expected_cost=step.expected_cost,
+                expected_margin=step.expected_margin,
             )
             await session.commit()
             return ChangeStepResult(mail_ids=rec.mail_ids)

@@ -9,11 +9,12 @@ from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
 
 from models.db import SessionFactory
-from models.domain import Actor
+from models.domain import Actor, CostEstimate, EstimateCompletion, LineCost
 from models.drafts import DraftLine, DraftOrder, create_draft
 from models.queries import actor_for
 from models.tables import Order, Product, Todo, User
 from web.temporal import start_order_workflow
+from workflows.order import OrderWorkflow
 
 
 async def user(session_factory: SessionFactory, username: str) -> User:
@@ -90,3 +91,35 @@ async def confirmed(handle: WorkflowHandle, session_factory: SessionFactory, ord
     assert saved.confirmed_at is not None, f"{saved.number} is not confirmed"
     assert await handle.query("status") == "fulfilment"
     return saved
+
+
+async def price_change(
+    client: Client, session_factory: SessionFactory, order: Order, number: int = 1
+) -> None:
+    """Pricing estimate change request `number`'s lines (a change of goods or quantities asks
+    them): each at the unit cost already estimated where the goods stay, at the product's
+    standard cost where they change; the other costs as they stand."""
+    [todo] = [
+        t
+        for t in await open_todos(session_factory, order, "estimate_cost")
+        if t.key.endswith(f"/change/{number}/estimate")
+    ]
+    facts = todo.facts
+    lines = [
+        LineCost(
+            line_id=line["line_id"], unit_cost=Decimal(line["unit_cost"] or line["standard_cost"])
+        )
+        for line in facts["lines"]
+    ]
+    estimate = CostEstimate(
+        lines=lines,
+        freight=Decimal(facts["freight"]),
+        installation=Decimal(facts["installation"]),
+        other=Decimal(facts["other"]),
+    )
+    pricing = await actor(session_factory, "pricing")
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, f"order-{order.number}")
+    await handle.execute_update(
+        OrderWorkflow.estimate_cost,
+        EstimateCompletion(todo_key=todo.key, actor=pricing, estimate=estimate),
+    )

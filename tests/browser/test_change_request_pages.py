@@ -11,6 +11,7 @@ from playwright.async_api import Page, expect
 from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, SignIn
 from tests.browser.test_order_pages import open_todo, reload_until, snap
 from tests.web.conftest import api  # noqa: F401 - the API client, to confirm an order quickly
+from tests.web.test_change_requests_api import price
 from tests.web.test_collection_api import collecting_order
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)
@@ -61,6 +62,7 @@ async def test_a_rep_asks_for_one_more_pump_the_manager_approves_and_the_order_s
     )
     await expect(rep.get_by_role("button", name="Withdraw")).to_be_visible()
     await snap(rep, "change-open")
+    await price(api, number)  # one more pump: pricing estimate it first (their own test)
 
     manager = await sign_in("sales_manager")
     await open_todo(manager, number, "Approve a change to the order")

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from models.tables import OrderChangeRequest
 from tests.web.conftest import csrf_of
+from tests.web.test_change_requests_api import price
 from tests.web.test_collection_api import collecting_order
 from tests.web.test_i18n import chinese_session, needs_catalog, text_of, zh_catalog_compiled
 from tests.web.test_orders_api import todo_of
@@ -101,6 +102,7 @@ async def test_the_preview_shows_the_difference_and_sending_it_asks_the_manager(
     assert "Waiting for a decision" in after and "The customer wants one more" in after
     assert 'class="inline withdraw-change"' in after
     assert 'id="request-change"' not in after  # one open request at a time
+    await price(api, number)  # a third pump: pricing are asked again first
     todo = await todo_of(await api("sales_manager"), number, "approve_change")
     assert todo["kind"] == "approve_change"
     manager_page = text_of(await (await browser_session("sales_manager")).get(f"/orders/{number}"))

@@ -43,6 +43,20 @@ async def more_pumps(client, number: str, quantity: str = "3", **body) -> dict:
     return {"reason": "The customer wants one more", "lines": lines, **body}
 
 
+async def price(api, number: str) -> None:
+    """Pricing estimate the open change of goods or quantities (from their inbox): each line at
+    the unit cost already estimated where its goods stay, at standard cost where they change."""
+    pricing = await api("pricing")
+    todo = await todo_of(pricing, number, "estimate_cost")
+    facts = todo["cost_facts"]
+    lines = [
+        {"line_id": line["line_id"], "unit_cost": line["unit_cost"] or line["standard_cost"]}
+        for line in facts["lines"]
+    ]
+    body = {"outcome": "estimated", "lines": lines, "freight": facts["freight"]}
+    await complete(pricing, todo, body)
+
+
 async def requests_of(session_factory) -> int:
     async with session_factory() as session:
         return await session.scalar(select(func.count()).select_from(OrderChangeRequest)) or 0
@@ -64,6 +78,7 @@ async def test_a_change_approved_from_the_inbox_becomes_revision_2_with_its_diff
     asked = await ask(sales, number, await more_pumps(sales, number))
 
     assert asked["status"] == "open" and asked["change_request_number"] == 1
+    await price(api, number)  # a third pump: pricing are asked again
     todo = await todo_of(manager, number, "approve_change")
     await complete(manager, todo, {"outcome": "approve"})
     order = await revision_of(sales, number, 2)
@@ -162,6 +177,7 @@ async def test_one_request_at_a_time_no_self_approval_and_withdrawal_by_the_requ
     asked = await ask(manager, number, await more_pumps(manager, number))
     second = await ask(sales, number, await more_pumps(sales, number, "4"), 409)
     assert "still open" in second["detail"]
+    await price(api, number)
     # The manager asked: the change goes to the manager above them, not to their own list.
     todo = await todo_of(await api("director"), number, "approve_change")
     refused = await complete(manager, todo, {"outcome": "approve"}, 403)

@@ -74,10 +74,17 @@ async def request_change(env, session_factory, order, who="sales", **fields):
     return await order_handle(env, order).execute_update(OrderWorkflow.request_change, change)
 
 
-async def quantity_change(env, session_factory, order, quantity: str, who="sales", **fields):
+async def quantity_change(
+    env, session_factory, order, quantity: str, who="sales", priced=True, **fields
+):
+    """Change the quantity of the order's line; pricing estimate it (a quantity that changes
+    asks them) unless `priced` is False."""
     [line] = await line_ids(session_factory, order)
     lines = [LineChange(line_id=line, quantity=Decimal(quantity), **fields)]
-    return await request_change(env, session_factory, order, who, lines=lines)
+    asked = await request_change(env, session_factory, order, who, lines=lines)
+    if priced:
+        await helpers.price_change(env.client, session_factory, order, asked.number)
+    return asked
 
 
 async def decide_change(env, session_factory, order, who, outcome="approve", comment=""):
@@ -203,6 +210,7 @@ async def test_a_rejected_change_leaves_the_order_as_it_was_with_only_the_decisi
     assert await installments(session_factory, order) == before
     assert (await events(session_factory, order))[len(seen) :] == [
         "change_requested",
+        "change_estimated",
         "approval_requested",
         "rejected",
         "change_rejected",
@@ -223,7 +231,9 @@ async def test_a_price_cut_past_the_discount_threshold_goes_to_the_director(
     env, session_factory, settings, worker
 ):
     order, _ = await confirmed_order(env, session_factory, settings)
-    await quantity_change(env, session_factory, order, "2", unit_price=Decimal("6000"))
+    await quantity_change(
+        env, session_factory, order, "2", priced=False, unit_price=Decimal("6000")
+    )
     await decide_change(env, session_factory, order, "sales_manager")
     [todo] = await helpers.open_todos(session_factory, order, TodoKind.approve_change.value)
     assert [a.role for a in todo.assignees] == ["director"]
