@@ -14,6 +14,7 @@ RECEIVED_YEARS_BACK = 10
 PLANNED_YEARS_AHEAD = 5
 PLANNED_YEARS_BACK = 1  # a plan may be written down after the fact, not long after
 DONE_YEARS_BACK = 10
+REPORT_YEARS = 100  # a report period's days, either way from today ("everything" is wide)
 
 
 class DateRefusal(Refusal):
@@ -132,3 +133,22 @@ def acceptance_date_refusal(value: date, *, today: date) -> DateRefusal | None:
         "accepted_on",
         N_("The acceptance date %(date)s is not between %(earliest)s and %(latest)s."),
     )
+
+
+def report_days_refusal(today: date, *days: date | None) -> DateRefusal | None:
+    """The first day bounding a report's period (none given is fine) that is not within a
+    century of today (year 1 would overflow the default period's arithmetic)."""
+    for day in days:
+        if day is not None and (
+            outside := _outside(
+                day,
+                years_from(today, -REPORT_YEARS),
+                years_from(today, REPORT_YEARS),
+                "closed_from",
+                N_(
+                    "The report's days must lie between %(earliest)s and %(latest)s; %(date)s does not."
+                ),
+            )
+        ):
+            return outside
+    return None

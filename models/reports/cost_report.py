@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from i18n import N_
+from models.dates import report_days_refusal
 from models.domain import ORDER_ENTRY_ROLES, CostCategory, Refusal, Role, Stage
 from models.queries import department_subtree
 from models.reports.refund_figures import credited_of_order
@@ -54,6 +55,8 @@ def report_period(
 ) -> tuple[date, date]:
     """The period asked for, its blanks filled in: it ends today unless told, and begins
     PERIOD_DAYS days before its end (that day included) unless told."""
+    if outside := report_days_refusal(today, closed_from, closed_to):
+        raise CostReportFilterRefusal(outside.template, **outside.params)
     closed_to = closed_to or today
     closed_from = closed_from or closed_to - timedelta(days=PERIOD_DAYS - 1)
     _check_period(closed_from, closed_to)

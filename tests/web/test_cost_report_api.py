@@ -439,6 +439,15 @@ async def test_pages_follow_each_other_with_totals_over_every_page(api, book):
             "closed_from=2026-07-01",
             "The period cannot end on 2026-06-15, before it begins on 2026-07-01.",
         ),
+        # A day no report could mean (year 1 once overflowed the default period: a 500).
+        (
+            "closed_to=0001-01-01",
+            "The report's days must lie between 1926-06-15 and 2126-06-15; 0001-01-01 does not.",
+        ),
+        (
+            "closed_from=9999-12-31",
+            "The report's days must lie between 1926-06-15 and 2126-06-15; 9999-12-31 does not.",
+        ),
         ("closed_from=last-week", "closed_from: Input should be a valid date"),
         ("closed_to=2026-02-30", "closed_to: Input should be a valid date"),
         ("customer_id=abc", "customer_id: Input should be a valid integer"),
