@@ -14,6 +14,9 @@ RECEIVED_YEARS_BACK = 10
 PLANNED_YEARS_AHEAD = 5
 PLANNED_YEARS_BACK = 1  # a plan may be written down after the fact, not long after
 DONE_YEARS_BACK = 10
+OUTSIDE_REPORT_DAYS = N_(
+    "The report's days must lie between %(earliest)s and %(latest)s; %(date)s does not."
+)
 REPORT_YEARS = 100  # a report period's days, either way from today ("everything" is wide)
 
 
@@ -145,9 +148,7 @@ def report_days_refusal(today: date, *days: date | None) -> DateRefusal | None:
                 years_from(today, -REPORT_YEARS),
                 years_from(today, REPORT_YEARS),
                 "closed_from",
-                N_(
-                    "The report's days must lie between %(earliest)s and %(latest)s; %(date)s does not."
-                ),
+                OUTSIDE_REPORT_DAYS,
             )
         ):
             return outside
