@@ -38,6 +38,7 @@ from models.domain import (
 )
 from models.domain.changes import (
     CHANGE_DECIDED,
+    GOODS_WHILE_COSTING,
     ONE_OPEN_CHANGE,
     ApplyChange,
     ChangeApplied,
@@ -124,6 +125,8 @@ class ChangeActivities:
             except Refusal as wrong:
                 return ChangeRecorded.refusing(wrong)
             refusal = await floor_refusal(session, order, changed)
+            if changed.needs_estimate and order.stage == Stage.costing.value:
+                refusal = refusal or Refusal(GOODS_WHILE_COSTING, number=order.number)
             refusal = refusal or await self._another_open(session, order, step.number)
             if refusal is not None:
                 return ChangeRecorded.refusing(refusal)

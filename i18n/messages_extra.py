@@ -215,6 +215,10 @@ REFUSALS = (
     N_("Everything on order %(number)s is paid: no payment plan is left to change."),
     # workflows/order_changes.py and workflows/approval.py (a change request's workflow)
     N_("Order %(number)s cannot be changed at this stage."),
+    N_(
+        "Pricing are still estimating order %(number)s: its goods and quantities can change"
+        " once their estimate is in."
+    ),
     N_("Nobody approves a change they asked for."),
     N_("The order has no open change request."),
     N_("No one can approve this change: %(reason)s"),

@@ -33,6 +33,12 @@ CHANGEABLE_STAGES = frozenset(
 OWN_CHANGE = "Nobody approves a change they asked for."
 NO_OPEN_CHANGE = "The order has no open change request."
 CHANGE_NOT_NOW = "Order %(number)s cannot be changed at this stage."
+# A change of goods or quantities while pricing estimate the order itself (its estimate would
+# not match the lines any more).
+GOODS_WHILE_COSTING = (
+    "Pricing are still estimating order %(number)s: its goods and quantities can change once"
+    " their estimate is in."
+)
 ONLY_OWNER_OR_MANAGER_CHANGES = (
     "Only the order's owner or a manager above them can ask for a change."
 )

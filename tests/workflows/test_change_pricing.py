@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
 
 from models.domain import CostEstimate, EstimateCompletion, LineCost, TodoKind
@@ -124,6 +124,27 @@ async def test_a_change_asked_while_pricing_estimates_the_order_leaves_the_order
     [change_number] = rounds.pop(f"{wid}/change/1/approval")
     [(order_round, [number])] = rounds.items()
     assert order_round == f"{wid}/approval/{number}" and number != change_number
+
+
+async def test_goods_cannot_change_while_pricing_estimate_the_order_itself(
+    env, session_factory, settings, worker
+):
+    """Their estimate covers the lines as submitted: a change of goods or quantities applied
+    before it came in would leave a line without a cost (the estimate step failed on it)."""
+    order = await helpers.draft(session_factory)
+    await helpers.submit(env.client, session_factory, order, settings.task_queue)
+    await helpers.open_todos(session_factory, order, "estimate_cost")
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await quantity_change(env, session_factory, order, "3", priced=False)
+    assert refused.value.cause.message == (
+        f"Pricing are still estimating order {order.number}: its goods and quantities can"
+        " change once their estimate is in."
+    )
+    async with session_factory() as session:
+        asked = await session.scalar(select(func.count()).select_from(OrderChangeRequest))
+    assert asked == 0  # nothing written
+    await estimate(env.client, session_factory, order)  # the order goes on as it was
+    await helpers.open_todos(session_factory, order, "approve")
 
 
 # --- pricing a change of products or quantities ---------------------------------------------
