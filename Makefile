@@ -10,8 +10,12 @@ CATALOGS := $(patsubst %.po,%.mo,$(wildcard i18n/locales/*/LC_MESSAGES/messages.
 run: install catalogs
 	$(BIN)/python devstack.py
 
+# Two pytest workers (pytest-xdist), each with its own databases and Temporal test server: the
+# suite waits on servers and timers more than it computes; tests sharing one outside resource
+# (the PostgreSQL database) are an xdist_group. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
 test: install catalogs
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 install: $(STAMP)
 

@@ -24,9 +24,14 @@ from tests.workflows.test_order import estimate as give_estimate
 from worker import build_worker
 
 URL = os.environ.get("O2C_TEST_POSTGRES_URL")
-pytestmark = pytest.mark.skipif(
-    not URL, reason="no PostgreSQL: set O2C_TEST_POSTGRES_URL (.ci/run starts one when installed)"
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not URL,
+        reason="no PostgreSQL: set O2C_TEST_POSTGRES_URL (.ci/run starts one when installed)",
+    ),
+    # One database for the module: its tests run one after another on one pytest worker.
+    pytest.mark.xdist_group("postgres"),
+]
 
 
 async def reset_schema() -> None:
