@@ -61,6 +61,7 @@ from workflows.rules.pricing import (
     price_order,
     spread,
 )
+from workflows.rules.returns import return_money, return_refusal, returnable, returned_value
 
 __all__ = [
     "change_floor_refusal",
@@ -108,6 +109,10 @@ __all__ = [
     "policy_problems",
     "price_order",
     "resolve",
+    "return_money",
+    "return_refusal",
+    "returnable",
+    "returned_value",
     "short_lines",
     "spread",
     "standard_policy",
