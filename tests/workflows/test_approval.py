@@ -41,17 +41,10 @@ from models.tables import (
 from tests import helpers
 from tests.workflows.test_order import decide, edit, estimate, revise, timeline_kinds, todos_of
 from web.commands.actions import refusal_of
-from worker import build_worker
 from workflows import rules
 from workflows.approval import ApprovalWorkflow
 from workflows.order import OrderWorkflow
 from workflows.steps import NOT_ASSIGNEE, NOT_OPEN
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 async def order_of(

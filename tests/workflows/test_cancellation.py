@@ -46,7 +46,7 @@ from tests.workflows.test_order import (
     fails_first_attempt,
 )
 from tests.workflows.test_shipment import dispatch, plan, stock
-from worker import WORKFLOWS, activities_for, build_worker
+from worker import WORKFLOWS, activities_for
 from workflows.approval import ApprovalWorkflow
 from workflows.order import OrderWorkflow
 from workflows.steps import NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
@@ -55,12 +55,6 @@ STAGE = SearchAttributeKey.for_keyword("Stage")
 # Each on a test server of its own: waiting for a cancelled order's result lets the server skip
 # time, which the collection timers of the shared server's other orders would feel.
 pytestmark = pytest.mark.own_test_server
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 def order_handle(env, order: Order):

@@ -17,7 +17,6 @@ from models.tables import Cancellation, Order, TimelineEvent, Todo, TodoAssignee
 from tests import helpers
 from tests.workflows.test_collection import confirmed_order
 from tests.workflows.test_shipment import dispatch, plan
-from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.rules.cancellation import director_step, needs_director
 from workflows.steps import NOT_ASSIGNEE, SELF_APPROVAL
@@ -25,12 +24,6 @@ from workflows.steps import NOT_ASSIGNEE, SELF_APPROVAL
 # Each on a test server of its own: waiting for a cancelled order's result lets the server skip
 # time, which other orders' timers on a shared server would feel.
 pytestmark = pytest.mark.own_test_server
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 def order_handle(env, order: Order):

@@ -38,17 +38,10 @@ from tests.workflows.test_changes import (
 )
 from tests.workflows.test_collection import confirmed_order
 from tests.workflows.test_order import decide, estimate, revise
-from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.steps import INVALID, NOT_OPEN
 
 pytestmark = pytest.mark.own_test_server
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 async def rounds_by_workflow(session_factory, order: Order) -> dict[str, list[int]]:

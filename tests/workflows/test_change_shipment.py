@@ -34,17 +34,10 @@ from tests.workflows.test_shipment import (
     today,
     todo,
 )
-from worker import build_worker
 from workflows.shipment import ShipmentWorkflow
 from workflows.steps import INVALID, NOT_ASSIGNEE
 
 pytestmark = pytest.mark.own_test_server
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 async def approved_change(env, session_factory, order, quantity: str) -> None:

@@ -39,7 +39,7 @@ from tests.workflows.test_collection import (
     pay,
 )
 from tests.workflows.test_order import RecordingMailer, all_mail_sent, fails_first_attempt
-from worker import WORKFLOWS, activities_for, build_worker
+from worker import WORKFLOWS, activities_for
 from workflows.approval import ApprovalWorkflow
 from workflows.collection import CollectionWorkflow
 from workflows.order import OrderWorkflow
@@ -47,12 +47,6 @@ from workflows.steps import NOT_ASSIGNEE, NOT_OPEN
 
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 pytestmark = pytest.mark.own_test_server
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 def order_handle(env, order: Order):

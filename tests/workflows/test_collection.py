@@ -45,12 +45,6 @@ PLAN_30_60_10 = [
 ]
 
 
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
-
-
 async def confirmed_order(
     env, session_factory, settings, *, plan_items=(), code="PUMP-10", quantity="2"
 ) -> tuple[Order, WorkflowHandle]:

@@ -34,7 +34,6 @@ from tests.workflows.test_collection import (
     saved,
     todos,
 )
-from worker import build_worker
 from workflows.order import OrderWorkflow
 from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
 
@@ -50,12 +49,6 @@ ATTRIBUTES = {
     "Overdue": SearchAttributeKey.for_bool("Overdue"),
     "Delayed": SearchAttributeKey.for_bool("Delayed"),
 }
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 def order_of(env, order: Order) -> WorkflowHandle:

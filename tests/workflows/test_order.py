@@ -51,7 +51,7 @@ from models.tables import (
 from notifications.mail import Message
 from settings import Settings
 from tests import helpers
-from worker import WORKFLOWS, activities_for, build_worker
+from worker import WORKFLOWS, activities_for
 from workflows.approval import ApprovalWorkflow
 from workflows.order import OrderWorkflow
 from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN, SELF_APPROVAL
@@ -69,12 +69,6 @@ UPDATE_EVENTS = {
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_REJECTED,
     EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
 }
-
-
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
 
 
 # --- what the people do, the way the web layer does it -------------------------------------

@@ -55,12 +55,6 @@ DELAYED = SearchAttributeKey.for_bool("Delayed")
 STAGE = SearchAttributeKey.for_keyword("Stage")
 
 
-@pytest.fixture
-async def worker(env, session_factory, settings):
-    async with build_worker(env.client, session_factory, settings) as running:
-        yield running
-
-
 async def confirmed_order(
     env,
     session_factory,
