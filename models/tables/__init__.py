@@ -51,6 +51,7 @@ from models.tables.orders import (
     PaymentPlanItem,
     TimelineEvent,
 )
+from models.tables.returns import OrderReturn, OrderReturnLine
 from models.tables.shipment import (
     ContactLink,
     Dispatch,
@@ -85,6 +86,8 @@ __all__ = [
     "OrderCostVariance",
     "OrderLine",
     "OrderNumberCounter",
+    "OrderReturn",
+    "OrderReturnLine",
     "OrderRevision",
     "OutboxMail",
     "Payment",

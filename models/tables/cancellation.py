@@ -59,12 +59,14 @@ class Refund(Base):
 
 class CreditNote(Base):
     """The credit note (red-letter invoice) that cancels one issued invoice of a cancelled
-    order; its number shares the namespace of invoice numbers."""
+    order, or credits what a return took off an order's invoiced amount (no invoice of its
+    own: `return_id`); its number shares the namespace of invoice numbers."""
 
     __tablename__ = "credit_notes"
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
-    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("order_returns.id"))
     todo_key: Mapped[str] = mapped_column(String(200), unique=True)
     amount: Mapped[Decimal] = mapped_column(Money)
     status: Mapped[str] = mapped_column(String(10), default="requested")  # issued

@@ -56,6 +56,8 @@ class Order(Base):
     # Collection and invoicing, kept current by their steps (lists and receivables read them).
     paid: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
     invoiced: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    # The value of the goods that came back (returns received), at each line's net unit price.
+    returned: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"), server_default="0")
     # not_due, due, overdue, paid; None before confirmation.
     collection_status: Mapped[str | None] = mapped_column(String(10), index=True)
     # Actual costs (approved by finance, kept current) and, once closed, the variance against
@@ -92,6 +94,11 @@ class Order(Base):
     payment_plan: Mapped[list[PaymentPlanItem]] = relationship(
         order_by="PaymentPlanItem.position", cascade="all, delete-orphan"
     )
+
+    @property
+    def net_total(self) -> Decimal:
+        """The total less the value of what came back."""
+        return self.total - (self.returned or Decimal("0"))
 
 
 class OrderLine(Base):

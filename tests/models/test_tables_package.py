@@ -50,6 +50,7 @@ AREAS = {
     "costs": {"cost_batches", "actual_costs", "order_cost_variances", "variance_policies"},
     "cancellation": {"cancellations", "refunds", "credit_notes"},
     "changes": {"order_change_requests", "order_revisions"},
+    "returns": {"order_returns", "order_return_lines"},
 }
 
 
