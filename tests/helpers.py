@@ -7,12 +7,13 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from models.db import SessionFactory
 from models.domain import Actor, CostEstimate, EstimateCompletion, LineCost
 from models.drafts import DraftLine, DraftOrder, create_draft
 from models.queries import actor_for
-from models.tables import Order, Product, Todo, User
+from models.tables import Order, Product, TimelineEvent, Todo, User
 from web.temporal import start_order_workflow
 from workflows.order import OrderWorkflow
 
@@ -123,3 +124,28 @@ async def price_change(
         OrderWorkflow.estimate_cost,
         EstimateCompletion(todo_key=todo.key, actor=pricing, estimate=estimate),
     )
+
+
+def order_handle(env: WorkflowEnvironment, order: Order) -> WorkflowHandle:
+    """The order's workflow."""
+    return env.client.get_workflow_handle_for(OrderWorkflow.run, f"order-{order.number}")
+
+
+async def saved(session_factory: SessionFactory, order: Order) -> Order:
+    """The order as it is saved now."""
+    async with session_factory() as session:
+        found = await session.get(Order, order.id)
+    assert found is not None
+    return found
+
+
+async def events(session_factory: SessionFactory, order: Order) -> list[str]:
+    """The kinds of the order's timeline entries, oldest first."""
+    async with session_factory() as session:
+        return list(
+            await session.scalars(
+                select(TimelineEvent.kind)
+                .where(TimelineEvent.order_id == order.id)
+                .order_by(TimelineEvent.id)
+            )
+        )

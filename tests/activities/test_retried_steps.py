@@ -35,12 +35,12 @@ from models.tables import (
     ApprovalStep,
     Order,
     OutboxMail,
-    TimelineEvent,
     Todo,
     TodoAssignee,
 )
 from notifications.mail import Message
 from tests import helpers
+from tests.helpers import events, saved
 from tests.workflows.test_order import edit
 from workflows import rules
 
@@ -158,25 +158,9 @@ async def todos(session_factory, order) -> list[tuple[str, str, str]]:
         return [(key.split("/", 1)[1], kind, status) for key, kind, status in rows]
 
 
-async def events(session_factory, order) -> list[str]:
-    async with session_factory() as session:
-        return list(
-            await session.scalars(
-                select(TimelineEvent.kind)
-                .where(TimelineEvent.order_id == order.id)
-                .order_by(TimelineEvent.id)
-            )
-        )
-
-
 async def mail_per_recipient(session_factory) -> Counter[str]:
     async with session_factory() as session:
         return Counter(await session.scalars(select(OutboxMail.to_address)))
-
-
-async def saved(session_factory, order) -> Order:
-    async with session_factory() as session:
-        return await session.get(Order, order.id)
 
 
 async def test_submission_retried_opens_one_estimate_todo_and_queues_one_mail(

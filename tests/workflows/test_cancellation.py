@@ -30,13 +30,12 @@ from models.tables import (
     Contact,
     CreditNote,
     Installment,
-    Order,
     OutboxMail,
     Refund,
-    TimelineEvent,
     Todo,
 )
 from tests import helpers
+from tests.helpers import events, order_handle, saved
 from tests.workflows.test_collection import PLAN_30_60_10, confirmed_order, installments, pay
 from tests.workflows.test_order import (
     RecordingMailer,
@@ -57,10 +56,6 @@ STAGE = SearchAttributeKey.for_keyword("Stage")
 pytestmark = pytest.mark.own_test_server
 
 
-def order_handle(env, order: Order):
-    return env.client.get_workflow_handle_for(OrderWorkflow.run, f"order-{order.number}")
-
-
 async def cancel(env, session_factory, order, who="sales", code="customer_request", why="No"):
     actor = await helpers.actor(session_factory, who)
     return await order_handle(env, order).execute_update(
@@ -74,22 +69,6 @@ async def todo_states(session_factory, order) -> list[tuple[str, str]]:
             select(Todo.kind, Todo.status).where(Todo.order_id == order.id).order_by(Todo.id)
         )
         return [tuple(row) for row in rows]
-
-
-async def saved(session_factory, order) -> Order:
-    async with session_factory() as session:
-        return await session.get(Order, order.id)
-
-
-async def events(session_factory, order) -> list[str]:
-    async with session_factory() as session:
-        return list(
-            await session.scalars(
-                select(TimelineEvent.kind)
-                .where(TimelineEvent.order_id == order.id)
-                .order_by(TimelineEvent.id)
-            )
-        )
 
 
 async def mails(session_factory) -> Counter[str]:

@@ -13,8 +13,9 @@ from temporalio.client import WorkflowUpdateFailedError
 
 from models.domain import Assignee, CancellationDecision, CancelOrder, Role
 from models.policy import PolicyBody, current_policy, save_policy
-from models.tables import Cancellation, Order, TimelineEvent, Todo, TodoAssignee, User
+from models.tables import Cancellation, Order, Todo, TodoAssignee, User
 from tests import helpers
+from tests.helpers import events, order_handle
 from tests.workflows.test_collection import confirmed_order
 from tests.workflows.test_shipment import dispatch, plan
 from workflows.order import OrderWorkflow
@@ -24,10 +25,6 @@ from workflows.steps import NOT_ASSIGNEE, SELF_APPROVAL
 # Each on a test server of its own: waiting for a cancelled order's result lets the server skip
 # time, which other orders' timers on a shared server would feel.
 pytestmark = pytest.mark.own_test_server
-
-
-def order_handle(env, order: Order):
-    return env.client.get_workflow_handle_for(OrderWorkflow.run, f"order-{order.number}")
 
 
 async def director_above(session_factory, amount: Decimal | None) -> None:
@@ -78,17 +75,6 @@ async def the_cancellation(session_factory) -> Cancellation:
     async with session_factory() as session:
         [row] = await session.scalars(select(Cancellation))
         return row
-
-
-async def events(session_factory, order) -> list[str]:
-    async with session_factory() as session:
-        return list(
-            await session.scalars(
-                select(TimelineEvent.kind)
-                .where(TimelineEvent.order_id == order.id)
-                .order_by(TimelineEvent.id)
-            )
-        )
 
 
 async def stage_of(session_factory, order) -> str:

@@ -21,16 +21,15 @@ from models.domain import Decision, TodoKind
 from models.domain.changes import ChangeRequest, LineChange, WithdrawChange
 from models.tables import (
     ApprovalRound,
-    Order,
     OrderChangeRequest,
     OrderLine,
     OrderRevision,
     OutboxMail,
     StockReservation,
-    TimelineEvent,
     Todo,
 )
 from tests import helpers
+from tests.helpers import events, order_handle, saved
 from tests.workflows.test_collection import (
     PLAN_30_60_10,
     collection_of,
@@ -47,10 +46,6 @@ from workflows.steps import NOT_ASSIGNEE, NOT_OPEN
 
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 pytestmark = pytest.mark.own_test_server
-
-
-def order_handle(env, order: Order):
-    return env.client.get_workflow_handle_for(OrderWorkflow.run, f"order-{order.number}")
 
 
 async def line_ids(session_factory, order) -> list[int]:
@@ -110,22 +105,6 @@ async def settled(session_factory, order, status: str) -> list[tuple[int, str]]:
             return found
         await asyncio.sleep(0.05)
     return await requests(session_factory, order)
-
-
-async def saved(session_factory, order) -> Order:
-    async with session_factory() as session:
-        return await session.get(Order, order.id)
-
-
-async def events(session_factory, order) -> list[str]:
-    async with session_factory() as session:
-        return list(
-            await session.scalars(
-                select(TimelineEvent.kind)
-                .where(TimelineEvent.order_id == order.id)
-                .order_by(TimelineEvent.id)
-            )
-        )
 
 
 async def reserved(session_factory, order) -> list[Decimal]:

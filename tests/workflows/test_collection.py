@@ -29,6 +29,7 @@ from models.domain import (
 from models.drafts import DraftLine, DraftOrder, create_draft
 from models.tables import Installment, Order, OutboxMail, Payment, Product, Todo, User
 from tests import helpers
+from tests.helpers import saved
 from tests.workflows.test_order import decide, estimate
 from tests.workflows.test_shipment import dispatch, plan, shipment_of
 from worker import build_worker
@@ -123,11 +124,6 @@ async def decide_payment(env, session_factory, order, todo_key, outcome="confirm
 async def pay(env, session_factory, order, amount: str, reference: str) -> None:
     registered = await register(env, session_factory, order, amount, reference)
     await decide_payment(env, session_factory, order, registered.todo_key)
-
-
-async def saved(session_factory, order) -> Order:
-    async with session_factory() as session:
-        return await session.get(Order, order.id)
 
 
 async def mail_to(session_factory, needle: str) -> Counter[str]:

@@ -46,6 +46,7 @@ from models.tables import (
 )
 from settings import Settings
 from tests import helpers
+from tests.helpers import saved
 from tests.workflows.test_order import decide, estimate, fails_first_attempt
 from worker import WORKFLOWS, activities_for, build_worker
 from workflows.shipment import ShipmentWorkflow
@@ -132,11 +133,6 @@ async def stock(session_factory, code: str) -> tuple[Decimal, Decimal]:
     async with session_factory() as session:
         product = await session.scalar(select(Product).where(Product.code == code))
         return product.stock_on_hand, product.reserved
-
-
-async def saved(session_factory, order) -> Order:
-    async with session_factory() as session:
-        return await session.get(Order, order.id)
 
 
 async def milestones_of(session_factory, order) -> dict[str, tuple[date, date | None]]:
