@@ -4,13 +4,19 @@ The Temporal dev server (over its SQLite file), the worker and the web app run a
 processes on free ports over a fresh database. Orders go from draft to closed through the JSON API
 as the demo users (bench/order_flow.py's path), while the dev server is killed with SIGKILL
 several times and the worker and the web app once each, every one restarted a few seconds later
-with the same command line and data. The client is patient: after a connection error, a timeout
-or a 503 it sends the same request again (for submit, payments, invoice requests and actual
-costs with the same `Idempotency-Key`). Afterwards every order must be closed, no workflow left
-running, and the database must hold each of an order's records exactly once.
+with the same command line and data. Among the orders, --changes have a change approved after
+confirmation (in turn one sensor more, which pricing estimate first, and a delivery 30 days
+later; ops re-plan), and --cancellations are cancelled once their deposit is paid and invoiced
+(the manager approves, finance refund the deposit and issue the credit note); every second kill
+is aimed at one of those orders' own actions on its way. The client is patient: after a
+connection error, a timeout or a 503 it sends the same request again (for submit, payments,
+invoice requests and actual costs with the same `Idempotency-Key`). Afterwards every order must
+be closed (or cancelled), no workflow left running, and the database must hold each of an
+order's records exactly once (bench/fault_checks.py): a changed order one revision, a cancelled
+one refund and one credit note, its stock released and no to-do open.
 
     .venv/bin/python bench/faults.py [--orders 100] [--temporal-kills 5] [--concurrency 20]
-        [--seed N] [--keep DIR]
+        [--changes 10] [--cancellations 5] [--seed N] [--keep DIR] [--profile]
 
 tests/faults/test_crash_recovery.py runs the same harness, smaller, in the test suite.
 """
@@ -26,7 +32,6 @@ import random
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -38,6 +43,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, NoReturn
 
 import httpx
 
@@ -45,6 +51,19 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.fault_checks import check_database, profile, stock  # noqa: E402
+from bench.fault_paths import (  # noqa: E402
+    CANCELLED,
+    DATE_CHANGE,
+    NEW_PATH_STEPS,
+    PATH_ACTIONS,
+    PLAIN,
+    QUANTITY_CHANGE,
+    cancel_after_deposit,
+    change_delivery_date,
+    change_quantity,
+    spread,
+)
 from bench.order_flow import (  # noqa: E402
     BENCH_POLICY,
     CENT,
@@ -53,6 +72,7 @@ from bench.order_flow import (  # noqa: E402
     PRODUCTS,
     USERS,
     connect_temporal,
+    milestone_plan,
     percentile,
     say,
 )
@@ -63,59 +83,6 @@ TEMPORAL = venv_binary("temporal")
 PASSWORD = "faults-demo-pass"
 SECRET_KEY = "faults-secret-key-not-for-production"
 WEB_APP = "web.app:create_app"
-# The whole life of an order on this path: each to-do once (two approval stages: the sales
-# manager's and the director's; two payments, each confirmed by finance).
-EXPECTED_TODOS = Counter(
-    {
-        "estimate_cost": 1,
-        "approve": 2,
-        "plan_shipment": 1,
-        "confirm_payment": 2,
-        "record_actual_costs": 1,
-        "approve_actual_costs": 1,
-        "confirm_dispatch": 1,
-        "confirm_arrival": 1,
-        "issue_invoice": 1,
-        "review_variance": 1,
-        "approve_variance": 1,
-    }
-)
-# Its timeline, each event once but for the two approval stages and the two payments (measured
-# on a run without faults; `--profile` prints them).
-EXPECTED_TIMELINE = Counter(
-    {
-        "created": 1,
-        "submitted": 1,
-        "estimated": 1,
-        "approval_requested": 2,
-        "approved": 2,
-        "confirmed": 1,
-        "installments_due": 2,
-        "shipment_planned": 1,
-        "payment_registered": 2,
-        "payment_confirmed": 2,
-        "actual_costs_recorded": 1,
-        "actual_costs_approved": 1,
-        "dispatched": 1,
-        "arrived": 1,
-        "accepted": 1,
-        "invoice_requested": 1,
-        "invoice_issued": 1,
-        "fully_paid": 1,
-        "cost_review_started": 1,
-        "variance_reviewed": 1,
-        "variance_approved": 1,
-        "closed": 1,
-    }
-)
-# Its mail in the outbox: 23 messages, the same recipient and subject twice only for the two
-# payments (finance asked to confirm each, the owner told of each).
-EXPECTED_MAILS = 23
-TWICE_MAILED = ("Confirm a payment received", "Payment confirmed")
-# Actions an order takes here: bench/order_flow.py's 16 updates and the submit.
-UPDATES_PER_ORDER = 17
-
-
 PR_SET_PDEATHSIG = 1
 LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 
@@ -297,6 +264,7 @@ class Kill:
     killed_at: float
     restarted_at: float | None = None
     recovered_at: float | None = None  # the first update sent after the restart and carried out
+    amid: tuple[str, ...] = ()  # the actions on their way when it was killed
 
     @property
     def recovery(self) -> float | None:
@@ -326,7 +294,9 @@ class Report:
     seed: int
     planned_kills: Counter[str]
     orders: list[str] = field(default_factory=list)
+    paths: dict[str, str] = field(default_factory=dict)  # order -> plain, date, quantity, cancelled
     closed: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)  # the cancellation path's, done
     kills: list[Kill] = field(default_factory=list)
     refusals: list[Refusal] = field(default_factory=list)
     stuck: list[Stuck] = field(default_factory=list)
@@ -349,11 +319,22 @@ class Report:
     @property
     def ok(self) -> bool:
         return (
-            len(self.closed) == len(self.orders)
+            len(self.closed) + len(self.cancelled) == len(self.orders)
             and Counter(k.target for k in self.kills) == self.planned_kills
             and not (self.refusals or self.stuck or self.wrong or self.violations)
             and not (self.unexpected_exits or self.running_workflows or self.harness_errors)
         )
+
+    def path_lines(self) -> list[str]:
+        """The orders by path, how many finished, and what the checks looked at for each."""
+        finished = set(self.closed) | set(self.cancelled)
+        by_path = Counter(self.paths.values())
+        done = Counter(p for n, p in self.paths.items() if n in finished)
+        lines = ["  paths: " + ", ".join(
+            f"{PATH_NAMES[p]} {done[p]}/{n}" for p, n in sorted(by_path.items())
+        )]  # fmt: skip
+        lines += [f"    {PATH_NAMES[p]}: {PATH_CHECKS[p]}" for p in sorted(by_path)]
+        return lines
 
     def stuck_with_refusals(self, stuck: Stuck) -> str:
         refused = [f"{r.step} -> {r.status}" for r in self.refusals if r.order == stuck.order]
@@ -368,7 +349,9 @@ class Report:
             "  kills: "
             + ", ".join(f"{n} {t}" for t, n in sorted(kills.items()))
             + ("" if kills == self.planned_kills else f" (planned {dict(self.planned_kills)})"),
-            f"  recovered (closed): {len(self.closed)} of {len(self.orders)}",
+            f"  recovered: {len(self.closed)} closed, {len(self.cancelled)} cancelled, of "
+            f"{len(self.orders)}",
+            *self.path_lines(),
         ]
         for kill in self.kills:
             down = (
@@ -382,6 +365,8 @@ class Report:
                 else "no progress after the restart"
             )
             lines.append(f"    {kill.killed_at:6.1f} s  {kill.target:<8} killed, {down}, {back}")
+            if kill.amid:
+                lines.append(f"              amid: {'; '.join(kill.amid)}")
         recoveries = [k.recovery for k in self.kills if k.recovery is not None]
         if recoveries:
             lines.append(
@@ -413,6 +398,33 @@ class Report:
         if self.workdir is not None:
             lines.append(f"  logs and data: {self.workdir}")
         return "\n".join(lines)
+
+
+PATH_NAMES = {
+    PLAIN: "plain",
+    DATE_CHANGE: "delivery date changed",
+    QUANTITY_CHANGE: "quantity changed",
+    CANCELLED: "cancelled",
+}
+# What the database checks look at per path (bench/fault_checks.py), for the report.
+EVERY_PATH = (
+    "to-dos and timeline by kind as a run without faults writes them, no to-do open, each mail "
+    "once by key and by recipient and subject"
+)
+CLOSED_PATH = (
+    "closed; 2 payments and allocations adding up to the total; 1 invoice; 1 cost batch; "
+    "one reservation per line for its quantity, taken; 1 dispatch"
+)
+CHANGED_PATH = "1 change request approved, exactly 1 revision (2), the order at revision 2"
+PATH_CHECKS = {
+    PLAIN: f"{EVERY_PATH}; {CLOSED_PATH}",
+    DATE_CHANGE: f"{EVERY_PATH}; {CLOSED_PATH}; {CHANGED_PATH}; the new date",
+    QUANTITY_CHANGE: f"{EVERY_PATH}; {CLOSED_PATH}; {CHANGED_PATH}; the new quantity, priced",
+    CANCELLED: (
+        f"{EVERY_PATH}, none open; cancelled; 1 refund of the deposit (none twice for an "
+        "amount); 1 credit note for the invoice; reservations released, none taken; 0 dispatches"
+    ),
+}
 
 
 # -- the patient client ----------------------------------------------------------------------
@@ -452,6 +464,7 @@ class Client:
         # Updates the engine and the worker carried out: (sent, answered), seconds into the run.
         self.progress: list[tuple[float, float]] = []
         self.in_flight = 0  # actions sent and not answered yet
+        self.flying: Counter[str] = Counter()  # those actions by order and step
 
     def now(self) -> float:
         return time.monotonic() - self.started
@@ -508,6 +521,7 @@ class Client:
                 headers["Idempotency-Key"] = key
             why: str
             self.in_flight += action
+            self.flying[f"{order} {step}"] += action
             sent = self.now()
             try:
                 response = await self.http.request(method, path, json=body, headers=headers)
@@ -539,6 +553,7 @@ class Client:
                     why = f"{status} {refusal.message[:80]}"
             finally:
                 self.in_flight -= action
+                self.flying[f"{order} {step}"] -= action
             before.append(why)
             self.report.resent[why.split(" ")[0] if action else f"GET {why.split(' ')[0]}"] += 1
             if action:
@@ -566,11 +581,18 @@ class Plan:
     deadline: float = 240.0  # seconds for every order to close, from the first submit
     request_timeout: float = 30.0  # seconds before a request that got no answer is sent again
     seed: int | None = None
+    # Of the orders, how many have a change approved after confirmation (the quantity and the
+    # delivery date in turn) and how many are cancelled after their deposit was paid.
+    changes: int = 0
+    cancellations: int = 0
 
     def kills(self) -> Counter[str]:
         return Counter(
             {"temporal": self.temporal_kills, "worker": self.worker_kills, "web": self.web_kills}
         )
+
+    def paths(self) -> list[str]:
+        return spread(self.orders, self.changes, self.cancellations)
 
 
 class Driver:
@@ -623,106 +645,42 @@ class Driver:
             raise HarnessError("a draft was refused")
         return created["number"]
 
-    async def run(self, number: str) -> None:
-        """One order, submit to closed; OrderStuck if it stops moving."""
-        client, deadline = self.client, self.deadline
-        done: set[int] = set()  # to-dos this order has completed (or tried to)
-        step = "submit"
-
-        async def order_now() -> dict:
-            got = await client.send(
-                self.POLL_AS, "GET", f"/api/v1/orders/{number}", ok=(200,), deadline=deadline,
-                order=number, step=step, action=False,
-            )  # fmt: skip
-            if got is None:
-                raise HarnessError(f"{number} could not be read")
-            return got
-
-        async def wait_for(what: str, found: Callable[[dict], dict | None]) -> tuple[dict, dict]:
-            started = time.monotonic()
-            until = min(deadline, started + self.plan.wait)
-            interval = 0.2
-            while True:
-                order = await order_now()
-                if (hit := found(order)) is not None:
-                    return hit, order
-                if time.monotonic() >= until:
-                    todos = [f"{t['kind']} #{t['id']}" for t in order.get("open_todos", [])]
-                    raise OrderStuck(
-                        Stuck(number, what, order["stage"], todos, time.monotonic() - started)
-                    )
-                await asyncio.sleep(interval)
-                interval = min(interval * 1.5, 1.0)
-
-        async def todo(kind: str) -> tuple[dict, dict]:
-            def open_todo(order: dict) -> dict | None:
-                return next(
-                    (
-                        t
-                        for t in order.get("open_todos", [])
-                        if t["kind"] == kind and t["id"] not in done
-                    ),
-                    None,
-                )
-
-            return await wait_for(f"await {kind}", open_todo)
-
-        async def complete(user: str, kind: str, body: dict) -> dict | None:
-            nonlocal step
-            found, _ = await todo(kind)
-            done.add(found["id"])
-            step = f"complete {kind}"
-            return await client.send(
-                user, "POST", f"/api/v1/todos/{found['id']}/complete", ok=(200,),
-                deadline=deadline, order=number, step=step, body=body,
-            )  # fmt: skip
-
-        async def action(
-            user: str, what: str, path: str, body: dict | None, *, update: bool = True
-        ) -> dict | None:
-            nonlocal step
-            step = what
-            return await client.send(
-                user, "POST", path, ok=(202,), deadline=deadline, order=number, step=what,
-                body=body, idempotent=True, update=update,
-            )  # fmt: skip
-
-        async def pay(position: int) -> None:
-            def due(order: dict) -> dict | None:
-                installment = order["installments"][position - 1]
-                falls_due = installment["due_date"] and installment["status"] != "paid"
-                return installment if falls_due else None
-
-            installment, _ = await wait_for(f"await installment {position} due", due)
-            payment = {
-                "amount": installment["amount"],
-                "received_on": datetime.now(UTC).date().isoformat(),
-                "method": "bank_transfer",
-                "reference": f"BANK-{number}-{position}",
-            }
-            path = f"/api/v1/orders/{number}/payments"
-            await action("sales", f"register payment {position}", path, payment)
-            await complete("finance", "confirm_payment", {"outcome": "confirm"})
-
-        draft = await order_now()
+    async def run(self, number: str, path: str = PLAIN) -> None:
+        """One order along its path, submit to closed (or cancelled); OrderStuck if it stops
+        moving. Wrong figures at the end go to the report."""
+        run = OrderRun(self, number)
+        draft = await run.order_now()
         lines = [
             {"line_id": line["id"], "unit_cost": self.cost[line["product_id"]]}
             for line in draft["lines"]
         ]
-        await action("sales", "submit", f"/api/v1/orders/{number}/submit", None, update=False)
+        await run.action("sales", "submit", f"/api/v1/orders/{number}/submit", None, update=False)
         body = {"outcome": "estimated", "lines": lines, "freight": "400"}
-        await complete("pricing", "estimate_cost", body)
-        await complete("sales_manager", "approve", {"outcome": "approve"})
-        await complete("director", "approve", {"outcome": "approve"})
-        today = datetime.now(UTC).date()
-        milestones = [
-            {"code": code, "planned_date": (today + timedelta(days=i)).isoformat()}
-            for i, code in enumerate(("picking", "dispatch", "arrival"), start=1)
-        ]
-        await complete("ops", "plan_shipment", {"outcome": "planned", "milestones": milestones})
-        await pay(1)
+        await run.complete("pricing", "estimate_cost", body)
+        await run.complete("sales_manager", "approve", {"outcome": "approve"})
+        await run.complete("director", "approve", {"outcome": "approve"})
+        planned = {"outcome": "planned", "milestones": milestone_plan(run.today)}
+        await run.complete("ops", "plan_shipment", planned)
+        wrong: list[str] = []
+        if path == CANCELLED:
+            wrong = await cancel_after_deposit(run)
+        else:
+            if path == DATE_CHANGE:
+                wrong = await change_delivery_date(run)
+            await run.pay(1)
+            if path == QUANTITY_CHANGE:
+                wrong = await change_quantity(run)
+            wrong += await self.to_closed(run)
+        if wrong:
+            self.report.wrong.append(f"{number} ({path}): {', '.join(wrong)}")
+        (self.report.cancelled if path == CANCELLED else self.report.closed).append(number)
+
+    async def to_closed(self, run: OrderRun) -> list[str]:
+        """From the deposit paid to closed: actual costs, dispatch, arrival, the invoice, the
+        balance, the variance. The figures the closed order shows wrongly, if any."""
+        number = run.number
         # Confirming the deposit asks ops for the actual costs: one final batch, 8 % over.
-        _, seen = await todo("record_actual_costs")
+        _, seen = await run.todo("record_actual_costs")
         expected = Decimal(seen["expected_cost"])
         freight = Decimal(seen.get("freight_cost") or "0")
         amounts = {
@@ -735,43 +693,138 @@ class Driver:
             if a > 0
         ]
         path = f"/api/v1/orders/{number}/actual-costs"
-        await action("ops", "record actual costs", path, {"items": items, "final": True})
-        await complete("finance", "approve_actual_costs", {"outcome": "approve"})
+        await run.action("ops", "record actual costs", path, {"items": items, "final": True})
+        await run.complete("finance", "approve_actual_costs", {"outcome": "approve"})
         body = {"outcome": "dispatched", "carrier": "SF Express", "tracking_number": number}
-        await complete("warehouse", "confirm_dispatch", body)
-        await complete("ops", "confirm_arrival", {"outcome": "arrived", "actual_date": str(today)})
-        invoice = {
-            "amount": draft["total"],
+        await run.complete("warehouse", "confirm_dispatch", body)
+        arrived = {"outcome": "arrived", "actual_date": str(run.today)}
+        await run.complete("ops", "confirm_arrival", arrived)
+        total = (await run.order_now())["total"]  # as a change left it
+        await run.invoice(total)
+        await run.pay(2)
+        explanation = "Supplier prices rose after the estimate; freight surcharge."
+        body = {"outcome": "reviewed", "explanation": explanation}
+        await run.complete("ops", "review_variance", body)
+        await run.complete("ops_manager", "approve_variance", {"outcome": "approve"})
+        final, _ = await run.wait_for(
+            "await stage closed", lambda o: o if o["stage"] == "closed" else None
+        )
+        recorded = sum(amounts.values(), Decimal("0"))
+        return [
+            f"{name} {final[name]} (expected {want})"
+            for name, want in (("paid", total), ("invoiced", total), ("actual_cost", recorded))
+            if Decimal(final[name] or "NaN") != Decimal(want)
+        ]
+
+
+class OrderRun:
+    """One order's steps through the API, patiently: waiting for its to-dos and completing
+    them, actions sent with one Idempotency-Key, payments as installments fall due."""
+
+    def __init__(self, driver: Driver, number: str) -> None:
+        self.client = driver.client
+        self.wait = driver.plan.wait
+        self.deadline = driver.deadline
+        self.number = number
+        self.today = datetime.now(UTC).date()
+        self.done: set[int] = set()  # to-dos this order has completed (or tried to)
+        self.step = "submit"
+
+    def fail(self, message: str) -> NoReturn:
+        raise HarnessError(message)
+
+    async def order_now(self) -> dict:
+        got = await self.client.send(
+            Driver.POLL_AS, "GET", f"/api/v1/orders/{self.number}", ok=(200,),
+            deadline=self.deadline, order=self.number, step=self.step, action=False,
+        )  # fmt: skip
+        return got if got is not None else self.fail("could not be read")
+
+    async def wait_for(self, what: str, found: Callable[[dict], Any]) -> tuple[Any, dict]:
+        """The first non-None `found(order)`, polling; OrderStuck after plan.wait seconds."""
+        self.step = what
+        started = time.monotonic()
+        until = min(self.deadline, started + self.wait)
+        interval = 0.2
+        while True:
+            order = await self.order_now()
+            if (hit := found(order)) is not None:
+                return hit, order
+            if time.monotonic() >= until:
+                todos = [f"{t['kind']} #{t['id']}" for t in order.get("open_todos", [])]
+                raise OrderStuck(
+                    Stuck(self.number, what, order["stage"], todos, time.monotonic() - started)
+                )
+            await asyncio.sleep(interval)
+            interval = min(interval * 1.5, 1.0)
+
+    async def todo(self, kind: str) -> tuple[dict, dict]:
+        """The order's next open to-do of this kind (not one it completed), and the order."""
+
+        def open_todo(order: dict) -> dict | None:
+            return next((t for t in order.get("open_todos", [])
+                         if t["kind"] == kind and t["id"] not in self.done), None)  # fmt: skip
+
+        return await self.wait_for(f"await {kind}", open_todo)
+
+    async def finish(
+        self, user: str, todo: dict, body: dict, *, what: str | None = None
+    ) -> dict | None:
+        self.done.add(todo["id"])
+        self.step = what or f"complete {todo['kind']}"
+        return await self.client.send(
+            user, "POST", f"/api/v1/todos/{todo['id']}/complete", ok=(200,),
+            deadline=self.deadline, order=self.number, step=self.step, body=body,
+        )  # fmt: skip
+
+    async def complete(
+        self, user: str, kind: str, body: dict, *, what: str | None = None
+    ) -> dict | None:
+        found, _ = await self.todo(kind)
+        return await self.finish(user, found, body, what=what)
+
+    async def action(
+        self, user: str, what: str, path: str, body: dict | None, *, update: bool = True
+    ) -> dict | None:
+        self.step = what
+        return await self.client.send(
+            user, "POST", path, ok=(202,), deadline=self.deadline, order=self.number,
+            step=what, body=body, idempotent=True, update=update,
+        )  # fmt: skip
+
+    async def pay(self, position: int) -> Decimal:
+        """Once installment `position` falls due, the owner registers it and finance confirm
+        it. Its amount."""
+
+        def due(order: dict) -> dict | None:
+            installment = order["installments"][position - 1]
+            falls_due = installment["due_date"] and installment["status"] != "paid"
+            return installment if falls_due else None
+
+        installment, _ = await self.wait_for(f"await installment {position} due", due)
+        payment = {
+            "amount": installment["amount"],
+            "received_on": datetime.now(UTC).date().isoformat(),
+            "method": "bank_transfer",
+            "reference": f"BANK-{self.number}-{position}",
+        }
+        path = f"/api/v1/orders/{self.number}/payments"
+        await self.action("sales", f"register payment {position}", path, payment)
+        await self.complete("finance", "confirm_payment", {"outcome": "confirm"})
+        return Decimal(installment["amount"])
+
+    async def invoice(self, amount: str) -> None:
+        """The owner applies for an invoice of `amount`; finance issue it."""
+        request = {
+            "amount": amount,
             "title": "Bench Customer Co., Ltd.",
             "tax_number": "91310000BENCH0001X",
             "address": "1 Bench Road, Shanghai",
         }
-        await action("sales", "apply for invoice", f"/api/v1/orders/{number}/invoice-requests",
-                     invoice)  # fmt: skip
-        body = {"outcome": "issued", "invoice_number": f"INV-{number}"}
-        await complete("finance", "issue_invoice", body)
-        await pay(2)
-        explanation = "Supplier prices rose after the estimate; freight surcharge."
-        body = {"outcome": "reviewed", "explanation": explanation}
-        await complete("ops", "review_variance", body)
-        await complete("ops_manager", "approve_variance", {"outcome": "approve"})
-        step = "await closed"
-        final, _ = await wait_for(
-            "await stage closed", lambda o: o if o["stage"] == "closed" else None
-        )
-        recorded = sum(amounts.values(), Decimal("0"))
-        wrong = [
-            f"{name} {final[name]} (expected {want})"
-            for name, want in (
-                ("paid", draft["total"]),
-                ("invoiced", draft["total"]),
-                ("actual_cost", recorded),
-            )
-            if Decimal(final[name] or "NaN") != Decimal(want)
-        ]
-        if wrong:
-            self.report.wrong.append(f"{number}: {', '.join(wrong)}")
-        self.report.closed.append(number)
+        path = f"/api/v1/orders/{self.number}/invoice-requests"
+        await self.action("sales", "apply for invoice", path, request)
+        body = {"outcome": "issued", "invoice_number": f"INV-{self.number}"}
+        await self.complete("finance", "issue_invoice", body)
 
 
 # -- the faults ------------------------------------------------------------------------------
@@ -779,7 +832,10 @@ class Driver:
 
 class Chaos:
     """Kills at moments spread over the run's actions (each a little earlier or later at
-    random), one at a time, each only once the system made progress after the last restart."""
+    random), one at a time, each only once the system made progress after the last restart.
+    When the run has changed or cancelled orders, every second kill is aimed at one of their
+    own actions (a change asked, estimated, approved, re-planned; a cancellation asked or
+    approved, a refund, a credit note) on its way, if one comes within 10 s."""
 
     def __init__(
         self, stack: Stack, client: Client, plan: Plan, report: Report, rng: random.Random
@@ -791,7 +847,8 @@ class Chaos:
         self.rng = rng
         self.targets = [t for t, n in plan.kills().items() for _ in range(n)]
         rng.shuffle(self.targets)
-        total = plan.orders * UPDATES_PER_ORDER
+        self.special = {n for n, p in report.paths.items() if p != PLAIN}
+        total = sum(PATH_ACTIONS[p] for p in plan.paths())
         spacing = total / (len(self.targets) + 1)
         self.at_actions = sorted(
             int(spacing * (i + 1) + rng.uniform(-0.3, 0.3) * spacing)
@@ -807,7 +864,7 @@ class Chaos:
         await asyncio.gather(*self.recoveries, return_exceptions=True)
 
     async def run(self, finished: asyncio.Event) -> None:
-        for target, at_actions in zip(self.targets, self.at_actions, strict=True):
+        for k, (target, at_actions) in enumerate(zip(self.targets, self.at_actions, strict=True)):
             while not finished.is_set():
                 recovered = not self.report.kills or self.report.kills[-1].recovered_at is not None
                 if recovered and self.report.actions >= at_actions:
@@ -815,8 +872,8 @@ class Chaos:
                 await asyncio.sleep(0.1)
             if finished.is_set():
                 return
-            await self.amid_actions()
-            kill = Kill(target, self.client.now())
+            await self.amid_actions(aimed=k % 2 == 1)
+            kill = Kill(target, self.client.now(), amid=self.flying())
             self.stack.kill(target)
             self.report.kills.append(kill)
             self.restarting.add(target)
@@ -826,9 +883,29 @@ class Chaos:
             kill.restarted_at = self.client.now()
             self.recoveries.append(asyncio.create_task(self.recovered(kill)))
 
-    async def amid_actions(self) -> None:
+    def flying(self, new_paths: bool = False) -> tuple[str, ...]:
+        """The actions on their way (`new_paths`: a change's or a cancellation's only)."""
+        return tuple(
+            sorted(
+                key
+                for key, n in self.client.flying.items()
+                if n > 0 and (not new_paths or any(step in key for step in NEW_PATH_STEPS))
+            )
+        )
+
+    async def amid_actions(self, *, aimed: bool = False) -> None:
         """A random moment while several actions are on their way (a crash hurts most between
-        an action's database write and the engine's record of it), or after 10 s anyway."""
+        an action's database write and the engine's record of it), or after 10 s anyway.
+        `aimed`: first wait up to 10 s for a changed or cancelled order's own action on its way
+        (while such an order is still running) and kill a moment after it was sent."""
+        finished = set(self.report.closed) | set(self.report.cancelled)
+        if aimed and self.special - finished:
+            give_up = time.monotonic() + 10.0
+            while not self.flying(new_paths=True) and time.monotonic() < give_up:
+                await asyncio.sleep(0.01)
+            if self.flying(new_paths=True):
+                await asyncio.sleep(self.rng.uniform(0.0, 0.05))
+                return
         wanted = max(1, min(3, self.plan.concurrency // 4))
         give_up = time.monotonic() + 10.0
         while self.client.in_flight < wanted and time.monotonic() < give_up:
@@ -917,175 +994,6 @@ async def running_workflows(stack: Stack, numbers: list[str]) -> list[str]:
     return sorted(left)
 
 
-def stock(db: Path) -> dict[str, tuple[Decimal, Decimal]]:
-    """On hand and reserved per product code."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        rows = conn.execute("SELECT code, stock_on_hand, reserved FROM products").fetchall()
-    return {
-        code: (Decimal(str(on_hand)), Decimal(str(reserved))) for code, on_hand, reserved in rows
-    }
-
-
-def check_database(
-    db: Path, numbers: list[str], stock_before: dict[str, tuple[Decimal, Decimal]]
-) -> list[str]:
-    """Each record of each order exactly once: what is lost or duplicated, order by order."""
-    problems: list[str] = []
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-
-        def rows(sql: str, *params: object) -> list[tuple]:
-            return conn.execute(sql, params).fetchall()
-
-        for number in numbers:
-            found = rows(
-                "SELECT id, stage, total, actual_cost FROM orders WHERE number = ?", number
-            )
-            if not found:
-                problems.append(f"{number}: no such order")
-                continue
-            order_id, stage, total, actual_cost = found[0]
-            total = Decimal(str(total))
-            said: list[str] = []
-            if stage != "closed":
-                said.append(f"stage {stage}")
-
-            todos = rows("SELECT id, kind, status FROM todos WHERE order_id = ?", order_id)
-            kinds = Counter(kind for _, kind, _ in todos)
-            if kinds != EXPECTED_TODOS:
-                diff = differences(kinds, EXPECTED_TODOS)
-                said.append(f"to-dos by kind {diff}")
-            still_open = [f"{kind} #{i}" for i, kind, status in todos if status == "open"]
-            if still_open:
-                said.append(f"open to-dos [{', '.join(still_open)}]")
-            not_done = [f"{kind} #{i} {status}" for i, kind, status in todos
-                        if status not in ("open", "done")]  # fmt: skip
-            if not_done:
-                said.append(f"to-dos neither open nor done [{', '.join(not_done)}]")
-            open_assignees = rows(
-                "SELECT t.kind, t.id FROM todo_assignees a JOIN todos t ON t.id = a.todo_id "
-                "WHERE t.order_id = ? AND a.status = 'open' AND t.status != 'open'",
-                order_id,
-            )
-            if open_assignees:
-                said.append(f"{len(open_assignees)} inbox entries open for closed to-dos")
-
-            payments = rows(
-                "SELECT id, amount, status, reference FROM payments WHERE order_id = ?", order_id
-            )
-            if len(payments) != 2 or {p[2] for p in payments} != {"confirmed"}:
-                listed = ", ".join(f"{p[3]} {p[1]} {p[2]}" for p in payments)
-                said.append(f"{len(payments)} payments, expected 2 confirmed [{listed}]")
-            if sum((Decimal(str(p[1])) for p in payments), Decimal(0)) != total:
-                said.append("payments do not add up to the total")
-            allocations = rows(
-                "SELECT a.payment_id, a.installment_id, a.amount FROM payment_allocations a "
-                "JOIN payments p ON p.id = a.payment_id WHERE p.order_id = ?",
-                order_id,
-            )
-            if len(allocations) != 2:
-                said.append(f"{len(allocations)} payment allocations, expected 2")
-            if sum((Decimal(str(a[2])) for a in allocations), Decimal(0)) != total:
-                said.append("allocations do not add up to the total")
-            installments = rows(
-                "SELECT position, amount, paid, settled FROM installments WHERE order_id = ?",
-                order_id,
-            )
-            unpaid = [i[0] for i in installments
-                      if not i[3] or Decimal(str(i[1])) != Decimal(str(i[2]))]  # fmt: skip
-            if len(installments) != 2 or unpaid:
-                said.append(f"{len(installments)} installments, not settled exactly: {unpaid}")
-
-            invoices = rows("SELECT status, amount FROM invoices WHERE order_id = ?", order_id)
-            if len(invoices) != 1 or invoices[0][0] != "issued":
-                said.append(f"invoices {invoices}, expected one issued")
-
-            batches = rows("SELECT status, total FROM cost_batches WHERE order_id = ?", order_id)
-            if len(batches) != 1 or batches[0][0] != "approved":
-                said.append(f"cost batches {batches}, expected one approved")
-            costs = rows("SELECT category, amount FROM actual_costs WHERE order_id = ?", order_id)
-            categories = Counter(c for c, _ in costs)
-            if len(costs) != 2 or max(categories.values(), default=0) != 1:
-                said.append(f"cost items {dict(categories)}, expected goods and freight once")
-            cost_sum = sum((Decimal(str(a)) for _, a in costs), Decimal(0))
-            if actual_cost is None or cost_sum != Decimal(str(actual_cost)):
-                said.append(f"cost items add up to {cost_sum}, the order says {actual_cost}")
-
-            reservations = rows(
-                "SELECT l.id, r.round, r.taken_at FROM order_lines l LEFT JOIN stock_reservations "
-                "r ON r.order_line_id = l.id WHERE l.order_id = ?",
-                order_id,
-            )
-            per_line = Counter(line for line, round_, _ in reservations if round_ is not None)
-            untaken = [line for line, round_, taken in reservations if round_ and taken is None]
-            lines = {line for line, _, _ in reservations}
-            if any(per_line[line] != 1 for line in lines) or untaken:
-                said.append(f"stock reservations per line {dict(per_line)}, untaken {untaken}")
-            dispatches = rows("SELECT round FROM dispatches WHERE order_id = ?", order_id)
-            if len(dispatches) != 1:
-                said.append(f"{len(dispatches)} dispatches, expected 1")
-
-            timeline = Counter(
-                kind
-                for (kind,) in rows("SELECT kind FROM timeline_events WHERE order_id = ?", order_id)
-            )
-            if timeline != EXPECTED_TIMELINE:
-                said.append(f"timeline events {differences(timeline, EXPECTED_TIMELINE)}")
-
-            mail = rows("SELECT key, to_address, subject FROM outbox WHERE key LIKE ?",
-                        f"order-{number}/%")  # fmt: skip
-            if len(mail) != EXPECTED_MAILS:
-                said.append(f"{len(mail)} mails in the outbox, expected {EXPECTED_MAILS}")
-            same = Counter((to, subject) for _, to, subject in mail)
-            repeated = {
-                f"{to}: {subject}": n
-                for (to, subject), n in same.items()
-                if n > (2 if subject.endswith(TWICE_MAILED) else 1)
-            }
-            if repeated:
-                said.append(f"the same mail under different keys {repeated}")
-            if said:
-                problems.append(f"{number}: " + "; ".join(said))
-
-        after = stock(db)
-        for code, quantity in PRODUCTS.items():
-            taken = Decimal(quantity) * len(numbers)
-            on_hand_before, reserved_before = stock_before[code]
-            on_hand, reserved = after[code]
-            if on_hand != on_hand_before - taken or reserved != reserved_before:
-                problems.append(
-                    f"stock of {code}: on hand {on_hand_before} -> {on_hand} (expected "
-                    f"{on_hand_before - taken}), reserved {reserved_before} -> {reserved}"
-                )
-    return problems
-
-
-def differences(got: Counter[str], want: Counter[str]) -> str:
-    keys = sorted(set(got) | set(want))
-    return ", ".join(f"{k} {got[k]} (expected {want[k]})" for k in keys if got[k] != want[k])
-
-
-def profile(db: Path, number: str) -> dict[str, object]:
-    """One order's records by kind: to-dos, timeline events, mail (to calibrate the checks)."""
-    with contextlib.closing(sqlite3.connect(db)) as conn:
-        (order_id,) = conn.execute("SELECT id FROM orders WHERE number = ?", (number,)).fetchone()
-        todos = Counter(
-            k for (k,) in conn.execute("SELECT kind FROM todos WHERE order_id = ?", (order_id,))
-        )
-        timeline = Counter(
-            k
-            for (k,) in conn.execute(
-                "SELECT kind FROM timeline_events WHERE order_id = ?", (order_id,)
-            )
-        )
-        mail = [
-            k
-            for (k,) in conn.execute(
-                "SELECT key FROM outbox WHERE key LIKE ?", (f"order-{number}/%",)
-            )
-        ]
-    return {"todos": dict(todos), "timeline": dict(timeline), "mail": sorted(mail)}
-
-
 # -- the whole -------------------------------------------------------------------------------
 
 
@@ -1109,6 +1017,7 @@ async def run_faults(stack: Stack, plan: Plan) -> Report:
         await driver.prepare()
         numbers = [await driver.new_draft() for _ in range(plan.orders)]
         report.orders = numbers
+        report.paths = dict(zip(numbers, plan.paths(), strict=True))
         driver.deadline = time.monotonic() + plan.deadline
         client.started = started = time.monotonic()
         finished = asyncio.Event()
@@ -1119,7 +1028,7 @@ async def run_faults(stack: Stack, plan: Plan) -> Report:
             await asyncio.sleep(min(i, plan.concurrency) * plan.stagger)
             async with lanes:
                 try:
-                    await driver.run(number)
+                    await driver.run(number, report.paths[number])
                 except OrderStuck as stuck:
                     report.stuck.append(stuck.stuck)
                 except HarnessError as error:
@@ -1145,7 +1054,7 @@ async def run_faults(stack: Stack, plan: Plan) -> Report:
     except Exception as error:  # reported, the other checks still run
         report.harness_errors.append(f"listing workflows: {type(error).__name__}: {error}")
     stack.stop()
-    report.violations = check_database(stack.db_path, numbers, stock_before)
+    report.violations = check_database(stack.db_path, report.paths, stock_before)
     (stack.workdir / "report.txt").write_text(report.text(resends=True) + "\n")
     return report
 
@@ -1172,6 +1081,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--web-kills", type=int, default=1, help="web app kills (1)")
     parser.add_argument("--concurrency", type=int, default=20, help="orders in flight (20)")
     parser.add_argument(
+        "--changes", type=int, default=10,
+        help="of the orders, how many get a change approved after confirmation (10)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cancellations", type=int, default=5,
+        help="of the orders, how many are cancelled after the deposit was paid (5)",
+    )  # fmt: skip
+    parser.add_argument(
         "--stagger", type=float, default=0.5, help="seconds between the first submits (0.5)"
     )
     parser.add_argument(
@@ -1189,7 +1106,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--keep", type=Path, help="keep the data and logs in this directory")
     parser.add_argument(
         "--profile", action="store_true",
-        help="print the first order's to-dos, timeline and mail keys (to calibrate the checks)",
+        help="print the first order of each path's to-dos, timeline and mail (to calibrate the "
+        "checks)",
     )  # fmt: skip
     return parser.parse_args(argv)
 
@@ -1208,12 +1126,16 @@ async def main(args: argparse.Namespace) -> int:
         deadline=args.deadline,
         wait=args.wait,
         seed=args.seed,
+        changes=args.changes,
+        cancellations=args.cancellations,
     )
     with stack_in(args.keep, keep=args.keep is not None) as stack:
         report = await run_faults(stack, plan)
         say(report.text(resends=args.resends))
-        if args.profile and report.orders:
-            say(str(profile(stack.db_path, report.orders[0])))
+        if args.profile:
+            for path in sorted(set(report.paths.values())):
+                number = next(n for n, p in report.paths.items() if p == path)
+                say(f"{path} {number}: {profile(stack.db_path, number)}")
     return 0 if report.ok else 1
 
 
