@@ -22,6 +22,8 @@ from activities.invoices import InvoiceActivities
 from activities.notify import NotifyActivities
 from activities.orders import OrderActivities
 from activities.refunds import RefundActivities
+from activities.return_receipts import ReceiptActivities
+from activities.returns import ReturnActivities
 from activities.shipments import (
     AcceptanceActivities,
     DispatchActivities,
@@ -91,6 +93,8 @@ def activities_for(
     refunds = RefundActivities(store)
     changes = ChangeActivities(store, hold_dispatch_for_deposit=settings.hold_dispatch_for_deposit)
     change_pricing = ChangePricingActivities(store)
+    returns = ReturnActivities(store)
+    receipts = ReceiptActivities(store)
     notify = NotifyActivities(session_factory, mailer)
     return [
         orders.start_costing,
@@ -148,6 +152,9 @@ def activities_for(
         changes.replan_installments,
         change_pricing.open_change_estimate,
         change_pricing.record_change_estimate,
+        returns.record_return_request,
+        returns.decide_return,
+        receipts.receive_return,
         notify.send_mail,
     ]
 

@@ -11,6 +11,7 @@ from temporalio import activity
 from activities.rounds import confirm, open_approval_stage
 from activities.store import StepStore
 from models.domain import (
+    SIDE_ROUND_KINDS,
     Assignee,
     Escalated,
     OpenStage,
@@ -87,8 +88,9 @@ class ApprovalActivities:
                     .where(ApprovalStep.round_id == approval_round.id)
                 )
                 await rec.cancel_todos(list(round_todos))
-                if todo.kind == TodoKind.approve_change.value:
-                    # The change request ends (the order's own step says so); not the order.
+                if todo.kind in SIDE_ROUND_KINDS:
+                    # The change request (or return) ends (the order's own step says so); not
+                    # the order.
                     await session.commit()
                     return StepResult(mail_ids=rec.mail_ids, stage=Stage(order.stage))
                 rec.set_stage(order, Stage.revising)

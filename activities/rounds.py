@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.steps import StepRecorder
 from models.domain import (
+    SIDE_ROUND_KINDS,
     Assignee,
     ConfirmOrder,
     OpenRound,
@@ -15,7 +16,6 @@ from models.domain import (
     RoundFacts,
     RouteRequirement,
     Stage,
-    TodoKind,
 )
 from models.tables import ApprovalRound, ApprovalStep, Department, Order, Todo, User
 from workflows import rules
@@ -24,7 +24,7 @@ from workflows import rules
 async def open_approval_stage(rec: StepRecorder, order: Order, step: OpenStage) -> None:
     """Every requirement of the stage gets its approve to-do at once (idempotent by key)."""
     session = rec.session
-    if step.todo_kind == TodoKind.approve_change:
+    if step.todo_kind in SIDE_ROUND_KINDS:  # a change's or a return's round
         approval_round = await change_round(rec, order, step)
     else:
         approval_round = await order_round(rec, order, step)

@@ -40,6 +40,8 @@ TODO_KINDS = {
     "issue_credit_note": N_("Issue a credit note"),
     "approve_change": N_("Approve a change to the order"),
     "replan_shipment": N_("Re-plan the shipment after a change"),
+    "approve_return": N_("Approve a return"),
+    "receive_return": N_("Receive returned goods"),
 }
 
 ROLES = {
@@ -121,6 +123,11 @@ EVENTS = {
     "collection_stopped": N_("Collection stopped"),
     "refunded": N_("Money refunded"),
     "credit_note_issued": N_("Credit note issued"),
+    "return_requested": N_("Return requested"),
+    "return_approved": N_("Return approved"),
+    "return_rejected": N_("Return rejected"),
+    "return_received": N_("Returned goods received"),
+    "return_closed": N_("Rest of the return closed"),
 }
 
 OUTCOMES = {
@@ -136,6 +143,7 @@ OUTCOMES = {
     "recorded": N_("Recorded"),
     "reviewed": N_("Reviewed"),
     "refunded": N_("Refunded"),
+    "received": N_("Received"),
 }
 
 COLLECTION_STATUSES = {
@@ -165,6 +173,7 @@ COST_CATEGORIES = {
     "installation": N_("Installation"),
     "customs": N_("Customs"),
     "other": N_("Other"),
+    "return_freight": N_("Return freight"),
 }
 
 COST_BATCH_STATUSES = {
@@ -207,6 +216,15 @@ CANCELLATION_STATUSES = {
 }
 
 REFUND_STATUSES = {"pending": N_("Waiting for finance"), "refunded": N_("Refunded")}
+
+RETURN_STATUSES = {
+    "requested": N_("Waiting for approval"),
+    "rejected": N_("Rejected"),
+    "approved": N_("Approved: waiting for the goods"),
+    "receiving": N_("Partly received"),
+    "received": N_("Received"),
+    "closed": N_("Closed: the rest will not come back"),
+}
 
 # Approval requirements by their policy code.
 REQUIREMENTS = {

@@ -257,4 +257,27 @@ REFUSALS = (
     N_(
         "The customer of order %(number)s has accepted the goods: more goods go out as a new order."
     ),
+    # models/domain/returns.py, workflows/order_returns.py (returns, issue 17)
+    N_("Say which lines come back and how many of each."),
+    N_("Line %(line)s: the quantity must be more than zero."),
+    N_("Line %(line)s is listed twice."),
+    N_("Say why the goods come back."),
+    N_("Say why the return is rejected."),
+    N_("Line %(line)s: the condition must be restock or scrap."),
+    N_("Give the quantity received of at least one line, or close the rest."),
+    N_("Say why the rest of the return will not come back."),
+    N_("Order %(number)s has not been dispatched: there is nothing to return."),
+    N_("Order %(number)s is closed or cancelled: it takes no return."),
+    N_("Order %(number)s takes no return at this stage."),
+    N_("No manager above the owner can approve this return."),
+    N_("Line %(line)s is not on the order or nothing of it was dispatched."),
+    N_(
+        "Line %(line)s: %(quantity)s is more than the %(room)s that can still come back"
+        " (dispatched less returned or asked for)."
+    ),
+    N_("Line %(line)s: %(quantity)s received is more than the %(room)s still expected back."),
+    N_("Only the order's owner, a manager above them, ops or service can ask for a return."),
+    N_("Nobody approves a return they asked for."),
+    N_("This to-do belongs to no open return of the order."),
+    N_("The order is cancelled."),
 )

@@ -37,6 +37,8 @@ from models.domain import (
     ResolveException,
     Resubmit,
     Resubmitted,
+    ReturnStep,
+    ReturnStepResult,
     RoundFacts,
     SendMail,
     ShipmentStep,
@@ -168,6 +170,15 @@ class ChangeSteps:
     record_change_estimate = Step("record_change_estimate", RecordChangeEstimate, ChangeStepResult)
     # Run by the collection as it takes the installments of the order's new total.
     replan_installments = Step("replan_installments", CollectionStep, CollectionStepResult)
+
+
+class ReturnSteps:
+    """The steps of activities.returns.ReturnActivities and (the receipts)
+    activities.return_receipts.ReceiptActivities."""
+
+    record_return_request = Step("record_return_request", ReturnStep, ReturnStepResult)
+    decide_return = Step("decide_return", ReturnStep, ReturnStepResult)
+    receive_return = Step("receive_return", ReturnStep, ReturnStepResult)
 
 
 class NotifySteps:

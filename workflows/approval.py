@@ -12,6 +12,7 @@ from temporalio.exceptions import ApplicationError
 from models.domain import (
     OWN_ORDER,
     REJECTED_WITHOUT_REASON,
+    SIDE_ROUND_KINDS,
     ApprovalOutcome,
     ApprovalRoundInput,
     Decision,
@@ -23,6 +24,7 @@ from models.domain import (
     TodoReminder,
 )
 from models.domain.changes import OWN_CHANGE
+from models.domain.returns import OWN_RETURN
 from workflows import rules
 from workflows.activity_refs import ApprovalSteps
 from workflows.refusals import SELF_APPROVAL, refuse_if
@@ -218,7 +220,7 @@ class ApprovalWorkflow:
         self.pending.discard(decision.todo_key)
         if not rejecting:
             self.approvers.append(decision.actor.user_id)
-        elif self.input.todo_kind == TodoKind.approve_change:  # the change request ends
+        elif self.input.todo_kind in SIDE_ROUND_KINDS:  # the change request (or return) ends
             self.outcome = ApprovalOutcome(
                 approved=False, rejected_by=decision.actor.user_id, comment=decision.reason
             )
@@ -233,5 +235,6 @@ class ApprovalWorkflow:
         if decision.actor.user_id == self.input.owner_id:
             raise ApplicationError(OWN_ORDER, type=SELF_APPROVAL)
         if decision.actor.user_id == self.input.requester_id:
-            raise ApplicationError(OWN_CHANGE, type=SELF_APPROVAL)
+            own = OWN_RETURN if self.input.todo_kind == TodoKind.approve_return else OWN_CHANGE
+            raise ApplicationError(own, type=SELF_APPROVAL)
         refuse_if(decision.refusal(reason_missing=REJECTED_WITHOUT_REASON))

@@ -18,10 +18,10 @@ from models.domain import (
 )
 from workflows.activity_refs import OrderSteps
 from workflows.order_approval import OrderApproval
-from workflows.order_cancellation import OrderCancellation
 from workflows.order_changes import OrderChanges
 from workflows.order_costs import OrderCosts
 from workflows.order_invoicing import AFTER_CONFIRMATION, OrderInvoicing
+from workflows.order_returns import OrderReturns
 from workflows.order_state import (
     CLOSING,
     COLLECTION,
@@ -64,7 +64,7 @@ __all__ = [
 
 
 @workflow.defn
-class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderCancellation, OrderChanges):
+class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderReturns, OrderChanges):
     """The run reads top to bottom; each area's updates live in the class it inherits."""
 
     @workflow.run
@@ -85,8 +85,11 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderCancellation
         if self.collection is not None:
             await self.collection  # paid in full
         await self._begin_cost_review()
-        # Closed; an invoice still at finance is issued (or rejected) before the workflow ends.
-        await workflow.wait_condition(lambda: self.closed and not self.invoices_pending)
+        # Closed; an invoice still at finance is issued (or rejected) before the workflow ends,
+        # and a return's goods are back and its money settled.
+        await workflow.wait_condition(
+            lambda: self.closed and not self.invoices_pending and self._returns_settled()
+        )
         return await self._finish(Stage.closed)
 
     async def _start_costing(self, order: OrderWorkflowInput) -> None:

@@ -84,6 +84,7 @@ from models.domain.core import (
     COST_VIEWERS,
     ORDER_ENTRY_ROLES,
     OWN_ORDER,
+    SIDE_ROUND_KINDS,
     TODO_NOT_OPEN,
     TODO_NOT_YOURS,
     Actor,
@@ -182,6 +183,7 @@ from models.domain.shipment import (
 
 __all__ = [
     "APPROVAL_KINDS",
+    "SIDE_ROUND_KINDS",
     "ALREADY_CANCELLED",
     "BEFORE_CONFIRMATION",
     "CANCELLATION_PENDING",

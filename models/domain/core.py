@@ -87,11 +87,16 @@ class TodoKind(StrEnum):
     issue_credit_note = "issue_credit_note"
     approve_change = "approve_change"
     replan_shipment = "replan_shipment"
+    approve_return = "approve_return"
+    receive_return = "receive_return"
 
 
-# The kinds an approval round opens: an order's approval, or a change request's. Both are
-# decided in the inbox or from an e-mail's decision link by ApprovalWorkflow.decide.
-APPROVAL_KINDS = frozenset({TodoKind.approve, TodoKind.approve_change})
+# The kinds an approval round opens: an order's approval, a change request's or a return's.
+# All are decided in the inbox or from an e-mail's decision link by ApprovalWorkflow.decide.
+APPROVAL_KINDS = frozenset({TodoKind.approve, TodoKind.approve_change, TodoKind.approve_return})
+# The rounds that decide something beside the order (a change, a return): a rejection ends
+# that request, not the order's approval, and the order's stage stays as it is.
+SIDE_ROUND_KINDS = frozenset({TodoKind.approve_change, TodoKind.approve_return})
 
 
 class FieldChange(BaseModel):

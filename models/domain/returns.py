@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.domain.collection import InstallmentState
-from models.domain.core import Actor, Refusal, Stage, StepResult
+from models.domain.core import Actor, Refusal, Stage, StepResult, TodoDone
 
 # What the warehouse finds a returned piece fit for: back on hand, or not.
 RETURN_CONDITIONS = ("restock", "scrap")
@@ -28,6 +28,8 @@ NO_CLOSE_REASON = "Say why the rest of the return will not come back."
 # Refused by the workflow or the step that records the request (they need the order's state).
 NOT_DISPATCHED = "Order %(number)s has not been dispatched: there is nothing to return."
 RETURN_CLOSED_ORDER = "Order %(number)s is closed or cancelled: it takes no return."
+RETURN_NOT_NOW = "Order %(number)s takes no return at this stage."
+NO_RETURN_APPROVER = "No manager above the owner can approve this return."
 NOTHING_DISPATCHED_ON_LINE = "Line %(line)s is not on the order or nothing of it was dispatched."
 MORE_THAN_RETURNABLE = (
     "Line %(line)s: %(quantity)s is more than the %(room)s that can still come back "
@@ -40,6 +42,11 @@ ONLY_OWNER_OPS_SERVICE = (
     "Only the order's owner, a manager above them, ops or service can ask for a return."
 )
 OWN_RETURN = "Nobody approves a return they asked for."
+
+
+def quantity_text(quantity: Decimal) -> str:
+    """A quantity as people write it: 2, 1.5 (not 2.000)."""
+    return f"{quantity.normalize():f}"
 
 
 class ReturnLine(BaseModel):
@@ -120,7 +127,10 @@ class ReturnReceipt(BaseModel):
             room = expected.get(line_id, Decimal("0"))
             if quantity > room:
                 return Refusal(
-                    MORE_THAN_EXPECTED, line=line_id, quantity=f"{quantity:f}", room=f"{room:f}"
+                    MORE_THAN_EXPECTED,
+                    line=line_id,
+                    quantity=quantity_text(quantity),
+                    room=quantity_text(room),
                 )
         return None
 
@@ -138,9 +148,11 @@ class ReturnMoney(BaseModel):
     credit: Decimal = Decimal("0")
 
 
-class ReturnRequested(BaseModel):
-    """What request_return answers: the return's number and the order's stage."""
+class ReturnRequested(TodoDone):
+    """What request_return answers: the return's number and the order's stage (a TodoDone, so
+    that the answer of a request sent again after a lost answer reads as any action's)."""
 
+    todo_key: str = ""
     number: int
     stage: Stage
     status: str = "requested"
@@ -165,6 +177,7 @@ class ReturnStep(BaseModel):
     approver_ids: list[int] = Field(default_factory=list)
     received: list[ReceivedLine] = Field(default_factory=list)
     close_rest: bool = False
+    receipt: int = 0  # the return's receipt 1, 2, ... (its stock moves once)
     next_todo_key: str | None = None  # the receive_return to-do for what is still expected
     refund_key: str | None = None  # finance's confirm_refund to-do, if money goes back
     credit_note_key: str | None = None  # finance's issue_credit_note to-do, if credited

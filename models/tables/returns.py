@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.tables.core import Base, Money, Quantity, User
@@ -33,6 +34,8 @@ class OrderReturn(Base):
     comment: Mapped[str | None] = mapped_column(Text)  # a rejection's reason
     # Receipts recorded so far: a retried receipt's step finds its number and moves no stock.
     receipts: Mapped[int] = mapped_column(Integer, default=0)
+    # What the last receipt did to the money, as its step answered (a retry answers the same).
+    last_money: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     value: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))  # of what came back
     received_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_reason: Mapped[str | None] = mapped_column(Text)  # why the rest will not come back

@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from models.domain import Actor, CostCategory, CostItem, LineCost
+from models.domain import Actor, CostCategory, CostItem, LineCost, ReceivedLine
 from models.tables import Order, Todo
 from web.commands.actions import Refused
 from web.commands.fulfilment import MilestoneDate
@@ -62,6 +62,11 @@ class TodoCompletion(BaseModel):
     reference: str = Field(default="", max_length=100)
     # issue_credit_note
     credit_note_number: str = Field(default="", max_length=50)
+    # receive_return: per line the quantity received in a condition (restock or scrap), and
+    # whether the rest of the return is closed (with why)
+    received: list[ReceivedLine] | None = None
+    close_rest: bool = False
+    close_reason: str = Field(default="", max_length=2000)
 
 
 @dataclass(frozen=True)

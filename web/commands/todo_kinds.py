@@ -36,11 +36,13 @@ from models.domain import (
     PlanShipment,
     RefundConfirmation,
     Refusal,
+    ReturnReceipt,
     RevisionOutcome,
     TodoKind,
     VarianceReview,
 )
 from models.domain.changes import OWN_CHANGE
+from models.domain.returns import OWN_RETURN
 from models.queries.cancellation import number_taken
 from models.tables import Order, Refund, Todo
 from web.commands.actions import Refused, UpdateMethod
@@ -302,6 +304,26 @@ async def _own_change(session: AsyncSession, decision: Decision) -> Refused | No
     return None
 
 
+async def _own_return(session: AsyncSession, decision: Decision) -> Refused | None:
+    """Whoever asked for a return does not approve it (the to-do names them as its asker)."""
+    asked_by = await session.scalar(
+        select(Todo.requested_by_id).where(Todo.key == decision.todo_key)
+    )
+    if asked_by == decision.actor.user_id:
+        return Refused(403, OWN_RETURN)
+    return None
+
+
+def _receipt(c: Completing) -> ReturnReceipt:
+    return ReturnReceipt(
+        todo_key=c.todo.key,
+        actor=c.actor,
+        lines=c.given.received or [],
+        close_rest=c.given.close_rest,
+        close_reason=c.given.close_reason.strip(),
+    )
+
+
 async def _refund_room(session: AsyncSession, refund: RefundConfirmation) -> Refused | None:
     """A refund to-do asks for what is left of the money received: no more may be refunded."""
     due = await session.scalar(select(Refund.due).where(Refund.todo_key == refund.todo_key))
@@ -471,6 +493,22 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
             check=_reason(REJECTED_WITHOUT_REASON),
             not_by_owner=True,
             state=_own_change,
+        ),
+        TodoKindDeclaration(
+            TodoKind.approve_return,
+            Decision,
+            _approval,
+            ApprovalWorkflow.decide,
+            check=_reason(REJECTED_WITHOUT_REASON),
+            not_by_owner=True,
+            state=_own_return,
+        ),
+        TodoKindDeclaration(
+            TodoKind.receive_return,
+            ReturnReceipt,
+            _receipt,
+            OrderWorkflow.receive_return,
+            check=_own_check,
         ),
     )
 }

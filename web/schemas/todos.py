@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, PlainValidator
 
+from models.domain import ReceivedLine
 from web.commands.completion import CostItemIn
 from web.commands.fulfilment import MilestoneDate
 from web.schemas.approval import FACTS_COST_FIELDS, DecisionFactsOut
@@ -241,6 +242,28 @@ class IssueCreditNoteCompletion(BaseModel):
     credit_note_number: str = Field(default="", max_length=50)
 
 
+class ApproveReturnCompletion(BaseModel):
+    """The owner's department manager approves a return, or rejects it with a comment (the
+    goods then stay with the customer)."""
+
+    kind: Literal["approve_return"]
+    outcome: Literal["approve", "reject"]
+    comment: str = ""
+
+
+class ReceiveReturnCompletion(BaseModel):
+    """The warehouse received (part of) an approved return: per line the quantity and its
+    condition, `restock` (back on hand) or `scrap`; a line in both conditions is given twice.
+    What is not received yet is expected later, unless `close_rest` closes it (`close_reason`
+    says why)."""
+
+    kind: Literal["receive_return"]
+    outcome: Literal["received"]
+    received: list[ReceivedLine] | None = None
+    close_rest: bool = False
+    close_reason: str = Field(default="", max_length=2000)
+
+
 TodoCompletionIn = Annotated[
     EstimateCostCompletion
     | ApproveCompletion
@@ -262,7 +285,9 @@ TodoCompletionIn = Annotated[
     | ApproveCancellationCompletion
     | ConfirmRefundCompletion
     | IssueCreditNoteCompletion
-    | ApproveChangeCompletion,
+    | ApproveChangeCompletion
+    | ApproveReturnCompletion
+    | ReceiveReturnCompletion,
     Field(discriminator="kind"),
 ]
 # kind -> its completion model

@@ -12,6 +12,7 @@ from models.domain.returns import (
     NOTHING_DISPATCHED_ON_LINE,
     ReturnLine,
     ReturnMoney,
+    quantity_text,
 )
 from workflows.rules.money import ZERO, money
 
@@ -35,8 +36,8 @@ def return_refusal(lines: Sequence[ReturnLine], room: Mapping[int, Decimal]) -> 
             return Refusal(
                 MORE_THAN_RETURNABLE,
                 line=line.line_id,
-                quantity=f"{line.quantity:f}",
-                room=f"{room[line.line_id]:f}",
+                quantity=quantity_text(line.quantity),
+                room=quantity_text(room[line.line_id]),
             )
     return None
 

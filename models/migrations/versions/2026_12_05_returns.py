@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("comment", sa.Text(), nullable=True),
         sa.Column("receipts", sa.Integer(), nullable=False),
+        sa.Column("last_money", sa.JSON(), nullable=True),
         sa.Column("value", sa.Numeric(precision=18, scale=2), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_reason", sa.Text(), nullable=True),
