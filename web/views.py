@@ -11,6 +11,7 @@ from i18n.labels import TODO_KINDS
 from models import queries
 from models.domain import Role, Stage, TodoStatus
 from models.queries.cancellation import cancellations, credit_notes, refunds
+from models.queries.returns import order_returns
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
@@ -187,6 +188,7 @@ async def order_detail(
             **await _costs(session=session, order=order, sees_costs=sees_costs),
             **await _changes(session=session, order=order),
             **await _cancellation(session=session, order=order),
+            returns=await order_returns(session=session, order=order),
             timeline=[
                 TimelineEntry.model_validate(
                     RowWith(

@@ -17,6 +17,7 @@ from web.schemas.collection import InstallmentOut, InvoiceOut, PaymentOut
 from web.schemas.core import CustomerRef, DepartmentRef, Id, Model, UserRef
 from web.schemas.costs import CategoryVarianceOut, CostBatchOut
 from web.schemas.fulfilment import DispatchOut, MilestoneOut, ShipmentExceptionOut
+from web.schemas.returns import ReturnOut
 from web.schemas.todos import TodoOut
 
 
@@ -174,6 +175,11 @@ class OrderDetail(OrderSummary):
     refunds: list[RefundOut] = Field(default_factory=list)
     credit_notes: list[CreditNoteOut] = Field(default_factory=list)
     refunded: Decimal = Decimal("0.00")
+    # Goods that came back: each return with its lines, the value of what came back
+    # (`returned`, at each line's net unit price) and the total less it (`net_total`).
+    returns: list[ReturnOut] = Field(default_factory=list)
+    returned: Decimal = Decimal("0.00")
+    net_total: Decimal
     # Fulfilment: None before confirmation; planning, held, awaiting_dispatch, in_transit,
     # arrived, accepted.
     shipment_status: str | None = None
