@@ -289,6 +289,36 @@ async def change_priced_path(env: WorkflowEnvironment, session_factory: SessionF
     return order
 
 
+async def return_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """A 30/60/10 order of two pumps, accepted, its deposit and second installment paid and
+    invoiced: the owner asks to return one pump, the manager approves, the warehouse restock
+    it; the retention is taken off, finance refund and credit what was paid and invoiced above
+    the new net total."""
+    from tests.workflows import test_cancellation as cancelling
+    from tests.workflows import test_collection as collecting
+    from tests.workflows import test_returns as returning  # the return tests' steps
+
+    order, _ = await collecting.confirmed_order(
+        env,
+        session_factory,
+        SimpleNamespace(task_queue=TASK_QUEUE.get()),
+        plan_items=collecting.PLAN_30_60_10,
+    )
+    amounts = [amount for amount, _, _ in await collecting.installments(session_factory, order)]
+    await collecting.pay(env, session_factory, order, str(amounts[0]), "DEP-1")
+    await collecting.accept(env, session_factory, order)
+    await collecting.pay(env, session_factory, order, str(amounts[1]), "PAY-2")
+    paid = amounts[0] + amounts[1]
+    await cancelling.issue_invoice(env, session_factory, order, str(paid), "INV-R1")
+    await returning.ask(env, session_factory, order, "1")
+    await returning.approve(env, session_factory, order)
+    await returning.receive(env, session_factory, order, ("1", "restock"))
+    [refund] = await helpers.open_todos(session_factory, order, "confirm_refund")
+    await cancelling.refund(env, session_factory, order, refund.facts["amount"], "RF-R1")
+    await cancelling.credit(env, session_factory, order, "CN-R1")
+    return order
+
+
 def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
     """A scenario of the first recordings: the usual draft, then what people do."""
 
@@ -372,6 +402,9 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # estimate_cost to-do, the round routed on its margin, the order taking its estimate), and
     # after the order's workflow numbers the change's round (order_state.ROUNDS_NUMBERED_APART).
     "change_priced_path": (change_priced_path, 1),
+    # Recorded after returns: a return approved in its own round (`<name>.return_1.json`),
+    # received, its money refunded and credited.
+    "return_path": (return_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
 WITH_SHIPMENT = {
@@ -383,6 +416,7 @@ WITH_SHIPMENT = {
     "cancel_after_confirmation_path",
     "change_approved_path",
     "change_priced_path",
+    "return_path",
 }
 # ... and whose collection child is (`<name>.collection.json`).
 WITH_COLLECTION = {
@@ -392,9 +426,12 @@ WITH_COLLECTION = {
     "cancel_after_confirmation_path",
     "change_approved_path",
     "change_priced_path",
+    "return_path",
 }
 # ... and whose first change request's approval round is (`<name>.change_1.json`).
 WITH_CHANGE = {"change_approved_path", "change_priced_path"}
+# ... and whose first return's approval round is (`<name>.return_1.json`).
+WITH_RETURN = {"return_path"}
 # Scenarios whose order ends without being confirmed (its result is awaited instead).
 ENDS_UNCONFIRMED = {"withdraw_path", "cancel_in_approval_path", "cancel_after_confirmation_path"}
 
@@ -426,6 +463,8 @@ async def record(
                 files[f"{name}.collection.json"] = f"{handle.id}/collection"
             if name in WITH_CHANGE:
                 files[f"{name}.change_1.json"] = f"{handle.id}/change/1/approval"
+            if name in WITH_RETURN:
+                files[f"{name}.return_1.json"] = f"{handle.id}/return/1/approval"
             for n in range(1, rounds + 1):
                 files[f"{name}.approval_{n}.json"] = f"{handle.id}/approval/{n}"
             for filename, workflow_id in files.items():

@@ -32,6 +32,8 @@ def test_every_path_of_the_order_has_a_recorded_history():
             assert f"{scenario}.shipment.json" in names
         if scenario in record.WITH_COLLECTION:
             assert f"{scenario}.collection.json" in names
+        if scenario in record.WITH_RETURN:
+            assert f"{scenario}.return_1.json" in names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=lambda path: path.stem)
