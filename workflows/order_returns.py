@@ -104,7 +104,8 @@ class OrderReturns(OrderCancellation):
         )  # fmt: skip
         if (refusal := recorded.refusal()) is not None:  # nothing was written
             del self.open_returns[number]
-            self.return_number = number - 1
+            if self.return_number == number:  # the number is free again (none asked since)
+                self.return_number = number - 1
             raise refused(refusal)
         self.open_returns[number].expected = recorded.expected
         self.return_tasks.append(

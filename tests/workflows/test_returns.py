@@ -216,6 +216,32 @@ async def test_a_second_return_is_limited_by_what_came_back_and_bad_requests_are
     ]
 
 
+async def test_a_rejected_return_leaves_the_goods_with_the_customer_and_frees_the_quantity(
+    env, session_factory, settings, worker
+):
+    order, handle = await confirmed_order(env, session_factory, settings, quantity="2")
+    await plan(env, session_factory, order)
+    await dispatch(env, session_factory, order)
+    await ask(env, session_factory, order, "2")
+    with pytest.raises(WorkflowUpdateFailedError) as silent:
+        await approve(env, session_factory, order, outcome="reject")
+    assert "needs a comment" in str(silent.value.cause)
+    await approve(env, session_factory, order, outcome="reject", why="Not our fault")
+
+    async with session_factory() as session:
+        for _ in range(100):
+            [row] = await session.scalars(select(OrderReturn))
+            if row.status != "requested":
+                break
+            await asyncio.sleep(0.05)
+            session.expunge_all()
+    assert (row.status, row.comment) == ("rejected", "Not our fault")
+    assert "return_rejected" in await events(session_factory, order)
+    assert not await helpers.open_todos(session_factory, order, "receive_return", at_least=0)
+    again = await ask(env, session_factory, order, "2")  # nothing came back: all of it again
+    assert again.number == 2
+
+
 @pytest.mark.parametrize("flaky", ["record_return_request", "receive_return"])
 async def test_retried_return_steps_move_stock_once_and_open_one_refund(
     env, session_factory, settings, flaky
