@@ -23,6 +23,7 @@ from web.api import (
     policy,
     receivables,
     reports,
+    returns,
     todos,
 )
 from web.app import create_app
@@ -73,6 +74,7 @@ def test_every_api_route_declares_its_answer(document):
             policy,
             receivables,
             reports,
+            returns,
         )
         for route in module.router.routes
         if isinstance(route, APIRoute)

@@ -7,14 +7,16 @@ dispatched less what came back or is asked for); every refusal changes nothing."
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
 from models.tables import Order, OrderReturn, OrderReturnLine, Refund, StockReservation, User
+from tests.web.test_collection_api import collecting_order, complete
 from tests.web.test_fulfilment_api import fulfilment_order
+from tests.web.test_orders_api import todo_of
 
 ASKED_BY = "sales"
 
@@ -159,3 +161,239 @@ async def test_a_rep_does_not_see_another_reps_order_or_its_returns(api, session
     answer = await (await api("sales2")).get(f"/api/v1/orders/{order.number}")
 
     assert answer.status_code == 404
+
+
+# --- asking for a return: refusals the database sees (no workflow is asked) -------------------
+
+
+def asked(order: Dispatched, pumps: str = "1", valves: str | None = None, **body) -> dict:
+    lines = [{"line_id": order.pump, "quantity": pumps}]
+    if valves is not None:
+        lines.append({"line_id": order.valve, "quantity": valves})
+    return {"lines": lines, "reason": "Arrived damaged", **body}
+
+
+async def ask(client, number: str, body: dict, status: int = 202) -> dict:
+    response = await client.post(f"/api/v1/orders/{number}/returns", json=body)
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+@pytest.mark.parametrize("username", ["warehouse", "pricing", "finance", "follower"])
+async def test_only_the_owner_a_manager_above_ops_or_service_ask_for_a_return(
+    api, session_factory, username
+):
+    order = await dispatched_order(api, session_factory)
+
+    refused = await ask(await api(username), order.number, asked(order), 403)
+
+    assert refused["detail"] == (
+        "Only the order's owner, a manager above them, ops or service can ask for a return."
+    )
+    assert await return_rows(session_factory, order) == 0
+
+
+async def test_a_rep_cannot_ask_to_return_another_reps_order(api, session_factory):
+    order = await dispatched_order(api, session_factory)
+
+    refused = await ask(await api("sales2"), order.number, asked(order), 404)
+
+    assert refused["detail"] == f"There is no order {order.number}."
+    assert await return_rows(session_factory, order) == 0
+
+
+@pytest.mark.parametrize(
+    ("stage", "detail"),
+    [
+        ("closed", "Order {number} is closed or cancelled: it takes no return."),
+        ("cancelled", "Order {number} is closed or cancelled: it takes no return."),
+        ("cost_review", "Order {number} takes no return at this stage."),
+        ("confirmed", "Order {number} has not been dispatched: there is nothing to return."),
+    ],
+)
+async def test_a_closed_cancelled_or_undispatched_order_takes_no_return(
+    api, session_factory, stage, detail
+):
+    order = await dispatched_order(api, session_factory, stage=stage)
+
+    refused = await ask(await api("sales"), order.number, asked(order), 409)
+
+    assert refused["detail"] == detail.format(number=order.number)
+    assert await return_rows(session_factory, order) == 0
+
+
+async def test_an_order_whose_goods_have_not_left_takes_no_return(api, session_factory):
+    shipment = await fulfilment_order(
+        api, session_factory, status="awaiting_dispatch", reserve=True
+    )
+
+    refused = await ask(
+        await api("ops"),
+        shipment.number,
+        {"lines": [{"line_id": 1, "quantity": "1"}], "reason": "x"},
+        409,
+    )
+
+    assert "has not been dispatched" in refused["detail"]
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"lines": [], "reason": "Damaged"}, "Say which lines come back and how many of each."),
+        ({"reason": " "}, "Say why the goods come back."),
+        ({"pumps": "0"}, "Line {pump}: the quantity must be more than zero."),
+        ({"pumps": "-1"}, "Line {pump}: the quantity must be more than zero."),
+        ({"twice": True}, "Line {pump} is listed twice."),
+        (
+            {"pumps": "3"},
+            "Line {pump}: 3 is more than the 2 that can still come back "
+            "(dispatched less returned or asked for).",
+        ),
+    ],
+)
+async def test_a_bad_return_request_is_refused_with_a_clear_message(
+    api, session_factory, body, detail
+):
+    order = await dispatched_order(api, session_factory)
+    if "lines" in body:
+        sent = body
+    elif "twice" in body:
+        sent = asked(order)
+        sent["lines"] *= 2
+    elif "pumps" in body:
+        sent = asked(order, body["pumps"])
+    else:
+        sent = asked(order, **body)
+
+    refused = await ask(await api("sales"), order.number, sent, 422)
+
+    assert refused["detail"] == detail.format(pump=order.pump)
+    assert await return_rows(session_factory, order) == 0
+
+
+async def test_what_came_back_or_is_asked_for_cannot_be_asked_for_again(api, session_factory):
+    order = await dispatched_order(api, session_factory)
+    await write_return(session_factory, order)  # 1 pump and 3 valves back, the 4th closed
+
+    refused = await ask(await api("ops"), order.number, asked(order, "1", valves="8"), 422)
+
+    assert refused["detail"] == (
+        f"Line {order.valve}: 8 is more than the 7 that can still come back "
+        "(dispatched less returned or asked for)."
+    )
+    assert await return_rows(session_factory, order) == 1
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"lines": [{"line_id": 0, "quantity": "1"}], "reason": "x"},
+        {"lines": [{"line_id": 1, "quantity": "lots"}], "reason": "x"},
+        {"lines": [{"line_id": 1, "quantity": "1.0001"}], "reason": "x"},
+        {"lines": "all", "reason": "x"},
+    ],
+)
+async def test_a_return_body_that_does_not_validate_is_422(api, session_factory, body):
+    order = await dispatched_order(api, session_factory)
+
+    await ask(await api("sales"), order.number, body, 422)
+
+    assert await return_rows(session_factory, order) == 0
+
+
+# --- through the workflow: asked, approved, received --------------------------------------------
+
+
+async def dispatched_through_the_workflow(api) -> tuple[str, dict[str, int]]:
+    """An order entered, approved, planned and dispatched through the API (its collection
+    running): its number and its line ids by product code."""
+    number = await collecting_order(api)
+    ops, warehouse = await api("ops"), await api("warehouse")
+    plan = [
+        {"code": code, "planned_date": (date.today() + timedelta(days=n)).isoformat()}
+        for n, code in enumerate(("picking", "dispatch", "arrival"), start=1)
+    ]
+    await complete(
+        ops, await todo_of(ops, number, "plan_shipment"), {"outcome": "planned", "milestones": plan}
+    )
+    await complete(
+        warehouse,
+        await todo_of(warehouse, number, "confirm_dispatch"),
+        {"outcome": "dispatched", "carrier": "SF Express", "tracking_number": "SF-RET-1"},
+    )
+    lines = (await ops.get(f"/api/v1/orders/{number}")).json()["lines"]
+    return number, {line["product_code"]: line["id"] for line in lines}
+
+
+async def order_of(client, number: str) -> dict:
+    return (await client.get(f"/api/v1/orders/{number}")).json()
+
+
+@pytest.mark.own_test_server
+async def test_a_return_is_asked_approved_and_received_part_restocked_part_scrapped_the_rest_closed(
+    api, worker, session_factory
+):
+    number, lines = await dispatched_through_the_workflow(api)
+    sales, manager, warehouse = (
+        await api("sales"),
+        await api("sales_manager"),
+        await api("warehouse"),
+    )
+    body = {
+        "lines": [
+            {"line_id": lines["PUMP-10"], "quantity": "1"},
+            {"line_id": lines["VALVE-3"], "quantity": "4"},
+        ],
+        "reason": "Arrived damaged",
+    }
+
+    answer = await ask(sales, number, body)
+    assert (answer["return_number"], answer["status"]) == (1, "requested")
+    # The same request sent again (its answer lost) is the same action: no second return.
+    assert (await ask(sales, number, body))["return_number"] == 1
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(OrderReturn)) == 1
+    approval = await todo_of(manager, number, "approve_return")
+    # The warehouse and whoever asked do not approve it.
+    for someone in (warehouse, sales):
+        refused = await complete(someone, approval, {"outcome": "approve"}, 403)
+        assert refused["detail"] == "This to-do is not assigned to you."
+    await complete(manager, approval, {"outcome": "approve"})
+
+    receipt = await todo_of(warehouse, number, "receive_return")
+    pump, valve = lines["PUMP-10"], lines["VALVE-3"]
+    too_many = [{"line_id": pump, "quantity": "2", "condition": "restock"}]
+    refused = await complete(warehouse, receipt, {"outcome": "received", "received": too_many}, 422)
+    assert refused["detail"] == f"Line {pump}: 2 received is more than the 1 still expected back."
+    broken = [{"line_id": pump, "quantity": "1", "condition": "repair"}]
+    refused = await complete(warehouse, receipt, {"outcome": "received", "received": broken}, 422)
+    assert refused["detail"] == f"Line {pump}: the condition must be restock or scrap."
+    assert (await order_of(sales, number))["returned"] == "0.00"  # nothing changed
+
+    got = [
+        {"line_id": pump, "quantity": "1", "condition": "restock"},
+        {"line_id": valve, "quantity": "2", "condition": "restock"},
+        {"line_id": valve, "quantity": "1", "condition": "scrap"},
+    ]
+    await complete(
+        warehouse,
+        receipt,
+        {"outcome": "received", "received": got, "close_rest": True, "close_reason": "Lost"},
+    )
+
+    order = await order_of(sales, number)
+    assert (order["returned"], order["net_total"]) == ("11920.00", "16480.00")
+    (shown,) = order["returns"]
+    assert (shown["status"], shown["closed_reason"], shown["value"]) == (
+        "closed",
+        "Lost",
+        "11920.00",
+    )
+    assert shown["decided_by"]["username"] == "sales_manager"
+    assert [(ln["received"], ln["restocked"], ln["scrapped"]) for ln in shown["lines"]] == [
+        ("1.000", "1.000", "0.000"),
+        ("3.000", "2.000", "1.000"),
+    ]
+    kinds = [e["kind"] for e in order["timeline"]]
+    assert {"return_requested", "return_approved", "return_received", "return_closed"} <= set(kinds)

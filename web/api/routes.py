@@ -15,6 +15,7 @@ from web.api import (
     fulfilment,
     master_data,
     orders,
+    returns,
     todos,
 )
 
@@ -25,6 +26,7 @@ AREAS = (
     orders,
     cancellation,
     changes,
+    returns,
     todos,
     fulfilment,
     admin,
