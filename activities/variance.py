@@ -20,6 +20,7 @@ from models.domain import (
     VarianceFigures,
 )
 from models.policy import current_variance_policy
+from models.reports.net_revenue import NetRevenue, net_revenue_of
 from models.tables import ActualCost, CostBatch, Order, OrderCostVariance
 from workflows import rules
 
@@ -62,8 +63,10 @@ async def open_with_figures(
     assignees: list[Assignee],
     facts: dict[str, Any],
 ) -> VarianceFigures:
-    """Open the step's review or approval to-do with the figures among its facts."""
+    """Open the step's review or approval to-do with the figures among its facts, and the net
+    revenue the actual margin is on (the total less what came back and other credit notes)."""
     figures = await variance_figures(session, order)
+    revenue = await net_revenue_of(session=session, order=order)
     await rec.open_todo(
         key=key,
         order=order,
@@ -72,7 +75,7 @@ async def open_with_figures(
         assignees=assignees,
         due_in=None,
         requested_by_id=step.actor_id,
-        facts={**_figure_facts(figures), **facts},
+        facts={**_figure_facts(figures), **_revenue_facts(revenue, figures), **facts},
     )
     return figures
 
@@ -127,6 +130,17 @@ async def close_order(
     await rec.add_event(key=key, order=order, kind="closed", actor_id=step.actor_id)
     # Sales reps do not see costs: the mail says the order closed, not its figures.
     await rec.notify(key=key, users=[order.owner], order=order, event="closed")
+
+
+def _revenue_facts(revenue: NetRevenue, figures: VarianceFigures) -> dict[str, Any]:
+    """The order's net revenue and the actual margin on it, as a to-do's facts."""
+    return {
+        "order_total": str(revenue.total),
+        "returned": str(revenue.returned),
+        "credited_otherwise": str(revenue.credited_otherwise),
+        "revenue": str(revenue.revenue),
+        "actual_margin": str(revenue.revenue - figures.actual),
+    }
 
 
 def _figure_facts(figures: VarianceFigures) -> dict[str, Any]:

@@ -17,6 +17,13 @@ class CostCategory(StrEnum):
     installation = "installation"
     customs = "customs"
     other = "other"
+    # Carrying goods a customer sent back: nothing is expected for it, and the comparison
+    # shows it only on an order where some was spent (RETURN_CATEGORIES).
+    return_freight = "return_freight"
+
+
+# Categories the cost comparison shows only when something was spent in them.
+RETURN_CATEGORIES = frozenset({CostCategory.return_freight})
 
 
 class CostItem(BaseModel):

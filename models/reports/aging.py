@@ -10,6 +10,7 @@ from sqlalchemy import ColumnElement, Subquery, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.reports.receivables_scope import is_open, of_orders, receivable_orders
+from models.reports.returned_figures import returned_per_customer
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Customer, Installment, Order, User
 from workflows.rules import AGING_BUCKETS
@@ -18,11 +19,13 @@ from workflows.rules import AGING_BUCKETS
 @dataclass(frozen=True)
 class AgingRow:
     """One customer's open money by aging bucket (rules.AGING_BUCKETS); customer_id is None on
-    the grand total row."""
+    the grand total row. `returned`: what came back of those orders (the buckets are net of
+    it already: a return reduces the unpaid installments)."""
 
     customer_id: int | None
     customer: str
     buckets: dict[str, Decimal] = field(default_factory=dict)
+    returned: Decimal = ZERO
 
     @property
     def total(self) -> Decimal:
@@ -62,19 +65,23 @@ async def aging(
     per_customer = _due_before_edges(conditions, aging_edges(today))
     # The differences outside the grouping, so that each sum is computed once.
     everything, *due_before = list(per_customer.c)[1:]
-    rows = await session.execute(
-        select(
-            per_customer.c.customer_id,
-            everything - due_before[0],  # not due, or no due date yet (NULL < edge is not true)
-            due_before[0] - due_before[1],
-            due_before[1] - due_before[2],
-            due_before[2] - due_before[3],
-            due_before[3],
-            Customer.name,
+    rows = (
+        await session.execute(
+            select(
+                per_customer.c.customer_id,
+                everything - due_before[0],  # not due, or no due date yet (NULL < edge is not true)
+                due_before[0] - due_before[1],
+                due_before[1] - due_before[2],
+                due_before[2] - due_before[3],
+                due_before[3],
+                Customer.name,
+            )
+            .join(Customer, Customer.id == per_customer.c.customer_id)
+            .order_by(Customer.name, Customer.id)
         )
-        .join(Customer, Customer.id == per_customer.c.customer_id)
-        .order_by(Customer.name, Customer.id)
-    )
+    ).all()
+    in_scope = [*is_open(Installment), *of_orders(Installment, conditions)]
+    returned = await returned_per_customer(session, in_scope) if rows else {}
     found = [
         AgingRow(
             customer_id=row[0],
@@ -83,6 +90,7 @@ async def aging(
                 name: sum_as_money(value)
                 for name, value in zip(AGING_BUCKETS, row[1:-1], strict=True)
             },
+            returned=returned.get(row[0], ZERO),
         )
         for row in rows
     ]
@@ -90,6 +98,7 @@ async def aging(
         customer_id=None,
         customer="",
         buckets={name: sum((r.buckets[name] for r in found), ZERO) for name in AGING_BUCKETS},
+        returned=sum((r.returned for r in found), ZERO),
     )
     return Aging(today=today, rows=found, total=total)
 

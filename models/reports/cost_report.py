@@ -13,8 +13,9 @@ from sqlalchemy.orm import QueryableAttribute, aliased
 
 from i18n import N_
 from models.dates import report_days_refusal
-from models.domain import ORDER_ENTRY_ROLES, CostCategory, Refusal, Role, Stage
+from models.domain import CostCategory, Refusal, Role, Stage
 from models.queries import department_subtree
+from models.reports.net_revenue import credited_for_returns_of_order, net_revenue
 from models.reports.refund_figures import credited_of_order
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Customer, Department, Order, OrderCostVariance, User
@@ -107,9 +108,10 @@ class CategoryFigures:
 
 @dataclass(frozen=True)
 class CostVarianceRow:
-    """A closed order with its revenue (the total less the credit notes issued), expected and
-    actual cost, variance (actual less expected) and ops' explanation; in_category: the
-    figures of the filtered category."""
+    """A closed order with its net revenue (models/reports/net_revenue.py: the total less what
+    came back, less the credit notes issued for anything but a return), expected and actual
+    cost, variance (actual less expected) and ops' explanation; in_category: the figures of
+    the filtered category."""
 
     order_number: str
     customer_id: int
@@ -128,10 +130,16 @@ class CostVarianceRow:
     explanation: str | None
     in_category: CategoryFigures | None = None
     credited: Decimal = ZERO  # credit notes issued for the order
+    returned: Decimal = ZERO  # the value of the goods that came back
+    credited_for_returns: Decimal = ZERO  # of `credited`: what credits goods come back
+
+    @property
+    def credited_otherwise(self) -> Decimal:
+        return self.credited - self.credited_for_returns
 
     @property
     def revenue(self) -> Decimal:
-        return self.total - self.credited
+        return net_revenue(self.total, self.returned, self.credited, self.credited_for_returns)
 
 
 @dataclass(frozen=True)
@@ -304,6 +312,8 @@ async def _page(
         Order.variance_percent,
         Order.variance_explanation,
         credited_of_order().label("credited"),
+        Order.returned,
+        credited_for_returns_of_order().label("credited_for_returns"),
     ]
     if selection.figures is not None:
         figures = selection.figures
@@ -360,40 +370,6 @@ def _variance_row(row: Row[*tuple[Any, ...]], category: CostCategory | None) -> 
         explanation=row[14],
         in_category=in_category,
         credited=sum_as_money(row[15]),
+        returned=sum_as_money(row[16]),
+        credited_for_returns=sum_as_money(row[17]),
     )
-
-
-# -- what the report can be filtered by --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DepartmentChoice:
-    id: int
-    name: str
-    depth: int  # 0 for a top department, 1 for its sub-departments, ...
-
-
-async def report_owners(*, session: AsyncSession, user: User) -> list[User]:
-    """The people who own orders (the owner filter's choices)."""
-    check_may_see_cost_report(user)
-    query = select(User).where(User.role.in_([r.value for r in ORDER_ENTRY_ROLES]))
-    return list((await session.scalars(query.order_by(User.full_name))).unique())
-
-
-async def report_departments(*, session: AsyncSession, user: User) -> list[DepartmentChoice]:
-    """Every department as a tree: each followed by its sub-departments, by name at each
-    level (the department filter's choices; one includes those below it)."""
-    check_may_see_cost_report(user)
-    departments = list(await session.scalars(select(Department).order_by(Department.name)))
-    children: dict[int | None, list[Department]] = {}
-    for department in departments:
-        children.setdefault(department.parent_id, []).append(department)
-    choices: list[DepartmentChoice] = []
-
-    def visit(parent_id: int | None, depth: int) -> None:
-        for department in children.get(parent_id, []):
-            choices.append(DepartmentChoice(department.id, department.name, depth))
-            visit(department.id, depth + 1)
-
-    visit(None, 0)
-    return choices

@@ -29,6 +29,7 @@ from models.reports.receivables_scope import (
     receivable_owners,
     receivables_scope,
 )
+from models.reports.returned_figures import returned_of_open_orders
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Customer, Installment, Order, User
 
@@ -75,7 +76,9 @@ class ReceivableFilter:
 
 @dataclass(frozen=True)
 class Receivable:
-    """An order with money open: what is open, when the next money is due, how late it is."""
+    """An order with money open: what is open, when the next money is due, how late it is.
+    `returned` is the value of the goods that came back; `outstanding` is already net of it
+    (the return reduced the unpaid installments)."""
 
     order_number: str
     customer_id: int
@@ -89,10 +92,15 @@ class Receivable:
     next_due_on: date | None  # the earliest due date of its open installments
     overdue_days: int  # since the earliest open installment that is past due; 0 if none
     overdue_amount: Decimal
+    returned: Decimal = ZERO
 
     @property
     def overdue(self) -> bool:
         return self.overdue_days > 0
+
+    @property
+    def net_total(self) -> Decimal:
+        return self.total - self.returned
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,7 @@ class ReceivablesPage:
     overdue_amount: Decimal  # over every page
     page: int
     per_page: int
+    returned: Decimal = ZERO  # over every page: what came back of these orders
 
     @property
     def pages(self) -> int:
@@ -139,6 +148,11 @@ async def receivables(
         overdue_amount=overdue_amount,
         page=filters.page,
         per_page=filters.per_page,
+        returned=await returned_of_open_orders(
+            session, in_scope, today, overdue_only=filters.overdue
+        )
+        if count
+        else ZERO,
     )
 
 
@@ -313,6 +327,7 @@ async def _receivables_of(
             per_order.c.next_due_on,
             per_order.c.overdue_since,
             per_order.c.overdue_amount,
+            Order.returned,
         )
         .join(Order, Order.id == per_order.c.order_id)
         .join(Customer, Customer.id == Order.customer_id)
@@ -357,6 +372,7 @@ def _receivable(row: Row[*tuple[Any, ...]], today: date) -> Receivable:
         next_due_on,
         overdue_since,
         overdue_amount,
+        returned,
     ) = row
     return Receivable(
         order_number=number,
@@ -371,4 +387,5 @@ def _receivable(row: Row[*tuple[Any, ...]], today: date) -> Receivable:
         next_due_on=next_due_on,
         overdue_days=(today - overdue_since).days if overdue_since else 0,
         overdue_amount=sum_as_money(overdue_amount),
+        returned=sum_as_money(returned),
     )

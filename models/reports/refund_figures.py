@@ -1,6 +1,6 @@
-"""Money going back to customers after cancellations, in the receivables user's scope: refunds
-due (finance's open confirm_refund), refunded, credit notes to issue and credited; and the
-credit notes that take an order's revenue down in the cost variance report."""
+"""Money going back to customers after cancellations and returns, in the receivables user's
+scope: refunds due (finance's open confirm_refund), refunded, credit notes to issue and
+credited; and the credit notes that take an order's revenue down in the cost variance report."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ REFUNDS_LISTED = 100
 
 @dataclass(frozen=True)
 class RefundDue:
-    """A refund finance have yet to pay back to the customer of a cancelled order."""
+    """A refund finance have yet to pay back to a customer: of a cancelled order, or of goods
+    that came back."""
 
     order_number: str
     customer_id: int
@@ -48,7 +49,8 @@ async def money_back(
 ) -> MoneyBack:
     """Refunds and credit notes of the orders whose receivables this user sees (a sales rep's
     own, a sales manager's department tree, all for finance, directors and administrators),
-    of a customer and an owner when given."""
+    of a customer and an owner when given; those a cancellation asked for and those a
+    return did alike (whatever the order's stage)."""
     conditions = await receivable_orders(
         session=session, user=user, customer_id=customer_id, owner_id=owner_id
     )

@@ -77,8 +77,8 @@ async def test_ops_record_costs_on_their_todo_page_and_finance_approve_them_on_t
     )
     assert unknown.status_code == 422
     assert (
-        "Item 1: the category must be one of: goods, freight, installation, customs, other."
-        in text_of(unknown)
+        "Item 1: the category must be one of: goods, freight, installation, customs, other, "
+        "return_freight." in text_of(unknown)
     )
     # Row 2 left blank: the third row is the second item, and comes back as the second row.
     no_reference = await ops.post(

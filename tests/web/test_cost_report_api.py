@@ -428,7 +428,8 @@ async def test_pages_follow_each_other_with_totals_over_every_page(api, book):
     [
         (
             "category=labour",
-            "category: Input should be 'goods', 'freight', 'installation', 'customs' or 'other'",
+            "category: Input should be 'goods', 'freight', 'installation', 'customs', 'other' or "
+            "'return_freight'",
         ),
         (
             "closed_from=2026-06-10&closed_to=2026-06-01",

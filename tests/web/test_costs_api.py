@@ -185,7 +185,8 @@ async def test_bad_cost_items_are_refused_with_a_clear_message_and_change_nothin
         ([item("goods", "-20", "SUP-1")], "Item 1: the amount must be more than zero."),
         (
             [item("goods", "20", "SUP-1"), item("packaging", "5", "SUP-2")],
-            "Item 2: the category must be one of: goods, freight, installation, customs, other.",
+            "Item 2: the category must be one of: goods, freight, installation, customs, other, "
+            "return_freight.",
         ),
         ([item("freight", "20", " ")], "Item 1: give the supplier payment reference."),
         ([], "Give at least one cost item."),

@@ -174,6 +174,7 @@ async def test_each_role_sees_exactly_the_receivables_of_its_scope(api, book, us
         "count": len(expected),
         "outstanding": f"{outstanding_of(expected):.2f}",
         "overdue_amount": f"{overdue_of(expected):.2f}",
+        "returned": "0.00",  # nothing came back
     }
     aging = (await client.get("/api/v1/receivables/aging")).json()
     assert aging["total"]["total"] == f"{outstanding_of(expected):.2f}"
@@ -227,7 +228,12 @@ async def test_each_order_shows_what_is_open_when_it_is_due_and_how_late(api, bo
     assert "F" not in rows  # paid in full
     assert body["as_of"] == str(TODAY)
     assert body["currency"] == "CNY"
-    assert body["totals"] == {"count": 7, "outstanding": "4350.00", "overdue_amount": "2100.00"}
+    assert body["totals"] == {
+        "count": 7,
+        "outstanding": "4350.00",
+        "overdue_amount": "2100.00",
+        "returned": "0.00",
+    }
 
 
 async def test_a_part_payment_lowers_the_outstanding_and_overdue_amounts(
@@ -311,6 +317,7 @@ async def test_aging_puts_each_open_amount_in_its_bucket_per_customer_with_a_tot
             "over_90": "100.00",
         },
         "total": "4350.00",
+        "returned": "0.00",
     }
 
 
@@ -359,7 +366,12 @@ async def test_filters_keep_overdue_orders_a_customer_or_an_owner(api, book):
     overdue, totals = await keys(overdue="true")
     assert overdue == ["E", "A", "D", "C"]
     # The outstanding of the overdue orders includes their installments not yet due.
-    assert totals == {"count": 4, "outstanding": "3300.00", "overdue_amount": "2100.00"}
+    assert totals == {
+        "count": 4,
+        "outstanding": "3300.00",
+        "overdue_amount": "2100.00",
+        "returned": "0.00",
+    }
     assert (await keys(customer_id=book.customers[BEIJING]))[0] == ["E", "C"]
     assert (await keys(owner_id=book.users["sales2"]))[0] == ["E", "C", "H"]
     assert (await keys(overdue="true", customer_id=book.customers[SHANGHAI]))[0] == ["A", "D"]

@@ -28,7 +28,8 @@ async def record_actual_costs(
     idempotency_key: IdempotencyKey = None,
 ) -> MoneyActionOut:
     """Ops record a batch of actual costs against the order (its open `record_actual_costs`
-    to-do): `items` [`category` (goods, freight, installation, customs, other), `amount`,
+    to-do): `items` [`category` (goods, freight, installation, customs, other,
+    return_freight: carrying goods a customer sent back), `amount`,
     `supplier_payment_reference`], and `final` when no more costs follow (an empty batch with
     `final` says every cost is recorded). Finance get an `approve_actual_costs` to-do. 409
     before the first payment is confirmed or once the cost comparison has begun; 403 for

@@ -56,12 +56,16 @@ OwnerId = Annotated[Id | None, Query(description="only the orders this person ow
 class ReceivableOut(Model):
     """An order with money open. overdue_days counts from the earliest open installment past
     its due date (0 when none is); next_due_date is the earliest due date of the open
-    installments (None while none has a date)."""
+    installments (None while none has a date). `returned` is the value of the goods that came
+    back and `net_total` the total less it; `outstanding` is net of it already (a return
+    reduces the unpaid installments: outstanding = net_total - paid + refunds)."""
 
     order_number: str
     customer: CustomerRef
     owner: UserRef
     total: Decimal
+    returned: Decimal
+    net_total: Decimal
     paid: Decimal
     outstanding: Decimal
     next_due_date: date | None
@@ -70,15 +74,17 @@ class ReceivableOut(Model):
 
 
 class ReceivableTotalsOut(Model):
-    """Over every page of the filtered list."""
+    """Over every page of the filtered list; `returned`: what came back of those orders."""
 
     count: int
     outstanding: Decimal
     overdue_amount: Decimal
+    returned: Decimal
 
 
 class RefundDueOut(Model):
-    """A refund finance have yet to pay back: the cancelled order, how much, asked since."""
+    """A refund finance have yet to pay back: the order (cancelled, or goods came back), how
+    much, asked since."""
 
     order_number: str
     customer: CustomerRef
@@ -87,8 +93,9 @@ class RefundDueOut(Model):
 
 
 class MoneyBackOut(Model):
-    """Money going back to the customers of cancelled orders, in the same scope as the list
-    (the customer and owner filters apply; `overdue` does not): `refunds_due` (finance's open
+    """Money going back to customers, of cancelled orders and of goods that came back, in the
+    same scope as the list (the customer and owner filters apply; `overdue` does not):
+    `refunds_due` (finance's open
     refunds, `refunds_due_count` of them, the oldest 100 in `refunds`), `refunded`,
     `credit_notes_due` (asked for, not issued yet) and `credited` (credit notes issued)."""
 
@@ -113,11 +120,13 @@ class ReceivablesPageOut(Model):
 
 class AgingRowOut(Model):
     """A customer's open money per aging bucket (`buckets`, keys in the order of the
-    report's `buckets`); customer is None on the total row."""
+    report's `buckets`); customer is None on the total row. `returned`: what came back of
+    those orders (the buckets are net of it already)."""
 
     customer: CustomerRef | None
     buckets: dict[str, Decimal]
     total: Decimal
+    returned: Decimal
 
 
 class AgingOut(Model):
@@ -134,6 +143,8 @@ def receivable_out(row: Receivable) -> ReceivableOut:
         customer=CustomerRef(id=row.customer_id, name=row.customer),
         owner=UserRef(id=row.owner_id, username=row.owner_username, full_name=row.owner),
         total=row.total,
+        returned=row.returned,
+        net_total=row.net_total,
         paid=row.paid,
         outstanding=row.outstanding,
         next_due_date=row.next_due_on,
@@ -149,6 +160,7 @@ def aging_row_out(row: AgingRow) -> AgingRowOut:
         else None,
         buckets=row.buckets,
         total=row.total,
+        returned=row.returned,
     )
 
 
@@ -167,7 +179,8 @@ async def receivables_list(
     """Orders with money open in the user's scope (a sales rep's own, a sales manager's
     department tree, everything for finance, directors and administrators): most overdue
     first, then by next due date. `overdue=true` keeps the orders with money past due.
-    Cancelled orders have no money open; what goes back to their customers is in
+    Amounts are net of returns: `returned` per order and in `totals`. Cancelled orders have no
+    money open; what goes back to customers, of cancelled orders and of returns, is in
     `money_back` (refunds due, refunded, credit notes due, credited)."""
     result = await receivables(
         session=session,
@@ -188,6 +201,7 @@ async def receivables_list(
             count=result.count,
             outstanding=result.outstanding,
             overdue_amount=result.overdue_amount,
+            returned=result.returned,
         ),
         money_back=MoneyBackOut(
             refunds_due=back.refunds_due,
@@ -224,7 +238,8 @@ async def receivables_aging(
 ) -> AgingOut:
     """Open money per customer in the user's scope by how long it is overdue: `not_due`
     (including installments without a due date yet), `1-30`, `31-60`, `61-90` and `over_90`
-    days; with a total row."""
+    days; with a total row. Net of returns (a return reduces the unpaid installments);
+    `returned` per customer is what came back of those orders."""
     report = await aging(
         session=session, user=user, today=today, customer_id=customer_id, owner_id=owner_id
     )

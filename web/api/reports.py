@@ -61,8 +61,11 @@ CostReportUser = Annotated[User, Depends(cost_report_user)]
 
 
 class CostVarianceOut(Model):
-    """A closed order (never a cancelled one): its `total`, the credit notes issued for it
-    (`credited`) and its `revenue` net of them, expected and actual cost, the variance (actual
+    """A closed order (never a cancelled one): its `total`, the value of the goods that came
+    back (`returned`), the credit notes issued for it (`credited`, of which
+    `credited_for_returns` credit returns) and its net `revenue`: total less returned, less
+    the credit notes that credit no return (a return's credit note is in `returned` already,
+    never subtracted twice); expected and actual cost, the variance (actual
     less expected: positive when it cost more than expected) and its percentage of the
     expected cost, ops' explanation, and with a category filter that category's figures."""
 
@@ -72,7 +75,9 @@ class CostVarianceOut(Model):
     department: DepartmentRef
     closed_at: datetime
     total: Decimal
+    returned: Decimal
     credited: Decimal
+    credited_for_returns: Decimal
     revenue: Decimal
     expected_cost: Decimal | None
     actual_cost: Decimal | None
@@ -129,7 +134,9 @@ def cost_variance_out(row: CostVarianceRow) -> CostVarianceOut:
         department=DepartmentRef(id=row.department_id, name=row.department),
         closed_at=row.closed_at,
         total=row.total,
+        returned=row.returned,
         credited=row.credited,
+        credited_for_returns=row.credited_for_returns,
         revenue=row.revenue,
         expected_cost=row.expected_cost,
         actual_cost=row.actual_cost,

@@ -15,6 +15,7 @@ from temporalio.client import Client
 
 from models.domain import CostCategory, Role, Stage, TodoDone, TodoKind, TodoStatus
 from models.queries import COST_BATCHES, of_order
+from models.reports.net_revenue import NetRevenue
 from models.tables import CostBatch, Order, OrderCostVariance, Todo, User
 from web.commands.actions import Refused, action_id, redelivered
 from web.commands.completion import CostItemIn, TodoCompletion
@@ -105,7 +106,10 @@ def _no_record_todo(order: Order) -> Refused:
 
 @dataclass(frozen=True)
 class FinalFigures:
-    """A closed order's figures: revenue, expected and actual cost and margin, variance."""
+    """A closed order's figures: revenue, expected and actual cost and margin, variance. The
+    revenue is net (the total less what came back and the credit notes for anything else)
+    and the actual margin is on it; the expected margin is the estimate's, on the total as
+    sold."""
 
     revenue: Decimal
     expected_cost: Decimal
@@ -117,16 +121,19 @@ class FinalFigures:
     explanation: str | None
 
 
-def final_figures(order: Order) -> FinalFigures | None:
+def final_figures(order: Order, revenue: NetRevenue | None = None) -> FinalFigures | None:
+    """The closed order's figures on its net revenue (without it: the total less what came
+    back)."""
     if order.closed_at is None or order.actual_cost is None:
         return None
     expected = order.expected_cost or Decimal("0.00")
+    net = revenue.revenue if revenue is not None else order.net_total
     return FinalFigures(
-        revenue=order.total,
+        revenue=net,
         expected_cost=expected,
         expected_margin=order.total - expected,
         actual_cost=order.actual_cost,
-        actual_margin=order.total - order.actual_cost,
+        actual_margin=net - order.actual_cost,
         variance=order.variance if order.variance is not None else order.actual_cost - expected,
         variance_percent=order.variance_percent,
         explanation=order.variance_explanation,

@@ -17,10 +17,9 @@ from models.reports.cost_report import (
     CostReportRefusal,
     check_may_see_cost_report,
     cost_variance_report,
-    report_departments,
-    report_owners,
     report_period,
 )
+from models.reports.cost_report_choices import report_departments, report_owners
 from models.tables import Customer, User
 from web.api.reports import Today
 from web.deps import PageUser, SessionDep

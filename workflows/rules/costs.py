@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from models.domain import CategoryVariance, CostCategory, VarianceFigures, VariancePolicy
+from models.domain.costs import RETURN_CATEGORIES
 from workflows.rules.money import HUNDRED, ZERO, money, percent_of
 
 DEFAULT_VARIANCE_POLICY = VariancePolicy()
@@ -36,11 +37,14 @@ def variance(
 ) -> VarianceFigures:
     """Expected against actual cost per category and in all. The variance is above the threshold
     when it is (either way) more than the policy's percentage of the expected cost, or more than
-    its absolute amount when it sets one; with nothing expected, any actual cost is above."""
+    its absolute amount when it sets one; with nothing expected, any actual cost is above.
+    Return freight is compared only on an order where some was spent (or expected)."""
     categories = []
     for category in CostCategory:
         planned = money(expected.get(category, ZERO))
         spent = money(actual.get(category, ZERO))
+        if category in RETURN_CATEGORIES and planned == ZERO and spent == ZERO:
+            continue
         categories.append(
             CategoryVariance(
                 category=category,
