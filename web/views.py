@@ -12,6 +12,7 @@ from models import queries
 from models.domain import Role, Stage, TodoStatus
 from models.queries.cancellation import cancellations, credit_notes, refunds
 from models.queries.returns import order_returns
+from models.reports.net_revenue import net_revenue_of
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
@@ -245,7 +246,8 @@ async def _costs(*, session: AsyncSession, order: Order, sees_costs: bool) -> di
         batches = await cost_batches(session=session, order=order)
         if order.closed_at is not None:  # written when the order closes
             variances = await category_variances(session=session, order=order)
-    final = final_figures(order)
+    revenue = await net_revenue_of(session=session, order=order) if order.closed_at else None
+    final = final_figures(order, revenue)
     return {
         "expected_margin_percent": (
             money(order.expected_margin / order.total * HUNDRED)
@@ -253,6 +255,7 @@ async def _costs(*, session: AsyncSession, order: Order, sees_costs: bool) -> di
             else None
         ),
         "actual_margin": final.actual_margin if final else None,
+        "revenue": final.revenue if final else None,
         "variance_percent": (
             None if order.variance_percent is None else money(order.variance_percent)
         ),

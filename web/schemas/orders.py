@@ -155,7 +155,9 @@ class OrderDetail(OrderSummary):
     installation_cost: Decimal | None = None
     other_cost: Decimal | None = None
     actual_cost: Decimal | None = None
-    # Once closed: the actual margin and the variance against the expected cost, per category.
+    # Once closed: the net revenue (total less returned, less the credit notes that credit no
+    # return), the actual margin on it and the variance against the expected cost, per category.
+    revenue: Decimal | None = None
     actual_margin: Decimal | None = None
     variance: Decimal | None = None
     variance_percent: Decimal | None = None
