@@ -11,6 +11,7 @@ from typing import Any, get_args
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
+from i18n import N_
 from web.commands.actions import Refused
 from web.commands.completion import CostItemIn, TodoCompletion
 from web.forms.errors import first_error
@@ -23,6 +24,7 @@ ITEM_FIELDS = ("category", "amount", "reference")
 FormFields = Mapping[str, str | UploadFile]
 # Every completion has these; the rest are its kind's.
 COMMON = frozenset({"kind", "outcome", "comment"})
+NOT_A_RECEIVED_QUANTITY = N_("Line %(line)s: “%(quantity)s” is not a quantity.")
 
 
 def completion_from_form(kind: str, form: FormFields) -> TodoCompletion:
@@ -141,9 +143,31 @@ def cost_items_of(rows: list[dict[str, str]]) -> list[CostItemIn]:
     return items
 
 
+def _received_lines(form: FormFields) -> list[dict[str, Any]]:
+    """receive_return: per line the quantity received in each condition, in fields named
+    received-<line id>-restock and received-<line id>-scrap (blank or zero: none); 422 next to
+    the line when one is not a number."""
+    received = []
+    for key in form:
+        parts = key.split("-")
+        if len(parts) != 3 or parts[0] != "received" or not parts[1].isdigit():
+            continue
+        raw = _field(form, key).replace(",", "")
+        try:
+            quantity = Decimal(raw or "0")
+            if not quantity.is_finite():
+                raise InvalidOperation(raw)
+        except InvalidOperation as error:
+            raise Refused(422, NOT_A_RECEIVED_QUANTITY, line=parts[1], quantity=raw) from error
+        if quantity != 0:
+            received.append({"line_id": int(parts[1]), "quantity": quantity, "condition": parts[2]})
+    return received
+
+
 # The fields a form spells over several inputs, by the completion field they fill.
 READERS: dict[str, Callable[[FormFields], Any]] = {
     "milestones": _planned_milestones,
     "items": lambda form: cost_items_of(cost_rows(form)),
     "lines": _unit_costs,
+    "received": _received_lines,
 }

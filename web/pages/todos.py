@@ -125,6 +125,9 @@ def _change_estimate(todo: Todo) -> dict[str, Any] | None:
     return {"number": facts["change_request"], "lines": lines, **others}
 
 
+REVENUE_FACTS = ("order_total", "returned", "credited_otherwise", "revenue", "actual_margin")
+
+
 def _cost_facts(facts: dict[str, Any]) -> dict[str, Any]:
     """A cost to-do's facts for its page, every amount and percent as a number."""
     figures = ("total", "expected", "actual", "difference", "percent", "threshold_amount")
@@ -136,6 +139,8 @@ def _cost_facts(facts: dict[str, Any]) -> dict[str, Any]:
         {**row, **{name: _decimal(row.get(name)) for name in figures[1:]}}
         for row in facts.get("categories") or []
     ]
+    for name in REVENUE_FACTS:  # the variance to-dos': the net revenue and the margin on it
+        shown[name] = _decimal(facts.get(name))
     return shown
 
 
@@ -191,7 +196,8 @@ async def complete_todo_form(
             todo_id,
             error=error.translated(t.gettext),
             status_code=error.status,
-            values=dict(form),
+            # the refused line, for a form that says the refusal next to it
+            values={**dict(form), "error_line": str(error.params.get("line", ""))},
         )
     flash(request, t.gettext("Done. The to-do is closed."))
     return RedirectResponse("/", status_code=303)

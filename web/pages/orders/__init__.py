@@ -13,8 +13,9 @@ from web.pages.orders import (
     entry,
     fulfilment,
     payments,
+    returns,
 )
 
 router = APIRouter()
-for area in (entry, detail, fulfilment, payments, actual_costs, cancellation, changes):
+for area in (entry, detail, fulfilment, payments, actual_costs, cancellation, changes, returns):
     router.include_router(area.router)

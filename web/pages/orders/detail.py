@@ -27,6 +27,7 @@ from models.domain import (
 )
 from models.drafts import is_editable
 from models.queries import HELD, sees_costs
+from models.reports.net_revenue import net_revenue_of
 from models.tables import Order, User
 from settings import Settings
 from web.commands import cancellation, costs, fulfilment
@@ -36,6 +37,7 @@ from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClien
 from web.forms.errors import first_error
 from web.pages.common import page_router
 from web.pages.orders.change_form import change_form
+from web.pages.orders.return_form import return_form
 from web.pages.todo_forms import shown_cost_rows
 from web.schemas import OrderDetail
 from web.templating import flash, locale_of, render
@@ -90,7 +92,8 @@ def _collection_forms(user: User, order: Order, detail: OrderDetail) -> dict[str
 async def _cost_forms(
     session: AsyncSession, user: User, order: Order, values: dict[str, Any]
 ) -> dict[str, Any]:
-    """Actual costs: ops record them on the order page while the order's to-do for it is open."""
+    """Actual costs: ops record them on the order page while the order's to-do for it is open;
+    a closed order's net revenue, which its final figures are on."""
     record_todo = None
     if Role(user.role) in costs.RECORDING_ROLES:
         record_todo = await costs.record_todo_of(session=session, order=order)
@@ -100,6 +103,9 @@ async def _cost_forms(
         "cost_rows": shown_cost_rows(values if values.get("form") == "costs" else {}),
         "cost_categories": [c.value for c in CostCategory],
         "cost_events": COST_EVENTS,
+        "order_revenue": (
+            await net_revenue_of(session=session, order=order) if order.closed_at else None
+        ),
     }
 
 
@@ -139,6 +145,7 @@ async def show_order(
         **_collection_forms(user, order, detail),
         **await _cost_forms(session, user, order, values),
         **await change_form(session=session, user=user, order=order, values=values),
+        **await return_form(session=session, user=user, order=order),
         today=datetime.now(UTC).date().isoformat(),
         error=error,
         status_code=status_code,
