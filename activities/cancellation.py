@@ -4,6 +4,7 @@ decided after it (the approval opens finance's refund and credit note to-dos).""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select, update
@@ -275,7 +276,8 @@ class CancellationActivities:
                 event="cancellation_approved", comment=cancellation.reason,
             )  # fmt: skip
             await tell_contacts(rec, order, key=step.step_key, event="cancelled")
-            if not (result.refund_due or result.credit_notes):  # nothing paid or invoiced
+            # Nothing paid or invoiced, and no goods to come back first: cancelled now.
+            if not (result.refund_due or result.credit_notes or step.goods_back):
                 await finish(rec, order, step)
                 result.finished = True
             await session.commit()
@@ -305,6 +307,9 @@ class CancellationActivities:
                 .order_by(Invoice.request_number)
             )
         )
+        back = await returns_money_back(session, order)
+        if back.credited:  # returns credited part: one credit note for the rest
+            issued = issued[-1:] if order.invoiced > back.credited else []
         for invoice in issued:
             key = f"{step.workflow_id}/cancel/{step.number}/credit-note/{invoice.request_number}"
             await insert_once(
@@ -312,7 +317,8 @@ class CancellationActivities:
                 CreditNote.__table__,
                 {
                     "order_id": order.id, "invoice_id": invoice.id, "todo_key": key,
-                    "amount": invoice.amount, "status": "requested", "created_at": rec.now,
+                    "amount": order.invoiced - back.credited if back.credited else invoice.amount,
+                    "status": "requested", "created_at": rec.now,
                 },
                 unique=("todo_key",),
             )  # fmt: skip
@@ -323,9 +329,39 @@ class CancellationActivities:
                 facts={"invoice_number": invoice.invoice_number or "",
                        "amount": str(invoice.amount)},
             )  # fmt: skip
-        if order.paid > ZERO and step.next_refund_key is not None:
-            await open_refund(rec, order, step, number=1, due=order.paid)
-        return CancellationStepResult(refund_due=order.paid, credit_notes=len(issued))
+        due = order.paid - back.refunded  # a return may have paid some back already
+        if due > ZERO and step.next_refund_key is not None:
+            await open_refund(rec, order, step, number=back.refunds + 1, due=due)
+        return CancellationStepResult(refund_due=max(due, ZERO), credit_notes=len(issued))
+
+
+@dataclass
+class ReturnsMoneyBack:
+    """What the order's returns refunded (or are to), how many refunds they opened, and what
+    they credited (or are to): a cancellation undoes only the rest."""
+
+    refunded: Decimal = ZERO
+    refunds: int = 0
+    credited: Decimal = ZERO
+
+
+async def returns_money_back(session: AsyncSession, order: Order) -> ReturnsMoneyBack:
+    back = ReturnsMoneyBack()
+    refunds = await session.scalars(
+        select(Refund).where(Refund.order_id == order.id, Refund.todo_key.contains("/return/"))
+    )
+    for refund in refunds:
+        back.refunds = max(back.refunds, refund.number)
+        back.refunded += (
+            refund.amount if refund.status == "refunded" and refund.amount else refund.due
+        )
+    notes = await session.scalars(
+        select(CreditNote.amount).where(
+            CreditNote.order_id == order.id, CreditNote.return_id.is_not(None)
+        )
+    )
+    back.credited = sum(notes, ZERO)
+    return back
 
 
 async def open_refund(

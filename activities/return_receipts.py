@@ -117,6 +117,8 @@ class ReceiptActivities:
             order_return.status = "closed" if step.close_rest else "received"
             order_return.received_at = rec.now
             order_return.closed_reason = (step.reason or None) if step.close_rest else None
+        if step.for_cancellation:  # the cancellation refunds and credits everything
+            return ReturnMoney(value=value, net_total=order.net_total)
         refunded, credited = await money_back_so_far(rec, order)
         money = rules.return_money(
             await installments_of(rec.session, order),

@@ -14,7 +14,16 @@ from activities.cancellation import told
 from activities.change_terms import dispatched_by_line, reservations_of
 from activities.steps import StepRecorder
 from activities.store import StepStore
-from models.domain import Assignee, Refusal, ReturnStep, ReturnStepResult, Role, Stage, TodoKind
+from models.domain import (
+    Assignee,
+    Refusal,
+    ReturnLine,
+    ReturnStep,
+    ReturnStepResult,
+    Role,
+    Stage,
+    TodoKind,
+)
 from models.domain.returns import NOT_DISPATCHED, RETURN_CLOSED_ORDER, quantity_text
 from models.tables import Order, OrderReturn, OrderReturnLine, User
 from workflows import rules
@@ -104,7 +113,11 @@ class ReturnActivities:
                 )
             )
             if known is None:
-                if (refusal := await self._refusal(session, order, step)) is not None:
+                if step.for_cancellation:  # everything that can still come back
+                    step = await self._everything(session, order, step)
+                    if not step.lines:  # nothing left out there: no return
+                        return ReturnStepResult()
+                elif (refusal := await self._refusal(session, order, step)) is not None:
                     return ReturnStepResult.refusing(refusal)
                 self._record(rec, order, step)
                 await session.flush()
@@ -133,6 +146,21 @@ class ReturnActivities:
             return Refusal(NOT_DISPATCHED, number=order.number)
         room = rules.returnable(dispatched, await taken_by_line(session, order))
         return rules.return_refusal(step.lines, room)
+
+    async def _everything(
+        self, session: AsyncSession, order: Order, step: ReturnStep
+    ) -> ReturnStep:
+        """The cancellation's return: every line's dispatched goods not back or asked for."""
+        reservations = await reservations_of(session, [line.id for line in order.lines])
+        room = rules.returnable(
+            dispatched_by_line(reservations), await taken_by_line(session, order)
+        )
+        lines = [
+            ReturnLine(line_id=line_id, quantity=quantity)
+            for line_id, quantity in sorted(room.items())
+            if quantity > 0
+        ]
+        return step.model_copy(update={"lines": lines})
 
     def _record(self, rec: StepRecorder, order: Order, step: ReturnStep) -> None:
         lines = {line.id: line for line in order.lines}

@@ -280,4 +280,8 @@ REFUSALS = (
     N_("Nobody approves a return they asked for."),
     N_("This to-do belongs to no open return of the order."),
     N_("The order is cancelled."),
+    N_(
+        "Return %(number)s of this order is still open: receive or close it before the order is"
+        " cancelled."
+    ),
 )

@@ -83,7 +83,9 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderReturns, Ord
             await workflow.wait_condition(lambda: self.stage == Stage.closed)
             return await self._finish(Stage.closed)
         if self.collection is not None:
-            await self.collection  # paid in full
+            await self.collection  # paid in full (or stopped: the order is being cancelled)
+        if self.cancel_approved:  # cancelled after acceptance: the goods come back first
+            return await self._end_cancelled()
         await self._begin_cost_review()
         # Closed; an invoice still at finance is issued (or rejected) before the workflow ends,
         # and a return's goods are back and its money settled.

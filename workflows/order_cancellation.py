@@ -28,6 +28,7 @@ from models.domain import (
     DepartmentLink,
     OrderResult,
     RefundConfirmation,
+    Refusal,
     Stage,
     TodoDone,
     TodoKind,
@@ -43,6 +44,9 @@ with workflow.unsafe.imports_passed_through():
 
 # Stages in which the goods have left: a return comes before any cancellation.
 AFTER_DISPATCH = frozenset({Stage.acceptance, Stage.collection, Stage.cost_review})
+# ... which a cancellation takes back through a return of everything dispatched (not once the
+# cost review began).
+TAKEN_BACK_IN = frozenset({Stage.fulfilment, Stage.acceptance, Stage.collection})
 NO_APPROVER = "No manager above the owner can approve this cancellation."
 # Cancellations asked for before this patch were approved by the manager alone.
 CANCELLATION_DIRECTOR = "cancellation-director"
@@ -85,11 +89,19 @@ class OrderCancellation(OrderState):
             raise ApplicationError(CANCELLATION_PENDING, type=NOT_OPEN)
         if self.closed or self.stage == Stage.closed:
             raise ApplicationError(NOT_CANCELLABLE_CLOSED, type=NOT_OPEN)
-        if self.dispatched or self.stage in AFTER_DISPATCH:
+        # After dispatch the goods come back through a return first (OrderReturns), until the
+        # cost review.
+        shipped = self.dispatched or self.stage in AFTER_DISPATCH
+        in_transit_or_after = shipped and self.stage in TAKEN_BACK_IN
+        if shipped and not (in_transit_or_after and self._returns_take_back()):
             raise ApplicationError(NOT_CANCELLABLE_AFTER_DISPATCH, type=NOT_OPEN)
-        if self.stage not in BEFORE_CONFIRMATION and self.stage != Stage.fulfilment:
+        refuse_if(self._open_return_refusal(), type=NOT_OPEN)
+        if self.stage not in BEFORE_CONFIRMATION and not (
+            self.stage == Stage.fulfilment or in_transit_or_after
+        ):
             raise ApplicationError("The order is being confirmed; try again.", type=NOT_OPEN)
-        if self.stage == Stage.fulfilment and self._approver(request.actor) is None:
+        after_confirmation = self.stage not in BEFORE_CONFIRMATION
+        if after_confirmation and self._approver(request.actor) is None:
             raise ApplicationError(NO_APPROVER, type=INVALID)
 
     def _approver(self, requester: Actor) -> Assignee | None:
@@ -183,6 +195,7 @@ class OrderCancellation(OrderState):
             outcome=decision.outcome,
             comment=decision.reason,
             next_refund_key=self._next_refund_key(number),
+            goods_back=self.dispatched,
         )
         if decision.outcome == "reject":
             self.cancellation = None
@@ -197,6 +210,8 @@ class OrderCancellation(OrderState):
         workflow.upsert_search_attributes(
             [OUTSTANDING.value_set(0.0), OVERDUE.value_set(False), DELAYED.value_set(False)]
         )
+        if self.dispatched:  # the goods come back first (the return of everything dispatched)
+            await self._take_back_goods(decision.actor.user_id)
         return TodoDone(todo_key=decision.todo_key, stage=Stage.cancelled)
 
     async def _forward_to_director(self, decision: CancellationDecision, number: int) -> TodoDone:
@@ -226,13 +241,15 @@ class OrderCancellation(OrderState):
         ):
             raise ApplicationError(OWN_CANCELLATION, type=SELF_APPROVAL)
         refuse_if(decision.refusal())
-        if decision.outcome == "approve" and self.dispatched:
+        if decision.outcome == "approve" and self.dispatched and not self._returns_take_back():
             raise ApplicationError(NOT_CANCELLABLE_AFTER_DISPATCH, type=NOT_OPEN)
 
     async def _end_children(self) -> None:
         """The shipment and the collection end through their own code path (their timers with
         them); the order's own to-dos (invoices, costs) are closed by the approval's step."""
         await self._signal_shipment("withdraw")
+        if self.dispatched:  # in transit or with the customer: the goods come back by a return
+            await self._signal_shipment("withdraw_after_dispatch")
         if self.collection is not None:
             with contextlib.suppress(FailureError):  # it may have ended: paid in full
                 await self.collection.signal(CollectionWorkflow.stop)
@@ -261,7 +278,12 @@ class OrderCancellation(OrderState):
             await self.collection
         self.collection_done = True
         await workflow.wait_condition(
-            lambda: self.undo_started and self.refund_room == ZERO and not self.credit_notes_pending
+            lambda: (
+                self.undo_started
+                and self.refund_room == ZERO
+                and not self.credit_notes_pending
+                and self._goods_back()
+            )
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
         number = self.cancellations
@@ -338,6 +360,21 @@ class OrderCancellation(OrderState):
     def _refund_room_of(self, todo_key: str) -> Decimal:
         """What a refund to-do may pay back at most: the cancellation's money received."""
         return self.refund_room
+
+    def _returns_take_back(self) -> bool:
+        """Goods already dispatched can come back through a return (OrderReturns)."""
+        return False
+
+    def _open_return_refusal(self) -> Refusal | None:
+        """A return still open refuses the cancellation (OrderReturns)."""
+        return None
+
+    async def _take_back_goods(self, actor_id: int) -> None:
+        """The return of everything dispatched, for the warehouse to receive (OrderReturns)."""
+
+    def _goods_back(self) -> bool:
+        """No goods still to come back before the order is cancelled (OrderReturns)."""
+        return True
 
     async def _return_refund(self, refund: RefundConfirmation) -> TodoDone:
         raise NotImplementedError  # OrderReturns'

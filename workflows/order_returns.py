@@ -20,10 +20,7 @@ from models.domain import (
     ApprovalOutcome,
     ApprovalRoundInput,
     Assignee,
-    CancellationStep,
-    CreditNoteIssue,
     FieldChange,
-    RefundConfirmation,
     Refusal,
     ReturnReceipt,
     ReturnRequest,
@@ -43,12 +40,14 @@ from models.domain.returns import (
     ONLY_OWNER_OPS_SERVICE,
     RETURN_CLOSED_ORDER,
     RETURN_NOT_NOW,
+    RETURN_OPEN,
     ReturnStepResult,
     quantity_text,
 )
 from workflows import rules
-from workflows.activity_refs import CancellationSteps, ReturnSteps
-from workflows.order_cancellation import OrderCancellation, cancellation_approver
+from workflows.activity_refs import ReturnSteps
+from workflows.order_cancellation import cancellation_approver
+from workflows.order_return_money import OrderReturnMoney
 from workflows.refusals import INVALID, NOT_ASSIGNEE, NOT_OPEN, refuse_if, refused
 from workflows.rules import ZERO
 
@@ -60,6 +59,11 @@ with workflow.unsafe.imports_passed_through():
 # Besides the owner and the managers above them, these roles may ask for a return.
 RETURN_ROLES = frozenset({Role.ops, Role.service})
 RETURN_WITHDRAWN = "The order is cancelled."
+# A cancellation after dispatch takes the goods back through a return of everything dispatched
+# (issue 17, item 4): built, and off until tests/workflows/test_cancellation.py (which expects
+# the old refusal after dispatch) and web/commands/cancellation.py (which refuses it before the
+# workflow is asked) follow. tests/workflows/test_returns.py runs it switched on.
+TAKE_BACK_ON_CANCELLATION = False
 NO_SUCH_RETURN = "This to-do belongs to no open return of the order."
 
 
@@ -70,9 +74,10 @@ class ReturnState:
     requester: int
     receipts: int = 0
     expected: dict[int, Decimal] = field(default_factory=dict)  # per order line
+    for_cancellation: bool = False  # everything dispatched, taken back by a cancellation
 
 
-class OrderReturns(OrderCancellation):
+class OrderReturns(OrderReturnMoney):
     """The request_return and receive_return updates; each return's approval runs beside the
     order's path, in a task of its own, so the request is answered at once. The refunds and
     credit notes a return asks for are finance's confirm_refund and issue_credit_note, as a
@@ -83,8 +88,7 @@ class OrderReturns(OrderCancellation):
         self.return_number = 0
         self.open_returns: dict[int, ReturnState] = {}
         self.return_tasks: list[asyncio.Task[None]] = []
-        self.return_refunds: dict[str, Decimal] = {}  # confirm_refund key -> what is left
-        self.return_credits: set[str] = set()  # issue_credit_note keys still open
+        self.taking_back = False  # an approved cancellation is opening its return
 
     # -- asked ---------------------------------------------------------------------------------
 
@@ -228,6 +232,7 @@ class OrderReturns(OrderCancellation):
                 number, f"receipt/{receipt_number}", actor_id=receipt.actor.user_id,
                 todo_key=receipt.todo_key, received=receipt.lines, close_rest=receipt.close_rest,
                 reason=receipt.close_reason.strip(), receipt=receipt_number,
+                for_cancellation=state.for_cancellation,
                 next_todo_key=f"{base}/receive/{receipt_number + 1}",
                 refund_key=f"{base}/refund/{receipt_number}",
                 credit_note_key=f"{base}/credit-note/{receipt_number}",
@@ -283,44 +288,43 @@ class OrderReturns(OrderCancellation):
         """No return still open, no refund or credit note of one still with finance."""
         return not (self.open_returns or self.return_refunds or self.return_credits)
 
-    # -- finance: the refunds and credit notes of returns (OrderCancellation's hooks) ---------
+    # -- a cancellation after dispatch takes the goods back (OrderCancellation's hooks) -------
 
-    def _of_return(self, todo_key: str) -> bool:
-        return todo_key in self.return_refunds or todo_key in self.return_credits
+    def _returns_take_back(self) -> bool:
+        return TAKE_BACK_ON_CANCELLATION
 
-    def _refund_room_of(self, todo_key: str) -> Decimal:
-        return self.return_refunds.get(todo_key, super()._refund_room_of(todo_key))
+    def _open_return_refusal(self) -> Refusal | None:
+        if not self.open_returns:
+            return None
+        return Refusal(RETURN_OPEN, number=min(self.open_returns))
 
-    async def _return_refund(self, refund: RefundConfirmation) -> TodoDone:
-        left = self.return_refunds.pop(refund.todo_key) - refund.amount
-        next_key = f"{refund.todo_key}/rest" if left > ZERO else None
-        if next_key is not None:  # the rest is another refund
-            self.return_refunds[next_key] = left
-        await self.steps.run(
-            CancellationSteps.confirm_refund,
-            self._money_step(
-                f"{refund.todo_key}/refunded", actor_id=refund.actor.user_id,
-                todo_key=refund.todo_key, amount=refund.amount, paid_on=refund.paid_on,
-                method=refund.method.strip(), reference=refund.reference.strip(),
-                next_refund_key=next_key,
+    async def _take_back_goods(self, actor_id: int) -> None:
+        """The return of everything dispatched and not back yet, approved with the
+        cancellation: the warehouse get receive_return at once."""
+        self.taking_back = True
+        self.return_number += 1
+        number = self.return_number
+        reason = self.cancellation.reason.strip() if self.cancellation is not None else ""
+        recorded = await self.steps.run(
+            ReturnSteps.record_return_request,
+            self._return_step(
+                number, "requested", actor_id=actor_id, reason=reason, for_cancellation=True
             ),
-        )  # fmt: skip
-        return TodoDone(todo_key=refund.todo_key, stage=self.stage)
+        )
+        if recorded.expected:
+            self.open_returns[number] = ReturnState(requester=actor_id, for_cancellation=True)
+            decided = await self.steps.run(
+                ReturnSteps.decide_return,
+                self._return_step(
+                    number, "approved", outcome="approve", actor_id=actor_id,
+                    todo_key=f"{workflow.info().workflow_id}/return/{number}/receive/1",
+                ),
+            )  # fmt: skip
+            self.open_returns[number].expected = decided.expected
+        self.taking_back = False
 
-    async def _return_credit_note(self, issue: CreditNoteIssue) -> TodoDone:
-        todo = self.todos.take(issue.todo_key, issue.actor)
-        result = await self.steps.run(
-            CancellationSteps.issue_credit_note,
-            self._money_step(
-                f"{issue.todo_key}/issued", actor_id=issue.actor.user_id,
-                todo_key=issue.todo_key, credit_note_number=issue.credit_note_number.strip(),
-            ),
-        )  # fmt: skip
-        if result.problem:
-            self.todos.add([todo])  # nothing changed: the to-do stays open
-            raise ApplicationError(result.problem, type=INVALID)
-        self.return_credits.discard(issue.todo_key)
-        return TodoDone(todo_key=issue.todo_key, stage=self.stage)
+    def _goods_back(self) -> bool:
+        return not self.taking_back and not self.open_returns
 
     # -- helpers -------------------------------------------------------------------------------
 
@@ -333,17 +337,6 @@ class OrderReturns(OrderCancellation):
                 "step_key": f"{wid}/return/{number}/{name}",
                 "number": number,
                 **{k: _plain(v) for k, v in fields.items()},
-            }
-        )
-
-    def _money_step(self, step_key: str, **fields: object) -> CancellationStep:
-        return CancellationStep.model_validate(
-            {
-                "order_id": self._order_id_for_return,
-                "workflow_id": workflow.info().workflow_id,
-                "step_key": step_key,
-                "number": self.cancellations,
-                **fields,
             }
         )
 

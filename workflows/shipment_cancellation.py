@@ -27,6 +27,14 @@ class ShipmentCancellation(ShipmentState):
             self.withdrawn = True
             self.todos.discard_all()
 
+    @workflow.signal
+    def withdraw_after_dispatch(self) -> None:
+        """The order's cancellation is approved after its goods left: they come back through
+        the order's return, and the shipment ends (no milestone timer, arrival or acceptance
+        left to wait for)."""
+        self.withdrawn = True
+        self.todos.discard_all()
+
     async def _end_withdrawn(self) -> ShipmentResult:
         await workflow.wait_condition(workflow.all_handlers_finished)
         await self._run(CancellationSteps.withdraw_shipment, "withdrawn")

@@ -128,6 +128,8 @@ class CancellationStep(BaseModel):
     reference: str = ""
     credit_note_number: str = ""
     next_refund_key: str | None = None
+    # The goods left: they come back through a return first (the order is not finished yet).
+    goods_back: bool = False
 
 
 class CancellationStepResult(StepResult):

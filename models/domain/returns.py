@@ -42,6 +42,10 @@ ONLY_OWNER_OPS_SERVICE = (
     "Only the order's owner, a manager above them, ops or service can ask for a return."
 )
 OWN_RETURN = "Nobody approves a return they asked for."
+RETURN_OPEN = (
+    "Return %(number)s of this order is still open: receive or close it before the order is "
+    "cancelled."
+)
 
 
 def quantity_text(quantity: Decimal) -> str:
@@ -181,6 +185,9 @@ class ReturnStep(BaseModel):
     next_todo_key: str | None = None  # the receive_return to-do for what is still expected
     refund_key: str | None = None  # finance's confirm_refund to-do, if money goes back
     credit_note_key: str | None = None  # finance's issue_credit_note to-do, if credited
+    # The return of everything dispatched that an approved cancellation opens: no approval
+    # of its own, and its money is the cancellation's (the refund of everything received).
+    for_cancellation: bool = False
 
 
 class ReturnStepResult(StepResult):

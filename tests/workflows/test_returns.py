@@ -12,13 +12,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from models.domain import Decision, ReceivedLine, ReturnLine, ReturnReceipt, ReturnRequest
-from models.tables import CreditNote, OrderLine, OrderReturn, OutboxMail, Refund
+from models.tables import Cancellation, CreditNote, OrderLine, OrderReturn, OutboxMail, Refund
 from tests import helpers
 from tests.helpers import events, order_handle, saved
-from tests.workflows.test_cancellation import credit, issue_invoice, refund
+from tests.workflows.test_cancellation import credit, issue_invoice, refund, request_and_approve
 from tests.workflows.test_collection import (
     PLAN_30_60_10,
     accept,
@@ -29,6 +29,7 @@ from tests.workflows.test_collection import (
 from tests.workflows.test_order import RecordingMailer, all_mail_sent, fails_first_attempt
 from tests.workflows.test_shipment import dispatch, plan, stock
 from worker import WORKFLOWS, activities_for
+from workflows import order_returns
 from workflows.approval import ApprovalWorkflow
 from workflows.order import OrderWorkflow
 from workflows.steps import NOT_ASSIGNEE, NOT_OPEN
@@ -240,6 +241,58 @@ async def test_a_rejected_return_leaves_the_goods_with_the_customer_and_frees_th
     assert not await helpers.open_todos(session_factory, order, "receive_return", at_least=0)
     again = await ask(env, session_factory, order, "2")  # nothing came back: all of it again
     assert again.number == 2
+
+
+async def test_a_cancellation_in_transit_takes_everything_back_then_the_order_is_cancelled(
+    env, session_factory, settings, monkeypatch
+):
+    # Switched on for this test alone (see order_returns.TAKE_BACK_ON_CANCELLATION): a worker
+    # without the sandbox reads the module's switch as patched here.
+    monkeypatch.setattr(order_returns, "TAKE_BACK_ON_CANCELLATION", True)
+    async with Worker(
+        env.client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=activities_for(session_factory, settings, None),
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        await cancelled_in_transit(env, session_factory, settings)
+
+
+async def cancelled_in_transit(env, session_factory, settings) -> None:
+    order, handle = await confirmed_order(
+        env, session_factory, settings, plan_items=PLAN_30_60_10, quantity="2"
+    )
+    deposit = (await installments(session_factory, order))[0][0]
+    await pay(env, session_factory, order, str(deposit), "DEP-1")
+    await issue_invoice(env, session_factory, order, str(deposit), "INV-T1")
+    await plan(env, session_factory, order)
+    await dispatch(env, session_factory, order)
+    on_hand = (await stock(session_factory, "PUMP-10"))[0]
+
+    await request_and_approve(env, session_factory, order)
+
+    shipment = env.client.get_workflow_handle(f"{handle.id}/shipment")
+    assert (await shipment.result())["accepted_on"] is None  # ended by its own code path
+    [todo] = await helpers.open_todos(session_factory, order, "receive_return")
+    assert todo.facts["lines"][0]["expected"] == "2"
+    await refund(env, session_factory, order, str(deposit), "RF-T1")
+    await credit(env, session_factory, order, "CN-T1")
+    async with session_factory() as session:
+        [row] = await session.scalars(select(Cancellation))
+    assert row.status == "refunding"  # the goods are not back yet
+
+    await receive(env, session_factory, order, ("2", "restock"))
+
+    assert (await handle.result()).stage == "cancelled"
+    assert (await stock(session_factory, "PUMP-10"))[0] == on_hand + 2
+    async with session_factory() as session:
+        [row] = await session.scalars(select(Cancellation))
+        [back] = await session.scalars(select(OrderReturn))
+        refunds = list(await session.scalars(select(Refund)))
+    assert row.status == "cancelled"
+    assert (back.status, back.value) == ("received", (await saved(session_factory, order)).total)
+    assert [r.amount for r in refunds] == [deposit]  # the cancellation's refund alone
 
 
 @pytest.mark.parametrize("flaky", ["record_return_request", "receive_return"])
