@@ -15,10 +15,13 @@ With --change-rate and --cancel-rate ours also runs a second batch of as many or
 that share of them (every n-th) has its delivery date changed through an approved change
 request, or is cancelled after confirmation through the manager's approval and finance's refund,
 and prints both batches: orders/s and update p95 with and without them, in the same run.
+--return-rate adds orders that, once accepted, return one unit (the manager approves, the
+warehouse receive and restock it) and are invoiced and paid on their net total (--until closed).
 
     .venv/bin/python bench/order_flow.py [--orders 200] [--concurrency 10]
         [--url http://localhost:8000] [--temporal localhost:7233] [--rounds 1]
         [--until closed|paid|accepted|confirmed] [--change-rate 0.2] [--cancel-rate 0.1]
+        [--return-rate 0.1]
 """
 
 from __future__ import annotations
@@ -100,11 +103,12 @@ BENCH_POLICY = {
     "notify": [],
 }
 # --change-rate, --cancel-rate: what a changed order asks for, and why a cancelled one ends.
-ORDER_KINDS = ("plain", "changed", "cancelled")
+ORDER_KINDS = ("plain", "changed", "cancelled", "returned")
 CHANGE_PATH = "/api/v1/orders/{number}/change-requests"
 CHANGE_REASON = "Bench: the customer asks for a later delivery."
 CHANGE_DELAY = timedelta(days=30)  # the new delivery date: 30 days after the one entered
 CANCEL_BODY = {"reason_code": "customer_request", "reason": "Bench: the customer withdrew."}
+RETURN_REASON = "Bench: one unit arrived damaged and is not replaced."
 APPROVE = {"outcome": "approve"}
 # Exit statuses besides 0: a missed target with --strict, a bench error, change requests that
 # this stack does not offer (--change-rate asked for them).
@@ -127,15 +131,22 @@ def changes_unavailable(how: str) -> str:
 
 
 def order_kinds(
-    count: int, change_rate: float, cancel_rate: float, *, at_least_one: bool = False
+    count: int,
+    change_rate: float,
+    cancel_rate: float,
+    return_rate: float = 0.0,
+    *,
+    at_least_one: bool = False,
 ) -> list[str]:
     """What each of `count` orders does, by its index: "cancelled" for count x cancel_rate of
     them (half up) and "changed" for count x change_rate, each spread evenly over the batch
     (every n-th; a change moves to the next plain order when it meets a cancellation), the
-    rest "plain". The same options give the same choice. `at_least_one`: a rate above 0 picks
+    rest "plain" (and "returned" for count x return_rate, after those). The same options give
+    the same choice. `at_least_one`: a rate above 0 picks
     one order at least (for the warm-up, which tries every path once)."""
     kinds = ["plain"] * count
-    for kind, share in (("cancelled", cancel_rate), ("changed", change_rate)):
+    shares = (("cancelled", cancel_rate), ("changed", change_rate), ("returned", return_rate))
+    for kind, share in shares:
         wanted = int(count * share + 0.5)
         if at_least_one and share > 0:
             wanted = max(wanted, 1)
@@ -456,7 +467,13 @@ class AppBench:
         until = args.until
         kinds = ["plain"] * count
         if mixed:
-            kinds = order_kinds(count, self.change_rate, args.cancel_rate, at_least_one=not timed)
+            kinds = order_kinds(
+                count,
+                self.change_rate,
+                args.cancel_rate,
+                args.return_rate,
+                at_least_one=not timed,
+            )
         latencies: list[float] = []
         calls: dict[str, list[float]] = {}
         phases: dict[str, list[float]] = {}
@@ -499,7 +516,7 @@ class AppBench:
             return order if order["stage"] in ("confirmed", "fulfilment") else None
 
         async def one_order(i: int) -> None:
-            kind = kinds[i]  # plain, changed or cancelled
+            kind = kinds[i]  # plain, changed, cancelled or returned
             clock = [time.perf_counter()]
             updates = 0
             mine: list[float] = []  # this order's update calls
@@ -645,6 +662,35 @@ class AppBench:
                     replanned = {"outcome": "planned", "milestones": milestone_plan(today, 2)}
                     await complete("ops", todo, replanned)
                     lap("replan shipment")
+
+            async def give_back(number: str, order: dict) -> dict:
+                """After acceptance the owner returns one unit of the first line; the manager
+                approves; the warehouse receive it and restock it. The order as it is then (its
+                net total lower, the unpaid balance reduced by what came back)."""
+                line = order["lines"][0]
+                body = {
+                    "lines": [{"line_id": line["id"], "quantity": "1"}],
+                    "reason": RETURN_REASON,
+                }
+                path = f"/api/v1/orders/{number}/returns"
+                await update("POST /orders/{n}/returns", "sales", path, 202, body)
+                lap("ask for a return")
+                approval, _ = await todo_on_order("sales_manager", number, "approve_return")
+                lap("await approve_return")
+                await complete("sales_manager", approval, APPROVE)
+                lap("approve return")
+                receive, _ = await todo_on_order("warehouse", number, "receive_return")
+                lap("await receive_return")
+                received = [{"line_id": line["id"], "quantity": "1", "condition": "restock"}]
+                await complete("warehouse", receive, {"outcome": "received", "received": received})
+                lap("receive return")
+
+                def net(order: dict) -> dict | None:
+                    return order if Decimal(order.get("returned") or "0") > 0 else None
+
+                back, _ = await poll_order("sales", number, net, "the return's value taken off")
+                lap("await net total")
+                return back
 
             async def pay_installment(number: str, position: int) -> Decimal:
                 """Once installment `position` falls due, the owner registers it and finance
@@ -811,8 +857,12 @@ class AppBench:
                 lap("confirm payment (paid)")
                 return finish()
             # Accepted: the balance falls due (a moment after, while the invoice is applied for
-            # and issued). Paid in full, with the costs complete, the comparison opens.
-            await invoice(number, order["total"])
+            # and issued). Paid in full, with the costs complete, the comparison opens. A
+            # returned order gives one unit back first: invoiced and paid on its net total.
+            net_total = order["total"]
+            if kind == "returned":
+                net_total = (await give_back(number, order))["net_total"]
+            await invoice(number, net_total)
             await pay_installment(number, 2)
             review, _ = await todo_on_order("ops", number, "review_variance")
             lap("await review_variance")
@@ -837,8 +887,8 @@ class AppBench:
             wrong = [
                 f"{name} {final[name]} (expected {want})"
                 for name, want in (
-                    ("paid", order["total"]),
-                    ("invoiced", order["total"]),
+                    ("paid", net_total),
+                    ("invoiced", net_total),
                     ("actual_cost", recorded),
                 )
                 if Decimal(final[name] or "NaN") != Decimal(want)
@@ -1136,7 +1186,7 @@ async def bench(args: argparse.Namespace) -> tuple[dict[str, Result], str | None
         if args.phase != "floor":
             app = await stack.enter_async_context(AppBench(args, password))
             lanes.append(("ours", app))
-            if app.change_rate or args.cancel_rate:
+            if app.change_rate or args.cancel_rate or args.return_rate:
                 lanes.append(("mixed", app))
         if args.phase != "app":
             lanes.append(("floor", await stack.enter_async_context(FloorBench(args, client))))
@@ -1238,12 +1288,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "confirmation and before dispatch, the deposit paid: the manager approves, finance "
         "refund it (0: none)",
     )  # fmt: skip
+    parser.add_argument(
+        "--return-rate", type=rate, default=0.0,
+        help="share of the orders of the mixed batch (0.1: every 10th) that return one unit "
+        "after acceptance: the manager approves, the warehouse receive and restock it, and "
+        "the order is invoiced and paid on its net total (0: none)",
+    )  # fmt: skip
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args(argv)
     if not 1 <= args.rounds <= args.orders:
         parser.error("--rounds must be between 1 and --orders")
-    if args.change_rate + args.cancel_rate > 1:
-        parser.error("--change-rate and --cancel-rate add up to more than all the orders")
+    if args.change_rate + args.cancel_rate + args.return_rate > 1:
+        parser.error("--change-rate, --cancel-rate and --return-rate are more than all orders")
     return args
 
 
