@@ -224,7 +224,7 @@ class CollectionActivities:
                 event=event,
                 comment=step.comment
                 or f"{amount_text(payment.amount)} ({payment.reference}); "
-                f"outstanding {amount_text(order.total - order.paid)}",
+                f"outstanding {amount_text(max(order.net_total - order.paid, Decimal(0)))}",
             )
             if confirmed and step.costs_todo_key and step.order_workflow_id:
                 await open_record_todo(

@@ -24,7 +24,7 @@ from models.tables import (
     User,
 )
 from settings import Settings
-from web.commands.collection import invoices, money_from, payments
+from web.commands.collection import invoices, money_from, payments, refunded_to
 from web.commands.costs import category_variances, cost_batches, final_figures
 from web.schemas import (
     ApprovalRoundOut,
@@ -225,7 +225,8 @@ async def _collection(*, session: AsyncSession, order: Order) -> dict[str, objec
         rows = await queries.installments(session=session, order=order)
         paid_in = await payments(session=session, order=order)
         invoice_rows = await invoices(session=session, order=order)
-    figures = money_from(order, paid_in, invoice_rows)
+    refunded = await refunded_to(session=session, order=order) if rows else Decimal("0.00")
+    figures = money_from(order, paid_in, invoice_rows, refunded)
     return {
         "collection_status": order.collection_status or "not_due",
         "outstanding": figures.outstanding,
@@ -234,7 +235,7 @@ async def _collection(*, session: AsyncSession, order: Order) -> dict[str, objec
         "invoices": invoice_rows,
         "pending_payments": figures.pending,
         "invoice_pending": figures.invoice_pending,
-        "not_invoiced": figures.total - figures.invoiced,
+        "not_invoiced": max(Decimal("0.00"), figures.total - figures.invoiced),
     }
 
 

@@ -384,6 +384,10 @@ async def test_a_return_is_asked_approved_and_received_part_restocked_part_scrap
 
     order = await order_of(sales, number)
     assert (order["returned"], order["net_total"]) == ("11920.00", "16480.00")
+    # What is still owed is on the net total (it said 28,400.00 less what was paid before).
+    owed = Decimal(order["net_total"]) - Decimal(order["paid"])
+    assert Decimal(order["outstanding"]) == owed
+    assert sum(Decimal(i["amount"]) - Decimal(i["paid"]) for i in order["installments"]) == owed
     (shown,) = order["returns"]
     assert (shown["status"], shown["closed_reason"], shown["value"]) == (
         "closed",

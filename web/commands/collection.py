@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
@@ -23,7 +24,7 @@ from models.domain import (
     TodoDone,
 )
 from models.queries import INVOICES, PAYMENTS, actor_for, of_order
-from models.tables import Invoice, Order, Payment, User
+from models.tables import Invoice, Order, Payment, Refund, User
 from web.commands.actions import Refused, action_id, refuse, send_action
 from web.temporal import workflow_id
 from workflows.collection import CollectionWorkflow
@@ -63,10 +64,13 @@ class Money:
     # the same payment or application given again afterwards is a new action.
     payments_rejected: int = 0
     invoices_rejected: int = 0
+    refunded: Decimal = Decimal("0.00")  # paid back (a return or a cancellation)
 
     @property
     def outstanding(self) -> Decimal:
-        return self.total - self.paid
+        """What the customer still owes: the total (net of what came back) less what they paid
+        and kept; never below nothing (money due back is a refund, shown as such)."""
+        return max(Decimal("0.00"), self.total - self.paid + self.refunded)
 
     @property
     def payable(self) -> Decimal:
@@ -75,13 +79,20 @@ class Money:
 
     @property
     def invoiceable(self) -> Decimal:
-        return self.total - self.invoiced - self.invoice_pending
+        return max(Decimal("0.00"), self.total - self.invoiced - self.invoice_pending)
 
 
-def money_from(order: Order, paid_in: list[Payment], applied: list[Invoice]) -> Money:
-    """The figures from the order and its payments and invoices, already loaded."""
+def money_from(
+    order: Order,
+    paid_in: list[Payment],
+    applied: list[Invoice],
+    refunded: Decimal = Decimal("0.00"),
+) -> Money:
+    """The figures from the order (its total net of returns) and its payments, invoices and
+    the money refunded, already loaded."""
     return Money(
-        total=order.total,
+        total=order.net_total,
+        refunded=refunded,
         paid=order.paid,
         pending=sum((p.amount for p in paid_in if p.status == "pending"), Decimal("0.00")),
         invoiced=order.invoiced,
@@ -94,11 +105,22 @@ def money_from(order: Order, paid_in: list[Payment], applied: list[Invoice]) -> 
     )
 
 
+async def refunded_to(*, session: AsyncSession, order: Order) -> Decimal:
+    """The money paid back to the customer on the order (refunds confirmed)."""
+    total = await session.scalar(
+        select(func.sum(Refund.amount)).where(
+            Refund.order_id == order.id, Refund.status == "refunded"
+        )
+    )
+    return Decimal(total or 0).quantize(Decimal("0.01"))
+
+
 async def money_of(*, session: AsyncSession, order: Order) -> Money:
     return money_from(
         order,
         await payments(session=session, order=order),
         await invoices(session=session, order=order),
+        await refunded_to(session=session, order=order),
     )
 
 
