@@ -24,14 +24,19 @@ from models.domain import (
     Stage,
     TodoKind,
 )
-from models.domain.returns import NOT_DISPATCHED, RETURN_CLOSED_ORDER, quantity_text
+from models.domain.returns import (
+    NOT_DISPATCHED,
+    OPEN_RETURN_STATUSES,
+    RETURN_CLOSED_ORDER,
+    quantity_text,
+)
 from models.tables import Order, OrderReturn, OrderReturnLine, User
 from workflows import rules
 
 ZERO = Decimal("0")
 WAREHOUSE = [Assignee(role=Role.warehouse)]
 # A return in these is still expected back (in full or in part).
-OPEN_STATUSES = frozenset({"requested", "approved", "receiving"})
+OPEN_STATUSES = OPEN_RETURN_STATUSES
 
 
 async def return_of(session: AsyncSession, order: Order, number: int) -> OrderReturn:

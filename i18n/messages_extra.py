@@ -216,6 +216,10 @@ REFUSALS = (
     # workflows/order_changes.py and workflows/approval.py (a change request's workflow)
     N_("Order %(number)s cannot be changed at this stage."),
     N_(
+        "The order's cost review has begun: it can no longer be cancelled; a return takes goods"
+        " back."
+    ),
+    N_(
         "Pricing are still estimating order %(number)s: its goods and quantities can change"
         " once their estimate is in."
     ),

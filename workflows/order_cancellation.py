@@ -16,6 +16,7 @@ from models.domain import (
     CANCELLATION_PENDING,
     NOT_CANCELLABLE_AFTER_DISPATCH,
     NOT_CANCELLABLE_CLOSED,
+    NOT_CANCELLABLE_IN_REVIEW,
     ONLY_OWNER_OR_MANAGER,
     OWN_CANCELLATION,
     Actor,
@@ -93,6 +94,8 @@ class OrderCancellation(OrderState):
         # cost review.
         shipped = self.dispatched or self.stage in AFTER_DISPATCH
         in_transit_or_after = shipped and self.stage in TAKEN_BACK_IN
+        if shipped and self.stage == Stage.cost_review:
+            raise ApplicationError(NOT_CANCELLABLE_IN_REVIEW, type=NOT_OPEN)
         if shipped and not (in_transit_or_after and self._returns_take_back()):
             raise ApplicationError(NOT_CANCELLABLE_AFTER_DISPATCH, type=NOT_OPEN)
         refuse_if(self._open_return_refusal(), type=NOT_OPEN)

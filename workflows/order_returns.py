@@ -60,10 +60,8 @@ with workflow.unsafe.imports_passed_through():
 RETURN_ROLES = frozenset({Role.ops, Role.service})
 RETURN_WITHDRAWN = "The order is cancelled."
 # A cancellation after dispatch takes the goods back through a return of everything dispatched
-# (issue 17, item 4): built, and off until tests/workflows/test_cancellation.py (which expects
-# the old refusal after dispatch) and web/commands/cancellation.py (which refuses it before the
-# workflow is asked) follow. tests/workflows/test_returns.py runs it switched on.
-TAKE_BACK_ON_CANCELLATION = False
+# (issue 17, item 4). Off, it is refused as before returns existed.
+TAKE_BACK_ON_CANCELLATION = True
 NO_SUCH_RETURN = "This to-do belongs to no open return of the order."
 
 

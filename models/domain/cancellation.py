@@ -25,6 +25,9 @@ NOT_CANCELLABLE_AFTER_DISPATCH = (
     "can be cancelled."
 )
 NOT_CANCELLABLE_CLOSED = "The order is closed: it can no longer be cancelled."
+NOT_CANCELLABLE_IN_REVIEW = (
+    "The order's cost review has begun: it can no longer be cancelled; a return takes goods back."
+)
 ONLY_OWNER_OR_MANAGER = "Only the order's owner or a manager of their department cancels it."
 OWN_CANCELLATION = "Nobody approves their own cancellation."
 HELD_FOR_CANCELLATION = "A cancellation of this order is waiting for approval: do not dispatch it."

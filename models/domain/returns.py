@@ -16,6 +16,8 @@ from models.domain.core import Actor, Refusal, Stage, StepResult, TodoDone
 RETURN_CONDITIONS = ("restock", "scrap")
 # The stages after dispatch in which goods may come back (not closed, not cancelled).
 RETURNABLE_STAGES = frozenset({Stage.fulfilment, Stage.acceptance, Stage.collection})
+# A return not yet received in full nor closed.
+OPEN_RETURN_STATUSES = frozenset({"requested", "approved", "receiving"})
 # Refused by the input models (the web runs the same checks).
 NO_RETURN_LINES = "Say which lines come back and how many of each."
 RETURN_QUANTITY_NOT_POSITIVE = "Line %(line)s: the quantity must be more than zero."

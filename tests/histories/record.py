@@ -319,6 +319,38 @@ async def return_path(env: WorkflowEnvironment, session_factory: SessionFactory)
     return order
 
 
+async def cancel_in_transit_path(
+    env: WorkflowEnvironment, session_factory: SessionFactory
+) -> Order:
+    """A confirmed 30/60/10 order of two pumps, its deposit paid and invoiced, dispatched, is
+    cancelled with the manager's approval: the shipment ends, everything dispatched comes back
+    through a return the warehouse receive, finance refund the deposit and credit the invoice,
+    and the order ends cancelled."""
+    from tests.workflows import test_cancellation as cancelling
+    from tests.workflows import test_collection as collecting
+    from tests.workflows import test_returns as returning
+    from tests.workflows import test_shipment as shipping
+
+    order, _ = await collecting.confirmed_order(
+        env,
+        session_factory,
+        SimpleNamespace(task_queue=TASK_QUEUE.get()),
+        plan_items=collecting.PLAN_30_60_10,
+        quantity="2",
+    )
+    deposit = (await collecting.installments(session_factory, order))[0][0]
+    await collecting.pay(env, session_factory, order, str(deposit), "DEP-1")
+    await cancelling.issue_invoice(env, session_factory, order, str(deposit), "INV-T1")
+    await shipping.plan(env, session_factory, order)
+    await shipping.dispatch(env, session_factory, order)
+    await cancelling.request_and_approve(env, session_factory, order)
+    await helpers.open_todos(session_factory, order, "receive_return")
+    await cancelling.refund(env, session_factory, order, str(deposit), "RF-T1")
+    await cancelling.credit(env, session_factory, order, "CN-T1")
+    await returning.receive(env, session_factory, order, ("2", "restock"))
+    return order
+
+
 def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
     """A scenario of the first recordings: the usual draft, then what people do."""
 
@@ -405,6 +437,9 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # Recorded after returns: a return approved in its own round (`<name>.return_1.json`),
     # received, its money refunded and credited.
     "return_path": (return_path, 1),
+    # Recorded after a cancellation after dispatch takes the goods back (issue 17): the
+    # shipment withdrawn after dispatch, the return of everything, refund and credit note.
+    "cancel_in_transit_path": (cancel_in_transit_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
 WITH_SHIPMENT = {
@@ -417,6 +452,7 @@ WITH_SHIPMENT = {
     "change_approved_path",
     "change_priced_path",
     "return_path",
+    "cancel_in_transit_path",
 }
 # ... and whose collection child is (`<name>.collection.json`).
 WITH_COLLECTION = {
@@ -427,13 +463,19 @@ WITH_COLLECTION = {
     "change_approved_path",
     "change_priced_path",
     "return_path",
+    "cancel_in_transit_path",
 }
 # ... and whose first change request's approval round is (`<name>.change_1.json`).
 WITH_CHANGE = {"change_approved_path", "change_priced_path"}
 # ... and whose first return's approval round is (`<name>.return_1.json`).
 WITH_RETURN = {"return_path"}
 # Scenarios whose order ends without being confirmed (its result is awaited instead).
-ENDS_UNCONFIRMED = {"withdraw_path", "cancel_in_approval_path", "cancel_after_confirmation_path"}
+ENDS_UNCONFIRMED = {
+    "withdraw_path",
+    "cancel_in_approval_path",
+    "cancel_after_confirmation_path",
+    "cancel_in_transit_path",
+}
 
 
 async def record(

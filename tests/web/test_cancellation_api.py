@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
-from models.tables import Cancellation
+from models.tables import Cancellation, Order
 from tests.web.conftest import csrf_of
 from tests.web.test_collection_api import collecting_order, complete, payment, register
 from tests.web.test_orders_api import submitted_order, todo_of
@@ -93,6 +93,23 @@ async def test_a_draft_cannot_be_cancelled_it_is_not_submitted(api):
 
     number = (await sales.post("/api/v1/orders", json=order_body())).json()["number"]
     assert "not submitted" in (await cancel(sales, number, WHY, 409))["detail"]
+
+
+async def test_once_the_cost_review_began_an_order_cannot_be_cancelled(api, session_factory):
+    sales = await api("sales")
+    from tests.web.test_orders_api import order_body
+
+    number = (await sales.post("/api/v1/orders", json=order_body())).json()["number"]
+    async with session_factory() as session:  # accepted, paid: its costs are being compared
+        order = await session.scalar(select(Order).where(Order.number == number))
+        order.stage = "cost_review"
+        await session.commit()
+    refused = await cancel(sales, number, WHY, 409)
+    assert refused["detail"] == (
+        "The order's cost review has begun: it can no longer be cancelled; a return takes goods"
+        " back."
+    )
+    assert await cancellations(session_factory) == 0
 
 
 async def test_a_paid_and_invoiced_order_is_cancelled_after_approval_refunded_and_credited(

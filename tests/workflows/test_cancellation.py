@@ -331,9 +331,11 @@ async def test_a_rejected_cancellation_leaves_the_order_as_it_was_and_dispatch_g
         [row] = await session.scalars(select(Cancellation))
     assert (row.status, row.comment) == ("rejected", "Customer still wants it")
     await dispatch(env, session_factory, order)  # the hold is lifted
-    with pytest.raises(WorkflowUpdateFailedError) as after_dispatch:
-        await cancel(env, session_factory, order)
-    assert "return" in str(after_dispatch.value.cause)
+    # After dispatch it may be asked again: approved, it takes the goods back through a return
+    # (tests/workflows/test_returns.py follows that to the end).
+    asked = await cancel(env, session_factory, order, why="Wrong model shipped")
+    assert asked.stage == "fulfilment"
+    assert len(await helpers.open_todos(session_factory, order, "approve_cancellation")) == 1
 
 
 async def test_a_manager_who_asks_cannot_approve_the_cancellation_it_goes_up_the_tree(

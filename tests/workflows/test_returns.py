@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker
+from temporalio.worker import Worker
 
 from models.domain import Decision, ReceivedLine, ReturnLine, ReturnReceipt, ReturnRequest
 from models.tables import Cancellation, CreditNote, OrderLine, OrderReturn, OutboxMail, Refund
@@ -29,7 +29,6 @@ from tests.workflows.test_collection import (
 from tests.workflows.test_order import RecordingMailer, all_mail_sent, fails_first_attempt
 from tests.workflows.test_shipment import dispatch, plan, stock
 from worker import WORKFLOWS, activities_for
-from workflows import order_returns
 from workflows.approval import ApprovalWorkflow
 from workflows.order import OrderWorkflow
 from workflows.steps import NOT_ASSIGNEE, NOT_OPEN
@@ -244,19 +243,9 @@ async def test_a_rejected_return_leaves_the_goods_with_the_customer_and_frees_th
 
 
 async def test_a_cancellation_in_transit_takes_everything_back_then_the_order_is_cancelled(
-    env, session_factory, settings, monkeypatch
+    env, session_factory, settings, worker
 ):
-    # Switched on for this test alone (see order_returns.TAKE_BACK_ON_CANCELLATION): a worker
-    # without the sandbox reads the module's switch as patched here.
-    monkeypatch.setattr(order_returns, "TAKE_BACK_ON_CANCELLATION", True)
-    async with Worker(
-        env.client,
-        task_queue=settings.task_queue,
-        workflows=WORKFLOWS,
-        activities=activities_for(session_factory, settings, None),
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    ):
-        await cancelled_in_transit(env, session_factory, settings)
+    await cancelled_in_transit(env, session_factory, settings)
 
 
 async def cancelled_in_transit(env, session_factory, settings) -> None:

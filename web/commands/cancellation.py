@@ -13,24 +13,20 @@ from temporalio.client import Client
 from models.domain import (
     ALREADY_CANCELLED,
     CANCELLATION_PENDING,
-    NOT_CANCELLABLE_AFTER_DISPATCH,
     NOT_CANCELLABLE_CLOSED,
+    NOT_CANCELLABLE_IN_REVIEW,
     ONLY_OWNER_OR_MANAGER,
     Actor,
     CancelOrder,
     Stage,
     TodoDone,
 )
+from models.domain.returns import OPEN_RETURN_STATUSES, RETURN_OPEN
 from models.queries import actor_for
-from models.tables import Cancellation, Department, Dispatch, Order, User
+from models.tables import Cancellation, Department, Order, OrderReturn, User
 from web.commands.actions import Refused, action_id, refuse, send_action
 from web.temporal import workflow_id
 from workflows.order import OrderWorkflow
-
-# Stages in which the goods have left the warehouse.
-AFTER_DISPATCH = frozenset(
-    {Stage.acceptance.value, Stage.collection.value, Stage.cost_review.value}
-)
 
 
 class CancelForm(BaseModel):
@@ -78,9 +74,17 @@ async def cancellation_refusal(*, session: AsyncSession, order: Order) -> Refuse
     )
     if pending is not None:
         return Refused(409, CANCELLATION_PENDING)
-    dispatched = await session.scalar(select(Dispatch.id).where(Dispatch.order_id == order.id))
-    if dispatched is not None or order.stage in AFTER_DISPATCH:
-        return Refused(409, NOT_CANCELLABLE_AFTER_DISPATCH)
+    if order.stage == Stage.cost_review.value:
+        return Refused(409, NOT_CANCELLABLE_IN_REVIEW)
+    # After dispatch the cancellation takes the goods back through a return of everything
+    # dispatched, once no other return is open.
+    open_return = await session.scalar(
+        select(func.min(OrderReturn.number)).where(
+            OrderReturn.order_id == order.id, OrderReturn.status.in_(OPEN_RETURN_STATUSES)
+        )
+    )
+    if open_return is not None:
+        return Refused(409, RETURN_OPEN, number=open_return)
     return None
 
 
