@@ -1,7 +1,9 @@
-"""Who approves a confirmed order's cancellation after the manager, by the approval policy in
-force when the cancellation is asked for."""
+"""Who approves a confirmed order's cancellation, or a return, after the manager, by the
+approval policy in force when it is asked for."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,12 +19,33 @@ async def directors_after_manager(
 ) -> list[Assignee]:
     """The director's step of this cancellation (empty: the manager's approval is enough)."""
     policy = await current_policy(session=session)
-    if not needs_director(order.total, policy.cancellation_director_above):
+    return await directors_above(
+        session,
+        order,
+        amount=order.total,
+        above=policy.cancellation_director_above,
+        requester_id=step.actor_id or 0,
+        approver=step.approver,
+    )
+
+
+async def directors_above(
+    session: AsyncSession,
+    order: Order,
+    *,
+    amount: Decimal,
+    above: Decimal | None,
+    requester_id: int,
+    approver: Assignee | None,
+) -> list[Assignee]:
+    """The director's step after the manager's (`approver`, a department's manager) when the
+    amount is above the policy's (empty: the manager's approval is enough)."""
+    if not needs_director(amount, above):
         return []
     manager_id = None
-    if step.approver is not None and step.approver.department_id is not None:
+    if approver is not None and approver.department_id is not None:
         manager_id = await session.scalar(
-            select(Department.manager_id).where(Department.id == step.approver.department_id)
+            select(Department.manager_id).where(Department.id == approver.department_id)
         )
     directors = set(
         await session.scalars(
@@ -30,8 +53,5 @@ async def directors_after_manager(
         )
     )
     return director_step(
-        directors,
-        owner_id=order.owner_id,
-        requester_id=step.actor_id or 0,
-        manager_id=manager_id,
+        directors, owner_id=order.owner_id, requester_id=requester_id, manager_id=manager_id
     )

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
 from activities.cancellation import told
+from activities.cancellation_route import directors_above
 from activities.change_terms import dispatched_by_line, reservations_of
 from activities.steps import StepRecorder
 from activities.store import StepStore
@@ -30,6 +31,7 @@ from models.domain.returns import (
     RETURN_CLOSED_ORDER,
     quantity_text,
 )
+from models.policy import current_policy
 from models.tables import Order, OrderReturn, OrderReturnLine, User
 from workflows import rules
 
@@ -85,6 +87,13 @@ async def received_by_line(session: AsyncSession, order: Order) -> dict[int, Dec
     return received
 
 
+def asked_value(order_return: OrderReturn) -> Decimal:
+    """The value of the lines asked back, at each line's net unit price, to the cent."""
+    return rules.money(
+        sum((line.quantity * line.unit_net_price for line in order_return.lines), ZERO)
+    )
+
+
 def lines_text(order: Order, quantities: dict[int, Decimal]) -> str:
     """'PUMP-10 × 2, VALVE-3 × 1' for the timeline and the to-do."""
     codes = {line.id: line.product.code for line in order.lines}
@@ -137,8 +146,29 @@ class ReturnActivities:
                     key=step.step_key, users=[order.owner], order=order,
                     event="return_requested", comment=step.reason,
                 )  # fmt: skip
+            value = asked_value(order_return)
+            directors = (
+                [] if step.for_cancellation else await self._directors(session, order, step, value)
+            )
             await session.commit()
-            return ReturnStepResult(expected=expected, mail_ids=rec.mail_ids)
+            return ReturnStepResult(
+                expected=expected, mail_ids=rec.mail_ids, value=value, directors=directors
+            )
+
+    @staticmethod
+    async def _directors(
+        session: AsyncSession, order: Order, step: ReturnStep, value: Decimal
+    ) -> list[Assignee]:
+        """The director's step after the manager's, by the approval policy in force."""
+        policy = await current_policy(session=session)
+        return await directors_above(
+            session,
+            order,
+            amount=value,
+            above=policy.return_director_above,
+            requester_id=step.actor_id or 0,
+            approver=step.approver,
+        )
 
     async def _refusal(
         self, session: AsyncSession, order: Order, step: ReturnStep

@@ -36,7 +36,7 @@ async def open_approval_stage(rec: StepRecorder, order: Order, step: OpenStage) 
             order=order,
             workflow_id=step.workflow_id,
             kind=step.todo_kind,
-            assignees=[requirement.assignee],
+            assignees=[requirement.assignee, *requirement.also],
             due_in=rules.add_working_days(rec.now, requirement.sla_days) - rec.now,
             requested_by_id=step.requested_by_id or order.owner_id,
             facts=facts,

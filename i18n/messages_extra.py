@@ -173,6 +173,10 @@ REFUSALS = (
         "The amount above which the director also approves a cancellation cannot be negative "
         "(leave it blank if the director need never approve one)."
     ),
+    N_(
+        "The amount above which the director also approves a return cannot be negative "
+        "(leave it blank if the director need never approve one)."
+    ),
     # web/schemas/todos.py (a to-do completion's body)
     N_("The body must be a JSON object."),
     # models/domain/changes.py and workflows/rules/changes.py (a change request)

@@ -83,6 +83,8 @@ class PolicyBody(BaseModel):
     cancellation_director_above: Decimal | None = Field(
         default=None, max_digits=17, decimal_places=2
     )
+    # A return also goes to the director when the value asked back is above this (None: never).
+    return_director_above: Decimal | None = Field(default=None, max_digits=17, decimal_places=2)
 
 
 class PolicyRefusal(AdminRefusal):
@@ -199,6 +201,8 @@ def _with_plain_conditions(body: PolicyBody) -> PolicyBody:
     copy = body.model_copy(deep=True)
     if copy.cancellation_director_above is not None:  # an amount of money: to the cent
         copy.cancellation_director_above = copy.cancellation_director_above.quantize(CENT)
+    if copy.return_director_above is not None:
+        copy.return_director_above = copy.return_director_above.quantize(CENT)
     for stage in copy.stages:
         for requirement in stage.requirements:
             for condition in requirement.when:

@@ -62,6 +62,9 @@ RETURN_WITHDRAWN = "The order is cancelled."
 # A cancellation after dispatch takes the goods back through a return of everything dispatched
 # (issue 17, item 4). Off, it is refused as before returns existed.
 TAKE_BACK_ON_CANCELLATION = True
+# Returns asked for before this patch were approved by the manager alone (the approval policy's
+# return_director_above adds the director's stage after the manager's).
+RETURN_DIRECTOR = "return-director"
 NO_SUCH_RETURN = "This to-do belongs to no open return of the order."
 
 
@@ -101,7 +104,7 @@ class OrderReturns(OrderReturnMoney):
             ReturnSteps.record_return_request,
             self._return_step(
                 number, "requested", actor_id=requester, lines=request.lines,
-                reason=request.reason.strip(),
+                reason=request.reason.strip(), approver=approver,
             ),
         )  # fmt: skip
         if (refusal := recorded.refusal()) is not None:  # nothing was written
@@ -111,7 +114,9 @@ class OrderReturns(OrderReturnMoney):
             raise refused(refusal)
         self.open_returns[number].expected = recorded.expected
         self.return_tasks.append(
-            asyncio.create_task(self._decide_return(number, request, approver))
+            asyncio.create_task(
+                self._decide_return(number, request, [approver], recorded.directors)
+            )
         )
         return ReturnRequested(number=number, stage=self.stage)
 
@@ -145,9 +150,18 @@ class OrderReturns(OrderReturnMoney):
 
     # -- approved or rejected, beside the order's path -----------------------------------------
 
-    async def _decide_return(self, number: int, request: ReturnRequest, approver: Assignee) -> None:
+    async def _decide_return(
+        self,
+        number: int,
+        request: ReturnRequest,
+        approver: list[Assignee],
+        directors: list[Assignee],
+    ) -> None:
         """The approve_return round; approved, the warehouse get receive_return."""
-        outcome = await self._return_round(number, request, approver)
+        stages = [approver]
+        if directors and workflow.patched(RETURN_DIRECTOR):  # the policy's director, next
+            stages.append(directors)
+        outcome = await self._return_round(number, request, stages)
         wid = workflow.info().workflow_id
         if outcome.approved:
             decided = await self.steps.run(
@@ -171,8 +185,10 @@ class OrderReturns(OrderReturnMoney):
         del self.open_returns[number]
 
     async def _return_round(
-        self, number: int, request: ReturnRequest, approver: Assignee
+        self, number: int, request: ReturnRequest, stages: list[list[Assignee]]
     ) -> ApprovalOutcome:
+        """The round's stages: the manager, then (the policy's amount) the director; each
+        stage one to-do seen by everyone it names."""
         assert self.facts is not None and self.policy is not None  # loaded at the start
         codes = {line.line_id: line.product_code for line in self.facts.lines}
         asked = [
@@ -183,9 +199,22 @@ class OrderReturns(OrderReturnMoney):
             )
             for line in request.lines
         ]
-        requirement = RouteRequirement(
-            code="return", assignee=approver, reason=request.reason.strip()[:200]
-        )
+        reason = request.reason.strip()[:200]
+        codes_of_stage = ("return", "return-director")
+        route = [
+            RouteStage(
+                position=position,
+                requirements=[
+                    RouteRequirement(
+                        code=codes_of_stage[position - 1],
+                        assignee=deciders[0],
+                        also=deciders[1:],
+                        reason=reason,
+                    )
+                ],
+            )
+            for position, deciders in enumerate(stages, start=1)
+        ]
         handle = await workflow.start_child_workflow(
             ApprovalWorkflow.run,
             ApprovalRoundInput(
@@ -194,7 +223,7 @@ class OrderReturns(OrderReturnMoney):
                 owner_id=self.facts.owner_id,
                 round_number=number,
                 policy_version=self.policy.version,
-                stages=[RouteStage(position=1, requirements=[requirement])],
+                stages=route,
                 facts=rules.decision_facts(self.facts).model_copy(update={"changes": asked}),
                 todo_kind=TodoKind.approve_return,
                 requester_id=request.actor.user_id,

@@ -68,6 +68,9 @@ class ApprovalPolicy(BaseModel):
     # A confirmed order's cancellation is approved by the owner's department manager and, for
     # an order whose total is above this amount, then by the director (None: never).
     cancellation_director_above: Decimal | None = None
+    # A return is approved by the owner's department manager and, when the value of the goods
+    # asked back is above this amount, then by the director (None: never).
+    return_director_above: Decimal | None = None
 
 
 class RouteRequirement(BaseModel):
@@ -78,6 +81,9 @@ class RouteRequirement(BaseModel):
     sla_days: int = 1
     reason: str = ""  # why it applies, in words ("order total >= 500,000.00")
     rerouted: bool = False  # it would have landed on the owner and went to their manager
+    # More people who see the to-do besides the assignee (a return's director step routed
+    # around a director who asked: the other directors by name).
+    also: list[Assignee] = Field(default_factory=list)
 
 
 class RouteStage(BaseModel):

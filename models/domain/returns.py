@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.domain.collection import InstallmentState
-from models.domain.core import Actor, Refusal, Stage, StepResult, TodoDone
+from models.domain.core import Actor, Assignee, Refusal, Stage, StepResult, TodoDone
 
 # What the warehouse finds a returned piece fit for: back on hand, or not.
 RETURN_CONDITIONS = ("restock", "scrap")
@@ -190,6 +190,9 @@ class ReturnStep(BaseModel):
     # The return of everything dispatched that an approved cancellation opens: no approval
     # of its own, and its money is the cancellation's (the refund of everything received).
     for_cancellation: bool = False
+    # Asked for: the owner's department manager who approves first (the director's step, when
+    # the policy gives one, goes around a director who is that manager).
+    approver: Assignee | None = None
 
 
 class ReturnStepResult(StepResult):
@@ -202,6 +205,10 @@ class ReturnStepResult(StepResult):
     expected: dict[int, Decimal] = Field(default_factory=dict)  # still to come back, per line
     money: ReturnMoney | None = None  # a receipt's consequences
     finished: bool = False  # nothing more is expected back: the return is received or closed
+    # Asked for: the value of the lines asked back, at each line's net unit price, and who
+    # approves after the manager (the approval policy's director step; empty: nobody).
+    value: Decimal | None = None
+    directors: list[Assignee] = Field(default_factory=list)
 
     @classmethod
     def refusing(cls, refusal: Refusal) -> ReturnStepResult:

@@ -40,6 +40,8 @@ class PolicyVersionOut(BaseModel):
     notify: list[Decider]
     # A confirmed order's cancellation also needs the director above this total (None: never).
     cancellation_director_above: Decimal | None = None
+    # A return also needs the director above this value asked back (None: never).
+    return_director_above: Decimal | None = None
 
 
 def version_out(row: ApprovalPolicyVersion) -> PolicyVersionOut:
@@ -52,6 +54,7 @@ def version_out(row: ApprovalPolicyVersion) -> PolicyVersionOut:
         stages=saved.stages,
         notify=saved.notify,
         cancellation_director_above=saved.cancellation_director_above,
+        return_director_above=saved.return_director_above,
     )
 
 
@@ -123,7 +126,8 @@ async def approval_policy(user: ApprovalPolicyReader, session: SessionDep) -> Po
     """The approval policy in force: its stages in order, each stage's requirements (decided
     in parallel), who is told when an order passes the last stage, and the total above which
     a confirmed order's cancellation also needs the director (`cancellation_director_above`,
-    null: never)."""
+    null: never), and the value asked back above which a return does too
+    (`return_director_above`, null: never)."""
     row = await policy.current_version(session=session)
     if row is not None:
         return version_out(row)
@@ -151,7 +155,7 @@ async def save_approval_policy(
 ) -> PolicyVersionOut:
     """Save a new version of the approval policy, in force from now on (administrators). The
     body is the policy without `version`; a refusal (422) names the field and saves nothing
-    (a negative `cancellation_director_above` too).
+    (a negative `cancellation_director_above` or `return_director_above` too).
     Rounds already routed keep the version they were routed by."""
     try:
         row = await policy.save_policy(session=session, user=user, body=body)

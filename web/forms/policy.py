@@ -18,7 +18,7 @@ from models.domain import (
     Role,
 )
 from models.policy import PolicyBody, PolicyRefusal
-from workflows.rules.approval import CANCELLATION_DIRECTOR_ABOVE
+from workflows.rules.approval import CANCELLATION_DIRECTOR_ABOVE, RETURN_DIRECTOR_ABOVE
 
 # The policy as a flat form: one row per requirement ---------------------------------------------
 
@@ -87,6 +87,7 @@ class PolicyFields:
     notify_roles: list[str] = field(default_factory=list)
     notify_users: list[str] = field(default_factory=list)
     cancellation_director_above: str = ""  # blank: the director never approves cancellations
+    return_director_above: str = ""  # blank: the director never approves returns
     based_on: str = ""
 
     @classmethod
@@ -103,6 +104,11 @@ class PolicyFields:
             cancellation_director_above=(
                 _plain(policy.cancellation_director_above)
                 if policy.cancellation_director_above is not None
+                else ""
+            ),
+            return_director_above=(
+                _plain(policy.return_director_above)
+                if policy.return_director_above is not None
                 else ""
             ),
             based_on=str(policy.version),
@@ -184,13 +190,14 @@ def _requirement(index: int, row: RequirementRow) -> PolicyRequirement:
     )
 
 
-def _cancellation_amount(text: str) -> Decimal | None:
-    """The amount above which a cancellation also needs the director; None when blank."""
+def _director_amount(text: str, name: str = CANCELLATION_DIRECTOR_ABOVE) -> Decimal | None:
+    """The amount above which a cancellation (or a return: `name`) also needs the director;
+    None when blank."""
     try:
         return _threshold(text)
     except ValueError:
         raise PolicyRefusal(
-            CANCELLATION_DIRECTOR_ABOVE,
+            name,
             N_("Enter an amount (at most two decimals), or leave it blank."),
         ) from None
 
@@ -225,7 +232,8 @@ def draft_of_fields(fields: PolicyFields) -> PolicyDraft:
     body = PolicyBody(
         stages=[PolicyStage(position=p, requirements=[r for _, r in stages[p]]) for p in positions],
         notify=notify,
-        cancellation_director_above=_cancellation_amount(fields.cancellation_director_above),
+        cancellation_director_above=_director_amount(fields.cancellation_director_above),
+        return_director_above=_director_amount(fields.return_director_above, RETURN_DIRECTOR_ABOVE),
     )
     rows = {
         (i, j): index for i, p in enumerate(positions) for j, (index, _) in enumerate(stages[p])

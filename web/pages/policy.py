@@ -22,7 +22,7 @@ from web.forms.policy import PolicyDraft, PolicyFields, RequirementRow, draft_of
 from web.pages.common import page_router
 from web.templating import flash, locale_of, render
 from workflows import rules
-from workflows.rules.approval import CANCELLATION_DIRECTOR_ABOVE
+from workflows.rules.approval import CANCELLATION_DIRECTOR_ABOVE, RETURN_DIRECTOR_ABOVE
 
 router = page_router()
 BLANK_ROWS = 3
@@ -66,6 +66,7 @@ def _fields(form: FormData) -> PolicyFields:
         notify_roles=[str(v) for v in form.getlist("notify_roles")],
         notify_users=[str(v) for v in form.getlist("notify_users") if v],
         cancellation_director_above=str(form.get("cancellation_director_above") or ""),
+        return_director_above=str(form.get("return_director_above") or ""),
         based_on=str(form.get("based_on") or ""),
     )
 
@@ -100,6 +101,8 @@ def _where(field: str, draft: PolicyDraft | None, t: Callable[[str], str]) -> st
         return t(N_("Notified on final approval"))
     if field == CANCELLATION_DIRECTOR_ABOVE:
         return t(N_("Cancellations"))
+    if field == RETURN_DIRECTOR_ABOVE:
+        return t(N_("Returns"))
     return ""
 
 

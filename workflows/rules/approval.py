@@ -31,6 +31,12 @@ CANCELLATION_AMOUNT_NEGATIVE = (
     "The amount above which the director also approves a cancellation cannot be negative "
     "(leave it blank if the director need never approve one)."
 )
+# The same for a return, on the value of the goods asked back.
+RETURN_DIRECTOR_ABOVE = "return_director_above"
+RETURN_AMOUNT_NEGATIVE = (
+    "The amount above which the director also approves a return cannot be negative "
+    "(leave it blank if the director need never approve one)."
+)
 
 
 def approver_department(
@@ -272,15 +278,29 @@ def policy_problems(policy: ApprovalPolicy) -> list[tuple[str, str]]:
                         condition.value > HUNDRED
                     ):
                         problems.append((field, "A percentage cannot be above 100."))
-    above = policy.cancellation_director_above
-    if above is not None and above < 0:
-        problems.append((CANCELLATION_DIRECTOR_ABOVE, CANCELLATION_AMOUNT_NEGATIVE))
+    problems += _director_amount_problems(policy)
     for i, decider in enumerate(policy.notify):
         if decider.kind == "role" and decider.role is None:
             problems.append((f"notify[{i}].role", "Name the role to notify."))
         if decider.kind == "user" and decider.user_id is None:
             problems.append((f"notify[{i}].user_id", "Name the person to notify."))
     return problems
+
+
+def _director_amount_problems(policy: ApprovalPolicy) -> list[tuple[str, str]]:
+    """The amounts above which a cancellation or a return also goes to the director cannot be
+    negative."""
+    amounts = (
+        (
+            CANCELLATION_DIRECTOR_ABOVE,
+            policy.cancellation_director_above,
+            CANCELLATION_AMOUNT_NEGATIVE,
+        ),
+        (RETURN_DIRECTOR_ABOVE, policy.return_director_above, RETURN_AMOUNT_NEGATIVE),
+    )
+    return [
+        (name, negative) for name, above, negative in amounts if above is not None and above < 0
+    ]
 
 
 # The first policy (version 1): the owner's department manager alone. Orders submitted before
