@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
@@ -331,7 +331,7 @@ class CancellationActivities:
             )  # fmt: skip
         due = order.paid - back.refunded  # a return may have paid some back already
         if due > ZERO and step.next_refund_key is not None:
-            await open_refund(rec, order, step, number=back.refunds + 1, due=due)
+            await open_refund(rec, order, step, due=due)
         return CancellationStepResult(refund_due=max(due, ZERO), credit_notes=len(issued))
 
 
@@ -365,10 +365,15 @@ async def returns_money_back(session: AsyncSession, order: Order) -> ReturnsMone
 
 
 async def open_refund(
-    rec: StepRecorder, order: Order, step: CancellationStep, *, number: int, due: Decimal
+    rec: StepRecorder, order: Order, step: CancellationStep, *, due: Decimal
 ) -> None:
-    """Finance are asked to pay `due` back to the customer (a refund to-do, once per key)."""
+    """Finance are asked to pay `due` back to the customer (a refund to-do, once per key),
+    numbered after every refund of the order (a return's among them)."""
     assert step.next_refund_key is not None  # the workflow names the refund's to-do
+    last = await rec.session.scalar(
+        select(func.max(Refund.number)).where(Refund.order_id == order.id)
+    )
+    number = (last or 0) + 1
     await insert_once(
         rec.session,
         Refund.__table__,
@@ -376,7 +381,7 @@ async def open_refund(
             "order_id": order.id, "number": number, "todo_key": step.next_refund_key,
             "due": due, "status": "pending", "created_at": rec.now,
         },
-        unique=("order_id", "number"),
+        unique=("todo_key",),
     )  # fmt: skip
     await rec.open_todo(
         key=step.next_refund_key, order=order, workflow_id=step.workflow_id,

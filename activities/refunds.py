@@ -144,7 +144,7 @@ class RefundActivities:
             )  # fmt: skip
             left = refund.due - step.amount
             if left > ZERO and step.next_refund_key is not None:
-                await open_refund(rec, order, step, number=refund.number + 1, due=left)
+                await open_refund(rec, order, step, due=left)
             await session.commit()
             return CancellationStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
 

@@ -5,14 +5,17 @@ value once and opens one refund; the rest closed with why."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal as D
 
 from sqlalchemy import select, update
 
+from activities.cancellation import open_refund
+from activities.refunds import RefundActivities
 from activities.return_receipts import ReceiptActivities
 from activities.returns import ReturnActivities
 from activities.store import StepStore
-from models.domain import ReceivedLine, ReturnLine, ReturnStep
+from models.domain import CancellationStep, ReceivedLine, ReturnLine, ReturnStep
 from models.tables import Order, OrderReturn, Product, Refund
 from tests.activities.change_fixtures import (
     BASE_URL,
@@ -116,3 +119,37 @@ async def test_a_receipt_run_twice_restocks_once_and_opens_one_refund(placed):
         [row] = await session.scalars(select(OrderReturn))
     assert (row.status, row.closed_reason, row.receipts) == ("closed", "Lost by the carrier", 2)
     assert await events(placed.session_factory, placed.order, "return_closed") == 1
+
+
+async def test_the_rest_of_a_partly_paid_refund_gets_a_number_no_other_refund_has(placed):
+    """Two returns each left a refund (numbers 1 and 2); finance pay the first in part: the
+    rest is refund 3, with its to-do (it took number 2, which the second return's refund has,
+    so its row was never written and confirming it could not find it)."""
+    store = StepStore(placed.session_factory, base_url=BASE_URL, clock=Clock())
+    wid = placed.wid
+    for number in (1, 2):  # as the receipts open them: a refund row and its to-do each
+        opening = CancellationStep(
+            order_id=placed.order.id, workflow_id=wid, step_key=f"{wid}/return/{number}/r",
+            number=number, actor_id=placed.owner.user_id,
+            next_refund_key=f"{wid}/return/{number}/refund/1",
+        )  # fmt: skip
+        async with store.step() as session:
+            order = await store.order(session, order_id=placed.order.id, with_lines=False)
+            await open_refund(store.recorder(session), order, opening, due=D("1000.00"))
+            await session.commit()
+    paid = CancellationStep(
+        order_id=placed.order.id, workflow_id=wid, step_key=f"{wid}/return/1/refund/1/refunded",
+        number=1, actor_id=placed.owner.user_id, todo_key=f"{wid}/return/1/refund/1",
+        amount=D("400.00"), paid_on=date.today(), method="bank_transfer", reference="RF-1",
+        next_refund_key=f"{wid}/return/1/refund/1/rest",
+    )  # fmt: skip
+    refunds = RefundActivities(store)
+    await refunds.confirm_refund(paid)
+    await refunds.confirm_refund(paid)  # its reply lost: Temporal retries
+    async with placed.session_factory() as session:
+        rows = list(await session.scalars(select(Refund).order_by(Refund.number)))
+    assert [(r.number, r.todo_key.rsplit("/", 2)[-2:], r.due, r.status) for r in rows] == [
+        (1, ["refund", "1"], D("1000.00"), "refunded"),
+        (2, ["refund", "1"], D("1000.00"), "pending"),
+        (3, ["1", "rest"], D("600.00"), "pending"),
+    ]
