@@ -29,15 +29,15 @@ DEPARTMENTS = [
 ]
 
 USERS = [
-    # login, full name, role, department, manager login, locale
-    ("director", "Zhou Wei (Director)", "director", "Sales", None, "en"),
+    # login, full name, role, department, manager login. No language: until a user chooses one in
+    # their profile, the pages follow the login page's pick or the browser (web/templating.py).
+    ("director", "Zhou Wei (Director)", "director", "Sales", None),
     (
         "sales_manager",
         "Li Na (Sales manager, East)",
         "sales_manager",
         "East China office",
         "director",
-        "en",
     ),
     (
         "sales_manager2",
@@ -45,32 +45,29 @@ USERS = [
         "sales_manager",
         "North China office",
         "director",
-        "en",
     ),
-    ("sales", "Wang Fang (Sales, East)", "sales", "East China office", "sales_manager", "en"),
-    ("sales2", "Chen Jie (Sales, North)", "sales", "North China office", "sales_manager2", "en"),
+    ("sales", "Wang Fang (Sales, East)", "sales", "East China office", "sales_manager"),
+    ("sales2", "Chen Jie (Sales, North)", "sales", "North China office", "sales_manager2"),
     (
         "follower",
         "Liu Yang (Order follower)",
         "follower",
         "East China office",
         "sales_manager",
-        "en",
     ),
-    ("pricing", "Sun Li (Pricing)", "pricing", "Pricing", "director", "en"),
+    ("pricing", "Sun Li (Pricing)", "pricing", "Pricing", "director"),
     (
         "ops_manager",
         "Ma Jun (Operations manager)",
         "ops_manager",
         "Business Operations",
         "director",
-        "en",
     ),
-    ("ops", "Hu Min (Business operations)", "ops", "Business Operations", "ops_manager", "en"),
-    ("warehouse", "Guo Qiang (Warehouse)", "warehouse", "Warehouse", "ops_manager", "en"),
-    ("service", "He Tao (Service engineer)", "service", "Service", "ops_manager", "en"),
-    ("finance", "Lin Xue (Finance)", "finance", "Finance", "director", "en"),
-    ("admin", "Admin", "admin", "Administration", None, "en"),
+    ("ops", "Hu Min (Business operations)", "ops", "Business Operations", "ops_manager"),
+    ("warehouse", "Guo Qiang (Warehouse)", "warehouse", "Warehouse", "ops_manager"),
+    ("service", "He Tao (Service engineer)", "service", "Service", "ops_manager"),
+    ("finance", "Lin Xue (Finance)", "finance", "Finance", "director"),
+    ("admin", "Admin", "admin", "Administration", None),
 ]
 
 CUSTOMERS = [
@@ -169,7 +166,7 @@ async def seed_demo(session: AsyncSession, password: str) -> bool:
         departments[name] = department
     password_hash = hash_password(password)
     users: dict[str, User] = {}
-    for login, full_name, role, department_name, manager, locale in USERS:
+    for login, full_name, role, department_name, manager in USERS:
         user = User(
             username=login,
             full_name=full_name,
@@ -179,7 +176,6 @@ async def seed_demo(session: AsyncSession, password: str) -> bool:
             department_id=departments[department_name].id,
             manager_id=users[manager].id if manager else None,
             active=True,
-            locale=locale,
         )
         session.add(user)
         await session.flush()

@@ -56,11 +56,15 @@ async def login(
             error=t.gettext("Wrong username or password."),
         )
     csrf = request.session.get("csrf")
+    picked = request.session.get("locale")  # on the login page, before signing in
     request.session.clear()
     request.session.update({"user_id": user.id, "stamp": stamp_of(request, user), "csrf": csrf})
-    if user.locale:
-        # so that pages rendered without the user (error pages) speak their language too
-        request.session["locale"] = user.locale
+    # The choice saved in the profile wins; a user who has made none keeps the language picked on
+    # the login page (or, with no pick, their browser's). Kept in the session so that pages
+    # rendered without the user (error pages) speak it too.
+    locale = user.locale or picked
+    if locale:
+        request.session["locale"] = locale
     return RedirectResponse(_safe_next(next), status_code=303)
 
 
