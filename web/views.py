@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n.labels import TODO_KINDS
 from models import queries
 from models.domain import Role, Stage, TodoStatus
+from models.policy import current_collection_policy
 from models.queries.cancellation import cancellations, credit_notes, refunds
 from models.queries.returns import order_returns
 from models.reports.net_revenue import net_revenue_of
@@ -230,7 +231,14 @@ async def _collection(*, session: AsyncSession, order: Order) -> dict[str, objec
     return {
         "collection_status": order.collection_status or "not_due",
         "outstanding": figures.outstanding,
-        "installments": installments_out(order, rows, datetime.now(UTC).date()),
+        "installments": installments_out(
+            order,
+            rows,
+            datetime.now(UTC).date(),
+            soon_days=(await current_collection_policy(session=session)).reminder_days_before
+            if rows
+            else 0,
+        ),
         "payments": paid_in,
         "invoices": invoice_rows,
         "pending_payments": figures.pending,
@@ -310,8 +318,12 @@ def _workflow(user: User, order: Order, settings: Settings) -> dict[str, str | N
     }
 
 
-def installments_out(order: Order, rows: list[Installment], today: date) -> list[InstallmentOut]:
-    """The installments as confirmation fixed them; before that, as the plan will make them."""
+def installments_out(
+    order: Order, rows: list[Installment], today: date, *, soon_days: int = 0
+) -> list[InstallmentOut]:
+    """The installments as confirmation fixed them; before that, as the plan will make them.
+    `soon_days`: how many days before its due date money is "due soon" (the collection
+    policy's reminder days)."""
     if not rows:
         amounts = installment_amounts(order.total, [item.percent for item in order.payment_plan])
         return [
@@ -330,6 +342,7 @@ def installments_out(order: Order, rows: list[Installment], today: date) -> list
                     if status == "overdue" and row.due_on is not None  # overdue has a due date
                     else 0
                 ),
+                due_state=installment_due_state(row, today, soon_days),
             )
         )
         for row in rows
@@ -342,6 +355,18 @@ def installment_status(row: Installment, today: date) -> str:
     if row.due_on is None:
         return "not_due"
     return "overdue" if row.due_on < today else "due"
+
+
+def installment_due_state(row: Installment, today: date, soon_days: int) -> str:
+    """The status told finer for people: an open installment due today, due within the days
+    the collection reminds the owner before (due_soon), or later (not_yet_due)."""
+    status = installment_status(row, today)
+    if status != "due":
+        return "not_yet_due" if status == "not_due" else status
+    assert row.due_on is not None  # "due" has a due date
+    if row.due_on == today:
+        return "due_today"
+    return "due_soon" if row.due_on <= today + timedelta(days=soon_days) else "not_yet_due"
 
 
 def category_variance_out(row: OrderCostVariance) -> CategoryVarianceOut:

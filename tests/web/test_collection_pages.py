@@ -8,9 +8,12 @@ from __future__ import annotations
 import html
 import re
 
+from babel.dates import format_date
+
 from tests.web.conftest import csrf_of
 from tests.web.test_collection_api import (
     OVERDUE_PLAN,
+    OVERDUE_SINCE,
     TODAY,
     collecting_order,
     money_snapshot,
@@ -71,8 +74,9 @@ async def test_the_order_page_shows_the_money_and_gives_each_person_their_forms(
         r'<tr class="installment ms-late" data-installment="2".*?</tr>', page, re.S
     )
     assert overdue_row, installments
-    assert f"Overdue by {overdue_days()} day(s)" in html.unescape(overdue_row.group(0))
-    assert 'class="late overdue-days"' in overdue_row.group(0)
+    since = f"Overdue since {format_date(OVERDUE_SINCE, format='medium', locale='en')}"
+    assert f"{since} ({overdue_days()} day(s))" in html.unescape(overdue_row.group(0))
+    assert 'class="late due-state due-overdue"' in overdue_row.group(0)
     assert re.search(r'<tr class="installment" data-installment="1" data-status="due"', page)
     payments = text_of_section(page, "payments")
     assert "TT-PENDING" in payments and "Waiting for finance" in payments
@@ -122,7 +126,7 @@ async def test_a_draft_shows_its_payment_plan_without_money_forms(api, browser_s
     page = (await (await browser_session("sales")).get(f"/orders/{number}")).text
     plan = text_of_section(page, "installments")
     assert "on confirmation" in plan and "CN¥2,550.00" in plan and "CN¥5,950.00" in plan
-    assert "data-figure" not in page and "Overdue by" not in page
+    assert "data-figure" not in page and "Overdue since" not in page
     assert PAYMENT_FORM.format(number=number) not in page
     assert INVOICE_FORM.format(number=number) not in page
 

@@ -22,6 +22,9 @@ class InstallmentOut(Model):
     paid: Decimal = Decimal("0.00")
     status: str = "not_due"  # not_due, due, overdue, paid
     overdue_days: int = 0
+    # When the open money is due, as the page says it: overdue, due_today, due_soon (within the
+    # collection policy's reminder days), not_yet_due (a later date, or none yet), paid.
+    due_state: str = "not_yet_due"
 
 
 class PaymentOut(Model):
