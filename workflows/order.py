@@ -198,6 +198,14 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderReturns, Ord
     def status(self) -> Stage:
         return self.stage
 
+    @workflow.update
+    async def acknowledge_submit(self) -> Stage:
+        """Answers once the first step has run, that is once the order's stage (cost estimate)
+        and pricing's to-do are in the database: the page shown after Submit then shows them.
+        It adds no command, so running orders and recorded histories are unaffected."""
+        await workflow.wait_condition(lambda: self.facts is not None)
+        return self.stage
+
     @workflow.signal
     def refresh(self) -> None:
         """Nothing to do: the workflow task it causes brings a worker's cached copy of this

@@ -3,13 +3,14 @@ order's workflow) or resubmit a revised one, and, for admin, route an unroutable
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
@@ -38,6 +39,9 @@ ALREADY_SUBMITTED = "Order %(number)s has already been submitted."
 # A draft's fields that every order has: a PATCH may change them but not clear them.
 ALWAYS_SET = ("customer_id", "shipping_mode", "lines")
 NOT_CLEARABLE = N_("%(field)s cannot be null; leave it out to keep its value.")
+# How long the page after Submit waits for the workflow's first step (a worker takes well
+# under a second; one that is down must not hold the person's request for long).
+FIRST_STEP_WAIT_SECONDS = 10.0
 
 
 def require_order_entry(user: User) -> None:
@@ -146,6 +150,22 @@ async def submit_order(
         raise Refused(503, UNREACHABLE) from error
     await mark_submitted(session=session, order=order)
     return None
+
+
+async def await_first_step(
+    client: Client, number: str, *, timeout: float = FIRST_STEP_WAIT_SECONDS
+) -> bool:
+    """Wait until a submitted order's workflow has run its first step, which writes the order's
+    stage (cost estimate) and pricing's to-do: a page read afterwards shows the submit's
+    result, not the draft. False when it did not happen in time (no worker, Temporal
+    unreachable); the submit stands either way and the page catches up on the next read."""
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id(number))
+    try:
+        async with asyncio.timeout(timeout):
+            await handle.execute_update(OrderWorkflow.acknowledge_submit)
+    except (TimeoutError, WorkflowUpdateFailedError, RPCError):
+        return False
+    return True
 
 
 async def resubmit(*, session: AsyncSession, user: User, order: Order, client: Client) -> TodoDone:

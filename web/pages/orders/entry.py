@@ -178,6 +178,7 @@ async def submit_order(
     client: TemporalClient,
 ) -> RedirectResponse:
     number = order.number
+    first_submit = order.stage == Stage.draft.value
     t = translations(locale_of(request, user))
     try:
         await orders.submit_order(
@@ -191,6 +192,8 @@ async def submit_order(
     except Refused as error:
         flash(request, error.translated(t.gettext), "error")
         return RedirectResponse(f"/orders/{number}", status_code=303)
+    if first_submit:  # the page it redirects to shows the order in its new stage
+        await orders.await_first_step(client, number)
     flash(request, t.gettext("Order %(number)s is submitted.") % {"number": number})
     return RedirectResponse(f"/orders/{number}", status_code=303)
 
