@@ -218,6 +218,24 @@ async def test_a_requested_delivery_date_out_of_its_window_is_refused(
     assert await order_count(session_factory) == before
 
 
+async def test_a_draft_whose_delivery_date_has_passed_is_not_submitted(api, session_factory):
+    """Saved while its date was ahead, sent after that day: refused, the order stays a draft
+    (it was submitted without a word)."""
+    sales = await api("sales")
+    number = (await sales.post("/api/v1/orders", json=order_body())).json()["number"]
+    yesterday = TODAY - timedelta(days=1)
+    async with session_factory() as session:
+        order = await session.scalar(select(Order).where(Order.number == number))
+        order.requested_delivery_on = yesterday
+        await session.commit()
+    response = await sales.post(f"/api/v1/orders/{number}/submit")
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"].startswith(
+        f"The requested delivery date {yesterday} is not between {TODAY} and"
+    )
+    assert (await sales.get(f"/api/v1/orders/{number}")).json()["stage"] == "draft"
+
+
 async def test_a_requested_delivery_date_today_or_5_years_ahead_is_taken(api):
     sales = await api("sales")
     for day in (TODAY, years_from(TODAY, 5)):

@@ -15,6 +15,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from i18n import N_
+from models.dates import requested_delivery_refusal
 from models.domain import ORDER_ENTRY_ROLES, Role, RouteAgain, Stage, TodoDone, TodoKind, TodoStatus
 from models.drafts import (
     DraftError,
@@ -28,8 +29,9 @@ from models.drafts import (
 )
 from models.queries import actor_for
 from models.tables import Order, Todo, User
-from web.commands.actions import UNREACHABLE, Refused, action_id, send_update
+from web.commands.actions import UNREACHABLE, Refused, action_id, refuse, send_update
 from web.commands.completion import TodoCompletion
+from web.commands.fulfilment import utc_today
 from web.commands.todos import complete_todo
 from web.forms.errors import first_error
 from web.temporal import start_order_workflow, submitted_with, workflow_id
@@ -123,6 +125,8 @@ async def submit_order(
     revise to-do). A submit sent again with the same idempotency key after its answer was lost
     gets the same answer, not "already submitted"."""
     require_owner(user, order)
+    # A draft saved while its delivery date was ahead may be sent after that day has passed.
+    refuse(requested_delivery_refusal(order.requested_delivery_on, today=utc_today()))
     if order.stage == Stage.revising.value:
         return await resubmit(session=session, user=user, order=order, client=client)
     if not order.lines:
