@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Self
 
 from pydantic import BaseModel, Field
 
 from models.domain.approval import ApprovalPolicy
 from models.domain.collection import InstallmentState, PaymentPlanItem
-from models.domain.core import Actor, Refusal, Stage, StepResult, TodoDone
+from models.domain.core import Actor, RefusableStepResult, Refusal, Stage, TodoDone
 from models.domain.core import FieldChange as FieldChange  # where it was first defined
 from models.domain.orders import CostEstimate, OrderFacts
 
@@ -225,26 +224,9 @@ class CloseChange(BaseModel):
     comment: str = ""
 
 
-class ChangeStepResult(StepResult):
+class ChangeStepResult(RefusableStepResult):
     """What a change step reports; a problem (refused, nothing written) as its message and
     its template and values, so the web can say it in the person's language."""
-
-    problem: str | None = None
-    problem_template: str = ""
-    problem_params: dict[str, str] = Field(default_factory=dict)
-
-    @classmethod
-    def refusing(cls, refusal: Refusal) -> Self:
-        return cls(
-            problem=str(refusal),
-            problem_template=refusal.template,
-            problem_params={k: str(v) for k, v in refusal.params.items()},
-        )
-
-    def refusal(self) -> Refusal | None:
-        if self.problem is None:
-            return None
-        return Refusal(self.problem_template or self.problem, **self.problem_params)
 
 
 class ReplanInstallments(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, Field
 
@@ -198,6 +198,28 @@ class StepResult(BaseModel):
     opened: list[OpenTodo] = Field(default_factory=list)
     mail_ids: list[int] = Field(default_factory=list)
     stage: Stage | None = None
+
+
+class RefusableStepResult(StepResult):
+    """A step's report that may be a problem instead (refused, nothing written): its message,
+    and its template and values, so the web can say it in the person's language."""
+
+    problem: str | None = None
+    problem_template: str = ""
+    problem_params: dict[str, str] = Field(default_factory=dict)
+
+    @classmethod
+    def refusing(cls, refusal: Refusal) -> Self:
+        return cls(
+            problem=str(refusal),
+            problem_template=refusal.template,
+            problem_params={k: str(v) for k, v in refusal.params.items()},
+        )
+
+    def refusal(self) -> Refusal | None:
+        if self.problem is None:
+            return None
+        return Refusal(self.problem_template or self.problem, **self.problem_params)
 
 
 class SendMail(BaseModel):

@@ -10,7 +10,14 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.domain.collection import InstallmentState
-from models.domain.core import Actor, Assignee, Refusal, Stage, StepResult, TodoDone
+from models.domain.core import (
+    Actor,
+    Assignee,
+    RefusableStepResult,
+    Refusal,
+    Stage,
+    TodoDone,
+)
 
 # What the warehouse finds a returned piece fit for: back on hand, or not.
 RETURN_CONDITIONS = ("restock", "scrap")
@@ -195,13 +202,10 @@ class ReturnStep(BaseModel):
     approver: Assignee | None = None
 
 
-class ReturnStepResult(StepResult):
+class ReturnStepResult(RefusableStepResult):
     """What a return's step reports; a problem (refused, nothing written) as its message and
     its template and values, so the web can say it in the person's language."""
 
-    problem: str | None = None
-    problem_template: str = ""
-    problem_params: dict[str, str] = Field(default_factory=dict)
     expected: dict[int, Decimal] = Field(default_factory=dict)  # still to come back, per line
     money: ReturnMoney | None = None  # a receipt's consequences
     finished: bool = False  # nothing more is expected back: the return is received or closed
@@ -209,16 +213,3 @@ class ReturnStepResult(StepResult):
     # approves after the manager (the approval policy's director step; empty: nobody).
     value: Decimal | None = None
     directors: list[Assignee] = Field(default_factory=list)
-
-    @classmethod
-    def refusing(cls, refusal: Refusal) -> ReturnStepResult:
-        return cls(
-            problem=str(refusal),
-            problem_template=refusal.template,
-            problem_params={k: str(v) for k, v in refusal.params.items()},
-        )
-
-    def refusal(self) -> Refusal | None:
-        if self.problem is None:
-            return None
-        return Refusal(self.problem_template or self.problem, **self.problem_params)
