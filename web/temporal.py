@@ -32,7 +32,8 @@ SEARCH_ATTRIBUTES = {
     "OrderTotal": "Double",
     "Outstanding": "Double",
     "Overdue": "Bool",
-    "Delayed": "Bool",
+    "ShipmentDelayed": "Bool",
+    "Delayed": "Bool",  # the old name, reserved in the query parser: kept for older orders
 }
 
 

@@ -156,8 +156,8 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderReturns, Ord
         """The shipment and the collection run as children until the customer accepts."""
         wid = workflow.info().workflow_id
         self._enter(Stage.fulfilment)
-        if workflow.patched(DELAYED_FROM_CONFIRMATION):  # `Delayed=false` finds it on time
-            workflow.upsert_search_attributes([DELAYED.value_set(False)])
+        if workflow.patched(DELAYED_FROM_CONFIRMATION):  # `ShipmentDelayed=false` finds it
+            self._mark_delayed(False)
         assert self.facts is not None  # loaded by start_costing, the run's first step
         shipment = await workflow.start_child_workflow(
             ShipmentWorkflow.run,
@@ -220,7 +220,7 @@ class OrderWorkflow(OrderApproval, OrderInvoicing, OrderCosts, OrderReturns, Ord
     @workflow.signal
     def set_delayed(self, delayed: bool) -> None:
         """The shipment says a milestone is late (or none is any more)."""
-        workflow.upsert_search_attributes([DELAYED.value_set(delayed)])
+        self._mark_delayed(delayed)
 
     @workflow.signal
     def collection_changed(self, status: CollectionStatus) -> None:

@@ -36,7 +36,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows.collection import CollectionWorkflow
 
 STAGE = SearchAttributeKey.for_keyword("Stage")
+# `Delayed` is a reserved word in the visibility query parser (`Delayed=true` is refused unless
+# written in backticks): orders carry it under a name that works as written, ShipmentDelayed, and
+# keep the old one current too for a release, so orders confirmed earlier are still found by it.
 DELAYED = SearchAttributeKey.for_bool("Delayed")
+SHIPMENT_DELAYED = SearchAttributeKey.for_bool("ShipmentDelayed")
 ORDER_TOTAL = SearchAttributeKey.for_float("OrderTotal")
 OUTSTANDING = SearchAttributeKey.for_float("Outstanding")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
@@ -56,6 +60,8 @@ DELAYED_FROM_CONFIRMATION = "delayed-from-confirmation"
 # the database alone, and the order's own next round (numbered by the workflow) could take the
 # same number: the order's workflow now numbers both.
 ROUNDS_NUMBERED_APART = "rounds-numbered-apart"
+# Before this, a late shipment set only `Delayed`, which the query parser cannot read as written.
+SHIPMENT_DELAYED_ATTRIBUTE = "shipment-delayed-attribute"
 
 
 @dataclass
@@ -190,3 +196,10 @@ class OrderState:
             return
         self.stage = stage
         workflow.upsert_search_attributes([STAGE.value_set(stage.value)])
+
+    def _mark_delayed(self, delayed: bool) -> None:
+        """Whether a shipment milestone is late, as ShipmentDelayed (and the old Delayed)."""
+        pairs = [DELAYED.value_set(delayed)]
+        if workflow.patched(SHIPMENT_DELAYED_ATTRIBUTE):
+            pairs.append(SHIPMENT_DELAYED.value_set(delayed))
+        workflow.upsert_search_attributes(pairs)

@@ -48,6 +48,7 @@ ATTRIBUTES = {
     "Outstanding": SearchAttributeKey.for_float("Outstanding"),
     "Overdue": SearchAttributeKey.for_bool("Overdue"),
     "Delayed": SearchAttributeKey.for_bool("Delayed"),
+    "ShipmentDelayed": SearchAttributeKey.for_bool("ShipmentDelayed"),
 }
 
 
@@ -188,6 +189,7 @@ async def test_a_closed_order_has_its_final_figures_and_every_search_attribute(
         "Outstanding": 0.0,
         "Overdue": False,
         "Delayed": False,
+        "ShipmentDelayed": False,
     }
 
 

@@ -53,6 +53,7 @@ from workflows.shipment import ShipmentWorkflow
 from workflows.steps import INVALID, NOT_ASSIGNEE, NOT_OPEN
 
 DELAYED = SearchAttributeKey.for_bool("Delayed")
+SHIPMENT_DELAYED = SearchAttributeKey.for_bool("ShipmentDelayed")
 STAGE = SearchAttributeKey.for_keyword("Stage")
 
 
@@ -244,8 +245,9 @@ async def test_a_milestone_missed_by_a_day_turns_the_order_delayed_with_one_aler
         assert attempts == [1, 2]  # the alert's step was retried ...
         alerts = await mails_about(session_factory, "picking was planned for")
         assert alerts == Counter({"ops@o2c.example.com": 1, "sales@o2c.example.com": 1})  # ... once
-        described = await handle.describe()
-        assert described.typed_search_attributes.get(DELAYED) is True
+        described = (await handle.describe()).typed_search_attributes
+        assert described.get(SHIPMENT_DELAYED) is True  # `ShipmentDelayed=true` finds it
+        assert described.get(DELAYED) is True  # and the old name still does, for a release
 
         ops = await helpers.actor(session_factory, "ops")
         await shipment_of(env, order).execute_update(
