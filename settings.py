@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import shutil
 import sys
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
@@ -51,10 +54,26 @@ class Settings(BaseSettings):
     demo_password: str | None = None
     default_locale: str = "en"
     currency: str = "CNY"
+    # The company's time zone (an IANA name): its calendar says which day it is for the
+    # worklists (what is late, due today, due this week).
+    time_zone: str = "Asia/Shanghai"
     # An order's lines travel whole in its workflow's payloads, which Temporal caps at 2 MB.
     max_order_lines: int = 500
     # Any request body, refused with 413 before it is read (500 long lines are about 60 KB).
     max_request_bytes: int = 1024 * 1024
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)  # an unknown name fails at start, not on the first page
+        except (ValueError, KeyError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    def company_today(self) -> date:
+        """Today in the company's calendar."""
+        return datetime.now(ZoneInfo(self.time_zone)).date()
 
     @property
     def data_dir(self) -> Path:
