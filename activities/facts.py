@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,21 +15,11 @@ from models.domain import (
     PaymentTrigger,
     Role,
     ShippingMode,
-    Stage,
 )
 from models.policy import current_collection_policy
+from models.queries.customers import exposure_of
 from models.tables import Department, Order, PaymentPlanItem, User
 from workflows import rules
-
-# Orders whose value the customer owes or will owe: confirmed and not yet closed. (Payments
-# received will come off once collection records them.)
-EXPOSED_STAGES = [
-    Stage.confirmed.value,
-    Stage.fulfilment.value,
-    Stage.acceptance.value,
-    Stage.collection.value,
-    Stage.cost_review.value,
-]
 
 
 async def order_facts(
@@ -73,7 +62,10 @@ async def order_facts(
         expected_margin=order.expected_margin,
         expected_margin_percent=margin_percent,
         credit_limit=order.customer.credit_limit,
-        exposure=await _exposure(session, order) + order.total,
+        exposure=await exposure_of(
+            session=session, customer_id=order.customer_id, other_than=order.id
+        )
+        + order.total,
         staffed_roles=[Role(role) for role in staffed],
         active_deciders=sorted(await _active_deciders(session, policy)),
         needs_installation=any(ln.product.needs_installation for ln in order.lines),
@@ -125,20 +117,6 @@ async def _active_deciders(session: AsyncSession, policy: ApprovalPolicy) -> Ite
     if not named:
         return []
     return await session.scalars(select(User.id).where(User.id.in_(named), User.active.is_(True)))
-
-
-async def _exposure(session: AsyncSession, order: Order) -> Decimal:
-    """What the customer owes or will owe on its other confirmed, open orders."""
-    exposure = await session.scalar(
-        select(func.coalesce(func.sum(Order.total), 0)).where(
-            Order.customer_id == order.customer_id,
-            Order.id != order.id,
-            Order.stage.in_(EXPOSED_STAGES),
-        )
-    )
-    # An aggregate without a GROUP BY returns one row, and coalesce makes the sum 0, not NULL.
-    assert exposure is not None
-    return Decimal(exposure)
 
 
 async def _deposit_due(session: AsyncSession, order: Order) -> bool:

@@ -9,15 +9,17 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from models.domain import TodoStatus
-from models.queries import list_todos, sees_costs
+from models.queries import InboxItem, list_todos, order_of_todo, sees_costs
+from models.queries.customers import site_for_todo
 from models.tables import Todo
 from web.api import ApiRoute, refused
 from web.commands.actions import Refused
 from web.commands.completion import TodoCompletion
-from web.commands.todos import complete_todo, visible_todo
+from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import ApiUser, SessionDep, TemporalClient
 from web.forms.errors import first_error
 from web.schemas import COMPLETIONS, CompletionBody, Id, TodoCompletedOut, TodoOut, errors
+from web.schemas.todos import SiteOut, TodoDetailOut
 from web.views import todo_out
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
@@ -32,6 +34,28 @@ async def todos(
     items = await list_todos(session=session, user=user, status=status)
     costs = sees_costs(user)
     return JSONResponse([todo_out(item).for_viewer(costs) for item in items])
+
+
+@router.get(
+    "/todos/{todo_id}", response_model=TodoDetailOut, responses=errors(404), tags=["to-dos"]
+)
+async def todo_detail(todo_id: Id, user: ApiUser, session: SessionDep) -> JSONResponse:
+    """One to-do assigned to you or of an order in your scope (404 otherwise), as in the
+    list; an acceptance (`confirm_acceptance`) also gives its order's `site`: the address the
+    goods are installed at and the customer's contacts (name, phone, e-mail)."""
+    try:
+        todo = await visible_todo(session=session, user=user, todo_id=todo_id)
+    except Refused as error:
+        raise refused(error) from error
+    order = await order_of_todo(session=session, todo=todo)
+    costs = sees_costs(user)
+    asker = await requested_by(session=session, todo=todo)
+    item = todo_out(InboxItem.of(todo, order, asker, sees_costs=costs))
+    site = await site_for_todo(session=session, kind=todo.kind, order=order)
+    detail = TodoDetailOut.model_validate(
+        {**item.model_dump(), "site": SiteOut.model_validate(site) if site else None}
+    )
+    return JSONResponse(detail.for_viewer(costs))
 
 
 def completion_of(todo: Todo, body: dict[str, Any]) -> TodoCompletion:

@@ -31,6 +31,15 @@ async def visible_todo(*, session: AsyncSession, user: User, todo_id: int) -> To
     return todo
 
 
+async def requested_by(*, session: AsyncSession, todo: Todo) -> str | None:
+    """Who asked for the to-do (the owner who registered a payment, whoever applied for an
+    invoice), by name."""
+    if todo.requested_by_id is None:
+        return None
+    asker = await session.get(User, todo.requested_by_id)
+    return asker.full_name if asker else None
+
+
 def declaration_of(todo: Todo) -> TodoKindDeclaration[Any]:
     kind = TodoKind(todo.kind)
     if kind in CLOSES_BY_ITSELF:

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n import translations
 from models.domain import CostCategory, TodoStatus
 from models.queries import COST_TODO_KINDS, list_todos, order_of_todo, sees_costs
+from models.queries.customers import site_for_todo
 from models.tables import Todo, User
 from settings import Settings
 from web.commands.actions import Refused
 from web.commands.fulfilment import OWN_CONFIRMATION, milestone_codes
-from web.commands.todos import complete_todo, visible_todo
+from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.pages.common import page_router
 from web.pages.todo_forms import FormFields, completion_from_form, shown_cost_rows
@@ -72,18 +73,11 @@ async def _todo_page(
         # estimate_cost for a change request: its number and the lines as it makes them
         change_estimate=_change_estimate(todo),
         cost_categories=[c.value for c in CostCategory],
-        requested_by=await _requested_by(session, todo),
+        requested_by=await requested_by(session=session, todo=todo),
+        # confirm_acceptance: the site's address and the customer's contacts
+        site=await site_for_todo(session=session, kind=todo.kind, order=order),
         today=datetime.now(UTC).date().isoformat(),
     )
-
-
-async def _requested_by(session: AsyncSession, todo: Todo) -> str | None:
-    """Who asked for the to-do (the owner who registered a payment, whoever applied for an
-    invoice)."""
-    if todo.requested_by_id is None:
-        return None
-    asker = await session.get(User, todo.requested_by_id)
-    return asker.full_name if asker else None
 
 
 def _money_facts(facts: dict[str, Any]) -> dict[str, Any]:

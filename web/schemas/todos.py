@@ -46,6 +46,25 @@ class TodoOut(Model):
         )
 
 
+class SiteContactOut(Model):
+    name: str
+    phone: str
+    email: str
+
+
+class SiteOut(Model):
+    """Where the goods are installed and accepted (the customer's address) and whom to call."""
+
+    address: str
+    contacts: list[SiteContactOut]
+
+
+class TodoDetailOut(TodoOut):
+    """One to-do; an acceptance (`confirm_acceptance`) also with its order's site."""
+
+    site: SiteOut | None = None
+
+
 class TodoCompletedOut(Model):
     """A completed to-do and the stage its order is in now."""
 
