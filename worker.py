@@ -71,6 +71,7 @@ def step_store(
             settings.resolved_secret_key(), timedelta(days=settings.decision_link_days)
         ),
         write_lock=asyncio.Lock() if settings.database_url.startswith("sqlite") else None,
+        time_zone=settings.time_zone,
     )
 
 

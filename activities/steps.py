@@ -10,8 +10,9 @@ from typing import Any, Protocol
 from sqlalchemy import FromClause, Insert, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from i18n import Formatter, translations
+from i18n import DEFAULT_TIME_ZONE, Formatter, translations
 from i18n.labels import EVENTS, TODO_KINDS
+from models.company import company_time_zone
 from models.db import DIALECT_INSERTS, dialect_insert
 from models.domain import APPROVAL_KINDS, Assignee, OpenTodo, Role, Stage, TodoKind, TodoStatus
 from models.links import DecisionLinks
@@ -19,6 +20,8 @@ from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, To
 from notifications.mail import render
 
 Clock = Callable[[], datetime]
+# The values of a mail that are moments (datetimes), written in the recipient's language.
+MAIL_MOMENTS = ("due_at", "decide_until", "reminder", "arrival_until")
 # An assignment as a dictionary key: (user id, role, department id) of each assignee.
 _Assignment = tuple[tuple[int | None, Role | None, int | None], ...]
 
@@ -105,6 +108,7 @@ class StepRecorder:
         currency: str,
         deliver_mail: bool,
         links: DecisionLinks | None = None,
+        time_zone: str = DEFAULT_TIME_ZONE,
     ) -> None:
         self.session = session
         self.links = links
@@ -117,6 +121,8 @@ class StepRecorder:
         self.opened: list[OpenTodo] = []
         self._totals: dict[tuple[int, str], str] = {}  # (order id, locale) -> formatted total
         self._people: dict[_Assignment, list[User]] = {}  # assignments -> the people they reach
+        self._default_zone = time_zone
+        self._time_zone: str | None = None  # the company's, read once per step
 
     async def open_todo(
         self,
@@ -297,10 +303,10 @@ class StepRecorder:
         if fresh is not None:
             values.update(await fresh())
         locale = user.locale or "en"
-        fmt = Formatter(locale, self.currency)
-        for moment in ("due_at", "decide_until", "reminder"):
+        fmt = Formatter(locale, self.currency, await self.time_zone())
+        for moment in MAIL_MOMENTS:  # in the company's zone, named: a mail has no page around it
             if moment in values:
-                values[moment] = fmt.datetime(values[moment]) if values[moment] else ""
+                values[moment] = fmt.datetime_with_zone(values[moment]) if values[moment] else ""
         subject, body = render(
             template,
             locale=locale,
@@ -324,6 +330,14 @@ class StepRecorder:
         if mail_id is None and self.deliver_mail:  # a retried step: the mail is queued already
             mail_id = await self.session.scalar(_MAIL_BY_KEY, {"key": key})
         self._deliver(mail_id)
+
+    async def time_zone(self) -> str:
+        """The company's time zone, which mail shows times in."""
+        if self._time_zone is None:
+            self._time_zone = await company_time_zone(
+                session=self.session, default=self._default_zone
+            )
+        return self._time_zone
 
     def _deliver(self, mail_id: int | None) -> None:
         """The send_mail activity delivers it, when mail is delivered at all."""

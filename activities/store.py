@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 from temporalio.exceptions import ApplicationError
 
 from activities.steps import Clock, StepRecorder
+from i18n import DEFAULT_TIME_ZONE
 from models.db import SessionFactory
 from models.links import DecisionLinks
 from models.tables import Order, OrderLine
@@ -47,8 +48,10 @@ class StepStore:
         clock: Clock = utc_now,
         links: DecisionLinks | None = None,
         write_lock: asyncio.Lock | None = None,
+        time_zone: str = DEFAULT_TIME_ZONE,
     ) -> None:
         self.session_factory = session_factory
+        self.time_zone = time_zone  # O2C_TIME_ZONE, unless an administrator saved another
         self.links = links
         # SQLite has one writer at a time: steps of this process take turns here rather than
         # in SQLite's busy handler, which sleeps in growing steps of up to 100 ms.
@@ -76,6 +79,7 @@ class StepStore:
             currency=self.currency,
             deliver_mail=self.deliver_mail,
             links=self.links,
+            time_zone=self.time_zone,
         )
 
     async def order(

@@ -7,15 +7,18 @@ import gettext as gettext_module
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time, get_datetime_format
 from babel.numbers import format_currency, format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 DOMAIN = "messages"
 SUPPORTED = ("en", "zh_CN")
 LANGUAGE_NAMES = {"en": "English", "zh_CN": "简体中文"}
+# The company's time zone until an administrator sets another (Admin -> Company settings).
+DEFAULT_TIME_ZONE = "Asia/Shanghai"
 
 
 def N_(message: str) -> str:  # the gettext convention for "mark, translate later"
@@ -54,11 +57,19 @@ def negotiate(accept_language: str | None, default: str = "en") -> str:
 
 
 class Formatter:
-    """Money, numbers and dates in one locale."""
+    """Money, numbers and dates in one locale; moments in the company's time zone.
 
-    def __init__(self, locale: str, currency: str = "CNY") -> None:
+    One style per locale: a date is babel's medium date ("Dec 4, 2026", "2026年12月4日"), a
+    moment that date and the 24-hour time in the company's zone, joined as the locale joins
+    them ("Dec 4, 2026, 18:38", "2026年12月4日 18:38"), and, where no page says which zone it
+    is (mail, pages reached from mail), followed by the zone's name."""
+
+    def __init__(
+        self, locale: str, currency: str = "CNY", time_zone: str = DEFAULT_TIME_ZONE
+    ) -> None:
         self.locale = locale
         self.currency = currency
+        self.time_zone = time_zone
 
     def money(self, value: Decimal | str | None) -> str:
         """Money with its currency and thousands separators (timeline details carry strings)."""
@@ -78,13 +89,65 @@ class Formatter:
             return "—"
         return f"{format_decimal(value, format='#,##0.##', locale=self.locale)} %"
 
-    def date(self, value: dt.date | None) -> str:
-        return "—" if value is None else format_date(value, format="medium", locale=self.locale)
+    def local(self, value: dt.datetime) -> dt.datetime:
+        """A moment in the company's time zone (a naive one, as SQLite gives them, is UTC)."""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value.astimezone(ZoneInfo(self.time_zone))
 
-    def datetime(self, value: dt.datetime | None) -> str:
+    def today(self, now: dt.datetime) -> dt.date:
+        """The company's calendar day at this moment."""
+        return self.local(now).date()
+
+    def date(self, value: dt.date | None) -> str:
+        """A day; a moment gives the company's calendar day it fell on."""
         if value is None:
             return "—"
-        return format_datetime(value, format="yyyy-MM-dd HH:mm", locale=self.locale)
+        if isinstance(value, dt.datetime):
+            value = self.local(value).date()
+        return format_date(value, format="medium", locale=self.locale)
+
+    def datetime(self, value: dt.datetime | None) -> str:
+        """A moment in the company's time zone, e.g. "Dec 4, 2026, 18:38"."""
+        if value is None:
+            return "—"
+        moment = self.local(value)
+        pattern = str(get_datetime_format("medium", locale=self.locale))
+        return pattern.replace("{1}", self.date(moment.date())).replace(
+            "{0}", format_time(moment, "HH:mm", locale=self.locale)
+        )
+
+    def datetime_with_zone(self, value: dt.datetime | None) -> str:
+        """A moment with its zone named, for mail and the pages mail links to:
+        "Dec 4, 2026, 18:38 China Standard Time", "2026年12月4日 18:38（中国标准时间）"."""
+        if value is None:
+            return "—"
+        return f"{self.datetime(value)}{self._zone_words(self.local(value))}"
+
+    def zone_name(self, when: dt.datetime | None = None) -> str:
+        """The company's zone as people call it ("China Standard Time", "中国标准时间")."""
+        moment = self.local(when or dt.datetime.now(dt.UTC))
+        return format_datetime(moment, "zzzz", tzinfo=moment.tzinfo, locale=self.locale)
+
+    def _zone_words(self, moment: dt.datetime) -> str:
+        name = self.zone_name(moment)
+        return f"（{name}）" if self.locale.startswith("zh") else f" {name}"
+
+    def reason(self, text: str | None) -> str:
+        """Why an approval requirement applies, or why nobody can decide it (recorded in
+        English by the routing rules), in this locale."""
+        from i18n.reason_text import reason_words  # it needs this module's N_
+
+        separator = "；" if self.locale.startswith("zh") else "; "
+        return reason_words(translations(self.locale).gettext, text, separator)
+
+    def unit(self, code: str | None) -> str:
+        """A product's unit of measure (stored as a code such as "pcs") in this locale."""
+        from i18n.labels import UNITS  # it needs this module's N_
+
+        if not code:
+            return ""
+        return translations(self.locale).gettext(UNITS[code]) if code in UNITS else code
 
     def change(self, field: str, text: str) -> str:
         """One side of a revision diff's field (the API's raw text) as a person reads it."""

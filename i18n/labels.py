@@ -233,3 +233,14 @@ REQUIREMENTS = {
     "finance": N_("Finance (credit)"),
     "warehouse": N_("Warehouse (stock)"),
 }
+
+# Units of measure by the code a product stores (models.tables.Product.unit); a unit not listed
+# here is shown as it is stored.
+UNITS = {
+    "pcs": N_("pcs"),
+    "set": N_("set"),
+    "m": N_("m"),
+    "barrel": N_("barrel"),
+    "kg": N_("kg"),
+    "box": N_("box"),
+}

@@ -21,6 +21,7 @@ from web.api.policy import router as policy_api_router
 from web.api.receivables import router as receivables_api_router
 from web.api.reports import router as reports_api_router
 from web.api.routes import router as api_router
+from web.company_zone import CompanyZoneMiddleware
 from web.deps import PageLogin, TemporalGateway
 from web.forms.errors import first_problem
 from web.limits import RequestSizeLimit
@@ -130,6 +131,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         same_site="lax",
         max_age=12 * 3600,
     )
+    app.add_middleware(CompanyZoneMiddleware)  # the time zone pages show times in
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     docs_paths = (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     app.add_middleware(SecurityHeaders, docs_paths=[path for path in docs_paths if path])

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import HTMLResponse
 
 from i18n import LANGUAGE_NAMES, SUPPORTED, Formatter, labels, negotiate, translations
+from web.company_zone import time_zone_of
 from web.security import new_csrf_token
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -116,7 +117,7 @@ def _page(
             "user": user,
             "locale": locale,
             "languages": LANGUAGE_NAMES,
-            "fmt": Formatter(locale, request.app.state.settings.currency),
+            "fmt": Formatter(locale, request.app.state.settings.currency, time_zone_of(request)),
             "csrf_token": csrf_token(request),
             # One per page shown: a form sent twice with it (a lost answer, a double click) is
             # one action.

@@ -111,12 +111,12 @@ class DispatchActivities:
             return None
 
         def fresh(words: ContactWords) -> Fresh:
-            async def arrival_link() -> dict[str, str]:
+            async def arrival_link() -> dict[str, Any]:
                 token = await links.issue(
                     rec.session, order_id=order.id, contact_id=contact.id,
                     dispatch_round=step.dispatch_round, now=rec.now,
                 )  # fmt: skip
-                until = words.fmt.datetime(rec.now + links.lifetime)
+                until = rec.now + links.lifetime  # written by queue_mail, in the company's zone
                 return {"arrival_link": f"{rec.base_url}/arrival/{token}", "arrival_until": until}
 
             return arrival_link

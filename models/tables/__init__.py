@@ -26,6 +26,7 @@ from models.tables.collection import (
 from models.tables.core import (
     NAMING_CONVENTION,
     Base,
+    CompanySettings,
     Contact,
     Customer,
     Department,
@@ -69,6 +70,7 @@ __all__ = [
     "Base",
     "Cancellation",
     "CollectionPolicyVersion",
+    "CompanySettings",
     "Contact",
     "ContactLink",
     "CostBatch",

@@ -167,3 +167,14 @@ class OutboxMail(Base):
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CompanySettings(Base):
+    """The company's own settings, one row (id 1), edited by administrators: the time zone
+    every time is shown in (pages, mail) and the calendar day "today" is counted on."""
+
+    __tablename__ = "company_settings"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -24,6 +24,7 @@ AREAS = {
         "todos",
         "todo_assignees",
         "outbox",
+        "company_settings",
     },
     "orders": {
         "order_number_counters",

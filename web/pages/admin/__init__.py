@@ -1,4 +1,5 @@
-"""Administration pages: users, departments, customers, products and the mail outbox.
+"""Administration pages: users, departments, customers, products, the mail outbox and the
+company settings.
 
 Every route depends on PageAdmin (403 for anyone but an administrator); the rules and the SQL
 are in models.admin and the forms' fields in web.forms.admin, so these modules only turn forms
@@ -9,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.pages.admin import customers, departments, outbox, products, users
+from web.pages.admin import company, customers, departments, outbox, products, users
 
 router = APIRouter()
-for area in (users, departments, customers, products, outbox):
+for area in (users, departments, customers, products, outbox, company):
     router.include_router(area.router)
