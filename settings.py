@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -54,8 +53,8 @@ class Settings(BaseSettings):
     demo_password: str | None = None
     default_locale: str = "en"
     currency: str = "CNY"
-    # The company's time zone (an IANA name): its calendar says which day it is for the
-    # worklists (what is late, due today, due this week).
+    # The company's time zone (an IANA name) until an administrator saves one (Admin ->
+    # Company settings): times are shown in it, and its calendar says which day it is.
     time_zone: str = "Asia/Shanghai"
     # An order's lines travel whole in its workflow's payloads, which Temporal caps at 2 MB.
     max_order_lines: int = 500
@@ -70,10 +69,6 @@ class Settings(BaseSettings):
         except (ValueError, KeyError) as error:
             raise ValueError(f"unknown time zone {value!r}") from error
         return value
-
-    def company_today(self) -> date:
-        """Today in the company's calendar."""
-        return datetime.now(ZoneInfo(self.time_zone)).date()
 
     @property
     def data_dir(self) -> Path:

@@ -244,3 +244,24 @@ UNITS = {
     "kg": N_("kg"),
     "box": N_("box"),
 }
+
+# Shipment milestones by their code (the pages' shipments/_words.html says them the same way).
+MILESTONES = {
+    "picking": N_("Picking"),
+    "dispatch": N_("Dispatch"),
+    "port_departure": N_("Port departure"),
+    "customs_declaration": N_("Customs declaration"),
+    "commodity_inspection": N_("Commodity inspection"),
+    "arrival": N_("Arrival"),
+}
+
+# Units of measure by the code a product stores (models.tables.Product.unit); a unit not listed
+# here is shown as it is stored.
+UNITS = {
+    "pcs": N_("pcs"),
+    "set": N_("set"),
+    "m": N_("m"),
+    "barrel": N_("barrel"),
+    "kg": N_("kg"),
+    "box": N_("box"),
+}

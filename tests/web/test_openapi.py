@@ -25,6 +25,7 @@ from web.api import (
     reports,
     returns,
     todos,
+    worklists,
 )
 from web.app import create_app
 from web.commands.todo_kinds import TODO_KINDS
@@ -75,6 +76,7 @@ def test_every_api_route_declares_its_answer(document):
             receivables,
             reports,
             returns,
+            worklists,
         )
         for route in module.router.routes
         if isinstance(route, APIRoute)

@@ -17,6 +17,7 @@ from web.api import (
     orders,
     returns,
     todos,
+    worklists,
 )
 
 router = APIRouter()
@@ -29,6 +30,7 @@ AREAS = (
     returns,
     todos,
     fulfilment,
+    worklists,
     admin,
     collection,
     costs,
