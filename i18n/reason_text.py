@@ -39,6 +39,11 @@ _REASONS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             N_("customer exposure %(exposure)s over credit limit %(limit)s"),
         ),
         (r"export shipping", N_("export shipping")),
+        # activities/rounds.reason_of: the requirement would have been the owner's to decide
+        (
+            r"the owner's own: decided by their manager",
+            N_("the owner's own: decided by their manager"),
+        ),
         # Why nobody can decide (rules.UnroutableError), on the order page and the admin's list.
         (
             r"No manager above the owner can decide '(?P<code>.+)'\.",
