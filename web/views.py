@@ -47,7 +47,14 @@ from web.schemas import (
 )
 from web.schemas.cancellation import RefundOut
 from web.temporal import workflow_id
-from workflows.rules import HUNDRED, installment_amounts, money, percent_of
+from workflows.rules import (
+    HUNDRED,
+    LineInput,
+    installment_amounts,
+    line_net,
+    money,
+    percent_of,
+)
 
 # Who gets the link to the order's workflow in the Temporal UI.
 TEMPORAL_UI_ROLES = frozenset({Role.ops, Role.ops_manager, Role.admin, Role.director})
@@ -184,6 +191,13 @@ async def order_detail(
             order,
             health=queries.health(order, [t.due_at for t in todos]),
             currency=settings.currency,
+            before_order_discount=sum(
+                (
+                    line_net(LineInput(ln.quantity, ln.unit_price, ln.discount_percent))
+                    for ln in order.lines
+                ),
+                Decimal("0.00"),
+            ),
             approvals=[approval_round_out(r, deadlines) for r in rounds],
             **await _fulfilment(session=session, order=order),
             **await _collection(session=session, order=order),

@@ -55,7 +55,7 @@ async def exposures(
     found = await session.execute(
         _exposure_by_customer(other_than).where(Order.customer_id.in_(list(customer_ids)))
     )
-    sums = {customer_id: Decimal(total) for customer_id, total in found.tuples()}
+    sums = {customer_id: Decimal(total) for customer_id, total in found}
     return {customer_id: sums.get(customer_id, Decimal("0")) for customer_id in customer_ids}
 
 

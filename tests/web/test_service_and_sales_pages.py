@@ -8,14 +8,21 @@ totals the server saves."""
 from __future__ import annotations
 
 import html
+import json
 import re
+import shutil
+import subprocess
+from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from models.tables import Contact, Customer, Order
+from settings import ROOT
+from tests.web.conftest import csrf_of
 from tests.web.test_fulfilment_api import fulfilment_order, open_todo
 from tests.web.test_i18n import chinese_session, needs_catalog, zh_catalog_compiled  # noqa: F401
-from tests.web.test_orders_api import order_body, todo_of
+from tests.web.test_orders_api import DELIVERY, PUMP, VALVE, order_body, todo_of
 from tests.web.test_todos_api import estimated
 
 SITE_ADDRESS = "No. 88 Zhangjiang Road, Pudong, Shanghai"
@@ -178,3 +185,186 @@ async def test_the_approver_sees_the_payment_plan_in_chinese(api, browser_sessio
     assert [r[1] for r in rows] == ["30 %", "60 %", "10 %"]
     assert [r[3] for r in rows] == ["¥8,520.00", "¥17,040.00", "¥2,840.00"]
     assert "验收" in rows[1][2] and "30" in rows[1][2]
+
+
+# --- item 13: the new-order form's running figures -----------------------------------------
+
+NODE = shutil.which("node")
+SCRIPT = ROOT / "web" / "static" / "order_form.js"
+
+
+def embedded_figures(page_text: str) -> dict:
+    match = re.search(
+        r'<script type="application/json" id="order-form-figures">(.*?)</script>', page_text, re.S
+    )
+    assert match, "the form embeds no figures"
+    return json.loads(match.group(1))
+
+
+async def test_the_new_order_form_embeds_what_its_running_total_needs(browser_session):
+    page = await (await browser_session("sales")).get("/orders/new")
+    assert page.status_code == 200, page.text
+    assert '<script src="/static/order_form.js" defer></script>' in page.text
+    # Without the script the form is the plain form: its figures stay hidden.
+    assert '<tfoot class="running-total" hidden>' in page.text
+    assert 'id="order-figures" hidden' in page.text
+    figures = embedded_figures(page.text)
+    assert figures["products"][str(PUMP)] == {"list_price": "8500.00"}
+    assert figures["customers"]["1"] == {"exposure": "0", "credit_limit": "2000000.00"}
+    assert figures["formats"]["money"] == {
+        "prefix": "CN¥",
+        "suffix": "",
+        "group": ",",
+        "decimal": ".",
+    }
+    assert figures["formats"]["negative_money"]["prefix"] == "-CN¥"
+    assert figures["formats"]["percent"]["suffix"] == " %"
+    assert figures["texts"]["over_limit"].startswith("Over the customer's credit limit")
+    assert (await (await browser_session("sales")).get("/static/order_form.js")).status_code == 200
+
+
+async def test_a_sales_rep_gets_no_cost_in_the_form_and_a_sales_manager_a_margin_hint(
+    browser_session,
+):
+    rep = (await (await browser_session("sales")).get("/orders/new")).text
+    rep_figures = embedded_figures(rep)
+    assert rep_figures["sees_costs"] is False
+    assert all("standard_cost" not in p for p in rep_figures["products"].values())
+    assert "5100" not in rep and "margin-hint" not in rep
+    manager = (await (await browser_session("sales_manager")).get("/orders/new")).text
+    manager_figures = embedded_figures(manager)
+    assert manager_figures["sees_costs"] is True
+    assert manager_figures["products"][str(PUMP)]["standard_cost"] == "5100.00"
+    assert 'class="margin-hint"' in manager and "Margin at standard cost" in manager
+
+
+@needs_catalog
+async def test_the_form_writes_figures_the_chinese_way_in_chinese(browser_session):
+    sales = await chinese_session(browser_session, "sales")
+    page = await sales.get("/orders/new")
+    figures = embedded_figures(page.text)
+    assert figures["formats"]["money"]["prefix"] == "¥"
+    assert figures["texts"]["over_limit"] == "超出客户信用额度 %(limit)s 共 %(over)s。"
+    assert "整单价格调整前" in text_of(page) and "客户占用额度 / 信用额度" in text_of(page)
+
+
+async def test_the_customers_exposure_counts_its_confirmed_open_orders(
+    api, browser_session, session_factory
+):
+    """Confirmed, open orders of the customer count; drafts and closed ones do not."""
+    sales = await api("sales")
+    numbers = [
+        (await sales.post("/api/v1/orders", json=order_body())).json()["number"] for _ in range(3)
+    ]
+    async with session_factory() as session:
+        orders = list(await session.scalars(select(Order).where(Order.number.in_(numbers))))
+        for order, stage in zip(orders, ("fulfilment", "closed", "draft"), strict=True):
+            order.stage = stage
+        await session.commit()
+    page = await (await browser_session("sales")).get("/orders/new")
+    assert embedded_figures(page.text)["customers"]["1"]["exposure"] == "28400.00"
+
+
+def script_figures(figures: dict, typed: dict) -> dict:
+    """What order_form.js computes for a form as typed (run by node)."""
+    program = (
+        f"const {{orderFigures}} = require({json.dumps(str(SCRIPT))});"
+        f"const r = orderFigures({json.dumps(typed)}, {json.dumps(figures)});"
+        "console.log(JSON.stringify(r, (k, v) => typeof v === 'bigint' ? v.toString() : v));"
+    )
+    done = subprocess.run([NODE, "-e", program], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+def in_cents(amount: str) -> str:
+    return str(int(Decimal(amount) * 100))
+
+
+TYPED_CASES = [
+    # two lines with their own discounts, then a whole-order discount
+    {
+        "lines": [
+            {
+                "product_id": str(PUMP),
+                "quantity": "3",
+                "unit_price": "8,333.33",
+                "discount_percent": "2.5",
+            },
+            {
+                "product_id": str(VALVE),
+                "quantity": "7",
+                "unit_price": "",
+                "discount_percent": "12.125",
+            },
+        ],
+        "adjustment": "discount",
+        "order_discount_percent": "3.5",
+        "target_total": "",
+        "customer_id": "1",
+    },
+    # a target total spread over the lines, the remainder on the largest
+    {
+        "lines": [
+            {"product_id": str(PUMP), "quantity": "2", "unit_price": "", "discount_percent": ""},
+            {"product_id": str(VALVE), "quantity": "10", "unit_price": "", "discount_percent": "5"},
+        ],
+        "adjustment": "target",
+        "order_discount_percent": "",
+        "target_total": "25000.01",
+        "customer_id": "1",
+    },
+]
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed: the script runs in browsers only")
+@pytest.mark.parametrize("typed", TYPED_CASES, ids=["whole-order discount", "target total"])
+async def test_the_script_computes_the_totals_the_server_saves(api, browser_session, typed):
+    sales = await browser_session("sales")
+    form = await sales.get("/orders/new")
+    computed = script_figures(embedded_figures(form.text), typed)
+    fields = {
+        "csrf_token": csrf_of(form.text),
+        "action": "save",
+        "customer_id": typed["customer_id"],
+        "shipping_mode": "domestic",
+        "requested_delivery_date": DELIVERY,
+        "adjustment": typed["adjustment"],
+        "order_discount_percent": typed["order_discount_percent"],
+        "target_total": typed["target_total"],
+        **{
+            f"lines-{i}-{name}": value
+            for i, line in enumerate(typed["lines"])
+            for name, value in line.items()
+        },
+    }
+    saved = await sales.post("/orders/new", data=fields)
+    assert saved.status_code == 303, saved.text
+    number = saved.headers["location"].rsplit("/", 1)[1]
+    order = (await (await api("sales")).get(f"/api/v1/orders/{number}")).json()
+    assert computed["lines"] == [in_cents(ln["amount"]) for ln in order["lines"]]
+    assert computed["total"] == in_cents(order["total"])
+    assert computed["listTotal"] == in_cents(order["list_total"])
+    assert computed["subtotal"] == in_cents(order["before_order_discount"])
+
+
+async def test_the_order_page_shows_the_whole_order_discount_under_the_lines(api, browser_session):
+    sales = await api("sales")
+    created = await sales.post("/api/v1/orders", json=order_body(order_discount_percent="5"))
+    number = created.json()["number"]
+    page = await (await browser_session("sales")).get(f"/orders/{number}")
+    footer = section(text_of(page), "whole-order-price")
+    rows = [
+        [
+            re.sub(r"<[^>]+>", "", cell).strip()
+            for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", r)
+        ]
+        for r in re.findall(r"<tr.*?</tr>", footer, re.S)
+    ]
+    assert rows == [
+        ["Before the whole-order price", "CN¥28,400.00"],
+        ["Whole-order discount 5 %", "-CN¥1,420.00"],
+        ["Total (each amount above includes its share)", "CN¥26,980.00"],
+    ]
+    plain = await sales.post("/api/v1/orders", json=order_body())
+    page = await (await browser_session("sales")).get(f"/orders/{plain.json()['number']}")
+    assert "whole-order-price" not in page.text  # nothing to say without one

@@ -142,6 +142,9 @@ class OrderDetail(OrderSummary):
     order_discount_percent: Decimal | None
     target_total: Decimal | None
     list_total: Decimal
+    # The lines after their own discounts, before the whole-order discount or target total
+    # (equal to the total when neither applies).
+    before_order_discount: Decimal = Decimal("0.00")
     paid: Decimal
     outstanding: Decimal
     invoiced: Decimal

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
-from i18n import translations
+from i18n import Formatter, translations
 from models.domain import ORDER_ENTRY_ROLES, Role, Stage
 from models.drafts import DraftError, draft_of, is_editable, repeat_order
 from models.policy import current_collection_policy
@@ -28,6 +28,7 @@ from web.pages.orders.draft_form import (
     values_of_draft,
     values_of_form,
 )
+from web.pages.orders.entry_figures import form_figures
 from web.templating import flash, locale_of, render
 from web.views import order_summaries
 
@@ -86,7 +87,7 @@ async def _form_page(
     **context: Any,
 ) -> HTMLResponse:
     """The order form, for a new order or a draft, with the customers, products and payment
-    plans to choose from."""
+    plans to choose from, and the figures its running total works from."""
     customers = list(await session.scalars(select(Customer).order_by(Customer.name)))
     products = list(
         await session.scalars(
@@ -94,6 +95,16 @@ async def _form_page(
         )
     )
     plans = (await current_collection_policy(session=session)).plans
+    locale = locale_of(request, user)
+    figures = await form_figures(
+        session=session,
+        user=user,
+        fmt=Formatter(locale, request.app.state.settings.currency),
+        gettext=translations(locale).gettext,
+        customers=customers,
+        products=products,
+        order=order,
+    )
     return render(
         request,
         "orders/form.html",
@@ -102,6 +113,7 @@ async def _form_page(
         values=values,
         customers=customers,
         products=products,
+        figures=figures,
         plans=plans,
         **context,
     )
