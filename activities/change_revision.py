@@ -115,9 +115,14 @@ async def _follow_reservations(
     reserved_lines = {r.order_line_id for r in reservations}
     for line in order.lines:
         row = waiting.get(line.id)
-        if row is not None:
-            await move_reserved(rec.session, line.product_id, line.quantity - row.quantity)
-            row.quantity = line.quantity
+        if row is not None:  # the rest of a partial dispatch: less what left of its round
+            target = line.quantity - sum(
+                (r.quantity for r in reservations if r.taken_at is not None
+                 and r.order_line_id == line.id and r.dispatch_chain == row.dispatch_chain),
+                Decimal("0"),
+            )  # fmt: skip
+            await move_reserved(rec.session, line.product_id, target - row.quantity)
+            row.quantity = target
         elif open_round is not None and line.id not in reserved_lines:
             rec.session.add(
                 StockReservation(

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models.change_terms import ChangedLine as ChangedLine
 from models.change_terms import ChangedOrder as ChangedOrder
 from models.change_terms import changed_order as changed_order
-from models.domain import InstallmentState, LineFacts, PaymentTrigger
+from models.domain import InstallmentState, LineFacts, PaymentTrigger, dispatched_per_line
 from models.tables import Installment, Order, Product, StockReservation
 
 
@@ -30,14 +30,12 @@ async def reservations_of(session: AsyncSession, line_ids: Sequence[int]) -> lis
 
 def dispatched_by_line(reservations: Sequence[StockReservation]) -> dict[int, Decimal]:
     """What left the warehouse per line: the largest round taken (a reshipment replaces goods
-    that went wrong; it does not add to them)."""
-    dispatched: dict[int, Decimal] = {}
-    for row in reservations:
-        if row.taken_at is not None:
-            dispatched[row.order_line_id] = max(
-                dispatched.get(row.order_line_id, Decimal("0")), row.quantity
-            )
-    return dispatched
+    that went wrong; it does not add to them), a round dispatched in parts counted whole."""
+    return dispatched_per_line(
+        (row.order_line_id, row.dispatch_chain, row.quantity)
+        for row in reservations
+        if row.taken_at is not None
+    )
 
 
 async def move_reserved(session: AsyncSession, product_id: int, delta: Decimal) -> None:

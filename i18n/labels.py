@@ -78,6 +78,7 @@ EVENTS = {
     "held_for_deposit": N_("Dispatch held until the deposit is paid"),
     "hold_released": N_("Dispatch hold released"),
     "dispatched": N_("Dispatched"),
+    "dispatched_in_part": N_("Dispatched in part"),
     "milestone_late": N_("Milestone late"),
     "milestone_done": N_("Milestone done"),
     "milestone_replanned": N_("Milestone re-planned"),

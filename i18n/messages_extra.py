@@ -293,3 +293,17 @@ REFUSALS = (
         " cancelled."
     ),
 )
+
+# models/domain/dispatch.py, web/commands/dispatch.py (the warehouse's partial dispatch and
+# packing list, issue 18)
+DISPATCH_REFUSALS = (
+    N_("Line %(line)s: the quantity to dispatch cannot be negative."),
+    N_("Give a quantity to dispatch for at least one line."),
+    N_("Line %(line)s is given twice."),
+    N_("Line %(line)s is not a line of this order."),
+    N_("Line %(line)s: only %(remaining)s is left to dispatch."),
+    N_("The dispatch date cannot be in the future."),
+    N_("The dispatch date cannot be before the order was confirmed (%(confirmed_on)s)."),
+    N_("The packing list is for the warehouse, operations and the order's owner."),
+    N_("There is no dispatch to pack for this order yet."),
+)

@@ -37,6 +37,10 @@ DEFECT_KIND = "defect-kind"
 # still open as it was: from it on, ops get a to-do to fill in each one's actual date, and the
 # shipment ends only once they have (the order moves on to collection meanwhile).
 BACKFILL_AFTER_ARRIVAL = "backfill-after-arrival"
+# Shipments recorded before this patch dispatched a whole round on the day it was confirmed:
+# from it on, the warehouse gives the date it happened and may send some lines or quantities
+# now and the rest in a later round (ShipmentDispatch).
+PARTIAL_DISPATCH = "partial-dispatch"
 ShipmentStepT = TypeVar("ShipmentStepT", bound=ShipmentStep)
 
 
@@ -72,6 +76,10 @@ class ShipmentState:
         # they arrived).
         self.replan_todo: str | None = None
         self.extra_rounds: list[int] = []
+        # Partial dispatches (PARTIAL_DISPATCH): the round each rest round is the rest of, and
+        # the day the first goods of a round left (its dispatch date once everything has).
+        self.rest_of: dict[int, int] = {}
+        self.first_left_on: dict[int, date] = {}
 
     @property
     def _wid(self) -> str:

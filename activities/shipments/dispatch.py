@@ -10,11 +10,14 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 
-from activities.contact_mail import contacts_of, tell_contact
-from activities.shipments.records import OPS, record_milestones
+from activities.contact_mail import contacts_of, tell_contact, tell_contacts
+from activities.shipments.dispatch_parts import left_in_round, rest_reserved, split_rest
+from activities.shipments.records import OPS, ask_dispatch, record_milestones
 from activities.steps import Fresh, StepRecorder
 from activities.store import StepStore
 from models.domain import (
+    MilestoneCode,
+    MilestoneState,
     RecordDispatch,
     ShipmentStepResult,
     TodoKind,
@@ -44,7 +47,7 @@ class DispatchActivities:
                 )
             )
             if known is None:
-                problem = await _take_stock(rec, order, step.dispatch_round)
+                problem = await _split_and_take(rec, order, step)
                 if problem is not None:
                     return ShipmentStepResult(problem=problem)
                 session.add(
@@ -58,20 +61,48 @@ class DispatchActivities:
                         created_at=rec.now,
                     )
                 )
+            partial = await rest_reserved(rec, order, step.rest_round)
             await rec.close_todo(step.todo_key, outcome="dispatched", by_user_id=step.actor_id)
-            await record_milestones(session, order, step.milestones, by_id=step.actor_id)
-            order.shipment_status = "in_transit"
-            await self._tell(rec, order, step)
-            await rec.open_todo(
-                key=f"{step.workflow_id}/arrival/{step.dispatch_round}",
-                order=order,
-                workflow_id=step.workflow_id,
-                kind=TodoKind.confirm_arrival,
-                assignees=OPS,
-                due_in=None,
-            )
+            await record_milestones(session, order, _done(step, partial), by_id=step.actor_id)
+            if partial:  # the rest waits for the warehouse in its own round
+                await ask_dispatch(rec, order, step.workflow_id, round_=step.rest_round)
+                await self._tell_part(rec, order, step)
+            else:
+                order.shipment_status = "in_transit"
+                await self._tell(rec, order, step)
+                await rec.open_todo(
+                    key=f"{step.workflow_id}/arrival/{step.dispatch_round}",
+                    order=order,
+                    workflow_id=step.workflow_id,
+                    kind=TodoKind.confirm_arrival,
+                    assignees=OPS,
+                    due_in=None,
+                )
             await session.commit()
-            return ShipmentStepResult(opened=rec.opened, mail_ids=rec.mail_ids)
+            return ShipmentStepResult(opened=rec.opened, mail_ids=rec.mail_ids, partial=partial)
+
+    async def _tell_part(self, rec: StepRecorder, order: Order, step: RecordDispatch) -> None:
+        """Part of the round left: the timeline (what left, where the rest waits), the owner
+        and the customer's contacts learn it; the arrival link comes once everything left."""
+        left = await left_in_round(rec, order, step.dispatch_round)
+        await rec.add_event(
+            key=f"{step.todo_key}/done", order=order, kind="dispatched_in_part",
+            actor_id=step.actor_id, carrier=step.carrier, tracking_number=step.tracking_number,
+            round=step.dispatch_round, lines=left, rest_round=step.rest_round,
+            dispatched_on=step.actual_date,
+        )  # fmt: skip
+        told = f"carrier {step.carrier}, tracking number {step.tracking_number}: {left}"
+        await rec.notify(
+            key=f"{step.todo_key}/done", users=[order.owner], order=order,
+            event="dispatched_in_part", comment=told,
+        )  # fmt: skip
+        await tell_contacts(
+            rec, order, key=f"{step.todo_key}/done/contact", event="dispatched_in_part",
+            values=lambda words: {
+                "carrier": step.carrier, "tracking_number": step.tracking_number,
+                "dispatched_on": words.date(step.actual_date or rec.now.date()), "lines": left,
+            },
+        )  # fmt: skip
 
     async def _tell(self, rec: StepRecorder, order: Order, step: RecordDispatch) -> None:
         """The timeline, the owner and the customer's contacts learn the carrier and tracking
@@ -84,6 +115,7 @@ class DispatchActivities:
             carrier=step.carrier,
             tracking_number=step.tracking_number,
             round=step.dispatch_round,
+            lines=await left_in_round(rec, order, step.dispatch_round),
         )
         told = f"carrier {step.carrier}, tracking number {step.tracking_number}"
         await rec.notify(
@@ -122,6 +154,23 @@ class DispatchActivities:
             return arrival_link
 
         return fresh
+
+
+def _done(step: RecordDispatch, partial: bool) -> list[MilestoneState]:
+    """The milestones the dispatch confirms: picking and dispatch once everything left, only
+    picking while a rest waits."""
+    if not partial:
+        return step.milestones
+    return [m for m in step.milestones if m.code == MilestoneCode.picking]
+
+
+async def _split_and_take(rec: StepRecorder, order: Order, step: RecordDispatch) -> str | None:
+    """A partial dispatch first reserves its rest in the next round; then what stays in the
+    round leaves. A problem rolls the whole step back."""
+    if step.lines is not None and (problem := await split_rest(rec, order, step)):
+        await rec.session.rollback()
+        return problem
+    return await _take_stock(rec, order, step.dispatch_round)
 
 
 async def _take_stock(rec: StepRecorder, order: Order, round_: int) -> str | None:

@@ -116,6 +116,12 @@ from models.domain.costs import (
     VariancePolicy,
     VarianceReview,
 )
+from models.domain.dispatch import (
+    DispatchConfirmation,
+    DispatchLine,
+    RecordDispatch,
+    dispatched_per_line,
+)
 from models.domain.orders import (
     CostEstimate,
     CostingStarted,
@@ -151,7 +157,6 @@ from models.domain.shipment import (
     RAISABLE_EXCEPTIONS,
     AcceptanceOutcome,
     ArrivalConfirmation,
-    DispatchConfirmation,
     ExceptionKind,
     ExceptionReport,
     ExceptionResolution,
@@ -168,7 +173,6 @@ from models.domain.shipment import (
     RaiseException,
     RecordAcceptance,
     RecordArrival,
-    RecordDispatch,
     RecordMilestone,
     RecordPlan,
     ReleaseHold,
@@ -261,6 +265,8 @@ __all__ = [
     "DecisionFacts",
     "DepartmentLink",
     "DispatchConfirmation",
+    "DispatchLine",
+    "dispatched_per_line",
     "Escalated",
     "EstimateCompletion",
     "ExceptionKind",

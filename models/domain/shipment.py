@@ -117,22 +117,6 @@ class PlanShipment(BaseModel):
         return None
 
 
-class DispatchConfirmation(BaseModel):
-    """The warehouse says the goods left, with whom and under which tracking number."""
-
-    todo_key: str
-    actor: Actor
-    carrier: str
-    tracking_number: str
-
-    def refusal(self) -> Refusal | None:
-        if not self.carrier.strip():
-            return Refusal("Name the carrier.")
-        if not self.tracking_number.strip():
-            return Refusal("Give the tracking number.")
-        return None
-
-
 class MilestoneConfirmation(BaseModel):
     """Ops say a milestone is done; dispatch and arrival are confirmed their own way."""
 
@@ -275,15 +259,6 @@ class ReleaseHold(ShipmentStep):
     open_dispatch: bool = False
 
 
-class RecordDispatch(ShipmentStep):
-    todo_key: str  # the warehouse's confirm_dispatch to-do
-    carrier: str = ""
-    tracking_number: str = ""
-    dispatch_round: int = 0
-    actual_date: date | None = None
-    milestones: list[MilestoneState] = Field(default_factory=list)  # picking and dispatch done
-
-
 class MarkLate(ShipmentStep):
     milestones: list[MilestoneState] = Field(default_factory=list)
 
@@ -362,3 +337,4 @@ class ShipmentStepResult(StepResult):
     delayed: bool | None = None
     exception_number: int | None = None
     problem: str | None = None  # the step was refused and changed nothing (e.g. stock short)
+    partial: bool = False  # a dispatch left part of its round: the rest waits for a later one

@@ -18,6 +18,7 @@ from models.domain import (
 from models.queries.orders import ORDER_ID, of_order
 from models.queries.scope import order_scope
 from models.tables import (
+    Contact,
     Dispatch,
     Milestone,
     Order,
@@ -111,6 +112,14 @@ class QueueLine:
     quantity: Decimal
     reserved: Decimal  # set aside for this line and not yet taken
     on_hand: Decimal
+    line_id: int = 0
+    to_dispatch: Decimal = Decimal("0")  # what remains of it in the open dispatch to-do's round
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    name: str
+    phone: str
 
 
 @dataclass(frozen=True)
@@ -124,6 +133,10 @@ class QueueItem:
     planned_dispatch_on: date | None
     dispatch_todo_id: int | None
     lines: list[QueueLine]
+    # Where the goods go and whom the carrier calls: the customer's address and contacts.
+    ship_to: str = ""
+    contacts: tuple[ContactRow, ...] = ()
+    dispatch_round: int | None = None  # the open dispatch to-do's round (2, 3 ...: a rest)
 
     @property
     def held(self) -> bool:
@@ -140,20 +153,29 @@ async def awaiting_shipment(
     order_ids = [order.id for order, _ in rows]
     if not order_ids:
         return []
-    todo_ids = await _open_dispatch_todos(session, order_ids)
-    reserved = await _reserved_per_line(session, order_ids)
-    return [
-        QueueItem(
-            number=order.number,
-            customer=order.customer.name,
-            shipping_mode=order.shipping_mode,
-            shipment_status=order.shipment_status or "",
-            planned_dispatch_on=planned_on,
-            dispatch_todo_id=None if order.shipment_status == HELD else todo_ids.get(order.id),
-            lines=[_queue_line(line, reserved) for line in order.lines],
+    todos = await _open_dispatch_todos(session, order_ids)
+    waiting = await _waiting_per_line(session, order_ids)
+    contacts = await _contacts_of(session, [order.customer_id for order, _ in rows])
+    items = []
+    for order, planned_on in rows:
+        todo_id, round_ = todos.get(order.id, (None, None))
+        if order.shipment_status == HELD:
+            todo_id = round_ = None
+        items.append(
+            QueueItem(
+                number=order.number,
+                customer=order.customer.name,
+                shipping_mode=order.shipping_mode,
+                shipment_status=order.shipment_status or "",
+                planned_dispatch_on=planned_on,
+                dispatch_todo_id=todo_id,
+                lines=[_queue_line(line, waiting, round_) for line in order.lines],
+                ship_to=order.customer.address,
+                contacts=contacts.get(order.customer_id, ()),
+                dispatch_round=round_,
+            )
         )
-        for order, planned_on in rows
-    ]
+    return items
 
 
 async def _queued_orders(
@@ -178,40 +200,140 @@ async def _queued_orders(
     return list({order.id: (order, on) for order, on in found}.values())
 
 
-async def _open_dispatch_todos(session: AsyncSession, order_ids: list[int]) -> dict[int, int]:
-    """Each order's open confirm-dispatch to-do (the first, should there be more)."""
+async def _open_dispatch_todos(
+    session: AsyncSession, order_ids: list[int]
+) -> dict[int, tuple[int, int]]:
+    """Each order's open confirm-dispatch to-do (the first, should there be more) with the
+    round it dispatches (the last part of its key)."""
     found = await session.execute(
-        select(Todo.order_id, func.min(Todo.id))
+        select(Todo.order_id, Todo.id, Todo.key)
         .where(
             Todo.order_id.in_(order_ids),
             Todo.kind == TodoKind.confirm_dispatch.value,
             Todo.status == TodoStatus.open.value,
         )
-        .group_by(Todo.order_id)
+        .order_by(Todo.id.desc())
     )
-    return dict(found.all())
+    return {order_id: (todo_id, dispatch_round(key)) for order_id, todo_id, key in found}
 
 
-async def _reserved_per_line(session: AsyncSession, order_ids: list[int]) -> dict[int, Decimal]:
-    """The stock set aside and not yet taken, per order line of these orders."""
+def dispatch_round(todo_key: str) -> int:
+    """The round a confirm_dispatch to-do dispatches: `order-.../shipment/dispatch/<round>`."""
+    return int(todo_key.rsplit("/", 1)[1])
+
+
+async def _waiting_per_line(
+    session: AsyncSession, order_ids: list[int]
+) -> dict[int, dict[int, Decimal]]:
+    """The stock set aside and not yet taken, per order line of these orders and per round."""
     found = await session.execute(
-        select(StockReservation.order_line_id, func.sum(StockReservation.quantity))
+        select(StockReservation.order_line_id, StockReservation.round, StockReservation.quantity)
         .join(OrderLine, OrderLine.id == StockReservation.order_line_id)
         .where(OrderLine.order_id.in_(order_ids), StockReservation.taken_at.is_(None))
-        .group_by(StockReservation.order_line_id)
     )
-    return dict(found.all())
+    waiting: dict[int, dict[int, Decimal]] = {}
+    for line_id, round_, quantity in found:
+        waiting.setdefault(line_id, {})[round_] = quantity
+    return waiting
 
 
-def _queue_line(line: OrderLine, reserved: dict[int, Decimal]) -> QueueLine:
+async def _contacts_of(
+    session: AsyncSession, customer_ids: list[int]
+) -> dict[int, tuple[ContactRow, ...]]:
+    found = await session.execute(
+        select(Contact.customer_id, Contact.name, Contact.phone)
+        .where(Contact.customer_id.in_(set(customer_ids)))
+        .order_by(Contact.id)
+    )
+    contacts: dict[int, tuple[ContactRow, ...]] = {}
+    for customer_id, name, phone in found:
+        contacts[customer_id] = (*contacts.get(customer_id, ()), ContactRow(name, phone or ""))
+    return contacts
+
+
+def _queue_line(
+    line: OrderLine, waiting: dict[int, dict[int, Decimal]], round_: int | None
+) -> QueueLine:
+    rounds = waiting.get(line.id, {})
     return QueueLine(
         product_code=line.product.code,
         product_name=line.product.name,
         unit=line.product.unit,
         quantity=line.quantity,
-        reserved=Decimal(reserved.get(line.id) or 0),
+        reserved=sum(rounds.values(), Decimal("0")),
         on_hand=line.product.stock_on_hand,
+        line_id=line.id,
+        to_dispatch=rounds.get(round_, Decimal("0")) if round_ is not None else Decimal("0"),
     )
+
+
+@dataclass(frozen=True)
+class PackingList:
+    """What a dispatch round packs: the order, where it goes, whom the carrier calls, and per
+    line what leaves (what remains while the round waits, what left once it did)."""
+
+    order: Order
+    dispatch_round: int
+    dispatched: Dispatch | None
+    lines: list[QueueLine]
+    contacts: tuple[ContactRow, ...]
+
+
+async def packing_list(
+    *, session: AsyncSession, order: Order, round_: int | None = None
+) -> PackingList | None:
+    """The round's packing list: by default the open dispatch to-do's round, else the last
+    round dispatched; None when there is no such round."""
+    if round_ is None:
+        todos = await _open_dispatch_todos(session, [order.id])
+        round_ = todos[order.id][1] if order.id in todos else None
+    if round_ is None:
+        round_ = await session.scalar(
+            select(func.max(Dispatch.round)).where(Dispatch.order_id == order.id)
+        )
+    if round_ is None:
+        return None
+    dispatched = await session.scalar(
+        select(Dispatch).where(Dispatch.order_id == order.id, Dispatch.round == round_)
+    )
+    found = await session.execute(
+        select(StockReservation.order_line_id, StockReservation.quantity)
+        .join(OrderLine, OrderLine.id == StockReservation.order_line_id)
+        .where(
+            OrderLine.order_id == order.id,
+            StockReservation.round == round_,
+            StockReservation.taken_at.is_not(None)
+            if dispatched
+            else StockReservation.taken_at.is_(None),
+        )
+    )
+    packed = {line_id: {round_: quantity} for line_id, quantity in found}
+    if not packed:
+        return None
+    lines = await session.scalars(
+        select(OrderLine)
+        .where(OrderLine.order_id == order.id, OrderLine.id.in_(packed))
+        .options(selectinload(OrderLine.product))
+        .order_by(OrderLine.position)
+    )
+    contacts = await _contacts_of(session, [order.customer_id])
+    return PackingList(
+        order=order,
+        dispatch_round=round_,
+        dispatched=dispatched,
+        lines=[_queue_line(line, packed, round_) for line in lines],
+        contacts=contacts.get(order.customer_id, ()),
+    )
+
+
+async def remaining_in_round(
+    *, session: AsyncSession, order: Order, round_: int
+) -> dict[int, Decimal]:
+    """What remains to dispatch of each of the order's lines in a round (zero for a line with
+    nothing in it)."""
+    lines = list(await session.scalars(select(OrderLine.id).where(OrderLine.order_id == order.id)))
+    waiting = await _waiting_per_line(session, [order.id])
+    return {line_id: waiting.get(line_id, {}).get(round_, Decimal("0")) for line_id in lines}
 
 
 def _now() -> datetime:

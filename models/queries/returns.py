@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from models.domain import dispatched_per_line
 from models.queries.orders import ORDER_ID, of_order
 from models.tables import Order, OrderReturn, OrderReturnLine, StockReservation
 from workflows import rules
@@ -31,16 +32,15 @@ async def order_returns(*, session: AsyncSession, order: Order) -> list[OrderRet
 
 async def dispatched_by_line(*, session: AsyncSession, order: Order) -> dict[int, Decimal]:
     """What left the warehouse per line (the largest round taken: a reshipment replaces goods
-    that went wrong, it does not add to them); lines nothing of which left are not in it."""
+    that went wrong, it does not add to them; a round dispatched in parts counted whole);
+    lines nothing of which left are not in it."""
     rows = await session.scalars(
         select(StockReservation).where(
             StockReservation.order_line_id.in_([line.id for line in order.lines]),
             StockReservation.taken_at.is_not(None),
         )
     )
-    dispatched: dict[int, Decimal] = {}
-    for row in rows:
-        dispatched[row.order_line_id] = max(dispatched.get(row.order_line_id, ZERO), row.quantity)
+    dispatched = dispatched_per_line((r.order_line_id, r.dispatch_chain, r.quantity) for r in rows)
     return {line: quantity for line, quantity in dispatched.items() if quantity > 0}
 
 

@@ -25,8 +25,17 @@ class StockReservation(Base):
     taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The order was cancelled before this round left: the stock went back to the shelf.
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The rest of a partial dispatch: the round whose goods left in part (the first of its
+    # parts); None for a round's own reservation. A round's parts add up to what it reserved.
+    part_of: Mapped[int | None] = mapped_column(Integer)
 
     __table_args__ = (UniqueConstraint("order_line_id", "round"),)
+
+    @property
+    def dispatch_chain(self) -> int:
+        """The round this reservation's goods belong to: its own, or the one it is the rest
+        of."""
+        return self.part_of or self.round
 
 
 class Milestone(Base):

@@ -351,6 +351,32 @@ async def cancel_in_transit_path(
     return order
 
 
+async def partial_dispatch_path(env: WorkflowEnvironment, session_factory: SessionFactory) -> Order:
+    """Two lines dispatched in two rounds: 2 of 5 pumps first, a day later the rest (a new
+    confirm_dispatch to-do), then the arrival; the order goes on to collection."""
+    from tests.workflows import test_partial_dispatch as parts  # the partial dispatch's steps
+    from tests.workflows import test_shipment as shipping
+
+    order, line = await parts.two_line_order(
+        env, session_factory, SimpleNamespace(task_queue=TASK_QUEUE.get())
+    )
+    await parts.send(env, session_factory, order, lines={line["PUMP-10"]: "2"})
+    await env.sleep(timedelta(days=1))
+    await parts.send(env, session_factory, order, tracking="SF2")
+    arrival = await shipping.todo(session_factory, order, "confirm_arrival")
+    shipment = shipping.shipment_of(env, order)
+    await shipment.execute_update(
+        ShipmentWorkflow.confirm_arrival,
+        ArrivalConfirmation(
+            actual_date=await shipping.today(env),
+            actor=await helpers.actor(session_factory, "ops"),
+            todo_key=arrival.key,
+        ),
+    )
+    await shipment.result()
+    return order
+
+
 def classic(scenario: Callable[[Client, SessionFactory, Order], Awaitable[None]]) -> Scenario:
     """A scenario of the first recordings: the usual draft, then what people do."""
 
@@ -440,6 +466,9 @@ SCENARIOS: dict[str, tuple[Scenario, int]] = {
     # Recorded after a cancellation after dispatch takes the goods back (issue 17): the
     # shipment withdrawn after dispatch, the return of everything, refund and credit note.
     "cancel_in_transit_path": (cancel_in_transit_path, 1),
+    # Recorded after partial dispatch (shipment_state.PARTIAL_DISPATCH): part of the goods
+    # left, the rest in a second round on a later day, then the arrival.
+    "partial_dispatch_path": (partial_dispatch_path, 1),
 }
 # Scenarios whose shipment child is recorded too (`<name>.shipment.json`).
 WITH_SHIPMENT = {
@@ -453,6 +482,7 @@ WITH_SHIPMENT = {
     "change_priced_path",
     "return_path",
     "cancel_in_transit_path",
+    "partial_dispatch_path",
 }
 # ... and whose collection child is (`<name>.collection.json`).
 WITH_COLLECTION = {

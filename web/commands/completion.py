@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from models.domain import Actor, CostCategory, CostItem, LineCost, ReceivedLine
+from models.domain import Actor, CostCategory, CostItem, DispatchLine, LineCost, ReceivedLine
 from models.tables import Order, Todo
 from web.commands.actions import Refused
 from web.commands.fulfilment import MilestoneDate
@@ -37,9 +37,11 @@ class TodoCompletion(BaseModel):
     other: Decimal = Field(default=Decimal("0"), ge=0)
     # plan_shipment
     milestones: list[MilestoneDate] | None = None
-    # confirm_dispatch
+    # confirm_dispatch: the day the goods left, and per line what left when only part did
     carrier: str = ""
     tracking_number: str = ""
+    dispatched_on: date | None = None
+    dispatch_lines: list[DispatchLine] | None = None
     # confirm_milestone, confirm_arrival
     code: str = ""
     actual_date: date | None = None

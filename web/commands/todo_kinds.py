@@ -47,6 +47,7 @@ from models.queries.cancellation import number_taken
 from models.tables import Order, Refund, Todo
 from web.commands.actions import Refused, UpdateMethod
 from web.commands.completion import Completing, cost_items
+from web.commands.dispatch import dispatch_of, dispatch_state
 from web.commands.fulfilment import (
     confirmable_milestone,
     milestone_codes,
@@ -145,15 +146,6 @@ def _plan(c: Completing) -> PlanShipment:
 
 def _planned_in_order(plan: PlanShipment, c: Completing) -> Refusal | None:
     return plan.refusal(expected=milestone_codes(c.order), today=utc_today())
-
-
-def _dispatch(c: Completing) -> DispatchConfirmation:
-    return DispatchConfirmation(
-        todo_key=c.todo.key,
-        actor=c.actor,
-        carrier=c.given.carrier.strip(),
-        tracking_number=c.given.tracking_number.strip(),
-    )
 
 
 def _milestone(c: Completing) -> MilestoneConfirmation:
@@ -385,9 +377,10 @@ TODO_KINDS: dict[TodoKind, TodoKindDeclaration[Any]] = {
         TodoKindDeclaration(
             TodoKind.confirm_dispatch,
             DispatchConfirmation,
-            _dispatch,
+            dispatch_of,
             ShipmentWorkflow.confirm_dispatch,
             check=_own_check,
+            order_state=dispatch_state,
         ),
         TodoKindDeclaration(
             TodoKind.confirm_milestone,

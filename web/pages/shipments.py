@@ -13,10 +13,12 @@ from models.domain import Role, TodoKind
 from models.tables import User
 from web.commands import fulfilment
 from web.commands.actions import Refused
-from web.commands.completion import TodoCompletion
+from web.commands.dispatch import packing_list_of
+from web.commands.fulfilment import utc_today
 from web.commands.todos import complete_todo, visible_todo
-from web.deps import PageUser, SessionDep, TemporalClient
+from web.deps import PageOrder, PageUser, SessionDep, TemporalClient
 from web.pages.common import page_router
+from web.pages.todo_forms import completion_from_form
 from web.templating import flash, locale_of, render
 
 router = page_router()
@@ -45,6 +47,7 @@ async def _queue_page(
         items=items,
         status=chosen,
         may_dispatch=Role(user.role) == Role.warehouse,
+        today=utc_today().isoformat(),
         error=error,
         status_code=status_code,
         values=values or {},
@@ -65,27 +68,17 @@ async def confirm_dispatch(
     """Complete an order's confirm_dispatch to-do from the queue, then back to the queue."""
     form = await request.form()
     t = translations(locale_of(request, user))
-    values = {
-        "todo_id": str(todo_id),
-        "carrier": str(form.get("carrier") or ""),
-        "tracking_number": str(form.get("tracking_number") or ""),
-    }
+    values = {k: str(v) for k, v in form.items() if k != "csrf_token"} | {"todo_id": str(todo_id)}
     try:
         todo = await visible_todo(session=session, user=user, todo_id=todo_id)
         if todo.kind != TodoKind.confirm_dispatch.value:
             raise Refused(404, "There is no such to-do.")
+        completion = completion_from_form(todo.kind, form)  # the lines and the date, if given
         await complete_todo(
-            session=session,
-            user=user,
-            todo=todo,
-            completion=TodoCompletion(
-                outcome="dispatched",
-                carrier=values["carrier"],
-                tracking_number=values["tracking_number"],
-            ),
-            client=client,
+            session=session, user=user, todo=todo, completion=completion, client=client
         )
     except Refused as error:
+        values["error_line"] = str(error.params.get("line", ""))
         return await _queue_page(
             request,
             user,
@@ -97,3 +90,21 @@ async def confirm_dispatch(
         )
     flash(request, t.gettext("Dispatch confirmed."))
     return RedirectResponse("/shipments", status_code=303)
+
+
+@router.get("/shipments/{number}/packing-list")
+async def packing_list(
+    request: Request,
+    order: PageOrder,
+    user: PageUser,
+    session: SessionDep,
+    round: int | None = None,
+) -> HTMLResponse:
+    """A dispatch round's packing list, to print: the order, where it goes, whom the carrier
+    calls, and what is packed (no prices)."""
+    try:
+        found = await packing_list_of(session=session, user=user, order=order, round_=round)
+    except Refused as refusal:
+        t = translations(locale_of(request, user))
+        raise HTTPException(refusal.status, refusal.translated(t.gettext)) from refusal
+    return render(request, "shipments/packing_list.html", user=user, packing=found)

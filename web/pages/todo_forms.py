@@ -164,10 +164,31 @@ def _received_lines(form: FormFields) -> list[dict[str, Any]]:
     return received
 
 
+def _dispatch_lines(form: FormFields) -> list[dict[str, Any]] | None:
+    """confirm_dispatch: per line the quantity leaving now, in fields named dispatch-<line id>
+    (blank: none of it); None when the form has none (all that remains leaves). 422 next to
+    the line when one is not a number."""
+    lines = []
+    for key in form:
+        line = key.removeprefix("dispatch-")
+        if line == key or not line.isdigit():
+            continue
+        raw = _field(form, key).replace(",", "")
+        try:
+            quantity = Decimal(raw or "0")
+            if not quantity.is_finite():
+                raise InvalidOperation(raw)
+        except InvalidOperation as error:
+            raise Refused(422, NOT_A_RECEIVED_QUANTITY, line=line, quantity=raw) from error
+        lines.append({"line_id": int(line), "quantity": quantity})
+    return lines or None
+
+
 # The fields a form spells over several inputs, by the completion field they fill.
 READERS: dict[str, Callable[[FormFields], Any]] = {
     "milestones": _planned_milestones,
     "items": lambda form: cost_items_of(cost_rows(form)),
     "lines": _unit_costs,
     "received": _received_lines,
+    "dispatch_lines": _dispatch_lines,
 }

@@ -18,6 +18,7 @@ from models.queries.customers import site_for_todo
 from models.tables import Todo, User
 from settings import Settings
 from web.commands.actions import Refused
+from web.commands.dispatch import packing_for_todo
 from web.commands.fulfilment import OWN_CONFIRMATION, milestone_codes
 from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
@@ -76,6 +77,8 @@ async def _todo_page(
         requested_by=await requested_by(session=session, todo=todo),
         # confirm_acceptance: the site's address and the customer's contacts
         site=await site_for_todo(session=session, kind=todo.kind, order=order),
+        # confirm_dispatch: what remains of each line in the to-do's round
+        packing=await packing_for_todo(session=session, todo=todo, order=order),
         today=datetime.now(UTC).date().isoformat(),
     )
 

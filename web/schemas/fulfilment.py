@@ -48,6 +48,13 @@ class QueueLineOut(Model):
     quantity: Decimal
     reserved: Decimal
     on_hand: Decimal
+    line_id: int
+    to_dispatch: Decimal  # what remains of it in the open dispatch to-do's round
+
+
+class ContactOut(Model):
+    name: str
+    phone: str
 
 
 class ShipmentQueueItemOut(Model):
@@ -62,7 +69,10 @@ class ShipmentQueueItemOut(Model):
     waiting_for: str | None  # "deposit" while held
     planned_dispatch_date: date | None = Field(validation_alias="planned_dispatch_on")
     dispatch_todo_id: int | None
+    dispatch_round: int | None  # the open dispatch to-do's round (2, 3 ...: a partial's rest)
     lines: list[QueueLineOut]
+    ship_to: str  # the customer's address
+    contacts: list[ContactOut]  # the customer's contacts, for the carrier
 
 
 class ShipmentActionOut(Model):

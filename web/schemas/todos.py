@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field, PlainValidator
 
-from models.domain import ReceivedLine
+from models.domain import DispatchLine, ReceivedLine
 from web.commands.completion import CostItemIn
 from web.commands.fulfilment import MilestoneDate
 from web.schemas.approval import FACTS_COST_FIELDS, DecisionFactsOut
@@ -131,10 +131,17 @@ class ReplanShipmentCompletion(BaseModel):
 
 
 class ConfirmDispatchCompletion(BaseModel):
+    """The goods left with `carrier` under `tracking_number` on `dispatched_on` (today when
+    left out; not in the future nor before the order was confirmed). `dispatch_lines`
+    [`line_id`, `quantity`]: only these left now (a line left out: none of it), the rest
+    waits for a new confirm_dispatch to-do; left out, all that remains of the round left."""
+
     kind: Literal["confirm_dispatch"]
     outcome: Literal["dispatched"]
     carrier: str = ""
     tracking_number: str = ""
+    dispatched_on: date | None = None
+    dispatch_lines: list[DispatchLine] | None = None
 
 
 class ConfirmMilestoneCompletion(BaseModel):
