@@ -33,7 +33,14 @@ from models.admin.departments import (
     list_departments,
     save_department,
 )
-from models.admin.outbox import MAIL_PAGE_SIZE, OutboxPage, get_mail, list_outbox
+from models.admin.outbox import (
+    MAIL_PAGE_SIZE,
+    OUTBOX_SORTS,
+    OutboxPage,
+    OutboxSearch,
+    get_mail,
+    list_outbox,
+)
 from models.admin.products import (
     ProductChange,
     StockMoved,
@@ -57,6 +64,7 @@ __all__ = [
     "CUSTOMER_LEVELS",
     "MAIL_PAGE_SIZE",
     "MIN_PASSWORD_LENGTH",
+    "OUTBOX_SORTS",
     "AdminRefusal",
     "ContactChange",
     "ContactRefusal",
@@ -64,6 +72,7 @@ __all__ = [
     "DepartmentChange",
     "DepartmentRow",
     "OutboxPage",
+    "OutboxSearch",
     "ProductChange",
     "StockMoved",
     "UserChange",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from i18n import N_, SUPPORTED
 from models.admin.checks import AdminRefusal, at_most, is_email, taken_by_another
+from models.queries.sorting import SortOrder, sorted_rows, text_key
 from models.tables import Contact, Customer
 
 CUSTOMER_LEVELS = ("A", "B", "C", "D")
@@ -57,12 +60,23 @@ class CustomerChange:
     contacts: list[ContactChange]
 
 
-async def list_customers(*, session: AsyncSession) -> list[Customer]:
-    return list(
-        await session.scalars(
-            select(Customer).options(selectinload(Customer.contacts)).order_by(Customer.name)
-        )
+# The customer list's columns a person may sort by (a short list, sorted in Python).
+CUSTOMER_SORTS: dict[str, Callable[[Customer], Any]] = {
+    "name": lambda c: text_key(c.name),
+    "level": lambda c: c.level or None,
+    "region": lambda c: text_key(c.region),
+    "industry": lambda c: text_key(c.industry),
+    "credit_limit": lambda c: c.credit_limit,
+    "tax_number": lambda c: c.tax_number or None,
+}
+
+
+async def list_customers(*, session: AsyncSession, sort: SortOrder | None = None) -> list[Customer]:
+    """Every customer with their contacts, by name unless sorted by another column."""
+    found = await session.scalars(
+        select(Customer).options(selectinload(Customer.contacts)).order_by(Customer.name)
     )
+    return sorted_rows(found, sort or SortOrder(), CUSTOMER_SORTS)
 
 
 async def get_customer(*, session: AsyncSession, customer_id: int) -> Customer | None:

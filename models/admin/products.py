@@ -3,6 +3,7 @@ a stock movement made meanwhile."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import N_
 from models.admin.checks import AdminRefusal, at_most, plain_number, taken_by_another
+from models.queries.sorting import SortOrder, sorted_rows, text_key
 from models.tables import Product
 
 
@@ -32,8 +34,26 @@ class ProductChange:
     stock_on_hand_was: Decimal | None
 
 
-async def list_products(*, session: AsyncSession) -> list[Product]:
-    return list(await session.scalars(select(Product).order_by(Product.code)))
+# The product list's columns a person may sort by (a short list, sorted in Python).
+PRODUCT_SORTS: dict[str, Callable[[Product], Any]] = {
+    "code": lambda p: text_key(p.code),
+    "name": lambda p: text_key(p.name),
+    "category": lambda p: text_key(p.category),
+    "unit": lambda p: p.unit or None,
+    "list_price": lambda p: p.list_price,
+    "standard_cost": lambda p: p.standard_cost,
+    "stock": lambda p: p.stock_on_hand,
+    "reserved": lambda p: p.reserved,
+    "available": lambda p: p.stock_on_hand - p.reserved,
+    "installation": lambda p: not p.needs_installation,  # those that need it first
+    "active": lambda p: not p.active,  # the active first
+}
+
+
+async def list_products(*, session: AsyncSession, sort: SortOrder | None = None) -> list[Product]:
+    """Every product, by code unless sorted by another column."""
+    found = await session.scalars(select(Product).order_by(Product.code))
+    return sorted_rows(found, sort or SortOrder(), PRODUCT_SORTS)
 
 
 async def get_product(*, session: AsyncSession, product_id: int) -> Product | None:

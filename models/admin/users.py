@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,6 +14,7 @@ from i18n import N_
 from models.admin.checks import AdminRefusal, at_most, chain_reaches, is_email, taken_by_another
 from models.domain import Role
 from models.passwords import hash_password
+from models.queries.sorting import SortOrder, sorted_rows, text_key
 from models.tables import Department, User
 
 MIN_PASSWORD_LENGTH = 8
@@ -38,7 +41,19 @@ class UserRow:
     manager_name: str | None
 
 
-async def list_users(*, session: AsyncSession) -> list[UserRow]:
+# The user list's columns a person may sort by (a short list, sorted in Python).
+USER_SORTS: dict[str, Callable[[UserRow], Any]] = {
+    "username": lambda row: text_key(row.user.username),
+    "name": lambda row: text_key(row.user.full_name),
+    "role": lambda row: row.user.role,
+    "department": lambda row: text_key(row.department_name),
+    "manager": lambda row: text_key(row.manager_name),
+    "active": lambda row: not row.user.active,  # the active first
+}
+
+
+async def list_users(*, session: AsyncSession, sort: SortOrder | None = None) -> list[UserRow]:
+    """Every user, by username unless sorted by another column."""
     manager = aliased(User)
     rows = await session.execute(
         select(User, Department.name, manager.full_name)
@@ -46,7 +61,8 @@ async def list_users(*, session: AsyncSession) -> list[UserRow]:
         .outerjoin(manager, User.manager_id == manager.id)
         .order_by(User.username)
     )
-    return [UserRow(user, department, boss) for user, department, boss in rows.unique()]
+    found = [UserRow(user, department, boss) for user, department, boss in rows.unique()]
+    return sorted_rows(found, sort or SortOrder(), USER_SORTS)
 
 
 async def get_user(*, session: AsyncSession, user_id: int) -> User | None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     Select,
+    SQLColumnExpression,
     bindparam,
+    case,
     func,
     or_,
     select,
@@ -16,11 +19,14 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from models.domain import Stage
 from models.queries.scope import order_scope
+from models.queries.sorting import SortOrder, sql_order
 from models.tables import (
     ApprovalRound,
     ApprovalStep,
     Customer,
+    Department,
     Order,
     OrderLine,
     TimelineEvent,
@@ -52,6 +58,7 @@ class OrderFilter:
     delayed: bool | None = None
     page: int = 1
     per_page: int = 25
+    sort: SortOrder = field(default_factory=SortOrder)  # the usual: the newest first
 
 
 @dataclass(frozen=True)
@@ -91,11 +98,35 @@ async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter
         )
     total = await session.scalar(select(func.count()).select_from(query.subquery()))
     rows = await session.scalars(
-        query.order_by(Order.id.desc())
+        query.order_by(*_order_of_list(filters.sort))
         .limit(filters.per_page)
         .offset((filters.page - 1) * filters.per_page)
     )
     return OrderPage(list(rows.unique()), total or 0, filters.page, filters.per_page)
+
+
+def _name_of(column: Any, key: Any) -> SQLColumnExpression[Any]:
+    """A related row's name, for sorting the orders by it (no join that could repeat them)."""
+    return func.lower(select(column).where(key).scalar_subquery())
+
+
+# The order list's columns a person may sort by.
+ORDER_SORTS: dict[str, SQLColumnExpression[Any]] = {
+    "number": Order.number,
+    "customer": _name_of(Customer.name, Customer.id == Order.customer_id),
+    "owner": _name_of(User.full_name, User.id == Order.owner_id),
+    "department": _name_of(Department.name, Department.id == Order.department_id),
+    # stages in the order an order goes through them
+    "stage": case({stage.value: n for n, stage in enumerate(Stage)}, value=Order.stage),
+    "total": Order.total,
+    "created": Order.created_at,
+}
+
+
+def _order_of_list(sort: SortOrder) -> list[SQLColumnExpression[Any]]:
+    if not sort.column:
+        return [Order.id.desc()]
+    return sql_order(sort, ORDER_SORTS, Order.id.desc())
 
 
 async def get_order(*, session: AsyncSession, user: User, number: str) -> Order | None:

@@ -5,7 +5,7 @@ receivables_scope and the aging in aging, both re-exported here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, Row, Subquery, case, distinct, exists, fun
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from models.queries.sorting import SortOrder
 from models.reports.aging import Aging, AgingRow, aging, aging_edges
 from models.reports.receivables_scope import (
     COMPANY_SCOPE_ROLES,
@@ -29,6 +30,7 @@ from models.reports.receivables_scope import (
     receivable_owners,
     receivables_scope,
 )
+from models.reports.receivables_sort import sorted_order_ids
 from models.reports.returned_figures import returned_of_open_orders
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Customer, Installment, Order, User
@@ -72,6 +74,7 @@ class ReceivableFilter:
     owner_id: int | None = None
     page: int = 1
     per_page: int = 25
+    sort: SortOrder = field(default_factory=SortOrder)  # the usual: most overdue first
 
 
 @dataclass(frozen=True)
@@ -139,7 +142,12 @@ async def receivables(
     )
     offset = (filters.page - 1) * filters.per_page
     order_ids: list[int] = []
-    if offset < count:  # else past the last page
+    if offset < count and filters.sort.column:
+        order_ids = await sorted_order_ids(
+            session, in_scope, today, filters.sort, overdue_only=filters.overdue,
+            offset=offset, limit=filters.per_page,
+        )  # fmt: skip
+    elif offset < count:  # else past the last page
         order_ids = await _page_order_ids(session, in_scope, today, filters, offset=offset)
     return ReceivablesPage(
         rows=await _receivables_of(session, order_ids, today),

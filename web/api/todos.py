@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Body, HTTPException
+from fastapi import APIRouter, Body, HTTPException, Query
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from models.domain import TodoStatus
 from models.queries import InboxItem, list_todos, order_of_todo, sees_costs
 from models.queries.customers import site_for_todo
+from models.queries.todos import InboxFilter
 from models.tables import Todo
 from web.api import ApiRoute, refused
 from web.commands.actions import Refused
@@ -20,6 +21,7 @@ from web.deps import ApiUser, SessionDep, TemporalClient
 from web.forms.errors import first_error
 from web.schemas import COMPLETIONS, CompletionBody, Id, TodoCompletedOut, TodoOut, errors
 from web.schemas.todos import SiteOut, TodoDetailOut
+from web.sorting import SortColumn, SortDirection
 from web.views import todo_out
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
@@ -27,11 +29,25 @@ router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
 
 @router.get("/todos", response_model=list[TodoOut], tags=["to-dos"])
 async def todos(
-    user: ApiUser, session: SessionDep, status: TodoStatus = TodoStatus.open
+    user: ApiUser,
+    session: SessionDep,
+    status: TodoStatus = TodoStatus.open,
+    kind: str = "",
+    order: Annotated[str, Query(description="Part of the order number.")] = "",
+    customer: Annotated[str, Query(description="Part of the customer's name.")] = "",
+    due: Annotated[str, Query(description="late, day, week (due within) or none.")] = "",
+    sort: SortColumn = "",
+    direction: SortDirection = "",
 ) -> JSONResponse:
-    """The user's to-dos, oldest first; an approval's `facts` say what decides it (its margin
-    only for the roles that may see costs)."""
-    items = await list_todos(session=session, user=user, status=status)
+    """The user's to-dos, oldest first, or sorted by `sort` (kind, order, customer, total,
+    asked_by, since, due) and `dir`; narrowed by `kind`, `order`, `customer` and `due` (an
+    unknown kind, window or column is left out). An approval's `facts` say what decides it
+    (its margin only for the roles that may see costs); `about` what tells the to-do apart
+    from the order's other to-dos (which payment, milestone, batch, return)."""
+    filters = InboxFilter.asked(
+        kind=kind, order=order, customer=customer, due=due, sort=sort, direction=direction
+    )
+    items = await list_todos(session=session, user=user, status=status, filters=filters)
     costs = sees_costs(user)
     return JSONResponse([todo_out(item).for_viewer(costs) for item in items])
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import N_, translations
 from models.domain import Role
+from models.queries.sorting import SortOrder
 from models.reports.receivables import (
     MAX_PER_PAGE,
     ReceivableFilter,
@@ -21,11 +22,13 @@ from models.reports.receivables import (
     receivable_owners,
     receivables,
 )
+from models.reports.receivables_sort import RECEIVABLE_SORTS
 from models.reports.refund_figures import money_back
 from models.tables import Customer, User
 from web.api.receivables import Today
 from web.deps import PageUser, SessionDep
 from web.pages.common import page_router
+from web.sorting import SortColumn, SortDirection, SortLinks
 from web.templating import locale_of, render
 from workflows.rules import AGING_BUCKETS
 
@@ -91,9 +94,12 @@ async def receivables_page(
     owner_id: str = "",
     page: str = "",
     per_page: str = "",
+    sort: SortColumn = "",
+    direction: SortDirection = "",
 ) -> HTMLResponse:
     _refuse_other_roles(request, user)
     filters = ReceivableFilter(
+        sort=SortOrder.of(sort, direction, RECEIVABLE_SORTS),
         overdue=overdue == "1",
         customer_id=_whole_number(request, user, "customer_id", customer_id, default=None),
         owner_id=_whole_number(request, user, "owner_id", owner_id, default=None),
@@ -107,6 +113,12 @@ async def receivables_page(
     back = await money_back(
         session=session, user=user, customer_id=filters.customer_id, owner_id=filters.owner_id
     )
+    shown = {
+        "overdue": "1" if filters.overdue else "",
+        "customer_id": str(filters.customer_id or ""),
+        "owner_id": str(filters.owner_id or ""),
+        "per_page": str(filters.per_page),
+    }
     return render(
         request,
         "receivables/index.html",
@@ -114,12 +126,8 @@ async def receivables_page(
         result=result,
         back=back,
         today=today,
-        filters={
-            "overdue": "1" if filters.overdue else "",
-            "customer_id": str(filters.customer_id or ""),
-            "owner_id": str(filters.owner_id or ""),
-            "per_page": str(filters.per_page),
-        },
+        filters=shown,
+        sorting=SortLinks("/receivables", filters.sort, shown, usual=SortOrder("next_due")),
         per_page_choices=PER_PAGE_CHOICES,
         shows_owner=Role(user.role) != Role.sales,
         **await _filter_choices(session, user),

@@ -3,6 +3,9 @@ their deposit, with a dispatch form per order."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +13,8 @@ from starlette.responses import Response
 
 from i18n import translations
 from models.domain import Role, TodoKind
+from models.queries import QueueItem
+from models.queries.sorting import SortOrder, sorted_rows, text_key
 from models.tables import User
 from web.commands import fulfilment
 from web.commands.actions import Refused
@@ -19,9 +24,16 @@ from web.commands.todos import complete_todo, visible_todo
 from web.deps import PageOrder, PageUser, SessionDep, TemporalClient
 from web.pages.common import page_router
 from web.pages.todo_forms import completion_from_form
+from web.sorting import SortLinks
 from web.templating import flash, locale_of, render
 
 router = page_router()
+# The queue's sort orders (a short list, sorted in Python; the usual: earliest dispatch first).
+QUEUE_SORTS: dict[str, Callable[[QueueItem], Any]] = {
+    "order": lambda item: item.number,
+    "customer": lambda item: text_key(item.customer),
+    "dispatch": lambda item: item.planned_dispatch_on,
+}
 
 
 async def _queue_page(
@@ -40,11 +52,15 @@ async def _queue_page(
         items = await fulfilment.shipment_queue(session=session, user=user, status=chosen or None)
     except Refused as refusal:
         raise HTTPException(refusal.status, refusal.translated(t.gettext)) from refusal
+    order = SortOrder.of(
+        request.query_params.get("sort"), request.query_params.get("dir"), QUEUE_SORTS
+    )
     return render(
         request,
         "shipments/index.html",
         user=user,
-        items=items,
+        items=sorted_rows(items, order, QUEUE_SORTS),
+        sorting=SortLinks("/shipments", order, {"status": chosen}, usual=SortOrder("dispatch")),
         status=chosen,
         may_dispatch=Role(user.role) == Role.warehouse,
         today=utc_today().isoformat(),

@@ -15,6 +15,8 @@ from i18n import translations
 from models.domain import CostCategory, TodoStatus
 from models.queries import COST_TODO_KINDS, list_todos, order_of_todo, sees_costs
 from models.queries.customers import site_for_todo
+from models.queries.sorting import SortOrder
+from models.queries.todos import DUE_WINDOWS, InboxFilter
 from models.tables import Todo, User
 from settings import Settings
 from web.commands.actions import Refused
@@ -24,6 +26,7 @@ from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
 from web.pages.common import page_router
 from web.pages.todo_forms import FormFields, completion_from_form, shown_cost_rows
+from web.sorting import SortColumn, SortDirection, SortLinks
 from web.templating import flash, locale_of, render
 from web.views import order_detail
 
@@ -31,9 +34,36 @@ router = page_router()
 
 
 @router.get("/")
-async def inbox(request: Request, user: PageUser, session: SessionDep) -> HTMLResponse:
-    items = await list_todos(session=session, user=user, status=TodoStatus.open)
-    return render(request, "inbox.html", user=user, items=items)
+async def inbox(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    kind: str = "",
+    order: str = "",
+    customer: str = "",
+    due: str = "",
+    sort: SortColumn = "",
+    direction: SortDirection = "",
+) -> HTMLResponse:
+    filters = InboxFilter.asked(
+        kind=kind, order=order, customer=customer, due=due, sort=sort, direction=direction
+    )
+    items = await list_todos(session=session, user=user, status=TodoStatus.open, filters=filters)
+    shown = {
+        "kind": filters.kind or "",
+        "order": filters.order or "",
+        "customer": filters.customer or "",
+        "due": filters.due or "",
+    }
+    return render(
+        request,
+        "inbox.html",
+        user=user,
+        items=items,
+        filters=shown,
+        due_windows=DUE_WINDOWS,
+        sorting=SortLinks("/", filters.sort, shown, usual=SortOrder("since")),
+    )
 
 
 async def _todo_page(

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, Field, PlainValidator
 
 from models.domain import DispatchLine, ReceivedLine
+from models.queries.todo_about import TodoAbout
 from web.commands.completion import CostItemIn
 from web.commands.fulfilment import MilestoneDate
 from web.schemas.approval import FACTS_COST_FIELDS, DecisionFactsOut
@@ -35,15 +36,27 @@ class TodoOut(Model):
     # estimate_cost: the change request it prices (None: the order's own estimate); its lines
     # as the change makes them are in `cost_facts` (`lines`, `freight`, ...).
     change_request: int | None = None
+    # What tells the to-do apart from the order's other to-dos, by kind: confirm_payment
+    # `payment`, `amount`, `method`, `reference`, `received_on`; collect `installment`,
+    # `amount`, `due_on`; confirm_milestone `milestone`, `planned_on`; approve_actual_costs
+    # `batch`, `amount`; issue_invoice `invoice_request`, `amount`; confirm_refund `refund`,
+    # `amount`; issue_credit_note `invoice_number`, `amount`; approve_return and
+    # receive_return `return_number`; approve_change `change_request`; only the facts it has.
+    about: TodoAbout | None = None
 
     def for_viewer(self, sees_costs: bool) -> dict[str, Any]:
         """The JSON body for this viewer: the margin and cost figures left out unless they may
-        see costs."""
+        see costs (the inbox leaves a cost batch's `about` out already); `about` carries only
+        the facts its kind has."""
         if sees_costs:
-            return self.model_dump(mode="json")
-        return self.model_dump(
-            mode="json", exclude={"facts": FACTS_COST_FIELDS, "cost_facts": True}
-        )
+            body = self.model_dump(mode="json")
+        else:
+            body = self.model_dump(
+                mode="json", exclude={"facts": FACTS_COST_FIELDS, "cost_facts": True}
+            )
+        if body.get("about"):
+            body["about"] = {k: v for k, v in body["about"].items() if v is not None}
+        return body
 
 
 class SiteContactOut(Model):

@@ -10,11 +10,14 @@ from starlette.datastructures import FormData
 from i18n import N_
 from models import admin
 from models.admin import CONTACT_LANGUAGES, CUSTOMER_LEVELS, AdminRefusal, ContactRefusal
+from models.admin.customers import CUSTOMER_SORTS
+from models.queries.sorting import SortOrder
 from models.tables import Customer, User
 from web.deps import PageAdmin, SessionDep
 from web.forms.admin import ContactFields, CustomerFields
 from web.pages.admin.common import fields_of, gettext_for, not_found
 from web.pages.common import page_router
+from web.sorting import SortColumn, SortDirection, SortLinks
 from web.templating import flash, render
 
 router = page_router()
@@ -111,12 +114,20 @@ async def _save_customer(
 
 
 @router.get("/admin/customers")
-async def customer_list(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
+async def customer_list(
+    request: Request,
+    me: PageAdmin,
+    session: SessionDep,
+    sort: SortColumn = "",
+    direction: SortDirection = "",
+) -> HTMLResponse:
+    order = SortOrder.of(sort, direction, CUSTOMER_SORTS)
     return render(
         request,
         "admin/customers/index.html",
         user=me,
-        customers=await admin.list_customers(session=session),
+        customers=await admin.list_customers(session=session, sort=order),
+        sorting=SortLinks("/admin/customers", order, usual=SortOrder("name")),
     )
 
 

@@ -9,11 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n import N_
 from models import admin
 from models.admin import AdminRefusal, StockMoved
+from models.admin.products import PRODUCT_SORTS
+from models.queries.sorting import SortOrder
 from models.tables import Product, User
 from web.deps import PageAdmin, SessionDep
 from web.forms.admin import ProductFields
 from web.pages.admin.common import fields_of, gettext_for, not_found
 from web.pages.common import page_router
+from web.sorting import SortColumn, SortDirection, SortLinks
 from web.templating import flash, render
 
 router = page_router()
@@ -64,12 +67,20 @@ async def _save_product(
 
 
 @router.get("/admin/products")
-async def product_list(request: Request, me: PageAdmin, session: SessionDep) -> HTMLResponse:
+async def product_list(
+    request: Request,
+    me: PageAdmin,
+    session: SessionDep,
+    sort: SortColumn = "",
+    direction: SortDirection = "",
+) -> HTMLResponse:
+    order = SortOrder.of(sort, direction, PRODUCT_SORTS)
     return render(
         request,
         "admin/products/index.html",
         user=me,
-        products=await admin.list_products(session=session),
+        products=await admin.list_products(session=session, sort=order),
+        sorting=SortLinks("/admin/products", order, usual=SortOrder("code")),
     )
 
 

@@ -11,12 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n import N_
 from models import admin
 from models.admin import AdminRefusal
+from models.admin.users import USER_SORTS
 from models.domain import Role
+from models.queries.sorting import SortOrder
 from models.tables import User
 from web.deps import PageAdmin, SessionDep
 from web.forms.admin import UserFields
 from web.pages.admin.common import fields_of, gettext_for, not_found
 from web.pages.common import page_router
+from web.sorting import SortLinks
 from web.templating import flash, render
 
 router = page_router()
@@ -30,11 +33,15 @@ async def admin_home(_admin: PageAdmin) -> RedirectResponse:
 async def _user_list(
     request: Request, me: User, session: AsyncSession, **context: Any
 ) -> HTMLResponse:
+    order = SortOrder.of(
+        request.query_params.get("sort"), request.query_params.get("dir"), USER_SORTS
+    )
     return render(
         request,
         "admin/users/index.html",
         user=me,
-        rows=await admin.list_users(session=session),
+        rows=await admin.list_users(session=session, sort=order),
+        sorting=SortLinks("/admin/users", order, usual=SortOrder("username")),
         **context,
     )
 

@@ -15,6 +15,8 @@ from models.domain import ORDER_ENTRY_ROLES, Role, Stage
 from models.drafts import DraftError, draft_of, is_editable, repeat_order
 from models.policy import current_collection_policy
 from models.queries import OrderFilter, list_orders
+from models.queries.orders import ORDER_SORTS
+from models.queries.sorting import SortOrder
 from models.tables import Customer, Order, Product, User
 from web.commands import orders
 from web.commands.actions import Refused
@@ -29,6 +31,7 @@ from web.pages.orders.draft_form import (
     values_of_form,
 )
 from web.pages.orders.entry_figures import form_figures
+from web.sorting import SortColumn, SortDirection, SortLinks
 from web.templating import flash, locale_of, render
 from web.views import order_summaries
 
@@ -46,6 +49,8 @@ async def order_list(
     overdue: str = "",
     delayed: str = "",
     page: int = 1,
+    sort: SortColumn = "",
+    direction: SortDirection = "",
 ) -> HTMLResponse:
     filters = OrderFilter(
         stage=stage if stage in Stage.__members__ else None,
@@ -53,16 +58,19 @@ async def order_list(
         overdue=True if overdue == "1" else None,
         delayed=True if delayed == "1" else None,
         page=max(1, page),
+        sort=SortOrder.of(sort, direction, ORDER_SORTS),
     )
     result = await list_orders(session=session, user=user, filters=filters)
     rows = await order_summaries(session=session, orders=result.orders, currency=settings.currency)
+    shown = {"stage": stage, "q": q, "overdue": overdue, "delayed": delayed}
     return render(
         request,
         "orders/index.html",
         user=user,
         result=result,
         rows=rows,
-        filters={"stage": stage, "q": q, "overdue": overdue, "delayed": delayed},
+        filters=shown,
+        sorting=SortLinks("/orders", filters.sort, shown, usual=SortOrder("created", True)),
         stages=list(Stage),
         may_enter=Role(user.role) in ORDER_ENTRY_ROLES,
     )
