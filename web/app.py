@@ -14,16 +14,18 @@ from fastapi.staticfiles import StaticFiles
 from temporalio.client import Client
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from i18n import translations
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.links import DecisionLinks
 from settings import Settings, get_settings
+from web.api import RefusedHTTP
 from web.api.policy import router as policy_api_router
 from web.api.receivables import router as receivables_api_router
 from web.api.reports import router as reports_api_router
 from web.api.routes import router as api_router
 from web.company_zone import CompanyZoneMiddleware
 from web.deps import PageLogin, TemporalGateway
-from web.forms.errors import first_problem
+from web.forms.errors import invalid_input
 from web.limits import RequestSizeLimit
 from web.pages import (
     admin,
@@ -48,7 +50,7 @@ from web.security import (
     SignInThrottle,
     TokenSigner,
 )
-from web.templating import render
+from web.templating import locale_of, render
 
 STATIC = Path(__file__).resolve().parent / "static"
 PAGES = (
@@ -164,7 +166,8 @@ def _add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        return JSONResponse({"detail": first_problem(error.errors())}, status_code=422)
+        problem = invalid_input(error.errors()).translated(translations(locale_of(request)).gettext)
+        return JSONResponse({"detail": problem}, status_code=422)
 
     @app.exception_handler(PageLogin)
     async def login_first(request: Request, _error: PageLogin) -> RedirectResponse:
@@ -173,8 +176,11 @@ def _add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path.startswith("/docs"):
+            detail = error.detail
+            if isinstance(error, RefusedHTTP):  # a refusal, in the caller's language
+                detail = error.refusal.translated(translations(locale_of(request)).gettext)
             return JSONResponse(
-                {"detail": error.detail}, status_code=error.status_code, headers=error.headers
+                {"detail": detail}, status_code=error.status_code, headers=error.headers
             )
         return render(
             request,

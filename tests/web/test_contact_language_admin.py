@@ -245,8 +245,8 @@ async def test_an_admin_sets_a_contacts_language_through_the_api_and_the_rest_st
             "Mail to Xu Ming can be written in English (en) or Simplified Chinese (zh_CN), "
             "not in “zh-CN”.",
         ),
-        ({"language": "x" * 21}, "language: String should have at most 20 characters"),
-        ({"language": 7}, "language: Input should be a valid string"),
+        ({"language": "x" * 21}, "The language is too long: at most 20 characters."),
+        ({"language": 7}, "The language must be text."),
         ({"email": "xu.ming at shpm"}, "Enter a valid e-mail address for Xu Ming"),
     ],
 )

@@ -215,7 +215,7 @@ async def test_bad_estimate_fields_are_refused(api, worker, session_factory):
         ),
         (
             {"outcome": "estimated", "lines": [{"line_id": first_line, "unit_cost": "-1"}]},
-            "greater than or equal to 0",
+            "Line 1: the unit cost cannot be negative.",
         ),
         ({"outcome": "estimated", "freight": "abc", "lines": []}, "freight"),
     ]

@@ -100,8 +100,17 @@ IdempotencyKey = Annotated[
 ]
 
 
+class RefusedHTTP(HTTPException):
+    """A command's refusal as the HTTP error it answers; the app's handler says its message
+    in the caller's language (Accept-Language; English by default)."""
+
+    def __init__(self, refusal: Refused) -> None:
+        super().__init__(refusal.status, refusal.message)
+        self.refusal = refusal
+
+
 def refused(error: Refused) -> HTTPException:
-    return HTTPException(error.status, error.message)
+    return RefusedHTTP(error)
 
 
 async def finance_todo(order: Order, action: Awaitable[TodoDone]) -> MoneyActionOut:

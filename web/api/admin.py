@@ -99,5 +99,5 @@ async def change_contact(
     try:
         saved = await admin_models.save_contact(session=session, contact=contact, change=change)
     except AdminRefusal as refusal:
-        raise HTTPException(422, str(refusal)) from refusal
+        raise refused(Refused.of(422, refusal)) from refusal
     return ContactOut.model_validate(saved)

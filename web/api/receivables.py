@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from models.reports.receivables import (
     MAX_PER_PAGE,
@@ -20,7 +20,8 @@ from models.reports.receivables import (
 )
 from models.reports.refund_figures import money_back
 from models.tables import User
-from web.api import ApiRoute
+from web.api import ApiRoute, refused
+from web.commands.actions import Refused
 from web.deps import ApiUser, SessionDep, SettingsDep
 from web.schemas import CustomerRef, Id, Model, PageNumber, UserRef, errors
 from workflows.rules import AGING_BUCKETS
@@ -44,7 +45,7 @@ async def receivables_user(user: ApiUser) -> User:
     try:
         check_may_see_receivables(user)
     except ReceivablesRefusal as refusal:
-        raise HTTPException(403, str(refusal)) from refusal
+        raise refused(Refused.of(403, refusal)) from refusal
     return user
 
 

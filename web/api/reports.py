@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, Query
 
 from models.domain import CostCategory
 from models.reports.cost_report import (
@@ -22,7 +22,8 @@ from models.reports.cost_report import (
     report_period,
 )
 from models.tables import User
-from web.api import ApiRoute
+from web.api import ApiRoute, refused
+from web.commands.actions import Refused
 from web.deps import ApiUser, SessionDep, SettingsDep
 from web.schemas import (
     CategoryVarianceOut,
@@ -53,7 +54,7 @@ async def cost_report_user(user: ApiUser) -> User:
     try:
         check_may_see_cost_report(user)
     except CostReportRefusal as refusal:
-        raise HTTPException(403, str(refusal)) from refusal
+        raise refused(Refused.of(403, refusal)) from refusal
     return user
 
 
@@ -188,7 +189,7 @@ async def cost_variance(
     try:
         closed_from, closed_to = report_period(today, closed_from, closed_to)
     except CostReportFilterRefusal as refusal:
-        raise HTTPException(422, str(refusal)) from refusal
+        raise refused(Refused.of(422, refusal)) from refusal
     report = await cost_variance_report(
         session=session,
         user=user,

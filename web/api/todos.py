@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Body, HTTPException, Query
+from fastapi import APIRouter, Body, Query
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
+from i18n import N_
 from models.domain import TodoStatus
 from models.queries import InboxItem, list_todos, order_of_todo, sees_costs
 from models.queries.customers import site_for_todo
@@ -18,13 +19,15 @@ from web.commands.actions import Refused
 from web.commands.completion import TodoCompletion
 from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import ApiUser, SessionDep, TemporalClient
-from web.forms.errors import first_error
+from web.forms.errors import invalid_input
 from web.schemas import COMPLETIONS, CompletionBody, Id, TodoCompletedOut, TodoOut, errors
 from web.schemas.todos import SiteOut, TodoDetailOut
 from web.sorting import SortColumn, SortDirection
 from web.views import todo_out
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
+OTHER_KIND = N_("This to-do is of kind %(kind)s; the body's kind is %(given)s.")
+OUTCOMES = N_("The outcome must be one of: %(allowed)s.")
 
 
 @router.get("/todos", response_model=list[TodoOut], tags=["to-dos"])
@@ -80,7 +83,7 @@ def completion_of(todo: Todo, body: dict[str, Any]) -> TodoCompletion:
     the to-do."""
     kind = body.get("kind", todo.kind)
     if kind != todo.kind:
-        raise HTTPException(422, f"This to-do is of kind {todo.kind}; the body's kind is {kind}.")
+        raise refused(Refused(422, OTHER_KIND, kind=todo.kind, given=kind))
     model = COMPLETIONS[todo.kind]
     try:
         given = model.model_validate({**body, "kind": kind})
@@ -88,8 +91,8 @@ def completion_of(todo: Todo, body: dict[str, Any]) -> TodoCompletion:
         problem = error.errors()[0]
         if problem["loc"] == ("outcome",) and problem["type"] == "literal_error":
             allowed = ", ".join(sorted(get_args(model.model_fields["outcome"].annotation)))
-            raise HTTPException(422, f"The outcome must be one of: {allowed}.") from error
-        raise HTTPException(422, first_error(error)) from error
+            raise refused(Refused(422, OUTCOMES, allowed=allowed)) from error
+        raise refused(invalid_input(error)) from error
     return TodoCompletion.model_validate(given.model_dump(exclude={"kind"}))
 
 

@@ -33,7 +33,7 @@ from web.commands.actions import UNREACHABLE, Refused, action_id, refuse, send_u
 from web.commands.completion import TodoCompletion
 from web.commands.fulfilment import utc_today
 from web.commands.todos import complete_todo
-from web.forms.errors import first_error
+from web.forms.errors import invalid_input
 from web.temporal import start_order_workflow, submitted_with, workflow_id
 from workflows.order import OrderWorkflow
 
@@ -109,7 +109,7 @@ def parse_draft(body: dict[str, Any]) -> DraftOrder:
     try:
         return DraftOrder.model_validate(body)
     except ValidationError as error:
-        raise Refused(422, first_error(error)) from error
+        raise invalid_input(error) from error
 
 
 async def submit_order(

@@ -14,17 +14,38 @@ from starlette.datastructures import UploadFile
 from i18n import N_
 from web.commands.actions import Refused
 from web.commands.completion import CostItemIn, TodoCompletion
-from web.forms.errors import first_error
+from web.forms.errors import FIELD_NAMES, Located, in_entry, invalid_input, not_a_number
 from web.schemas.todos import COMPLETIONS
 
 # The actual-cost forms (on the to-do page and the order page): this many item rows.
 COST_ROWS = 5
 ITEM_FIELDS = ("category", "amount", "reference")
+# A cost item's fields by the inputs of its row (item-<n>-<input>).
+ITEM_INPUTS = {
+    "category": "category",
+    "amount": "amount",
+    "supplier_payment_reference": "reference",
+}
 # A submitted form's fields by name: the form itself, or the values typed into it.
 FormFields = Mapping[str, str | UploadFile]
 # Every completion has these; the rest are its kind's.
 COMMON = frozenset({"kind", "outcome", "comment"})
 NOT_A_RECEIVED_QUANTITY = N_("Line %(line)s: “%(quantity)s” is not a quantity.")
+# The cost batch's refusals about one item (models.domain costs), by the item's input.
+COST_ITEM_REFUSALS: Located = {
+    "Item %(number)s: the amount must be more than zero.": lambda p: f"item-{p['number']}-amount",
+    "Item %(number)s: give the supplier payment reference.": lambda p: (
+        f"item-{p['number']}-reference"
+    ),
+    "Item %(number)s: supplier payment %(reference)s is given twice.": lambda p: (
+        f"item-{p['number']}-reference"
+    ),
+    "Item %(number)s: supplier payment %(reference)s is already recorded as %(category)s for "
+    "this order.": lambda p: f"item-{p['number']}-reference",
+    "Item %(number)s: the category must be one of: %(allowed)s.": lambda p: (
+        f"item-{p['number']}-category"
+    ),
+}
 
 
 def completion_from_form(kind: str, form: FormFields) -> TodoCompletion:
@@ -50,7 +71,7 @@ def completion_from_form(kind: str, form: FormFields) -> TodoCompletion:
     try:
         return TodoCompletion.model_validate(given)
     except ValidationError as error:
-        raise Refused(422, first_error(error).replace("%", "%%")) from error
+        raise invalid_input(error) from error
 
 
 def _field(form: FormFields, name: str) -> str:
@@ -63,12 +84,15 @@ def is_ticked(form: FormFields, name: str) -> bool:
 
 def _amount(form: FormFields, name: str) -> Decimal:
     raw = str(form.get(name) or "0").replace(",", "").strip() or "0"
+    field = FIELD_NAMES.get(name.partition("-")[0], name)  # unit_cost-<line>: "unit cost"
     try:
         value = Decimal(raw)
     except InvalidOperation as error:
-        raise Refused(422, f"{name}: '{raw}' is not a number.") from error
-    if value < 0 or not value.is_finite():
-        raise Refused(422, f"{name}: the amount cannot be negative.")
+        raise not_a_number(name, field=field) from error
+    if not value.is_finite():
+        raise not_a_number(name, field=field)
+    if value < 0:
+        raise not_a_number(name, field=field, negative=True)
     return value
 
 
@@ -129,6 +153,7 @@ def cost_items_of(rows: list[dict[str, str]]) -> list[CostItemIn]:
                 "Item %(number)s: “%(amount)s” is not an amount.",
                 number=number,
                 amount=row["amount"],
+                at=f"item-{number}-amount",
             ) from error
         try:
             items.append(
@@ -139,7 +164,9 @@ def cost_items_of(rows: list[dict[str, str]]) -> list[CostItemIn]:
                 )
             )
         except ValidationError as error:
-            raise Refused(422, f"Item {number}, {first_error(error)}".replace("%", "%%")) from error
+            problem = invalid_input(error)
+            name = ITEM_INPUTS.get(str(problem.loc[-1]), "amount") if problem.loc else "amount"
+            raise in_entry(problem, "items", number - 1, at=f"item-{number}-{name}") from error
     return items
 
 

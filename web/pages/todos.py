@@ -24,8 +24,14 @@ from web.commands.dispatch import packing_for_todo
 from web.commands.fulfilment import OWN_CONFIRMATION, milestone_codes
 from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
+from web.forms.errors import FormRefusal, form_refusal
 from web.pages.common import page_router
-from web.pages.todo_forms import FormFields, completion_from_form, shown_cost_rows
+from web.pages.todo_forms import (
+    COST_ITEM_REFUSALS,
+    FormFields,
+    completion_from_form,
+    shown_cost_rows,
+)
 from web.sorting import SortColumn, SortDirection, SortLinks
 from web.templating import flash, locale_of, render
 from web.views import order_detail
@@ -76,6 +82,7 @@ async def _todo_page(
     error: str | None = None,
     status_code: int = 200,
     values: FormFields | None = None,
+    refused: FormRefusal | None = None,
 ) -> HTMLResponse:
     todo = await visible_todo(session=session, user=user, todo_id=todo_id)
     order = await order_of_todo(session=session, todo=todo)
@@ -89,6 +96,7 @@ async def _todo_page(
         order=detail,
         sees_costs=sees_costs(user),
         error=error,
+        refused=refused,
         status_code=status_code,
         values=values or {},
         # plan_shipment: the shipping mode's milestones; confirm_milestone: those ops confirm
@@ -225,6 +233,7 @@ async def complete_todo_form(
             status_code=error.status,
             # the refused line, for a form that says the refusal next to it
             values={**dict(form), "error_line": str(error.params.get("line", ""))},
+            refused=form_refusal(error, t.gettext, located=COST_ITEM_REFUSALS),
         )
     flash(request, t.gettext("Done. The to-do is closed."))
     return RedirectResponse("/", status_code=303)

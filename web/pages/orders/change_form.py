@@ -17,7 +17,7 @@ from models.tables import Order, Product, User
 from web.commands import changes
 from web.commands.actions import Refused
 from web.commands.changes import NOTHING_LEFT_TO_PAY, ChangeRequestForm
-from web.forms.errors import first_error
+from web.forms.errors import invalid_input
 from web.pages.orders.change_plan import (
     BLANK_PLAN_ROWS,
     PLAN_FIELDS,
@@ -168,7 +168,7 @@ def change_of(values: dict[str, Any], order: Order, start: PlanStart) -> ChangeR
     try:
         form = ChangeRequestForm.model_validate(body)
     except ValidationError as error:
-        raise Refused(422, first_error(error).replace("%", "%%")) from error
+        raise invalid_input(error) from error
     unchanged = set()
     if _same_lines(form, order):
         unchanged.add("lines")

@@ -34,11 +34,11 @@ from web.commands import cancellation, costs, fulfilment
 from web.commands.actions import Refused
 from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
-from web.forms.errors import first_error
+from web.forms.errors import FormRefusal, form_refusal, invalid_input
 from web.pages.common import page_router
 from web.pages.orders.change_form import change_form
 from web.pages.orders.return_form import return_form
-from web.pages.todo_forms import shown_cost_rows
+from web.pages.todo_forms import COST_ITEM_REFUSALS, shown_cost_rows
 from web.schemas import OrderDetail
 from web.templating import flash, locale_of, render
 from web.views import COST_EVENTS, order_detail
@@ -47,6 +47,8 @@ router = page_router()
 M = TypeVar("M", bound=BaseModel)
 # What one of the order page's small forms does with the typed values.
 OrderAct = Callable[[dict[str, str]], Awaitable[object]]
+# The small forms' names for an action's fields (the API's supplier_payment_reference, ...).
+FORM_NAMES = {"supplier_payment_reference": "reference"}
 
 
 def _fulfilment_forms(user: User, order: Order, detail: OrderDetail) -> dict[str, Any]:
@@ -127,8 +129,10 @@ async def show_order(
     error: str | None = None,
     status_code: int = 200,
     values: dict[str, Any] | None = None,
+    refused: FormRefusal | None = None,
 ) -> Response:
-    """The order page; with a refused form's message, status and typed values when given."""
+    """The order page; with a refused form's message, status and typed values when given
+    (and where the form says it, `refused`)."""
     detail = await order_detail(session=session, user=user, order=order, settings=settings)
     values = values or {}
     return render(
@@ -148,6 +152,7 @@ async def show_order(
         **await return_form(session=session, user=user, order=order),
         today=datetime.now(UTC).date().isoformat(),
         error=error,
+        refused=refused,
         status_code=status_code,
         values=values,
     )
@@ -167,7 +172,7 @@ def form_body(model: type[M], values: dict[str, str], keep: tuple[str, ...] = ()
     try:
         return model.model_validate({k: v for k, v in values.items() if v or k in keep})
     except ValidationError as error:
-        raise Refused(422, first_error(error).replace("%", "%%")) from error
+        raise invalid_input(error) from error
 
 
 @dataclass(frozen=True)
@@ -204,6 +209,9 @@ class OrderPageForm:
                 error=error.translated(t.gettext),
                 status_code=error.status,
                 values={**values, "form": form_name},
+                refused=form_refusal(
+                    error, t.gettext, form=form_name, renamed=FORM_NAMES, located=COST_ITEM_REFUSALS
+                ),
             )
         flash(self.request, t.gettext(done_message))
         return RedirectResponse(f"/orders/{number}", status_code=303)

@@ -21,6 +21,7 @@ from models.tables import Customer, Order, Product, User
 from web.commands import orders
 from web.commands.actions import Refused
 from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
+from web.forms.errors import Located, form_refusal
 from web.pages.common import page_router
 from web.pages.orders.draft_form import (
     EMPTY_LINE_ROWS,
@@ -36,6 +37,28 @@ from web.templating import flash, locale_of, render
 from web.views import order_summaries
 
 router = page_router()
+# The order form's names for the draft's fields, and the fields of the order's own refusals.
+FORM_NAMES = {"payment_plan": "plan", "payment_plan_name": "plan_name"}
+LOCATED: Located = {
+    "Line %(n)s: the quantity must be greater than zero.": lambda p: f"lines-{p['n'] - 1}-quantity",
+    "Line %(n)s: the unit price must be greater than zero.": lambda p: (
+        f"lines-{p['n'] - 1}-unit_price"
+    ),
+    "Line %(n)s: the discount must be between 0 and 100 %%.": lambda p: (
+        f"lines-{p['n'] - 1}-discount_percent"
+    ),
+    "Line %(n)s: there is no product %(product)s.": lambda p: f"lines-{p['n'] - 1}-product_id",
+    "The whole-order discount must be between 0 and 100 %%.": lambda p: "order_discount_percent",
+    "The target total must be greater than zero.": lambda p: "target_total",
+    "The target total can have at most two decimals.": lambda p: "target_total",
+    "The requested delivery date %(date)s is not between %(earliest)s and %(latest)s.": lambda p: (
+        "requested_delivery_date"
+    ),
+    "There is no payment plan named %(name)s; choose one of: %(names)s.": lambda p: "plan_name",
+    "Installment %(n)s: the fixed date %(date)s is not between %(earliest)s and %(latest)s.": (
+        lambda p: f"plan-{p['n'] - 1}-fixed_date"
+    ),
+}
 
 
 @router.get("/orders")
@@ -158,6 +181,7 @@ async def _save(
             padded(values),
             status_code=422,
             error=error.translated(t.gettext),
+            refused=form_refusal(error, t.gettext, renamed=FORM_NAMES, located=LOCATED),
         )
     flash(request, t.gettext("Order %(number)s is saved.") % {"number": saved.number})
     return RedirectResponse(f"/orders/{saved.number}", status_code=303)

@@ -24,7 +24,7 @@ from models.queries.returns import dispatched_by_line, returnable_by_line
 from models.tables import Order, User
 from web.commands import returns
 from web.commands.actions import Refused
-from web.forms.errors import first_error
+from web.forms.errors import invalid_input
 from web.schemas.returns import ReturnLineIn, ReturnRequestIn
 
 NOT_A_QUANTITY = N_("%(product)s: “%(quantity)s” is not a quantity.")
@@ -96,7 +96,7 @@ def request_of(values: dict[str, Any], order: Order) -> ReturnRequestIn:
     try:
         return ReturnRequestIn(lines=lines, reason=values["reason"])
     except ValidationError as error:
-        raise Refused(422, first_error(error).replace("%", "%%")) from error
+        raise invalid_input(error) from error
 
 
 def error_field(error: Refused) -> str:

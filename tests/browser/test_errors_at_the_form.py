@@ -1,0 +1,138 @@
+"""Issue 18, defects 3 and 6 in a real browser (Debian's Chromium), in English and in Chinese: a
+quantity or an amount that is not a number is refused with a sentence in the person's language,
+said next to the field on screen (not at the top of a long page), the field marked and focused,
+and what was typed still there."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+
+from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, TIMEOUT_MS
+from tests.conftest import DEMO_PASSWORD
+from tests.web.conftest import api  # noqa: F401 - the API client fixture
+from tests.web.test_i18n import needs_catalog, zh_catalog_compiled  # noqa: F401
+from tests.web.test_orders_api import submitted_order, todo_of
+
+pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING), needs_catalog]
+
+WORDS = {
+    "en": {
+        "username": "Username",
+        "password": "Password",
+        "sign_in": "Sign in",
+        "save": "Save draft",
+        "quantity": "Line 2: the quantity must be a number.",
+        "estimate": "Confirm the estimate",
+        "freight": "The freight must be a number.",
+    },
+    "zh_CN": {
+        "username": "用户名",
+        "password": "密码",
+        "sign_in": "登录",
+        "save": "保存草稿",
+        "quantity": "第 2 行：数量必须是数字。",
+        "estimate": "确认预估成本",
+        "freight": "运费必须是数字。",
+    },
+}
+BROWSER_LOCALE = {"en": "en-US", "zh_CN": "zh-CN"}
+NEAR_PX = 120  # the message is this close to its field, above or below it
+
+Login = Callable[[str, str], Awaitable[Page]]
+
+
+@pytest.fixture
+async def login(browser: Browser, live_server: str) -> AsyncIterator[Login]:
+    """login("sales", "zh_CN") -> a page of a browser asking for that language (a laptop's
+    short screen), signed in through the login form in that language."""
+    contexts: list[BrowserContext] = []
+
+    async def sign_in(username: str, language: str) -> Page:
+        context = await browser.new_context(
+            base_url=live_server,
+            locale=BROWSER_LOCALE[language],
+            viewport={"width": 1366, "height": 700},
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = await context.new_page()
+        await page.goto("/login")
+        words = WORDS[language]
+        await page.get_by_label(words["username"]).fill(username)
+        await page.get_by_label(words["password"]).fill(DEMO_PASSWORD)
+        await page.get_by_role("button", name=words["sign_in"], exact=True).click()
+        await page.wait_for_url(f"{live_server}/")
+        return page
+
+    yield sign_in
+    for context in contexts:
+        await context.close()
+
+
+async def said_next_to(page: Page, field: Locator, message: str) -> None:
+    """The refusal is on screen beside the field, which is marked, focused and on screen."""
+    said = page.locator("#refused-message")
+    await expect(said).to_have_text(message)
+    await expect(said).to_be_in_viewport()
+    await expect(field).to_be_in_viewport()
+    await expect(field).to_have_attribute("aria-invalid", "true")
+    await expect(field).to_be_focused()
+    field_box, said_box = await field.bounding_box(), await said.bounding_box()
+    assert field_box and said_box
+    gap = max(
+        said_box["y"] - (field_box["y"] + field_box["height"]), field_box["y"] - said_box["y"]
+    )
+    assert gap < NEAR_PX, (field_box, said_box)
+    await expect(page.locator("#form-error")).to_have_count(0)  # not also at the top
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+async def test_a_quantity_that_is_not_a_number_is_said_at_its_line_of_the_new_order_form(
+    login, language
+):
+    page = await login("sales", language)
+    await page.goto("/orders/new")
+    await page.locator("#customer_id").select_option("1")
+    await page.locator("[name=lines-0-product_id]").select_option("3")
+    await page.locator("[name=lines-0-quantity]").fill("2")
+    await page.locator("[name=lines-0-unit_price]").fill("8000")
+    await page.locator("[name=lines-1-product_id]").select_option("4")
+    await page.locator("[name=lines-1-quantity]").fill("a few")
+    await page.locator("[name=lines-1-discount_percent]").fill("5")
+    await page.get_by_role("button", name=WORDS[language]["save"]).click()
+
+    field = page.locator("[name=lines-1-quantity]")
+    await said_next_to(page, field, WORDS[language]["quantity"])
+    await expect(field).to_have_value("a few")  # what was typed stays
+    await expect(page.locator("[name=lines-0-unit_price]")).to_have_value("8000")
+    await expect(page.locator("[name=lines-1-discount_percent]")).to_have_value("5")
+    await expect(page.locator("[name=lines-1-product_id]")).to_have_value("4")
+    await expect(page.locator("[name=lines-0-quantity]")).not_to_have_attribute(
+        "aria-invalid", "true"
+    )
+    assert page.url.endswith("/orders/new")  # nothing saved: no order page to go to
+
+
+@pytest.mark.parametrize("language", ["en", "zh_CN"])
+async def test_an_amount_that_is_not_a_number_is_said_at_the_field_of_the_estimate_to_do(
+    login,
+    api,  # noqa: F811 - the fixture
+    language,
+):
+    _, number = await submitted_order(api)
+    todo = await todo_of(await api("pricing"), number, "estimate_cost")
+    page = await login("pricing", language)
+    await page.goto(f"/todos/{todo['id']}")
+    await page.locator("#freight").fill("lots")
+    await page.locator("#installation").fill("800")
+    await page.get_by_role("button", name=WORDS[language]["estimate"]).click()
+
+    field = page.locator("#freight")
+    await said_next_to(page, field, WORDS[language]["freight"])
+    await expect(field).to_have_value("lots")
+    await expect(page.locator("#installation")).to_have_value("800")
+    still = await todo_of(await api("pricing"), number, "estimate_cost")
+    assert still["id"] == todo["id"]  # still open: nothing estimated
