@@ -76,8 +76,8 @@ async def said_next_to(page: Page, field: Locator, message: str) -> None:
     """The refusal is on screen beside the field, which is marked, focused and on screen."""
     said = page.locator("#refused-message")
     await expect(said).to_have_text(message)
-    await expect(said).to_be_in_viewport()
-    await expect(field).to_be_in_viewport()
+    await expect(said).to_be_in_viewport(ratio=1)  # wholly on screen
+    await expect(field).to_be_in_viewport(ratio=1)
     await expect(field).to_have_attribute("aria-invalid", "true")
     await expect(field).to_be_focused()
     field_box, said_box = await field.bounding_box(), await said.bounding_box()

@@ -96,15 +96,14 @@ def field_tag(page: str, name: str) -> str:
     return match.group(0)
 
 
-def said_in_row(page: str, name: str) -> str:
-    """The refusal said in the field's own line (the table row it is in)."""
+def said_under_line(page: str, name: str) -> str:
+    """The refusal said in the row right under the field's line of the table."""
     tag = field_tag(page, name)
-    start = page.rindex("<tr", 0, page.index(tag))
-    row = page[start : page.index("</tr>", start)]
+    end = page.index("</tr>", page.index(tag)) + len("</tr>")
+    row = page[end : page.index("</tr>", end)]
+    assert row.lstrip().startswith('<tr class="refused-row">'), row
     match = re.search(
-        r'<div class="error-box field-error" role="alert" id="refused-message">'
-        r"([^<]*)</div>",
-        row,
+        r'<div class="error-box field-error" role="alert" id="refused-message">([^<]*)</div>', row
     )
     assert match, row
     return match.group(1)
@@ -138,7 +137,7 @@ async def test_the_new_order_form_says_a_bad_quantity_next_to_the_line_and_keeps
     page = text_of(response)
     assert response.status_code == 422
     message = (english if headers is EN else chinese).replace("1", "2", 1)
-    assert said_in_row(page, "lines-1-quantity") == message
+    assert said_under_line(page, "lines-1-quantity") == message
     assert "Input should" not in page and 'id="form-error"' not in page  # not on top
     assert page.count('id="refused-message"') == 1  # said once
     field = field_tag(page, "lines-1-quantity")
