@@ -22,6 +22,8 @@ from notifications.mail import render
 Clock = Callable[[], datetime]
 # The values of a mail that are moments (datetimes), written in the recipient's language.
 MAIL_MOMENTS = ("due_at", "decide_until", "reminder", "arrival_until")
+# A mail's comment said in each recipient's language: given their formatter and gettext.
+Said = Callable[[Formatter, Callable[[str], str]], str]
 # An assignment as a dictionary key: (user id, role, department id) of each assignee.
 _Assignment = tuple[tuple[int | None, Role | None, int | None], ...]
 
@@ -264,12 +266,13 @@ class StepRecorder:
         users: Sequence[Recipient],
         order: Order,
         event: str,
-        comment: str = "",
+        comment: str | Said = "",
         with_link: bool = True,
         fresh: Fresh | None = None,
     ) -> None:
         """Tell people of an event of the order; with a link to the order page unless they
-        cannot open it (a customer's contact has no account)."""
+        cannot open it (a customer's contact has no account). A comment that is a function is
+        said in each recipient's language."""
         for user in users:
             await self.queue_mail(
                 key=f"{key}/mail/{user.id}",
@@ -307,6 +310,8 @@ class StepRecorder:
         for moment in MAIL_MOMENTS:  # in the company's zone, named: a mail has no page around it
             if moment in values:
                 values[moment] = fmt.datetime_with_zone(values[moment]) if values[moment] else ""
+        if callable(values.get("comment")):
+            values["comment"] = values["comment"](fmt, translations(locale).gettext)
         subject, body = render(
             template,
             locale=locale,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from sqlalchemy import select, update
 from temporalio import activity
 
 from activities.shipments.records import OPS, milestones_of, record_milestones, still_delayed
-from activities.steps import StepRecorder
+from activities.steps import Said, StepRecorder
 from activities.store import StepStore
+from i18n import N_, Formatter
+from i18n.labels import MILESTONES
 from models.domain import (
     MarkLate,
     MilestoneCode,
@@ -128,9 +130,7 @@ async def _tell_late(
             users=[order.owner, *await rec.people(OPS)],
             order=order,
             event="milestone_late",
-            comment="; ".join(
-                f"{m.code.value} was planned for {m.planned_date.isoformat()}" for m in late
-            ),
+            comment=_planned_for(late),
         )
     for milestone in late:
         if milestone.code in OWN_TODO:
@@ -197,3 +197,19 @@ async def _close_late_todos(
         return
     for todo in todos:
         await rec.close_todo(todo.key, outcome="done", by_user_id=by_user_id)
+
+
+def _planned_for(late: Sequence[MilestoneState]) -> Said:
+    """ "Picking was planned for Dec 4, 2026", in each recipient's language and date style."""
+
+    def said(fmt: Formatter, gettext: Callable[[str], str]) -> str:
+        return "; ".join(
+            gettext(PLANNED_FOR)
+            % {"milestone": gettext(MILESTONES[m.code.value]), "day": fmt.date(m.planned_date)}
+            for m in late
+        )
+
+    return said
+
+
+PLANNED_FOR = N_("%(milestone)s was planned for %(day)s")

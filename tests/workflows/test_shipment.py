@@ -47,6 +47,7 @@ from models.tables import (
 from settings import Settings
 from tests import helpers
 from tests.helpers import saved
+from tests.web.test_i18n import needs_catalog, zh_catalog_compiled  # noqa: F401
 from tests.workflows.test_order import decide, estimate, fails_first_attempt
 from worker import WORKFLOWS, activities_for, build_worker
 from workflows.shipment import ShipmentWorkflow
@@ -225,6 +226,7 @@ async def all_mail(session_factory) -> list[OutboxMail]:
 
 
 @pytest.mark.own_test_server
+@needs_catalog
 async def test_a_milestone_missed_by_a_day_turns_the_order_delayed_with_one_alert(
     env, session_factory, settings: Settings
 ):
@@ -237,14 +239,19 @@ async def test_a_milestone_missed_by_a_day_turns_the_order_delayed_with_one_aler
         env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities
     ):
         order, handle = await confirmed_order(env, session_factory, settings)
+        async with session_factory() as session:  # ops read their mail in Chinese
+            await session.execute(update(User).where(User.username == "ops").values(locale="zh_CN"))
+            await session.commit()
         await plan(env, session_factory, order, start=0, step=3)  # picking due today
         await env.sleep(timedelta(days=1, hours=1))
 
         late = await todo(session_factory, order, "confirm_milestone")
         assert (await saved(session_factory, order)).delayed is True
         assert attempts == [1, 2]  # the alert's step was retried ...
-        alerts = await mails_about(session_factory, "picking was planned for")
+        alerts = await mails_about(session_factory, "Picking was planned for")
+        alerts += await mails_about(session_factory, "备货原计划于")  # each in their language
         assert alerts == Counter({"ops@o2c.example.com": 1, "sales@o2c.example.com": 1})  # ... once
+        assert await mails_about(session_factory, "picking was planned for 20") == Counter()
         described = (await handle.describe()).typed_search_attributes
         assert described.get(SHIPMENT_DELAYED) is True  # `ShipmentDelayed=true` finds it
         assert described.get(DELAYED) is True  # and the old name still does, for a release
