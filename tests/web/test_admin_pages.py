@@ -202,10 +202,10 @@ async def test_user_list_shows_each_users_role_department_manager_and_state(admi
     page = text_of(response)
     for expected in (
         "sales_manager2",
-        "Wang Fang (Sales, East)",
+        "Wang Fang",
         "Sales rep",
         "East China office",
-        "Li Na (Sales manager, East)",
+        "Li Na",
         "Deactivate",
     ):
         assert expected in page
@@ -252,7 +252,7 @@ async def test_editing_a_user_with_a_blank_password_keeps_the_old_password(admin
     sales_id = await id_of(session_factory, User, username="sales")
     before = await one(session_factory, User, username="sales")
     form = await admin.get(f"/admin/users/{sales_id}")
-    assert 'value="sales"' in form.text and 'value="Wang Fang (Sales, East)"' in form.text
+    assert 'value="sales"' in form.text and 'value="Wang Fang"' in form.text
 
     response = await post(
         admin,
@@ -366,7 +366,7 @@ async def test_a_user_is_not_created_with_bad_fields(admin, session_factory, ove
         (
             "sales_manager",
             {"manager_id": "sales"},
-            "Wang Fang (Sales, East) already reports to this user",
+            "Wang Fang already reports to this user",
         ),
         ("sales", {"password": "short"}, "The password needs at least 8 characters."),
         ("sales", {"username": "finance"}, "The username finance is already taken."),
@@ -422,7 +422,7 @@ async def test_department_list_shows_the_tree_with_parents_and_managers(admin):
     page = text_of(response)
     # Sub-departments follow their parent, before the next top-level department.
     assert page.index(">Sales<") < page.index("East China office") < page.index(">Service<")
-    assert "Li Na (Sales manager, East)" in page and "Zhou Wei (Director)" in page
+    assert "Li Na" in page and "Zhou Wei" in page
 
 
 async def test_admin_creates_a_department_under_a_parent_with_a_manager(admin, session_factory):

@@ -61,7 +61,7 @@ async def test_ops_see_the_closed_orders_by_variance_with_figures_and_totals(bro
     d = rows_of(text)[book.numbers["D"]]
     for shown in (
         "Hangzhou Green Foods Ltd.",
-        "Wang Fang (Sales, East)",
+        "Wang Fang",
         "East China office",
         "CN¥1,500.00",  # the revenue
         "CN¥800.00",  # expected

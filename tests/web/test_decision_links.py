@@ -124,7 +124,7 @@ async def test_approver_decides_from_the_mail_link_without_signing_in(
         "CN¥28,400.00",
         "PUMP-10",
         "VALVE-3",
-        "Li Na (Sales manager, East), your approval is asked",
+        "Li Na, your approval is asked",
         'value="approve"',
         'value="reject"',
         'name="comment"',
