@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 
 from i18n import Formatter
+from models.tables import TimelineEvent
 from tests import helpers
 from tests.web.test_approval_progress import in_approval, two_stage_round
 from tests.web.test_i18n import chinese_session, needs_catalog, zh_catalog_compiled  # noqa: F401
@@ -40,6 +42,28 @@ async def test_approval_reasons_read_chinese_on_the_order_page(browser_session, 
     assert "2 件" in page  # PUMP-10, in pieces
     assert leftovers(page) == []
     assert not re.search(r"\b(director|finance)\b", page)  # roles waited on, by their names
+
+
+@needs_catalog
+async def test_the_timeline_says_why_an_approval_was_asked_in_chinese(
+    browser_session, session_factory
+):
+    order = await in_approval(session_factory)
+    async with session_factory() as session:  # as activities/rounds.py records a stage opened
+        session.add(
+            TimelineEvent(
+                key=f"order-{order.number}/leftovers/opened",
+                order_id=order.id,
+                at=datetime.now(UTC),
+                kind="approval_requested",
+                details={"round": "1", "stage": "1", "requirement": "manager", "reason": "always"},
+            )
+        )
+        await session.commit()
+    chinese = await chinese_session(browser_session, "sales")
+    page = visible(await chinese.get(f"/orders/{order.number}"))
+    assert "已发起审批 · 始终适用" in page
+    assert leftovers(page) == []
 
 
 async def test_the_english_order_page_keeps_its_reasons_and_units(browser_session, session_factory):
