@@ -50,5 +50,19 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=20, max_overflow=10, pool_pre_ping=True)
 
 
+async def read_one_view(session: AsyncSession) -> None:
+    """From here on the session reads one view of the database, as it is at the next read, until
+    the session ends: for a page that only reads, in many queries, an order a workflow step may
+    write meanwhile (else its heading said revision 1 over the list of its revisions with 2).
+    SQLite's driver begins a transaction only before a write, so each read saw the latest
+    commit; PostgreSQL's read committed sees it at every statement."""
+    await session.commit()  # ends what was read before (nothing written, loaded objects kept)
+    if session.get_bind().dialect.name == "sqlite":
+        connection = await session.connection()
+        await connection.exec_driver_sql("BEGIN")  # WAL: the snapshot is the next read's
+    else:
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from i18n import translations
-from models.db import SessionFactory
+from models.db import SessionFactory, read_one_view
 from models.domain import Role
 from models.passwords import verify_password
 from models.queries import get_order
@@ -150,6 +150,16 @@ async def page_order(request: Request, number: str, user: PageUser, session: Ses
 
 
 PageOrder = Annotated[Order, Depends(page_order)]
+
+
+async def shown_order(request: Request, number: str, user: PageUser, session: SessionDep) -> Order:
+    """The order for a page that only shows it: the order and all the page reads about it in
+    one view of the database, though a workflow step commits while the page is made."""
+    await read_one_view(session)
+    return await page_order(request, number, user, session)
+
+
+ShownOrder = Annotated[Order, Depends(shown_order)]
 
 
 async def user_by_name(session: AsyncSession, username: str) -> User | None:

@@ -19,6 +19,7 @@ from models.tables import Order, User
 from settings import Settings
 from tests import helpers
 from tests.conftest import DEMO_PASSWORD, alembic_config
+from tests.models.test_db import a_commit_meanwhile_is_not_seen_until_the_view_ends
 from tests.workflows.test_order import decide
 from tests.workflows.test_order import estimate as give_estimate
 from worker import build_worker
@@ -123,3 +124,7 @@ async def test_order_runs_through_its_workflow_on_postgresql(env, pg_factory, se
         saved = await session.get(Order, order.id)
         assert saved.stage == "fulfilment" and saved.expected_cost is not None
     assert estimate.kind == "estimate_cost"
+
+
+async def test_a_page_reads_one_view_though_a_step_commits_meanwhile_on_postgresql(pg_factory):
+    await a_commit_meanwhile_is_not_seen_until_the_view_ends(pg_factory)

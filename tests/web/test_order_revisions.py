@@ -7,6 +7,7 @@ from decimal import Decimal as D
 
 from sqlalchemy import select
 
+from models import queries
 from models.tables import Order
 from tests.activities.change_fixtures import (
     Placed,
@@ -65,6 +66,34 @@ async def test_the_order_page_shows_revision_2_and_its_diff(browser_session, pla
     assert "Revision 2" in page and 'data-field="lines[PUMP-10].quantity"' in page
     assert "PUMP-10 · Quantity" in page and "VALVE-3 · line added" in page
     assert "Change requests" in page and "“Too deep”" in page
+
+
+async def test_the_order_page_is_one_view_of_the_order_though_a_change_is_applied_meanwhile(
+    browser_session, placed, monkeypatch
+):
+    """The page reads the order, then its revisions: the change applied in between (a workflow
+    step committing while the page is made) showed revision 2 under a heading saying revision
+    1, in the browser test of the change flow under load."""
+    read_revisions = queries.revisions
+
+    async def a_change_applied_first(**kwargs):
+        monkeypatch.setattr(queries, "revisions", read_revisions)
+        await placed.changes.record_change_request(
+            placed.request(lines=more_pumps_and_a_valve(placed))
+        )
+        assert (await placed.changes.apply_change(placed.apply())).problem is None
+        return await read_revisions(**kwargs)
+
+    monkeypatch.setattr(queries, "revisions", a_change_applied_first)
+    sales = await browser_session("sales")
+    during = text_of(await sales.get(f"/orders/{placed.order.number}"))
+    # the order as it was first read, never changed: no revisions, no change request
+    assert 'id="revisions"' not in during and 'data-revision="2"' not in during
+    assert "Customer needs more" not in during and 'data-position="2"' not in during  # 1 line
+    after = text_of(await sales.get(f"/orders/{placed.order.number}"))
+    assert "Revision 1" not in after and 'data-revision="2"' in after
+    assert "Revision 2" in after and "Customer needs more" in after
+    assert 'data-position="2"' in after  # the valve the change added
 
 
 @needs_catalog

@@ -33,7 +33,14 @@ from settings import Settings
 from web.commands import cancellation, costs, fulfilment
 from web.commands.actions import Refused
 from web.commands.fulfilment import ACCEPTED, OWN_CONFIRMATION
-from web.deps import PageOrder, PageUser, SessionDep, SettingsDep, TemporalClient
+from web.deps import (
+    PageOrder,
+    PageUser,
+    SessionDep,
+    SettingsDep,
+    ShownOrder,
+    TemporalClient,
+)
 from web.forms.errors import FormRefusal, form_refusal, invalid_input
 from web.pages.common import page_router
 from web.pages.orders.change_form import change_form
@@ -160,7 +167,7 @@ async def show_order(
 
 @router.get("/orders/{number}")
 async def order_page(
-    request: Request, order: PageOrder, user: PageUser, session: SessionDep, settings: SettingsDep
+    request: Request, order: ShownOrder, user: PageUser, session: SessionDep, settings: SettingsDep
 ) -> Response:
     return await show_order(request, user, session, settings, order)
 
