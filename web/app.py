@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,9 +24,10 @@ from web.api.policy import router as policy_api_router
 from web.api.receivables import router as receivables_api_router
 from web.api.reports import router as reports_api_router
 from web.api.routes import router as api_router
+from web.commands.actions import Refused
 from web.company_zone import CompanyZoneMiddleware
 from web.deps import PageLogin, TemporalGateway
-from web.forms.errors import invalid_input
+from web.forms.errors import InvalidInput, invalid_input
 from web.limits import RequestSizeLimit
 from web.pages import (
     admin,
@@ -39,6 +41,7 @@ from web.pages import (
     reports,
     shipment_planning,
     shipments,
+    targets,
     todos,
     unroutable,
     variance_policy,
@@ -62,6 +65,7 @@ PAGES = (
     shipment_planning,
     receivables,
     reports,
+    targets,
     admin,
     policy,
     variance_policy,
@@ -160,14 +164,23 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(pages.router)
 
 
+def _error_body(request: Request, refusal: Refused) -> dict[str, Any]:
+    """A refusal as the API's error (ErrorOut): the sentence in the caller's language and, for
+    a field that does not validate, where the field is."""
+    body: dict[str, Any] = {"detail": refusal.translated(translations(locale_of(request)).gettext)}
+    if isinstance(refusal, InvalidInput) and refusal.field_path:
+        body["field"] = refusal.field_path
+    return body
+
+
 def _add_exception_handlers(app: FastAPI) -> None:
     """A request's bad field as one problem (422), a page's PageLogin as the login page, and an
     HTTPException as JSON for the API and the docs or as the error page for the pages."""
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
-        problem = invalid_input(error.errors()).translated(translations(locale_of(request)).gettext)
-        return JSONResponse({"detail": problem}, status_code=422)
+        problem = invalid_input(error.errors())
+        return JSONResponse(_error_body(request, problem), status_code=422)
 
     @app.exception_handler(PageLogin)
     async def login_first(request: Request, _error: PageLogin) -> RedirectResponse:
@@ -176,12 +189,10 @@ def _add_exception_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         if request.url.path.startswith("/api/") or request.url.path.startswith("/docs"):
-            detail = error.detail
+            body: dict[str, Any] = {"detail": error.detail}
             if isinstance(error, RefusedHTTP):  # a refusal, in the caller's language
-                detail = error.refusal.translated(translations(locale_of(request)).gettext)
-            return JSONResponse(
-                {"detail": detail}, status_code=error.status_code, headers=error.headers
-            )
+                body = _error_body(request, error.refusal)
+            return JSONResponse(body, status_code=error.status_code, headers=error.headers)
         return render(
             request,
             "error.html",

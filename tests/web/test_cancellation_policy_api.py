@@ -73,9 +73,16 @@ async def test_without_the_setting_a_policy_never_asks_the_director_to_approve_c
 @pytest.mark.parametrize(
     ("amount", "message"),
     [
-        ("-0.01", f"cancellation_director_above: {NEGATIVE}"),
-        ("1.005", "cancellation_director_above: Decimal input should have no more than 2"),
-        ("lots", "cancellation_director_above:"),
+        ("-0.01", NEGATIVE),
+        (
+            "1.005",
+            "The amount above which the director also approves a cancellation may have at most 2 "
+            "decimal places.",
+        ),
+        (
+            "lots",
+            "The amount above which the director also approves a cancellation must be a number.",
+        ),
     ],
 )
 async def test_a_negative_or_unreadable_amount_is_refused_with_422_and_saves_nothing(
@@ -86,7 +93,24 @@ async def test_a_negative_or_unreadable_amount_is_refused_with_422_and_saves_not
         URL, json=two_stage_policy(cancellation_director_above=amount)
     )
     assert refused.status_code == 422
-    assert refused.json()["detail"].startswith(message)
+    # the sentence names the field as people call it; `field` says where it is in the body
+    assert refused.json() == {"detail": message, "field": "cancellation_director_above"}
+    assert await version_count(session_factory) == before
+
+
+@needs_catalog
+async def test_an_unreadable_amount_is_refused_in_the_callers_language(api, session_factory):
+    before = await version_count(session_factory)
+    refused = await (await api("admin")).put(
+        URL,
+        json=two_stage_policy(cancellation_director_above="lots"),
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert refused.status_code == 422
+    assert refused.json() == {
+        "detail": "取消订单需总监审批的金额必须是数字。",
+        "field": "cancellation_director_above",
+    }
     assert await version_count(session_factory) == before
 
 

@@ -64,16 +64,29 @@ async def test_an_administrator_saves_a_new_version_that_orders_then_use(api):
 
 
 @pytest.mark.parametrize(
-    "change, words",
+    "change, field, words",
     [
-        ({"director_after_days": 10}, "director_after_days: The director is alerted after"),
-        ({"manager_after_days": 0}, "manager_after_days"),
-        ({"reminder_days_before": -1}, "reminder_days_before"),
+        (
+            {"director_after_days": 10},
+            "director_after_days",
+            "Days overdue before the director is alerted: the director is alerted after",
+        ),
+        (
+            {"manager_after_days": 0},
+            "manager_after_days",
+            "The days overdue before the sales manager is alerted must be at least 1.",
+        ),
+        (
+            {"reminder_days_before": -1},
+            "reminder_days_before",
+            "The days before a due date for the reminder cannot be negative.",
+        ),
         (
             {"plans": [{"name": "half", "items": [{"percent": "50", "trigger": "dispatch"}]}]},
-            "plans[0].items: The payment plan's percentages must add up to exactly 100.",
+            "plans[0].items",
+            "Plan 1, installments: the payment plan's percentages must add up to exactly 100.",
         ),
-        ({"plans": [{"name": "none", "items": []}]}, "at least one installment"),
+        ({"plans": [{"name": "none", "items": []}]}, "plans[0].items", "at least one installment"),
         (
             {
                 "plans": [
@@ -81,17 +94,21 @@ async def test_an_administrator_saves_a_new_version_that_orders_then_use(api):
                     {"name": "ALL", "items": [{"percent": "100", "trigger": "acceptance"}]},
                 ]
             },
-            "same name",
+            "plans[1].name",
+            "Plan 2, plan's name: two plans have the same name.",
         ),
     ],
 )
 async def test_a_bad_policy_is_refused_with_the_field_and_nothing_is_saved(
-    api, session_factory, change, words
+    api, session_factory, change, field, words
 ):
+    """The sentence names the field as people call it (and the plan it is in); the error's
+    `field` says where it is in the body."""
     before = await versions(session_factory)
     response = await (await api("admin")).put(URL, json=policy(**change))
     assert response.status_code == 422, response.text
     assert words in response.json()["detail"]
+    assert response.json()["field"] == field
     assert await versions(session_factory) == before
 
 

@@ -15,6 +15,10 @@ from sqlalchemy import func, select, update
 from models.policy import current_policy
 from models.tables import ApprovalPolicyVersion, User
 from tests.web.conftest import csrf_of
+from tests.web.test_i18n import (  # the fixture needs_catalog names
+    needs_catalog,
+    zh_catalog_compiled,  # noqa: F401
+)
 
 URL = "/api/v1/policy/approval"
 
@@ -217,22 +221,27 @@ def requirement(**fields: Any) -> dict[str, Any]:
 
 
 REFUSED = [
-    pytest.param(two_stage_policy(stages=[]), "stages: ", "at least one stage", id="no stage"),
+    pytest.param(
+        two_stage_policy(stages=[]), "stages", "Stages: ", "at least one stage", id="no stage"
+    ),
     pytest.param(
         with_requirement(requirement(when=[{"kind": "total_at_least", "value": "-1"}])),
-        "stages[0].requirements[0].when[0].value: ",
+        "stages[0].requirements[0].when[0].value",
+        "Stage 1, requirement 1, condition 1: ",
         "cannot be negative",
         id="negative threshold",
     ),
     pytest.param(
         with_requirement(requirement(when=[{"kind": "discount_at_least"}])),
-        "stages[0].requirements[0].when[0].value: ",
+        "stages[0].requirements[0].when[0].value",
+        "Stage 1, requirement 1, condition 1, threshold: ",
         "needs a number",
         id="threshold without its number",
     ),
     pytest.param(
         with_requirement(requirement(when=[{"kind": "margin_below", "value": "120"}])),
-        "stages[0].requirements[0].when[0].value: ",
+        "stages[0].requirements[0].when[0].value",
+        "Stage 1, requirement 1, condition 1, threshold: ",
         "above 100",
         id="percentage above 100",
     ),
@@ -244,65 +253,95 @@ REFUSED = [
                 {"position": 2, "requirements": [requirement(code="c")]},
             ]
         ),
-        "stages[2].position: ",
-        "Stage order 2 is used twice.",
+        "stages[2].position",
+        "Stage 3: ",
+        "stage order 2 is used twice.",
         id="duplicated stage order",
     ),
     pytest.param(
         with_requirement(requirement(decider={"kind": "role"})),
-        "stages[0].requirements[0].decider.role: ",
-        "Name the role",
+        "stages[0].requirements[0].decider.role",
+        "Stage 1, requirement 1: ",
+        "name the role that decides.",
         id="role decider without a role",
     ),
     pytest.param(
         with_requirement(requirement(decider={"kind": "user", "user_id": 9999})),
-        "stages[0].requirements[0].decider.user_id: ",
-        "Nobody to decide",
+        "stages[0].requirements[0].decider.user_id",
+        "Stage 1, requirement 1, person who decides: ",
+        "nobody to decide: there is no active user with id 9999.",
         id="a person who does not exist",
     ),
     pytest.param(
         with_requirement(requirement(decider={"kind": "role", "role": "admin"})),
-        "stages[0].requirements[0].decider.role: ",
+        "stages[0].requirements[0].decider.role",
+        "Stage 1, requirement 1, role that decides: ",
         "no business approvals",
         id="administrators as deciders",
     ),
     pytest.param(
         with_requirement(requirement(sla_days=0)),
-        "stages[0].requirements[0].sla_days: ",
+        "stages[0].requirements[0].sla_days",
+        "Stage 1, requirement 1: ",
         "at least 1 working day",
         id="SLA of zero days",
     ),
     pytest.param(
         with_requirement(requirement(code="")),
-        "stages[0].requirements[0].code: ",
+        "stages[0].requirements[0].code",
+        "Stage 1, requirement 1: ",
         "needs a name",
         id="requirement without a name",
     ),
     pytest.param(
         with_requirement(requirement(code="director/ceo")),
-        "stages[0].requirements[0].code: ",
+        "stages[0].requirements[0].code",
+        "Stage 1, requirement 1: ",
         "one word",
         id="requirement name with a slash",
     ),
     pytest.param(
         two_stage_policy(notify=[{"kind": "user", "user_id": 9999}]),
-        "notify[0].user_id: ",
+        "notify[0].user_id",
+        "Notification 1, person to notify: ",
         "no active user",
         id="notifying a person who does not exist",
     ),
 ]
 
 
-@pytest.mark.parametrize(("body", "field", "message"), REFUSED)
+@pytest.mark.parametrize(("body", "field", "where", "message"), REFUSED)
 async def test_a_policy_that_breaks_a_rule_is_refused_naming_the_field_and_nothing_is_saved(
-    api, session_factory, body, field, message
+    api, session_factory, body, field, where, message
 ):
+    """The sentence says where the field is and names it as people do (unless the reason names
+    it already); the error's `field` says where it is in the body."""
     before = await saved_versions(session_factory)
     response = await (await api("admin")).put(URL, json=body)
     assert response.status_code == 422, response.text
     detail = response.json()["detail"]
-    assert detail.startswith(field), detail
+    assert detail.startswith(where), detail
     assert message in detail
+    assert response.json()["field"] == field
+    assert await saved_versions(session_factory) == before
+
+
+@needs_catalog
+async def test_a_refused_policy_names_the_field_in_chinese(api, session_factory):
+    before = await saved_versions(session_factory)
+    admin = await api("admin")
+    nobody = with_requirement(requirement(decider={"kind": "user", "user_id": 9999}))
+    response = await admin.put(URL, json=nobody, headers={"Accept-Language": "zh-CN"})
+    assert response.status_code == 422, response.text
+    assert response.json() == {
+        "detail": "第 1 阶段，第 1 项审批要求，审批人：无人可以审批：不存在 ID 为 9999 的启用用户"
+        "。",
+        "field": "stages[0].requirements[0].decider.user_id",
+    }
+    no_stage = await admin.put(
+        URL, json=two_stage_policy(stages=[]), headers={"Accept-Language": "zh-CN"}
+    )
+    assert no_stage.json()["detail"] == "审批阶段：审批规则至少需要一个阶段。", no_stage.text
     assert await saved_versions(session_factory) == before
 
 
@@ -310,10 +349,10 @@ async def test_a_threshold_that_is_not_a_number_is_refused_readably(api, session
     body = with_requirement(requirement(when=[{"kind": "total_at_least", "value": "abc"}]))
     response = await (await api("admin")).put(URL, json=body)
     assert response.status_code == 422
-    detail = response.json()["detail"]
-    assert isinstance(detail, str)
-    assert "stages.0.requirements.0.when.0.value" in detail
-    assert "decimal" in detail
+    assert response.json() == {
+        "detail": "Stage 1, requirement 1, condition 1: the threshold must be a number.",
+        "field": "stages[0].requirements[0].when[0].value",
+    }
     assert await version_count(session_factory) == 2
 
 
@@ -326,10 +365,11 @@ async def test_a_role_with_no_active_user_cannot_decide(api, session_factory):
     )
     response = await (await api("admin")).put(URL, json=body)
     assert response.status_code == 422
-    assert response.json()["detail"] == (
-        "stages[0].requirements[0].decider.role: "
-        "Nobody to decide: no active user has the role warehouse."
-    )
+    assert response.json() == {
+        "detail": "Stage 1, requirement 1, role that decides: "
+        "nobody to decide: no active user has the role warehouse.",
+        "field": "stages[0].requirements[0].decider.role",
+    }
     assert await version_count(session_factory) == 2
 
 
@@ -341,7 +381,11 @@ async def test_a_deactivated_person_cannot_decide(api, session_factory):
     body = with_requirement(requirement(decider={"kind": "user", "user_id": director}))
     response = await (await api("admin")).put(URL, json=body)
     assert response.status_code == 422
-    assert "decider.user_id: Nobody to decide" in response.json()["detail"]
+    assert response.json() == {
+        "detail": "Stage 1, requirement 1, person who decides: "
+        f"nobody to decide: there is no active user with id {director}.",
+        "field": "stages[0].requirements[0].decider.user_id",
+    }
     assert await version_count(session_factory) == 2
 
 

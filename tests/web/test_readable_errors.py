@@ -54,7 +54,11 @@ async def test_the_api_refuses_a_bad_quantity_in_the_callers_language_and_saves_
     body = order_body(lines=[{"product_id": PUMP, "quantity": typed}])
     response = await sales.post("/api/v1/orders", json=body, headers=headers)
     assert response.status_code == 422
-    assert response.json() == {"detail": english if headers is EN else chinese}
+    # the sentence for a person; `field` says where the field is, for the client
+    assert response.json() == {
+        "detail": english if headers is EN else chinese,
+        "field": "lines[0].quantity",
+    }
     assert await order_count(sales) == before
 
 
@@ -73,7 +77,7 @@ async def test_the_api_refuses_an_amount_that_is_not_a_number_in_the_callers_lan
     )
     assert response.status_code == 422
     expected = "The freight must be a number." if headers is EN else "运费必须是数字。"
-    assert response.json() == {"detail": expected}
+    assert response.json() == {"detail": expected, "field": "freight"}
     assert (await todo_of(pricing, number, "estimate_cost"))["id"] == todo["id"]  # still open
 
 
@@ -82,9 +86,12 @@ async def test_a_query_parameter_out_of_range_is_said_in_words_in_chinese(api):
     finance = await api("finance")
     response = await finance.get("/api/v1/receivables?per_page=1000", headers=ZH)
     assert response.status_code == 422
-    assert response.json() == {"detail": "每页条数不能大于 200。"}
+    assert response.json() == {"detail": "每页条数不能大于 200。", "field": "per_page"}
     english = await finance.get("/api/v1/receivables?per_page=1000")
-    assert english.json() == {"detail": "The number per page must be at most 200."}
+    assert english.json() == {
+        "detail": "The number per page must be at most 200.",
+        "field": "per_page",
+    }
 
 
 # --- the new-order page -------------------------------------------------------------------------

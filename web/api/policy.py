@@ -23,8 +23,8 @@ from models.domain import (
 from models.policy import CollectionPolicyBody, PolicyBody, PolicyRefusal, VariancePolicyBody
 from models.tables import ApprovalPolicyVersion, User
 from web.api import ApiRoute, refused
-from web.commands.actions import Refused
 from web.deps import ApiUser, SessionDep
+from web.forms.errors import InvalidInput
 from web.schemas import errors
 from workflows import rules
 
@@ -161,7 +161,7 @@ async def save_approval_policy(
     try:
         row = await policy.save_policy(session=session, user=user, body=body)
     except PolicyRefusal as refusal:
-        raise refused(Refused.of(422, refusal)) from refusal
+        raise refused(InvalidInput.at(refusal.field, refusal)) from refusal
     return version_out(row)
 
 
@@ -189,7 +189,7 @@ async def save_collection_policy(
     try:
         return await policy.save_collection_policy(session=session, user=user, body=body)
     except PolicyRefusal as refusal:
-        raise refused(Refused.of(422, refusal)) from refusal
+        raise refused(InvalidInput.at(refusal.field, refusal)) from refusal
 
 
 # -- the variance policy -------------------------------------------------------------------------
@@ -216,4 +216,4 @@ async def save_variance_policy(
     try:
         return await policy.save_variance_policy(session=session, user=user, body=body)
     except PolicyRefusal as refusal:
-        raise refused(Refused.of(422, refusal)) from refusal
+        raise refused(InvalidInput.at(refusal.field, refusal)) from refusal

@@ -4,6 +4,7 @@ for the page to say it there (templates/_refusal.html)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -139,15 +140,105 @@ FIELD_NAMES = {
     "closed_to": N_("end of the period"),
     "overdue": N_("overdue filter"),
     "delayed": N_("delayed filter"),
+    "stage": N_("stage"),
+    "status": N_("status"),
+    "q": N_("search"),
+    "customer": N_("customer"),
+    "order": N_("order"),
+    "kind": N_("kind"),
+    "due": N_("due filter"),
+    "sort": N_("sort"),
+    "dir": N_("sort direction"),
+    "number": N_("order number"),
+    "todo_id": N_("to-do"),
+    "contact_id": N_("contact"),
+    "change_request_id": N_("change request"),
+    "username": N_("username"),
+    "password": N_("password"),
+    "Idempotency-Key": N_("Idempotency-Key header"),
+    "milestones": N_("milestones"),
+    "code": N_("milestone"),
+    "dispatch_lines": N_("lines dispatched"),
+    "dispatched_on": N_("dispatch date"),
+    "received": N_("lines received"),
+    "condition": N_("condition"),
+    "received.condition": N_("condition of the goods"),
+    "close_reason": N_("reason for closing the rest"),
+    "close_rest": N_("closing the rest"),
+    "final": N_("final costs"),
+    "reship": N_("reshipment"),
+    # the approval policy
+    "stages": N_("stages"),
+    "stages.position": N_("stage order"),
+    "requirements": N_("requirements"),
+    "requirements.code": N_("name"),
+    "decider": N_("who decides"),
+    "decider.kind": N_("who decides"),
+    "decider.role": N_("role that decides"),
+    "decider.user_id": N_("person who decides"),
+    "sla_days": N_("SLA"),
+    "when": N_("conditions"),
+    "when.kind": N_("condition"),
+    "when.value": N_("threshold"),
+    "notify": N_("people to notify"),
+    "notify.kind": N_("whom to notify"),
+    "notify.role": N_("role to notify"),
+    "notify.user_id": N_("person to notify"),
+    "cancellation_director_above": N_(
+        "amount above which the director also approves a cancellation"
+    ),
+    "return_director_above": N_("amount above which the director also approves a return"),
+    # the collection and variance policies
+    "reminder_days_before": N_("days before a due date for the reminder"),
+    "manager_after_days": N_("days overdue before the sales manager is alerted"),
+    "director_after_days": N_("days overdue before the director is alerted"),
+    "hold_dispatch_for_deposit": N_("holding dispatch for the deposit"),
+    "plans": N_("payment plans"),
+    "plans.name": N_("plan's name"),
+    "plans.items": N_("installments"),
+    "threshold_percent": N_("threshold percentage"),
+    "threshold_amount": N_("threshold amount"),
 }
+# An entry of a list within another's, or before the field's name, as people count it:
+# "Stage 1, requirement 2, threshold: ..." (a list's own name, or its parent's and its own).
+ENTRY_NAMES = {
+    "lines": N_("line %(n)s"),
+    "received": N_("line %(n)s"),
+    "dispatch_lines": N_("line %(n)s"),
+    "payment_plan": N_("installment %(n)s"),
+    "items": N_("item %(n)s"),
+    "plans.items": N_("installment %(n)s"),
+    "milestones": N_("milestone %(n)s"),
+    "contacts": N_("contact %(n)s"),
+    "stages": N_("stage %(n)s"),
+    "requirements": N_("requirement %(n)s"),
+    "when": N_("condition %(n)s"),
+    "notify": N_("notification %(n)s"),
+    "plans": N_("plan %(n)s"),
+}
+ANY_ENTRY = N_("entry %(n)s")
+# "Stage 1" and "requirement 2" as "Stage 1, requirement 2" (a comma in the language's own form).
+AND_THEN = N_("%(where)s, %(next)s")
+# Where a problem is, then the problem: "Stage 1, requirement 2: the threshold ...".
+AT = N_("%(where)s: %(problem)s")
 # Where a request's fields are, which a person does not need to be told.
 REQUEST_PARTS = ("body", "query", "path", "header", "cookie")
 
 
+def _named(names: Mapping[str, str], loc: Sequence[str | int], at: int) -> str | None:
+    """The name `names` give the field or list at loc[at]: by its parent's name and its own
+    ("decider.role"), else by its own."""
+    name = str(loc[at])
+    parents = [part for part in loc[:at] if isinstance(part, str)]
+    if parents and f"{parents[-1]}.{name}" in names:
+        return names[f"{parents[-1]}.{name}"]
+    return names.get(name)
+
+
 def _label(loc: Sequence[str | int]) -> str:
     """The field's name: the last name in its location (not a list's index)."""
-    names = [part for part in loc if isinstance(part, str)]
-    return FIELD_NAMES.get(names[-1], names[-1]) if names else ""
+    at = [i for i, part in enumerate(loc) if isinstance(part, str)]
+    return (_named(FIELD_NAMES, loc, at[-1]) or str(loc[at[-1]])) if at else ""
 
 
 def _limit(context: Mapping[str, Any]) -> str:
@@ -158,51 +249,117 @@ def _limit(context: Mapping[str, Any]) -> str:
     return ""
 
 
-def _entry(loc: Sequence[str | int]) -> tuple[str, int] | None:
-    """The list entry a problem is in (its list's name, counted from 1), if any."""
-    for name, index in zip(loc, loc[1:], strict=False):
-        if isinstance(name, str) and name in ENTRIES and isinstance(index, int):
-            return name, index + 1
-    return None
+Entry = tuple[str, int]
+
+
+def _entries(loc: Sequence[str | int]) -> tuple[Entry, ...]:
+    """The list entries a problem is in, outermost first: each list's name (with its parent's
+    where ENTRY_NAMES tell them apart: "plans.items") and the entry counted from 1."""
+    found: list[Entry] = []
+    for at, (name, index) in enumerate(zip(loc, loc[1:], strict=False)):
+        if isinstance(name, str) and isinstance(index, int):
+            parents = [part for part in loc[:at] if isinstance(part, str)]
+            key = f"{parents[-1]}.{name}" if parents else name
+            found.append((key if key in ENTRY_NAMES else name, index + 1))
+    return tuple(found)
+
+
+def field_path(loc: Sequence[str | int]) -> str:
+    """A location as an API client names the field: stages[0].requirements[1].when[0].value."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else f".{part}" if path else part
+    return path
+
+
+def location(path: str) -> tuple[str | int, ...]:
+    """A field path (field_path's) back as a location: ("stages", 0, "requirements", ...)."""
+    return tuple(
+        int(part) if part.isdecimal() else part for part in re.split(r"[.\[\]]+", path) if part
+    )
+
+
+def _after_colon(sentence: str) -> str:
+    """A sentence after "Line 1: ": "the quantity must ..." (a first word in capitals, "SLA",
+    stays; no case in Chinese)."""
+    first = sentence.split(" ", 1)[0]
+    return (
+        sentence[:1].lower() + sentence[1:] if first[1:].islower() or len(first) == 1 else sentence
+    )
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 class InvalidInput(Refused):
     """A field of a request or a form that does not validate (422): a sentence about the field,
-    translated with the field's name, in the entry of a list it is in ("Line 2: ..."); `loc`
-    says where it is (pydantic's location: ("lines", 1, "quantity"))."""
+    translated with the field's name, in the entries of lists it is in ("Line 2: ...",
+    "Stage 1, requirement 2: ..."); `loc` says where it is (pydantic's location:
+    ("lines", 1, "quantity")). A `reason` is a sentence that need not name the field (a rule of
+    a policy): it is said after where it is and the field's name, unless it names the field."""
 
     def __init__(
         self,
         template: str,
         *,
         loc: Sequence[str | int],
-        entry: tuple[str, int] | None = None,
+        entries: Sequence[Entry] = (),
+        reason: bool = False,
         **params: object,
     ) -> None:
         super().__init__(422, template, **params)
         self.loc = tuple(loc)
-        self.entry = entry
+        self.entries = tuple(entries)
+        self.reason = reason
         self.args = (self.translated(lambda text: text),)
+
+    @classmethod
+    def at(cls, path: str, refusal: Refusal) -> InvalidInput:
+        """A refusal about the field at `path` (a policy's "stages[0].requirements[1].code", ""
+        for none), said with where it is and the field's name."""
+        loc = location(path)
+        values: dict[str, Any] = dict(refusal.params)
+        return cls(refusal.template, loc=loc, entries=_entries(loc), reason=bool(loc), **values)
+
+    @property
+    def field_path(self) -> str | None:
+        """Where the field is, as an API client names it (None: about no one field)."""
+        return field_path(self.loc) or None
 
     def translated(self, gettext: Gettext) -> str:
         params = dict(self.params)
         if isinstance(params.get("field"), str):
             params["field"] = gettext(str(params["field"]))
         sentence = gettext(self.template) % params
-        if self.entry is None:
+        where = [gettext(ENTRY_NAMES.get(name, ANY_ENTRY)) % {"n": n} for name, n in self.entries]
+        if self.reason and isinstance(self.loc[-1], str):
+            # "A requirement needs a name." names its field; "Nobody to decide: ..." does not
+            label = gettext(_label(self.loc))
+            if label.casefold() not in sentence.casefold():
+                where.append(label)
+        if not where:
             return sentence
-        # "The quantity must ..." inside "Line 1: the quantity must ..." (no case in Chinese)
-        problem = sentence[:1].lower() + sentence[1:] if sentence[1:2].islower() else sentence
-        return gettext(ENTRIES[self.entry[0]]) % {"n": self.entry[1], "problem": problem}
+        if len(self.entries) == 1 and len(where) == 1 and self.entries[0][0] in ENTRIES:
+            return gettext(ENTRIES[self.entries[0][0]]) % {
+                "n": self.entries[0][1],
+                "problem": _after_colon(sentence),
+            }
+        joined = where[0]
+        for more in where[1:]:
+            joined = gettext(AND_THEN) % {"where": joined, "next": more}
+        return gettext(AT) % {"where": _capitalised(joined), "problem": _after_colon(sentence)}
 
 
 def in_entry(problem: InvalidInput, name: str, index: int, **params: object) -> InvalidInput:
     """A problem of one entry of a list checked alone, as the list's ("Item 2: ...")."""
+    values: dict[str, Any] = {**problem.params, **params}
     return InvalidInput(
         problem.template,
         loc=(name, index, *problem.loc),
-        entry=(name, index + 1) if name in ENTRIES else None,
-        **{**problem.params, **params},
+        entries=((name, index + 1), *problem.entries),
+        reason=problem.reason,
+        **values,
     )
 
 
@@ -227,7 +384,8 @@ def invalid_input(problems: ValidationError | Sequence[Problem]) -> InvalidInput
         # our own sentences say what is wrong and where; kept whole so they translate
         cause = context.get("error")
         if isinstance(cause, Refusal):
-            return InvalidInput(cause.template, loc=loc, entry=None, **cause.params)
+            values: dict[str, Any] = dict(cause.params)
+            return InvalidInput(cause.template, loc=loc, **values)
         message = str(problem["msg"]).removeprefix("Value error, ")
         return InvalidInput(message.replace("%", "%%"), loc=loc)
     if kind == "json_invalid":
@@ -243,7 +401,7 @@ def invalid_input(problems: ValidationError | Sequence[Problem]) -> InvalidInput
     return InvalidInput(
         template,
         loc=loc,
-        entry=_entry(loc),
+        entries=_entries(loc),
         field=_label(loc),
         limit=_limit(context),
         allowed=str(context.get("expected", "")),

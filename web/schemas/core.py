@@ -62,6 +62,8 @@ class ErrorOut(BaseModel):
     """Every error the API answers: one sentence a person can act on."""
 
     detail: str
+    # A 422 about one field of the request: where it is ("lines[0].quantity"); absent otherwise.
+    field: str | None = None
 
 
 ERROR_MEANINGS = {
