@@ -161,3 +161,15 @@ async def test_only_administrators_see_or_change_the_company_settings(
         posted = await someone.post("/admin/company", data={"csrf_token": csrf, "time_zone": "UTC"})
         assert posted.status_code == 403
     assert await stored_zone(session_factory) is None
+
+
+async def test_the_company_settings_form_needs_its_csrf_token(browser_session, session_factory):
+    # The company page's router once skipped the CSRF check every other page has (it was a
+    # bare APIRouter, which also put the page into the API's OpenAPI document).
+    admin = await browser_session("admin")
+    for token in ({}, {"csrf_token": "forged"}):
+        posted = await admin.post("/admin/company", data={**token, "time_zone": "UTC"})
+        assert posted.status_code == 403, token
+    assert await stored_zone(session_factory) is None
+    assert (await set_zone(admin, "UTC")).status_code == 303  # with the page's token it saves
+    assert await stored_zone(session_factory) == "UTC"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from i18n import N_
@@ -13,9 +13,10 @@ from models.company import company_time_zone, save_time_zone, zone_names
 from web.company_zone import company_zone
 from web.deps import PageAdmin, SessionDep
 from web.pages.admin.common import gettext_for
+from web.pages.common import page_router
 from web.templating import flash, render
 
-router = APIRouter()
+router = page_router()
 
 # Zones people pick most, offered first in the list; any other tz name is accepted too.
 COMMON_ZONES = (
