@@ -134,9 +134,7 @@ async def test_ops_record_costs_on_their_todo_page_and_finance_approve_them_on_t
     assert "Freight" in shown and "CN¥300.00" in shown and "SUP-2" in shown
     assert "CN¥1,300.00" in shown  # the total
     assert cost_figure(page, "batch-total") == "CN¥1,300.00"
-    assert "Hu Min" in html.unescape(
-        between(page, "cost-batch-facts", "</dl>")
-    )
+    assert "Hu Min" in html.unescape(between(page, "cost-batch-facts", "</dl>"))
     url = f"/todos/{approve['id']}/complete"
     no_reason = await finance.post(url, data={"csrf_token": csrf, "outcome": "reject"})
     assert no_reason.status_code == 422

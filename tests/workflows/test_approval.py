@@ -239,9 +239,7 @@ async def test_undecided_approval_is_reminded_at_its_sla_and_escalated_at_twice_
     await env.sleep(escalate_at - remind_at)
     escalations = await mails_to(session_factory, "director@o2c.example.com", "Escalated")
     assert len(escalations) == 1
-    assert "Li Na has not decided it within 1 working day" in (
-        escalations[0].body
-    )
+    assert "Li Na has not decided it within 1 working day" in (escalations[0].body)
     director = await helpers.user(session_factory, "director")
     assert await assignee_users(session_factory, todo) == [director.id]
     assert "approval_escalated" in await timeline_kinds(session_factory, order)
