@@ -60,6 +60,7 @@ from models.tables.shipment import (
     ShipmentException,
     StockReservation,
 )
+from models.tables.targets import Target
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -101,6 +102,7 @@ __all__ = [
     "Refund",
     "ShipmentException",
     "StockReservation",
+    "Target",
     "TimelineEvent",
     "Todo",
     "TodoAssignee",

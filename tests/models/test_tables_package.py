@@ -52,6 +52,7 @@ AREAS = {
     "cancellation": {"cancellations", "refunds", "credit_notes"},
     "changes": {"order_change_requests", "order_revisions"},
     "returns": {"order_returns", "order_return_lines"},
+    "targets": {"targets"},
 }
 
 

@@ -16,6 +16,7 @@ from web.api import (
     master_data,
     orders,
     returns,
+    targets,
     todos,
     worklists,
 )
@@ -34,6 +35,7 @@ AREAS = (
     admin,
     collection,
     costs,
+    targets,
 )
 for area in AREAS:
     router.include_router(area.router)
