@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -73,7 +74,11 @@ class OrderPage:
         return max(1, -(-self.total // self.per_page))
 
 
-async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter) -> OrderPage:
+async def orders_in_view(
+    *, session: AsyncSession, user: User, filters: OrderFilter
+) -> Select[Order]:
+    """The order list's query: the user's scope and the filters, in the list's order, every
+    page (the list pages it; an export streams it)."""
     scope = await order_scope(session=session, user=user)
     query: Select[Order] = select(Order).where(scope)
     if filters.stage:
@@ -96,13 +101,27 @@ async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter
                 ),
             )
         )
-    total = await session.scalar(select(func.count()).select_from(query.subquery()))
+    return query.order_by(*_order_of_list(filters.sort))
+
+
+async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter) -> OrderPage:
+    query = await orders_in_view(session=session, user=user, filters=filters)
+    total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     rows = await session.scalars(
-        query.order_by(*_order_of_list(filters.sort))
-        .limit(filters.per_page)
-        .offset((filters.page - 1) * filters.per_page)
+        query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
     )
     return OrderPage(list(rows.unique()), total or 0, filters.page, filters.per_page)
+
+
+async def stream_orders(
+    *, session: AsyncSession, user: User, filters: OrderFilter, batch: int = 1000
+) -> AsyncIterator[Order]:
+    """Every order of the list (all its pages), fetched `batch` at a time: an export of
+    100,000 orders holds one batch of them in memory, not all."""
+    query = await orders_in_view(session=session, user=user, filters=filters)
+    result = await session.stream_scalars(query.execution_options(yield_per=batch))
+    async for order in result:
+        yield order
 
 
 def _name_of(column: Any, key: Any) -> SQLColumnExpression[Any]:

@@ -14,6 +14,7 @@ from models.tables.approval import (
     ApprovalStep,
     DecisionLink,
 )
+from models.tables.audit import ExportAudit
 from models.tables.cancellation import Cancellation, CreditNote, Refund
 from models.tables.changes import OrderChangeRequest, OrderRevision
 from models.tables.collection import (
@@ -80,6 +81,7 @@ __all__ = [
     "DecisionLink",
     "Department",
     "Dispatch",
+    "ExportAudit",
     "Installment",
     "Invoice",
     "Milestone",

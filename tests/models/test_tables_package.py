@@ -53,6 +53,7 @@ AREAS = {
     "changes": {"order_change_requests", "order_revisions"},
     "returns": {"order_returns", "order_return_lines"},
     "targets": {"targets"},
+    "audit": {"export_audits"},
 }
 
 

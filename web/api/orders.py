@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, replace
 from typing import Annotated
 
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse, Response
 
 from models.domain import Stage
 from models.drafts import DraftError, repeat_order
@@ -15,6 +16,9 @@ from web.commands import orders as orders_commands
 from web.commands.actions import Refused
 from web.commands.orders import new_draft, parse_draft, patch_draft, require_order_entry
 from web.deps import ApiUser, ScopedOrder, SessionDep, SettingsDep, TemporalClient
+from web.exports import EXPORT_RESPONSES, ExportQuery, export_response
+from web.exports.access import check_api_export, exporter_of
+from web.exports.orders import orders_export
 from web.schemas import (
     DraftOrderIn,
     DraftPatchIn,
@@ -30,6 +34,7 @@ from web.temporal import workflow_id
 from web.views import order_detail, order_summaries
 
 router = APIRouter(prefix="/api/v1", route_class=ApiRoute)
+FILTER_NAMES = ("stage", "customer_id", "owner_id", "overdue", "delayed", "q")
 
 
 @router.post(
@@ -121,33 +126,58 @@ async def repeat(order: ScopedOrder, user: ApiUser, session: SessionDep) -> Draf
     return DraftSavedOut.model_validate(copy)
 
 
-@router.get("/orders", response_model=OrderPageOut, tags=["orders"])
-async def orders(
-    user: ApiUser,
-    session: SessionDep,
-    settings: SettingsDep,
+def api_order_filters(
     stage: Stage | None = None,
     customer_id: Id | None = None,
     owner_id: Id | None = None,
     overdue: bool | None = None,
     delayed: bool | None = None,
     q: str | None = None,
+) -> OrderFilter:
+    """The order list's filters (the list and its export take the same)."""
+    return OrderFilter(
+        stage=stage.value if stage else None,
+        customer_id=customer_id,
+        owner_id=owner_id,
+        overdue=overdue,
+        delayed=delayed,
+        q=q,
+    )
+
+
+OrderFilters = Annotated[OrderFilter, Depends(api_order_filters)]
+
+
+@router.get(
+    "/orders",
+    response_model=OrderPageOut,
+    responses={**EXPORT_RESPONSES, **errors(403)},
+    tags=["orders"],
+)
+async def orders(
+    request: Request,
+    user: ApiUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    filters: OrderFilters,
     page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=200)] = 25,
-) -> OrderPageOut:
+    file_format: ExportQuery = None,
+) -> OrderPageOut | Response:
+    """The orders in the user's scope, a page at a time. With `format` (`csv`, `xlsx`), every
+    order of the list as filtered (all pages) as a file: cost and margin columns for the roles
+    that see costs; 403 without the export permission; audited."""
+    if file_format is not None:
+        check_api_export(user)
+        shown = {k: v for k, v in asdict(filters).items() if k in FILTER_NAMES and v is not None}
+        export = await orders_export(
+            request=request, session=session, user=user, filters=filters, shown=shown
+        )
+        return await export_response(
+            export, file_format=file_format, exporter=exporter_of(request, user)
+        )
     result = await list_orders(
-        session=session,
-        user=user,
-        filters=OrderFilter(
-            stage=stage.value if stage else None,
-            customer_id=customer_id,
-            owner_id=owner_id,
-            overdue=overdue,
-            delayed=delayed,
-            q=q,
-            page=page,
-            per_page=per_page,
-        ),
+        session=session, user=user, filters=replace(filters, page=page, per_page=per_page)
     )
     return OrderPageOut(
         items=await order_summaries(

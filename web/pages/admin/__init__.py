@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from web.pages.admin import company, customers, departments, outbox, products, users
+from web.pages.admin import company, customers, departments, exports, outbox, products, users
 
 router = APIRouter()
-for area in (users, departments, customers, products, outbox, company):
+for area in (users, departments, customers, products, outbox, exports, company):
     router.include_router(area.router)

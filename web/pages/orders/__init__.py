@@ -11,11 +11,22 @@ from web.pages.orders import (
     changes,
     detail,
     entry,
+    export,
     fulfilment,
     payments,
     returns,
 )
 
 router = APIRouter()
-for area in (entry, detail, fulfilment, payments, actual_costs, cancellation, changes, returns):
+for area in (
+    entry,
+    export,
+    detail,
+    fulfilment,
+    payments,
+    actual_costs,
+    cancellation,
+    changes,
+    returns,
+):
     router.include_router(area.router)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +14,7 @@ from starlette.responses import Response
 from i18n import Formatter, translations
 from models.domain import ORDER_ENTRY_ROLES, Role, Stage
 from models.drafts import DraftError, draft_of, is_editable, repeat_order
+from models.exports import may_export
 from models.policy import current_collection_policy
 from models.queries import OrderFilter, list_orders
 from models.queries.orders import ORDER_SORTS
@@ -61,12 +63,15 @@ LOCATED: Located = {
 }
 
 
-@router.get("/orders")
-async def order_list(
-    request: Request,
-    user: PageUser,
-    session: SessionDep,
-    settings: SettingsDep,
+@dataclass(frozen=True)
+class OrderListQuery:
+    """The order list's filters from the query string, and as the page shows them back."""
+
+    filters: OrderFilter
+    shown: dict[str, str]
+
+
+def order_list_query(
     stage: str = "",
     q: str = "",
     overdue: str = "",
@@ -74,7 +79,7 @@ async def order_list(
     page: int = 1,
     sort: SortColumn = "",
     direction: SortDirection = "",
-) -> HTMLResponse:
+) -> OrderListQuery:
     filters = OrderFilter(
         stage=stage if stage in Stage.__members__ else None,
         q=q or None,
@@ -83,9 +88,23 @@ async def order_list(
         page=max(1, page),
         sort=SortOrder.of(sort, direction, ORDER_SORTS),
     )
+    return OrderListQuery(filters, {"stage": stage, "q": q, "overdue": overdue, "delayed": delayed})
+
+
+OrderListParams = Annotated[OrderListQuery, Depends(order_list_query)]
+
+
+@router.get("/orders")
+async def order_list(
+    request: Request,
+    user: PageUser,
+    session: SessionDep,
+    settings: SettingsDep,
+    query: OrderListParams,
+) -> HTMLResponse:
+    filters, shown = query.filters, query.shown
     result = await list_orders(session=session, user=user, filters=filters)
     rows = await order_summaries(session=session, orders=result.orders, currency=settings.currency)
-    shown = {"stage": stage, "q": q, "overdue": overdue, "delayed": delayed}
     return render(
         request,
         "orders/index.html",
@@ -96,6 +115,7 @@ async def order_list(
         sorting=SortLinks("/orders", filters.sort, shown, usual=SortOrder("created", True)),
         stages=list(Stage),
         may_enter=Role(user.role) in ORDER_ENTRY_ROLES,
+        may_export=may_export(user),
     )
 
 
