@@ -16,6 +16,7 @@ from web.api import (
     master_data,
     orders,
     returns,
+    statistics,
     targets,
     todos,
     worklists,
@@ -36,6 +37,7 @@ AREAS = (
     collection,
     costs,
     targets,
+    statistics,
 )
 for area in AREAS:
     router.include_router(area.router)
