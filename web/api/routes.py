@@ -15,8 +15,8 @@ from web.api import (
     fulfilment,
     master_data,
     orders,
+    performance,
     returns,
-    statistics,
     targets,
     todos,
     worklists,
@@ -37,7 +37,7 @@ AREAS = (
     collection,
     costs,
     targets,
-    statistics,
+    performance,
 )
 for area in AREAS:
     router.include_router(area.router)
