@@ -17,6 +17,7 @@ from web.api import (
     orders,
     performance,
     returns,
+    statistics,
     targets,
     todos,
     worklists,
@@ -38,6 +39,7 @@ AREAS = (
     costs,
     targets,
     performance,
+    statistics,
 )
 for area in AREAS:
     router.include_router(area.router)
