@@ -10,12 +10,11 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-import pygal  # type: ignore[import-untyped]
 from babel.dates import format_skeleton
 from markupsafe import Markup
-from pygal.style import Style  # type: ignore[import-untyped]
 
 from i18n import Formatter
+from web.chart_engine import Style, pygal
 
 # app.css's accent, green, yellow, red, then the header's navy and muted grey.
 SERIES_COLOURS = ("#1f5fa8", "#1f8a4c", "#c99a06", "#c62828", "#17324d", "#66717e", "#7e57c2")
