@@ -238,7 +238,7 @@ async def test_a_cancellation_above_the_amount_reaches_the_directors_inbox_after
     assert f"/todos/{second['id']}" in inbox.text
     todo_page = await (await browser_session("director")).get(f"/todos/{second['id']}")
     assert "Approved by the manager" in text_of(todo_page)
-    assert "Li Na (Sales manager, East)" in text_of(todo_page)
+    assert "Li Na" in text_of(todo_page)
     own = await sales.post(f"/api/v1/todos/{second['id']}/complete", json={"outcome": "approve"})
     assert own.status_code in (403, 404)
 

@@ -520,7 +520,7 @@ async def test_the_form_saves_two_rows_as_two_stages_and_says_which_version(
         ("department_manager", None),
         ("role", "finance"),
     ]
-    assert "Stage 2: director — decided by Zhou Wei (Director) (director)" in text_of(page)
+    assert "Stage 2: director — decided by Zhou Wei (director)" in text_of(page)
 
 
 async def test_rows_with_the_same_stage_number_are_decided_in_parallel(admin_page, session_factory):
