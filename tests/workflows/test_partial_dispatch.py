@@ -117,6 +117,7 @@ async def reservations(session_factory, order) -> list[tuple[int, int, Decimal, 
         ]
 
 
+@pytest.mark.own_test_server  # it skips a day: not over other tests' timers
 async def test_two_rounds_take_each_quantity_once_and_the_milestone_waits_for_the_rest(
     env, session_factory, settings, worker
 ):
