@@ -151,3 +151,16 @@ async def env(
     for workflow_id in rounds + children + orders:
         with contextlib.suppress(RPCError):  # never started, or already finished
             await test_server.client.get_workflow_handle(workflow_id).terminate("test over")
+
+
+# The longest tests (a minute, or 15 s per role) start first: collected last, they kept one
+# xdist worker busy alone at the end of the run while the other had finished.
+LONGEST_FIRST = (
+    "test_freshly_recorded_histories_replay",
+    "test_every_order_closes_or_cancels_and_each_record_is_written_once_though_killed",
+    "test_no_generated_request_gets_a_server_error_or_an_undocumented_answer",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.name.startswith(LONGEST_FIRST))
