@@ -80,26 +80,36 @@ async def browser() -> AsyncIterator[Browser]:
         await launched.close()
 
 
-SignIn = Callable[[str], Awaitable[Page]]
+SignIn = Callable[..., Awaitable[Page]]
+# The login form's words and the browser's locale, by interface language.
+LOGIN_WORDS = {"en": ("Username", "Password", "Sign in"), "zh_CN": ("用户名", "密码", "登录")}
+BROWSER_LOCALE = {"en": "en-US", "zh_CN": "zh-CN"}
 
 
 @pytest.fixture
 async def sign_in(browser: Browser, live_server: str) -> AsyncIterator[SignIn]:
     """sign_in("sales") -> a page in a browser context of its own (own cookies), signed in
-    through the login form and showing the inbox."""
+    through the login form and showing the inbox; sign_in("sales", "zh_CN", width=1366) does it
+    in a browser asking for Chinese, through the Chinese login form (seeded users have no saved
+    language, so the pages follow the browser)."""
     contexts: list[BrowserContext] = []
 
-    async def login(username: str) -> Page:
+    async def login(
+        username: str, language: str = "en", *, width: int = 1280, height: int = 900
+    ) -> Page:
         context = await browser.new_context(
-            base_url=live_server, locale="en-US", viewport={"width": 1280, "height": 900}
+            base_url=live_server,
+            locale=BROWSER_LOCALE[language],
+            viewport={"width": width, "height": height},
         )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = await context.new_page()
         await page.goto("/login")
-        await page.get_by_label("Username").fill(username)
-        await page.get_by_label("Password").fill(DEMO_PASSWORD)
-        await page.get_by_role("button", name="Sign in").click()
+        name, password, button = LOGIN_WORDS[language]
+        await page.get_by_label(name).fill(username)
+        await page.get_by_label(password).fill(DEMO_PASSWORD)
+        await page.get_by_role("button", name=button, exact=True).click()
         await page.wait_for_url(f"{live_server}/")
         return page
 

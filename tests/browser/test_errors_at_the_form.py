@@ -5,13 +5,12 @@ and what was typed still there."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+import functools
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.async_api import Locator, Page, expect
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, TIMEOUT_MS
-from tests.conftest import DEMO_PASSWORD
+from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, SignIn
 from tests.web.conftest import api  # noqa: F401 - the API client fixture
 from tests.web.test_i18n import needs_catalog, zh_catalog_compiled  # noqa: F401
 from tests.web.test_orders_api import submitted_order, todo_of
@@ -20,56 +19,28 @@ pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)
 
 WORDS = {
     "en": {
-        "username": "Username",
-        "password": "Password",
-        "sign_in": "Sign in",
         "save": "Save draft",
         "quantity": "Line 2: the quantity must be a number.",
         "estimate": "Confirm the estimate",
         "freight": "The freight must be a number.",
     },
     "zh_CN": {
-        "username": "用户名",
-        "password": "密码",
-        "sign_in": "登录",
         "save": "保存草稿",
         "quantity": "第 2 行：数量必须是数字。",
         "estimate": "确认预估成本",
         "freight": "运费必须是数字。",
     },
 }
-BROWSER_LOCALE = {"en": "en-US", "zh_CN": "zh-CN"}
-NEAR_PX = 120  # the message is this close to its field, above or below it
 
-Login = Callable[[str, str], Awaitable[Page]]
+
+NEAR_PX = 120  # the message is this close to its field, above or below it
 
 
 @pytest.fixture
-async def login(browser: Browser, live_server: str) -> AsyncIterator[Login]:
-    """login("sales", "zh_CN") -> a page of a browser asking for that language (a laptop's
-    short screen), signed in through the login form in that language."""
-    contexts: list[BrowserContext] = []
-
-    async def sign_in(username: str, language: str) -> Page:
-        context = await browser.new_context(
-            base_url=live_server,
-            locale=BROWSER_LOCALE[language],
-            viewport={"width": 1366, "height": 700},
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = await context.new_page()
-        await page.goto("/login")
-        words = WORDS[language]
-        await page.get_by_label(words["username"]).fill(username)
-        await page.get_by_label(words["password"]).fill(DEMO_PASSWORD)
-        await page.get_by_role("button", name=words["sign_in"], exact=True).click()
-        await page.wait_for_url(f"{live_server}/")
-        return page
-
-    yield sign_in
-    for context in contexts:
-        await context.close()
+def login(sign_in: SignIn) -> SignIn:
+    """login("sales", "zh_CN") -> signed in through the Chinese login form of a zh-CN
+    browser, on a laptop's short screen."""
+    return functools.partial(sign_in, width=1366, height=700)
 
 
 async def said_next_to(page: Page, field: Locator, message: str) -> None:

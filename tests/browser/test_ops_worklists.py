@@ -12,9 +12,9 @@ import pytest
 from playwright.async_api import Page, expect
 from temporalio.testing import WorkflowEnvironment
 
-from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING
+from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, SignIn
 from tests.browser.test_order_pages import snap
-from tests.browser.test_role_day_fixes import Login, login  # noqa: F401 - signs in per language
+from tests.browser.test_role_day_fixes import login  # noqa: F401 - signs in per language
 from tests.web.conftest import ApiLogin, api  # noqa: F401 - the API client fixture
 from tests.web.test_fulfilment_api import DOMESTIC, confirmed_order, workflow_today
 from tests.web.test_i18n import needs_catalog, zh_catalog_compiled  # noqa: F401
@@ -60,7 +60,7 @@ async def shots(page: Page, name: str) -> None:
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 async def test_ops_plan_two_shipments_from_one_page_and_confirm_a_milestone_in_place(
-    login: Login,  # noqa: F811
+    login: SignIn,  # noqa: F811
     api: ApiLogin,  # noqa: F811
     env: WorkflowEnvironment,
     worker,

@@ -5,17 +5,17 @@ due later are told apart from money overdue or due today."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import date, timedelta
 
 import pytest
 from babel.dates import format_date
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, expect
 from sqlalchemy import select
 
 from models.tables import Order
-from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, TIMEOUT_MS
+from tests.browser.conftest import CHROMIUM, CHROMIUM_MISSING, TIMEOUT_MS, SignIn
 from tests.conftest import DEMO_PASSWORD
 from tests.web.conftest import api  # noqa: F401 - the API client fixture
 from tests.web.test_due_labels import LAST_MONTH, NEXT_MONTH, SOON, TODAY, accepted_order
@@ -27,9 +27,6 @@ pytestmark = [pytest.mark.skipif(not CHROMIUM.exists(), reason=CHROMIUM_MISSING)
 # The words each test looks for, by interface language.
 WORDS = {
     "en": {
-        "username": "Username",
-        "password": "Password",
-        "sign_in": "Sign in",
         "submit": "Submit",
         "costing": "Cost estimate",
         "draft": "Draft",
@@ -37,9 +34,6 @@ WORDS = {
         "date_refused": "The requested delivery date",
     },
     "zh_CN": {
-        "username": "用户名",
-        "password": "密码",
-        "sign_in": "登录",
         "submit": "提交",
         "costing": "预估成本",
         "draft": "草稿",
@@ -47,42 +41,17 @@ WORDS = {
         "date_refused": "要求交货日期",
     },
 }
-BROWSER_LOCALE = {"en": "en-US", "zh_CN": "zh-CN"}
-
-Login = Callable[[str, str], Awaitable[Page]]
 
 
 @pytest.fixture
-async def login(browser: Browser, live_server: str) -> AsyncIterator[Login]:
-    """login("sales", "zh_CN") -> a page of a browser asking for that language, signed in
-    through the login form in that language (seeded users have no saved language)."""
-    contexts: list[BrowserContext] = []
-
-    async def sign_in(username: str, language: str) -> Page:
-        context = await browser.new_context(
-            base_url=live_server,
-            locale=BROWSER_LOCALE[language],
-            viewport={"width": 1366, "height": 900},
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        page = await context.new_page()
-        await page.goto("/login")
-        words = WORDS[language]
-        await page.get_by_label(words["username"]).fill(username)
-        await page.get_by_label(words["password"]).fill(DEMO_PASSWORD)
-        await page.get_by_role("button", name=words["sign_in"], exact=True).click()
-        await page.wait_for_url(f"{live_server}/")
-        return page
-
-    yield sign_in
-    for context in contexts:
-        await context.close()
+def login(sign_in: SignIn) -> SignIn:
+    """login("sales", "zh_CN") -> signed in through the Chinese login form of a zh-CN browser."""
+    return functools.partial(sign_in, width=1366, height=900)
 
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 async def test_the_page_after_submit_shows_the_order_in_cost_estimate(
-    login: Login,
+    login: SignIn,
     api,  # noqa: F811
     worker,
     language: str,
@@ -120,7 +89,7 @@ async def test_chinese_picked_on_the_login_page_stays_after_signing_in(
 
 
 async def test_a_chinese_browser_gets_the_chinese_interface_after_signing_in(
-    login: Login,
+    login: SignIn,
 ) -> None:
     page = await login("finance", "zh_CN")  # seeded user: no language saved in the profile
     assert await page.locator("html").get_attribute("lang") == "zh-CN"
@@ -129,7 +98,7 @@ async def test_a_chinese_browser_gets_the_chinese_interface_after_signing_in(
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 async def test_a_draft_whose_delivery_date_has_passed_is_not_submitted(
-    login: Login,
+    login: SignIn,
     api,  # noqa: F811
     session_factory,
     worker,
@@ -166,7 +135,7 @@ DUE_WORDS = {
 
 @pytest.mark.parametrize("language", ["en", "zh_CN"])
 async def test_installments_due_later_are_not_labelled_like_money_due_today(
-    login: Login,
+    login: SignIn,
     api,  # noqa: F811
     session_factory,
     language: str,
