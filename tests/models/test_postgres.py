@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 from collections.abc import AsyncIterator
 
 import pytest
 from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import make_url, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from models.db import SessionFactory, create_engine, create_session_factory
 from models.drafts import DraftLine, DraftOrder, create_draft
@@ -25,29 +27,33 @@ from tests.workflows.test_order import estimate as give_estimate
 from worker import build_worker
 
 URL = os.environ.get("O2C_TEST_POSTGRES_URL")
-pytestmark = [
-    pytest.mark.skipif(
-        not URL,
-        reason="no PostgreSQL: set O2C_TEST_POSTGRES_URL (.ci/run starts one when installed)",
-    ),
-    # One database for the module: its tests run one after another on one pytest worker.
-    pytest.mark.xdist_group("postgres"),
-]
-
-
-async def reset_schema() -> None:
-    engine = create_engine(URL)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
+# Each test gets a database of its own (pg_url), so the tests may run on any pytest worker.
+pytestmark = pytest.mark.skipif(
+    not URL, reason="no PostgreSQL: set O2C_TEST_POSTGRES_URL (.ci/run starts one when installed)"
+)
 
 
 @pytest.fixture
-async def pg_factory() -> AsyncIterator[SessionFactory]:
-    await reset_schema()
-    await asyncio.to_thread(command.upgrade, alembic_config(URL), "head")
-    engine = create_engine(URL)
+async def pg_url() -> AsyncIterator[str]:
+    """A database of the test's own, dropped after it: a connection left over from an earlier test
+    cannot touch it (a shared schema reset once met an earlier test's alembic_version in CI)."""
+    assert URL
+    name = f"o2c_test_{os.getpid()}_{secrets.token_hex(4)}"
+    server = create_async_engine(URL, isolation_level="AUTOCOMMIT")
+    async with server.connect() as connection:
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with server.connect() as connection:
+            await connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        await server.dispose()
+
+
+@pytest.fixture
+async def pg_factory(pg_url: str) -> AsyncIterator[SessionFactory]:
+    await asyncio.to_thread(command.upgrade, alembic_config(pg_url), "head")
+    engine = create_engine(pg_url)
     factory = create_session_factory(engine)
     async with factory() as session:
         await seed_demo(session, DEMO_PASSWORD)
@@ -62,13 +68,12 @@ async def pg_factory() -> AsyncIterator[SessionFactory]:
     await engine.dispose()
 
 
-async def test_migrations_go_down_and_up_again():
-    await reset_schema()
-    config = alembic_config(URL)
+async def test_migrations_go_down_and_up_again(pg_url):
+    config = alembic_config(pg_url)
     await asyncio.to_thread(command.upgrade, config, "head")
     await asyncio.to_thread(command.downgrade, config, "base")
     await asyncio.to_thread(command.upgrade, config, "head")
-    engine = create_engine(URL)
+    engine = create_engine(pg_url)
     async with engine.connect() as connection:
         tables = set(
             await connection.scalars(
@@ -103,8 +108,8 @@ async def inbox(factory: SessionFactory, username: str) -> list[tuple[int, str]]
         return [(item.id, item.kind) for item in await list_todos(session=session, user=user)]
 
 
-async def test_order_runs_through_its_workflow_on_postgresql(env, pg_factory, settings):
-    settings = Settings(**{**settings.model_dump(), "database_url": URL})
+async def test_order_runs_through_its_workflow_on_postgresql(env, pg_url, pg_factory, settings):
+    settings = Settings(**{**settings.model_dump(), "database_url": pg_url})
     async with build_worker(env.client, pg_factory, settings):
         order = await helpers.draft(pg_factory)
         handle = await helpers.submit(env.client, pg_factory, order, settings.task_queue)
