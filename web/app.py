@@ -27,6 +27,7 @@ from web.api.routes import router as api_router
 from web.commands.actions import Refused
 from web.company_zone import CompanyZoneMiddleware
 from web.deps import PageLogin, TemporalGateway
+from web.exports.access import ExportRolesMiddleware
 from web.forms.errors import InvalidInput, invalid_input
 from web.limits import RequestSizeLimit
 from web.pages import (
@@ -146,6 +147,7 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_age=12 * 3600,
     )
     app.add_middleware(CompanyZoneMiddleware)  # the time zone pages show times in
+    app.add_middleware(ExportRolesMiddleware)  # whether pages show their export links
     app.add_middleware(RequestSizeLimit, max_bytes=settings.max_request_bytes)
     docs_paths = (app.docs_url, app.swagger_ui_oauth2_redirect_url, app.redoc_url)
     app.add_middleware(SecurityHeaders, docs_paths=[path for path in docs_paths if path])

@@ -125,6 +125,9 @@ def _page(
             "labels": labels,
             "tr": translations(locale).gettext,
             "flash": flash,
+            # the list's "Export CSV/XLSX" links: for the roles that may export
+            "may_export": user is not None
+            and getattr(user, "role", None) in getattr(request.state, "export_roles", ()),
             **context,
         },
         status_code=status_code,

@@ -53,6 +53,7 @@ from models.tables.orders import (
     PaymentPlanItem,
     TimelineEvent,
 )
+from models.tables.permissions import RolePermission
 from models.tables.returns import OrderReturn, OrderReturnLine
 from models.tables.shipment import (
     ContactLink,
@@ -102,6 +103,7 @@ __all__ = [
     "Product",
     "Quantity",
     "Refund",
+    "RolePermission",
     "ShipmentException",
     "StockReservation",
     "Target",

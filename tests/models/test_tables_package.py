@@ -54,6 +54,7 @@ AREAS = {
     "returns": {"order_returns", "order_return_lines"},
     "targets": {"targets"},
     "audit": {"export_audits"},
+    "permissions": {"role_permissions"},
 }
 
 

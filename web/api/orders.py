@@ -168,7 +168,7 @@ async def orders(
     order of the list as filtered (all pages) as a file: cost and margin columns for the roles
     that see costs; 403 without the export permission; audited."""
     if file_format is not None:
-        check_api_export(user)
+        await check_api_export(session=session, user=user)
         shown = {k: v for k, v in asdict(filters).items() if k in FILTER_NAMES and v is not None}
         export = await orders_export(
             request=request, session=session, user=user, filters=filters, shown=shown

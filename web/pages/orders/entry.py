@@ -14,7 +14,6 @@ from starlette.responses import Response
 from i18n import Formatter, translations
 from models.domain import ORDER_ENTRY_ROLES, Role, Stage
 from models.drafts import DraftError, draft_of, is_editable, repeat_order
-from models.exports import may_export
 from models.policy import current_collection_policy
 from models.queries import OrderFilter, list_orders
 from models.queries.orders import ORDER_SORTS
@@ -115,7 +114,6 @@ async def order_list(
         sorting=SortLinks("/orders", filters.sort, shown, usual=SortOrder("created", True)),
         stages=list(Stage),
         may_enter=Role(user.role) in ORDER_ENTRY_ROLES,
-        may_export=may_export(user),
     )
 
 
