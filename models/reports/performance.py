@@ -142,10 +142,9 @@ async def figures_by(
                 setattr(current, name, getattr(current, name) + sum_as_money(value))
 
     live = Order.stage != Stage.cancelled.value
-    net = Order.total - Order.returned - (credited_of_order() - credited_for_returns_of_order())
     add(
         await session.execute(
-            select(column, func.sum(case((live, net), else_=0)), func.sum(Order.returned))
+            select(column, func.sum(net_confirmed()), func.sum(Order.returned))
             .where(*confirmed)
             .group_by(column)
         ),
@@ -194,6 +193,13 @@ async def figures_by(
         "refunded",
     )
     return found
+
+
+def net_confirmed() -> ColumnElement[Decimal]:
+    """What an order counts as confirmed, per order in a sum: its total net of returns and of
+    the credit notes crediting no return; nothing once cancelled."""
+    net = Order.total - Order.returned - (credited_of_order() - credited_for_returns_of_order())
+    return case((Order.stage != Stage.cancelled.value, net), else_=0)
 
 
 async def _customer_rows(

@@ -13,6 +13,7 @@ from web.api import (
     collection,
     costs,
     fulfilment,
+    home,
     master_data,
     orders,
     performance,
@@ -40,6 +41,7 @@ AREAS = (
     targets,
     performance,
     statistics,
+    home,
 )
 for area in AREAS:
     router.include_router(area.router)

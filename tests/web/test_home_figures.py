@@ -1,0 +1,237 @@
+"""The figures above the inbox, over a hand-built company (zone Asia/Shanghai) on 20 Nov 2026,
+every expected figure written out here:
+
+- A (Wang Fang, East): 70,000 confirmed 1 Nov 00:30 local (31 Oct 16:30 UTC: November); 10,000
+  came back: 60,000 net; expected cost 40,000. 30,000 paid (received 5 Nov), 30,000 open, due
+  10 Nov: overdue.
+- B (Wang Fang, East): 20,000 confirmed 31 Oct 23:30 local: October; closed, actual cost 12,000
+  (expected 15,000). 20,000 open, due 20 Oct: overdue.
+- C (Liu Yang, East): 40,000 confirmed 12 Nov, expected cost 30,000; 20,000 due today (not
+  overdue yet) and 20,000 due 12 Dec. 5,000 registered, not yet confirmed: not collected.
+- D (Chen Jie, North): 50,000 confirmed 8 Nov, then cancelled (expected cost 35,000): nothing.
+- E (Chen Jie, North): 40,000 confirmed 10 Sep, expected cost 20,000; 10,000 received 25 Sep,
+  30,000 open, due 30 Sep: overdue.
+- F (Chen Jie, North): 5,000 confirmed 1 Feb; 5,000 open, due 1 Mar: overdue, before the six
+  months the director sees.
+
+November's targets: Wang Fang 100,000 confirmed and 50,000 collected, Liu Yang 50,000
+confirmed, Chen Jie 60,000 confirmed; East China office none of its own (its people's 150,000).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from models.tables import Installment, Order, Payment, Target, User
+from tests.web.test_i18n import chinese_session, needs_catalog, zh_catalog_compiled  # noqa: F401
+from web.api.home import home_today
+
+TODAY = date(2026, 11, 20)
+NOW = datetime(2026, 11, 20, 4, tzinfo=UTC)
+
+
+def utc(*parts: int) -> datetime:
+    return datetime(*parts, tzinfo=UTC)
+
+
+@pytest.fixture
+async def company(app, session_factory) -> dict[str, int]:
+    app.dependency_overrides[home_today] = lambda: TODAY
+    async with session_factory() as session:
+        users = {u.username: u for u in await session.scalars(select(User))}
+
+        def order(number: str, owner: str, total: str, confirmed: datetime, **kw) -> Order:
+            placed = Order(
+                number=number,
+                customer_id=1,
+                owner_id=users[owner].id,
+                department_id=users[owner].department_id,
+                shipping_mode="domestic",
+                total=Decimal(total),
+                list_total=Decimal(total),
+                stage=kw.pop("stage", "collection"),
+                created_at=confirmed,
+                updated_at=confirmed,
+                confirmed_at=confirmed,
+                **kw,
+            )
+            session.add(placed)
+            return placed
+
+        def money(amount: str) -> Decimal:
+            return Decimal(amount)
+
+        a = order("SO-2026-91001", "sales", "70000", utc(2026, 10, 31, 16, 30),
+                  returned=money("10000"), expected_cost=money("40000"))  # fmt: skip
+        b = order("SO-2026-91002", "sales", "20000", utc(2026, 10, 31, 15, 30), stage="closed",
+                  expected_cost=money("15000"), actual_cost=money("12000"))  # fmt: skip
+        c = order("SO-2026-91003", "follower", "40000", utc(2026, 11, 12, 2),
+                  expected_cost=money("30000"))  # fmt: skip
+        order("SO-2026-91004", "sales2", "50000", utc(2026, 11, 8, 2), stage="cancelled",
+              expected_cost=money("35000"))  # fmt: skip
+        e = order("SO-2026-91005", "sales2", "40000", utc(2026, 9, 10, 2),
+                  expected_cost=money("20000"))  # fmt: skip
+        f = order("SO-2026-91006", "sales2", "5000", utc(2026, 2, 1, 2))
+        await session.flush()
+
+        def installment(o: Order, position: int, amount: str, paid: str, due: date) -> None:
+            session.add(
+                Installment(
+                    order_id=o.id,
+                    position=position,
+                    percent=Decimal("50"),
+                    trigger="confirmation",
+                    amount=Decimal(amount),
+                    paid=Decimal(paid),
+                    settled=amount == paid,
+                    due_on=due,
+                )
+            )
+
+        def payment(o: Order, amount: str, on: date, status: str = "confirmed") -> None:
+            session.add(
+                Payment(
+                    order_id=o.id,
+                    number=1,
+                    amount=Decimal(amount),
+                    received_on=on,
+                    method="transfer",
+                    reference=f"R{o.id}",
+                    status=status,
+                    registered_at=NOW,
+                )
+            )
+
+        installment(a, 1, "30000", "30000", date(2026, 11, 1))
+        installment(a, 2, "30000", "0", date(2026, 11, 10))
+        installment(b, 1, "20000", "0", date(2026, 10, 20))
+        installment(c, 1, "20000", "0", TODAY)
+        installment(c, 2, "20000", "0", date(2026, 12, 12))
+        installment(e, 1, "10000", "10000", date(2026, 9, 10))
+        installment(e, 2, "30000", "0", date(2026, 9, 30))
+        installment(f, 1, "5000", "0", date(2026, 3, 1))
+        payment(a, "30000", date(2026, 11, 5))
+        payment(c, "5000", date(2026, 11, 15), status="pending")
+        payment(e, "10000", date(2026, 9, 25))
+        for who, measure, amount in (
+            ("sales", "confirmed", "100000"),
+            ("sales", "collected", "50000"),
+            ("follower", "confirmed", "50000"),
+            ("sales2", "confirmed", "60000"),
+        ):
+            session.add(
+                Target(
+                    month="2026-11",
+                    measure=measure,
+                    user_id=users[who].id,
+                    amount=Decimal(amount),
+                    set_at=NOW,
+                )
+            )
+        await session.commit()
+        ids = {name: u.id for name, u in users.items()}
+    yield ids
+    app.dependency_overrides.pop(home_today, None)
+
+
+def standing(key, name, target, confirmed, missing, percent, c_target, collected, *rest):
+    c_missing, c_percent, overdue = rest
+    return {
+        "key": key,
+        "name": name,
+        "target": target,
+        "confirmed": confirmed,
+        "missing": missing,
+        "achieved_percent": percent,
+        "collection_target": c_target,
+        "collected": collected,
+        "collection_missing": c_missing,
+        "collected_percent": c_percent,
+        "overdue": overdue,
+    }
+
+
+def wang(key: int) -> dict:
+    return standing(key, "Wang Fang", "100000.00", "60000.00", "40000.00", "60.00",
+                    "50000.00", "30000.00", "20000.00", "60.00", "50000.00")  # fmt: skip
+
+
+def liu(key: int) -> dict:
+    return standing(key, "Liu Yang", "50000.00", "40000.00", "10000.00", "80.00",
+                    None, "0.00", None, None, "0.00")  # fmt: skip
+
+
+async def home(client) -> dict:
+    answer = await client.get("/api/v1/reports/home")
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+async def test_a_rep_sees_their_target_achieved_net_of_a_return_and_what_is_missing(api, company):
+    body = await home(await api("sales"))
+    assert (body["kind"], body["month"], body["first_day"], body["last_day"]) == (
+        "own",
+        "2026-11",
+        "2026-11-01",
+        "2026-11-30",
+    )
+    assert body["standing"] == wang(company["sales"])
+    assert (body["overdue"], body["people"], body["months"]) == ("50000.00", [], [])
+
+
+async def test_a_rep_without_a_target_sees_what_they_achieved_and_no_missing(api, company):
+    body = await home(await api("sales2"))  # Chen Jie: D cancelled, nothing in November
+    assert body["standing"] == standing(company["sales2"], "Chen Jie", "60000.00", "0.00",
+        "60000.00", "0.00", None, "0.00", None, None, "35000.00")  # fmt: skip
+
+
+async def test_a_manager_sees_their_tree_rolled_up_and_each_person(api, company):
+    body = await home(await api("sales_manager"))
+    assert body["kind"] == "tree"
+    assert body["standing"] == standing(0, "East China office", "150000.00", "100000.00",
+        "50000.00", "66.67", "50000.00", "30000.00", "20000.00", "60.00", "50000.00")  # fmt: skip
+    assert body["people"] == [liu(company["follower"]), wang(company["sales"])]
+
+
+async def test_the_director_sees_the_company_month_by_month_with_margin(api, company):
+    body = await home(await api("director"))
+    assert body["kind"] == "company" and body["standing"] is None
+    assert body["months"] == [
+        {"month": "2026-06", "revenue": "0.00", "margin": "0.00", "collected": "0.00",
+         "overdue": "0.00"},
+        {"month": "2026-07", "revenue": "0.00", "margin": "0.00", "collected": "0.00",
+         "overdue": "0.00"},
+        {"month": "2026-08", "revenue": "0.00", "margin": "0.00", "collected": "0.00",
+         "overdue": "0.00"},
+        {"month": "2026-09", "revenue": "40000.00", "margin": "20000.00", "collected": "10000.00",
+         "overdue": "30000.00"},
+        {"month": "2026-10", "revenue": "20000.00", "margin": "8000.00", "collected": "0.00",
+         "overdue": "20000.00"},
+        {"month": "2026-11", "revenue": "100000.00", "margin": "30000.00",
+         "collected": "30000.00", "overdue": "30000.00"},
+    ]  # fmt: skip
+    assert (body["overdue_earlier"], body["overdue"]) == ("5000.00", "85000.00")
+
+
+async def test_finance_sees_collection_and_overdue_but_not_revenue_or_margin(api, company):
+    body = await home(await api("finance"))
+    november = body["months"][-1]
+    assert (november["revenue"], november["margin"]) == (None, None)
+    assert (november["collected"], november["overdue"], body["overdue"]) == (
+        "30000.00",
+        "30000.00",
+        "85000.00",
+    )
+
+
+@pytest.mark.parametrize("role", ["warehouse", "pricing", "ops", "service", "admin"])
+async def test_a_role_without_home_figures_is_refused_them(api, company, role):
+    answer = await (await api(role)).get("/api/v1/reports/home")
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == (
+        "The figures of the home page are for sales reps, sales managers, directors and finance."
+    )
