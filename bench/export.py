@@ -65,8 +65,9 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-async def export_once(url: str, file_format: str) -> None:
-    """One export in this process, as the director (every order)."""
+async def export_once(url: str, file_format: str, password: str = PASSWORD) -> None:
+    """One export in this process, as the director (every order). Also run by bench/reports.py
+    on its company (with its password)."""
     import httpx
 
     from models.db import create_engine, create_session_factory
@@ -80,7 +81,7 @@ async def export_once(url: str, file_format: str) -> None:
         transport=httpx.ASGITransport(app=app), base_url="http://bench", timeout=600
     ) as http:
         token = await http.post(
-            "/api/v1/auth/token", data={"username": "director", "password": PASSWORD}
+            "/api/v1/auth/token", data={"username": "director", "password": password}
         )
         token.raise_for_status()
         http.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
@@ -107,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="build the database here and keep it")
     parser.add_argument("--reuse", type=Path, help="measure an existing database from --keep")
     parser.add_argument("--only", choices=["csv", "xlsx"], help=argparse.SUPPRESS)
+    parser.add_argument("--password", default=PASSWORD, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.only:  # the child process that measures one export
-        asyncio.run(export_once(f"sqlite+aiosqlite:///{args.reuse}", args.only))
+        asyncio.run(export_once(f"sqlite+aiosqlite:///{args.reuse}", args.only, args.password))
         return 0
     with tempfile.TemporaryDirectory(prefix="o2c-export-") as tmp:
         path = args.reuse or args.keep or Path(tmp) / "export.db"
