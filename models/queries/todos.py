@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ from typing import Any
 from sqlalchemy import (
     BindParameter,
     ColumnElement,
+    Row,
     Select,
     SQLColumnExpression,
     bindparam,
@@ -283,6 +285,37 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+async def _inbox_params(
+    session: AsyncSession, user: User, status: TodoStatus, limit: int | None
+) -> dict[str, Any]:
+    actor = await actor_for(session=session, user=user)
+    return {
+        "user_id": actor.user_id,
+        "role": actor.role.value,
+        "departments": actor.managed_department_ids,
+        "status": status.value,
+        "limit": limit,
+    }
+
+
+def _inbox_item(row: Row[Any], costs: bool) -> InboxItem:
+    return InboxItem(
+        id=row.id,
+        kind=row.kind,
+        status=row.status,
+        created_at=row.created_at,
+        due_at=row.due_at,
+        order_number=row.number,
+        customer=row.name,
+        order_total=row.total,
+        requested_by=row.full_name,
+        facts=decision_facts(row.facts, sees_costs=costs) if row.kind in APPROVAL_KINDS else None,
+        cost_facts=cost_facts(row.kind, row.facts, sees_costs=costs),
+        change_request=change_request_of(row.kind, row.facts),
+        about=todo_about(row.kind, row.facts, row.workflow_id, sees_costs=costs),
+    )
+
+
 async def list_todos(
     *,
     session: AsyncSession,
@@ -294,38 +327,31 @@ async def list_todos(
     """The user's to-dos, oldest first unless `filters` sort them otherwise, with their order
     (the inbox), in one query. Plain columns, not ORM objects: this is the home page and the
     API's most polled call."""
-    actor = await actor_for(session=session, user=user)
     rows = await session.execute(
         _filtered_inbox(filters) if filters and filters.narrows else INBOX,
-        {
-            "user_id": actor.user_id,
-            "role": actor.role.value,
-            "departments": actor.managed_department_ids,
-            "status": status.value,
-            "limit": limit,
-        },
+        await _inbox_params(session, user, status, limit),
     )
     costs = sees_costs(user)
-    return [
-        InboxItem(
-            id=row.id,
-            kind=row.kind,
-            status=row.status,
-            created_at=row.created_at,
-            due_at=row.due_at,
-            order_number=row.number,
-            customer=row.name,
-            order_total=row.total,
-            requested_by=row.full_name,
-            facts=decision_facts(row.facts, sees_costs=costs)
-            if row.kind in APPROVAL_KINDS
-            else None,
-            cost_facts=cost_facts(row.kind, row.facts, sees_costs=costs),
-            change_request=change_request_of(row.kind, row.facts),
-            about=todo_about(row.kind, row.facts, row.workflow_id, sees_costs=costs),
-        )
-        for row in rows
-    ]
+    return [_inbox_item(row, costs) for row in rows]
+
+
+async def stream_todos(
+    *,
+    session: AsyncSession,
+    user: User,
+    status: TodoStatus = TodoStatus.open,
+    filters: InboxFilter | None = None,
+    batch: int = 1000,
+) -> AsyncIterator[InboxItem]:
+    """Every to-do of the inbox as filtered and sorted (no limit), fetched `batch` at a time:
+    what an export of the inbox writes out."""
+    query = _filtered_inbox(filters or InboxFilter()).limit(None)
+    params = await _inbox_params(session, user, status, None)
+    del params["limit"]
+    result = await session.stream(query.execution_options(yield_per=batch), params)
+    costs = sees_costs(user)
+    async for row in result:
+        yield _inbox_item(row, costs)
 
 
 async def open_todo_deadlines(

@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
 
 from models.reports.receivables import (
     MAX_PER_PAGE,
@@ -23,6 +24,9 @@ from models.tables import User
 from web.api import ApiRoute, refused
 from web.commands.actions import Refused
 from web.deps import ApiUser, SessionDep, SettingsDep
+from web.exports import EXPORT_RESPONSES, ExportQuery, audit_filters, export_response
+from web.exports.access import check_api_export, exporter_of
+from web.exports.receivables import aging_export, receivables_export
 from web.schemas import CustomerRef, Id, Model, PageNumber, UserRef, errors
 from workflows.rules import AGING_BUCKETS
 
@@ -165,8 +169,9 @@ def aging_row_out(row: AgingRow) -> AgingRowOut:
     )
 
 
-@router.get("/receivables", response_model=ReceivablesPageOut)
+@router.get("/receivables", response_model=ReceivablesPageOut, responses=EXPORT_RESPONSES)
 async def receivables_list(
+    request: Request,
     user: ReceivablesUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -176,13 +181,30 @@ async def receivables_list(
     owner_id: OwnerId = None,
     page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 25,
-) -> ReceivablesPageOut:
+    file_format: ExportQuery = None,
+) -> ReceivablesPageOut | Response:
     """Orders with money open in the user's scope (a sales rep's own, a sales manager's
     department tree, everything for finance, directors and administrators): most overdue
     first, then by next due date. `overdue=true` keeps the orders with money past due.
     Amounts are net of returns: `returned` per order and in `totals`. Cancelled orders have no
     money open; what goes back to customers, of cancelled orders and of returns, is in
-    `money_back` (refunds due, refunded, credit notes due, credited)."""
+    `money_back` (refunds due, refunded, credit notes due, credited). With `format` (`csv`,
+    `xlsx`), every order of the list as filtered (all pages) as a file; 403 without the export
+    permission; audited."""
+    if file_format is not None:
+        await check_api_export(session=session, user=user)
+        shown = {"overdue": overdue or None, "customer_id": customer_id, "owner_id": owner_id}
+        export = await receivables_export(
+            request=request,
+            session=session,
+            user=user,
+            today=today,
+            filters=ReceivableFilter(overdue=overdue, customer_id=customer_id, owner_id=owner_id),
+            shown=audit_filters(shown),
+        )
+        return await export_response(
+            export, file_format=file_format, exporter=exporter_of(request, user)
+        )
     result = await receivables(
         session=session,
         user=user,
@@ -228,19 +250,35 @@ async def receivables_list(
     )
 
 
-@router.get("/receivables/aging", response_model=AgingOut)
+@router.get("/receivables/aging", response_model=AgingOut, responses=EXPORT_RESPONSES)
 async def receivables_aging(
+    request: Request,
     user: ReceivablesUser,
     session: SessionDep,
     settings: SettingsDep,
     today: Today,
     customer_id: CustomerId = None,
     owner_id: OwnerId = None,
-) -> AgingOut:
+    file_format: ExportQuery = None,
+) -> AgingOut | Response:
     """Open money per customer in the user's scope by how long it is overdue: `not_due`
     (including installments without a due date yet), `1-30`, `31-60`, `61-90` and `over_90`
     days; with a total row. Net of returns (a return reduces the unpaid installments);
-    `returned` per customer is what came back of those orders."""
+    `returned` per customer is what came back of those orders. With `format` (`csv`, `xlsx`),
+    the customers and the total row as a file; 403 without the export permission; audited."""
+    if file_format is not None:
+        await check_api_export(session=session, user=user)
+        export = await aging_export(
+            request=request,
+            session=session,
+            user=user,
+            today=today,
+            customer_id=customer_id,
+            owner_id=owner_id,
+        )
+        return await export_response(
+            export, file_format=file_format, exporter=exporter_of(request, user)
+        )
     report = await aging(
         session=session, user=user, today=today, customer_id=customer_id, owner_id=owner_id
     )

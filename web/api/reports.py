@@ -6,7 +6,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.responses import Response
 
 from models.domain import CostCategory
 from models.reports.cost_report import (
@@ -25,6 +26,9 @@ from models.tables import User
 from web.api import ApiRoute, refused
 from web.commands.actions import Refused
 from web.deps import ApiUser, SessionDep, SettingsDep
+from web.exports import EXPORT_RESPONSES, ExportQuery, audit_filters, export_response
+from web.exports.access import check_api_export, exporter_of
+from web.exports.reports import cost_variance_export
 from web.schemas import (
     CategoryVarianceOut,
     CustomerRef,
@@ -159,8 +163,11 @@ def totals_out(totals: CostVarianceTotals) -> CostVarianceTotalsOut:
     )
 
 
-@router.get("/reports/cost-variance", response_model=CostVarianceReportOut)
+@router.get(
+    "/reports/cost-variance", response_model=CostVarianceReportOut, responses=EXPORT_RESPONSES
+)
 async def cost_variance(
+    request: Request,
     user: CostReportUser,
     session: SessionDep,
     settings: SettingsDep,
@@ -182,28 +189,45 @@ async def cost_variance(
     ] = None,
     page: PageNumber = 1,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = 25,
-) -> CostVarianceReportOut:
+    file_format: ExportQuery = None,
+) -> CostVarianceReportOut | Response:
     """Closed orders of a period (days in UTC, both ends included; the last 90 days by
     default) for business operations and directors: the largest variance either way first,
-    or with `category` the largest variance in that category; totals over every page."""
+    or with `category` the largest variance in that category; totals over every page. With
+    `format` (`csv`, `xlsx`), every order of the report as filtered (all pages) as a file;
+    403 without the export permission; audited."""
+    if file_format is not None:
+        await check_api_export(session=session, user=user)
     try:
         closed_from, closed_to = report_period(today, closed_from, closed_to)
     except CostReportFilterRefusal as refusal:
         raise refused(Refused.of(422, refusal)) from refusal
-    report = await cost_variance_report(
-        session=session,
-        user=user,
-        filters=CostReportFilter(
-            closed_from=closed_from,
-            closed_to=closed_to,
-            category=category,
-            customer_id=customer_id,
-            owner_id=owner_id,
-            department_id=department_id,
-            page=page,
-            per_page=per_page,
-        ),
+    filters = CostReportFilter(
+        closed_from=closed_from,
+        closed_to=closed_to,
+        category=category,
+        customer_id=customer_id,
+        owner_id=owner_id,
+        department_id=department_id,
+        page=page,
+        per_page=per_page,
     )
+    if file_format is not None:
+        shown = {
+            "closed_from": closed_from.isoformat(),
+            "closed_to": closed_to.isoformat(),
+            "category": category.value if category else None,
+            "customer_id": customer_id,
+            "owner_id": owner_id,
+            "department_id": department_id,
+        }
+        export = await cost_variance_export(
+            request=request, session=session, user=user, filters=filters, shown=audit_filters(shown)
+        )
+        return await export_response(
+            export, file_format=file_format, exporter=exporter_of(request, user)
+        )
+    report = await cost_variance_report(session=session, user=user, filters=filters)
     return CostVarianceReportOut(
         period=PeriodOut(closed_from=closed_from, closed_to=closed_to),
         category=category,

@@ -10,6 +10,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
+from starlette.responses import Response
 
 from models.reports.customer_statistics import CustomerStatistics, customer_statistics
 from models.reports.order_statistics import MonthFigures, OrderStatistics, order_statistics
@@ -26,6 +27,19 @@ from web.api.reports import Today
 from web.commands.actions import Refused
 from web.company_zone import time_zone_of
 from web.deps import ApiUser, SessionDep, SettingsDep
+from web.exports import (
+    EXPORT_RESPONSES,
+    Export,
+    ExportFormat,
+    ExportQuery,
+    export_response,
+)
+from web.exports.access import check_api_export, exporter_of
+from web.exports.statistics import (
+    customer_statistics_export,
+    order_statistics_export,
+    waits_export,
+)
 from web.schemas import Model, errors
 
 router = APIRouter(
@@ -125,7 +139,7 @@ def customers_out(report: CustomerStatistics, currency: str) -> CustomerStatisti
     )
 
 
-@router.get("/reports/customers", response_model=CustomerStatisticsOut)
+@router.get("/reports/customers", response_model=CustomerStatisticsOut, responses=EXPORT_RESPONSES)
 async def customers_report(
     request: Request,
     user: ApiUser,
@@ -135,12 +149,19 @@ async def customers_report(
     first: First = None,
     last: Last = None,
     by: Annotated[str, Query(description="level or customer")] = "level",
-) -> CustomerStatisticsOut:
+    file_format: ExportQuery = None,
+) -> CustomerStatisticsOut | Response:
     """Per customer level or per customer (the largest amount first), the orders confirmed
     in the period in the caller's order scope and their money, net of returns and
-    cancellations."""
+    cancellations. With `format` (`csv`, `xlsx`), the rows as a file; 403 without the export
+    permission; audited."""
+    if file_format is not None:
+        await check_api_export(session=session, user=user)
     period = asked_period(request, today, first, last)
     report = await answered(customer_statistics(session=session, user=user, period=period, by=by))
+    if file_format is not None:
+        export = customer_statistics_export(request=request, user=user, report=report)
+        return await exported(request, user, export, file_format)
     return customers_out(report, settings.currency)
 
 
@@ -195,7 +216,7 @@ def orders_out(report: OrderStatistics, currency: str) -> OrderStatisticsOut:
     )
 
 
-@router.get("/reports/orders", response_model=OrderStatisticsOut)
+@router.get("/reports/orders", response_model=OrderStatisticsOut, responses=EXPORT_RESPONSES)
 async def orders_report(
     request: Request,
     user: ApiUser,
@@ -207,11 +228,19 @@ async def orders_report(
     by: Annotated[
         str, Query(description="region, customer_level, product_category or department")
     ] = "department",
-) -> OrderStatisticsOut:
+    file_format: ExportQuery = None,
+) -> OrderStatisticsOut | Response:
     """Month by month, the orders confirmed and their net amount per region, customer level,
-    product category or department, in the caller's order scope."""
+    product category or department, in the caller's order scope. With `format` (`csv`,
+    `xlsx`), a row per group and month as a file; 403 without the export permission;
+    audited."""
+    if file_format is not None:
+        await check_api_export(session=session, user=user)
     period = asked_period(request, today, first, last)
     report = await answered(order_statistics(session=session, user=user, period=period, by=by))
+    if file_format is not None:
+        export = order_statistics_export(request=request, user=user, report=report)
+        return await exported(request, user, export, file_format)
     return orders_out(report, settings.currency)
 
 
@@ -279,7 +308,7 @@ async def waits_user(user: ApiUser) -> User:
 WaitsUser = Annotated[User, Depends(waits_user)]
 
 
-@router.get("/reports/waits", response_model=WaitsOut)
+@router.get("/reports/waits", response_model=WaitsOut, responses=EXPORT_RESPONSES)
 async def waits(
     request: Request,
     user: WaitsUser,
@@ -288,10 +317,26 @@ async def waits(
     now: Now,
     first: First = None,
     last: Last = None,
-) -> WaitsOut:
+    file_format: ExportQuery = None,
+) -> WaitsOut | Response:
     """Where orders wait (operations managers, sales managers, directors; the order list's
     scope): per stage and per to-do kind, how many ended in the period and their p50 and p90
-    in hours, by department and by person; and the open to-dos waiting longest."""
+    in hours, by department and by person; and the open to-dos waiting longest. With `format`
+    (`csv`, `xlsx`), each stage and kind in all, by department and by person as a file; 403
+    without the export permission; audited."""
+    if file_format is not None:
+        await check_api_export(session=session, user=user)
     period = asked_period(request, today, first, last)
     report = await answered(waits_report(session=session, user=user, period=period, now=now))
+    if file_format is not None:
+        export = waits_export(request=request, user=user, report=report)
+        return await exported(request, user, export, file_format)
     return waits_out(report)
+
+
+async def exported(
+    request: Request, user: User, export: Export, file_format: ExportFormat
+) -> Response:
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
+    )

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, get_args
 
-from fastapi import APIRouter, Body, Query
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import ValidationError
 
 from i18n import N_
@@ -19,6 +19,9 @@ from web.commands.actions import Refused
 from web.commands.completion import TodoCompletion
 from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import ApiUser, SessionDep, TemporalClient
+from web.exports import EXPORT_RESPONSES, ExportQuery, export_response
+from web.exports.access import check_api_export, exporter_of
+from web.exports.todos import todos_export
 from web.forms.errors import invalid_input
 from web.schemas import COMPLETIONS, CompletionBody, Id, TodoCompletedOut, TodoOut, errors
 from web.schemas.todos import SiteOut, TodoDetailOut
@@ -30,8 +33,14 @@ OTHER_KIND = N_("This to-do is of kind %(kind)s; the body's kind is %(given)s.")
 OUTCOMES = N_("The outcome must be one of: %(allowed)s.")
 
 
-@router.get("/todos", response_model=list[TodoOut], tags=["to-dos"])
+@router.get(
+    "/todos",
+    response_model=list[TodoOut],
+    responses={**EXPORT_RESPONSES, **errors(403)},
+    tags=["to-dos"],
+)
 async def todos(
+    request: Request,
     user: ApiUser,
     session: SessionDep,
     status: TodoStatus = TodoStatus.open,
@@ -41,15 +50,27 @@ async def todos(
     due: Annotated[str, Query(description="late, day, week (due within) or none.")] = "",
     sort: SortColumn = "",
     direction: SortDirection = "",
-) -> JSONResponse:
+    file_format: ExportQuery = None,
+) -> Response:
     """The user's to-dos, oldest first, or sorted by `sort` (kind, order, customer, total,
     asked_by, since, due) and `dir`; narrowed by `kind`, `order`, `customer` and `due` (an
     unknown kind, window or column is left out). An approval's `facts` say what decides it
     (its margin only for the roles that may see costs); `about` what tells the to-do apart
-    from the order's other to-dos (which payment, milestone, batch, return)."""
+    from the order's other to-dos (which payment, milestone, batch, return). With `format`
+    (`csv`, `xlsx`), every to-do of the list as filtered (the list stops at 200) as a
+    file, an approval's expected margin for the roles that see costs; 403 without the export
+    permission; audited."""
     filters = InboxFilter.asked(
         kind=kind, order=order, customer=customer, due=due, sort=sort, direction=direction
     )
+    if file_format is not None:
+        await check_api_export(session=session, user=user)
+        export = await todos_export(
+            request=request, session=session, user=user, filters=filters, status=status
+        )
+        return await export_response(
+            export, file_format=file_format, exporter=exporter_of(request, user)
+        )
     items = await list_todos(session=session, user=user, status=status, filters=filters)
     costs = sees_costs(user)
     return JSONResponse([todo_out(item).for_viewer(costs) for item in items])

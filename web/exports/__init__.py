@@ -14,7 +14,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -28,10 +28,12 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from models.db import SessionFactory
 from models.exports import record_export
+from models.queries.sorting import SortOrder
 
-Cell = str | int | Decimal | date | datetime | None
+Cell = str | int | float | Decimal | date | datetime | None
 Rows = AsyncIterator[Sequence[Cell]]
 BATCH = 1000  # rows written at a time
+PAGING = frozenset({"page", "per_page"})
 CSV_TYPE = "text/csv; charset=utf-8"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The responses an export route declares (OpenAPI): the file, in the format asked for.
@@ -64,6 +66,15 @@ class Export:
     headers: list[str]
     rows: Rows
     filters: dict[str, Any] = field(default_factory=dict)
+
+
+def audit_filters(shown: Mapping[str, Any], sort: SortOrder | None = None) -> dict[str, Any]:
+    """A list's filters as the audit log keeps them: those given, with the chosen order; the
+    paging left out (an export holds every page)."""
+    kept = {k: v for k, v in shown.items() if v not in (None, "") and k not in PAGING}
+    if sort is not None and sort.column:
+        kept |= {"sort": sort.column, "dir": sort.direction}
+    return kept
 
 
 @dataclass(frozen=True)

@@ -3,10 +3,11 @@ that money per customer."""
 
 from __future__ import annotations
 
-from typing import TypedDict
+from dataclasses import dataclass
+from typing import Annotated, TypedDict
 
-from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,6 +28,9 @@ from models.reports.refund_figures import money_back
 from models.tables import Customer, User
 from web.api.receivables import Today
 from web.deps import PageUser, SessionDep
+from web.exports import ExportFormat, audit_filters, export_response
+from web.exports.access import PageExporter, exporter_of
+from web.exports.receivables import aging_export, receivables_export
 from web.pages.common import page_router
 from web.sorting import SortColumn, SortDirection, SortLinks
 from web.templating import locale_of, render
@@ -83,12 +87,17 @@ async def _filter_choices(session: AsyncSession, user: User) -> FilterChoices:
     return {"customers": customers, "owners": owners}
 
 
-@router.get("/receivables")
-async def receivables_page(
+@dataclass(frozen=True)
+class ReceivablesQuery:
+    """The list's filters as asked, and as its links keep them."""
+
+    filters: ReceivableFilter
+    shown: dict[str, str]
+
+
+def receivables_query(
     request: Request,
     user: PageUser,
-    session: SessionDep,
-    today: Today,
     overdue: str = "",
     customer_id: str = "",
     owner_id: str = "",
@@ -96,7 +105,9 @@ async def receivables_page(
     per_page: str = "",
     sort: SortColumn = "",
     direction: SortDirection = "",
-) -> HTMLResponse:
+) -> ReceivablesQuery:
+    """The list's query string (the page and its export read the same): 403 for a role
+    without receivables, 400 for a number that is not one."""
     _refuse_other_roles(request, user)
     filters = ReceivableFilter(
         sort=SortOrder.of(sort, direction, RECEIVABLE_SORTS),
@@ -109,16 +120,31 @@ async def receivables_page(
         )
         or PER_PAGE_CHOICES[0],
     )
-    result = await receivables(session=session, user=user, today=today, filters=filters)
-    back = await money_back(
-        session=session, user=user, customer_id=filters.customer_id, owner_id=filters.owner_id
-    )
     shown = {
         "overdue": "1" if filters.overdue else "",
         "customer_id": str(filters.customer_id or ""),
         "owner_id": str(filters.owner_id or ""),
         "per_page": str(filters.per_page),
     }
+    return ReceivablesQuery(filters, shown)
+
+
+ReceivablesParams = Annotated[ReceivablesQuery, Depends(receivables_query)]
+
+
+def _sorting(query: ReceivablesQuery) -> SortLinks:
+    return SortLinks("/receivables", query.filters.sort, query.shown, usual=SortOrder("next_due"))
+
+
+@router.get("/receivables")
+async def receivables_page(
+    request: Request, user: PageUser, session: SessionDep, today: Today, query: ReceivablesParams
+) -> HTMLResponse:
+    filters = query.filters
+    result = await receivables(session=session, user=user, today=today, filters=filters)
+    back = await money_back(
+        session=session, user=user, customer_id=filters.customer_id, owner_id=filters.owner_id
+    )
     return render(
         request,
         "receivables/index.html",
@@ -126,26 +152,56 @@ async def receivables_page(
         result=result,
         back=back,
         today=today,
-        filters=shown,
-        sorting=SortLinks("/receivables", filters.sort, shown, usual=SortOrder("next_due")),
+        filters=query.shown,
+        sorting=_sorting(query),
         per_page_choices=PER_PAGE_CHOICES,
         shows_owner=Role(user.role) != Role.sales,
         **await _filter_choices(session, user),
     )
 
 
-@router.get("/receivables/aging")
-async def aging_page(
+@router.get("/receivables/export.{file_format}")
+async def export_receivables(
     request: Request,
-    user: PageUser,
+    user: PageExporter,
     session: SessionDep,
     today: Today,
-    customer_id: str = "",
-    owner_id: str = "",
-) -> HTMLResponse:
+    file_format: ExportFormat,
+    query: ReceivablesParams,
+) -> Response:
+    """Every order of the list as filtered and sorted (all its pages), as a file."""
+    export = await receivables_export(
+        request=request,
+        session=session,
+        user=user,
+        today=today,
+        filters=query.filters,
+        shown=audit_filters(query.shown, query.filters.sort),
+    )
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
+    )
+
+
+def aging_query(
+    request: Request, user: PageUser, customer_id: str = "", owner_id: str = ""
+) -> tuple[int | None, int | None]:
+    """The aging report's customer and owner (the page and its export read the same)."""
     _refuse_other_roles(request, user)
-    chosen_customer = _whole_number(request, user, "customer_id", customer_id, default=None)
-    chosen_owner = _whole_number(request, user, "owner_id", owner_id, default=None)
+    return (
+        _whole_number(request, user, "customer_id", customer_id, default=None),
+        _whole_number(request, user, "owner_id", owner_id, default=None),
+    )
+
+
+AgingParams = Annotated[tuple[int | None, int | None], Depends(aging_query)]
+
+
+@router.get("/receivables/aging")
+async def aging_page(
+    request: Request, user: PageUser, session: SessionDep, today: Today, chosen: AgingParams
+) -> HTMLResponse:
+    chosen_customer, chosen_owner = chosen
     report = await aging(
         session=session,
         user=user,
@@ -161,4 +217,27 @@ async def aging_page(
         buckets=AGING_BUCKETS,
         filters={"customer_id": str(chosen_customer or ""), "owner_id": str(chosen_owner or "")},
         **await _filter_choices(session, user),
+    )
+
+
+@router.get("/receivables/aging/export.{file_format}")
+async def export_aging(
+    request: Request,
+    user: PageExporter,
+    session: SessionDep,
+    today: Today,
+    file_format: ExportFormat,
+    chosen: AgingParams,
+) -> Response:
+    """Each customer's open money by aging bucket, and the total row, as a file."""
+    export = await aging_export(
+        request=request,
+        session=session,
+        user=user,
+        today=today,
+        customer_id=chosen[0],
+        owner_id=chosen[1],
+    )
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
     )

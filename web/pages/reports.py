@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 
 from i18n import N_, translations
@@ -23,6 +25,9 @@ from models.reports.cost_report_choices import report_departments, report_owners
 from models.tables import Customer, User
 from web.api.reports import Today
 from web.deps import PageUser, SessionDep
+from web.exports import ExportFormat, audit_filters, export_response
+from web.exports.access import PageExporter, exporter_of
+from web.exports.reports import cost_variance_export
 from web.pages.common import page_router
 from web.pages.receivables import PER_PAGE_CHOICES, _whole_number
 from web.templating import locale_of, render
@@ -64,11 +69,9 @@ def _category(request: Request, user: User, value: str) -> CostCategory | None:
         raise HTTPException(400, t.gettext(N_("Choose a cost category from the list."))) from None
 
 
-@router.get("/reports/cost-variance")
-async def cost_variance_page(
+def cost_variance_query(
     request: Request,
     user: PageUser,
-    session: SessionDep,
     today: Today,
     closed_from: str = "",
     closed_to: str = "",
@@ -78,7 +81,9 @@ async def cost_variance_page(
     department_id: str = "",
     page: str = "",
     per_page: str = "",
-) -> HTMLResponse:
+) -> CostReportFilter:
+    """The report's query string (the page and its export read the same): 403 for a role
+    without the report, 400 for a filter that cannot be right."""
     _refuse_other_roles(request, user)
     try:
         period = report_period(
@@ -89,7 +94,7 @@ async def cost_variance_page(
     except CostReportFilterRefusal as refusal:
         t = translations(locale_of(request, user))
         raise HTTPException(400, refusal.translated(t.gettext)) from refusal
-    filters = CostReportFilter(
+    return CostReportFilter(
         closed_from=period[0],
         closed_to=period[1],
         category=_category(request, user, category),
@@ -102,24 +107,61 @@ async def cost_variance_page(
         )
         or PER_PAGE_CHOICES[0],
     )
+
+
+CostVarianceParams = Annotated[CostReportFilter, Depends(cost_variance_query)]
+
+
+def shown_filters(filters: CostReportFilter) -> dict[str, str]:
+    """The filters as the page's form and links keep them."""
+    return {
+        "closed_from": filters.closed_from.isoformat(),
+        "closed_to": filters.closed_to.isoformat(),
+        "category": filters.category.value if filters.category else "",
+        "customer_id": str(filters.customer_id or ""),
+        "owner_id": str(filters.owner_id or ""),
+        "department_id": str(filters.department_id or ""),
+        "per_page": str(filters.per_page),
+    }
+
+
+@router.get("/reports/cost-variance")
+async def cost_variance_page(
+    request: Request, user: PageUser, session: SessionDep, filters: CostVarianceParams
+) -> HTMLResponse:
     report = await cost_variance_report(session=session, user=user, filters=filters)
+    shown = shown_filters(filters)
     return render(
         request,
         "reports/cost_variance.html",
         user=user,
         report=report,
-        filters={
-            "closed_from": filters.closed_from.isoformat(),
-            "closed_to": filters.closed_to.isoformat(),
-            "category": filters.category.value if filters.category else "",
-            "customer_id": str(filters.customer_id or ""),
-            "owner_id": str(filters.owner_id or ""),
-            "department_id": str(filters.department_id or ""),
-            "per_page": str(filters.per_page),
-        },
+        filters=shown,
+        export_query=urlencode({k: v for k, v in shown.items() if v and k != "per_page"}),
         categories=list(CostCategory),
         per_page_choices=PER_PAGE_CHOICES,
         customers=list(await session.scalars(select(Customer).order_by(Customer.name))),
         owners=await report_owners(session=session, user=user),
         departments=await report_departments(session=session, user=user),
+    )
+
+
+@router.get("/reports/cost-variance/export.{file_format}")
+async def export_cost_variance(
+    request: Request,
+    user: PageExporter,
+    session: SessionDep,
+    file_format: ExportFormat,
+    filters: CostVarianceParams,
+) -> Response:
+    """Every closed order of the report as filtered and ranked (all its pages), as a file."""
+    export = await cost_variance_export(
+        request=request,
+        session=session,
+        user=user,
+        filters=filters,
+        shown=audit_filters(shown_filters(filters)),
+    )
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
     )

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from functools import partial
 from typing import Annotated, TypeVar
+from urllib.parse import urlencode
 
-from fastapi import HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 
 from i18n import Formatter, labels, translations
@@ -38,6 +39,14 @@ from web.api.statistics import Now
 from web.charts import bar_chart, month_label, number_text
 from web.company_zone import time_zone_of
 from web.deps import PageUser, SessionDep
+from web.exports import ExportFormat, export_response
+from web.exports.access import PageExporter, exporter_of
+from web.exports.statistics import (
+    customer_statistics_export,
+    order_statistics_export,
+    period_filters,
+    waits_export,
+)
 from web.pages.common import page_router
 from web.templating import locale_of, render
 
@@ -91,8 +100,7 @@ def customers_chart(request: Request, user: User, report: CustomerStatistics) ->
     )
 
 
-@router.get("/reports/customers")
-async def customers_page(
+async def customers_report(
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -100,17 +108,20 @@ async def customers_page(
     first: Annotated[str, Query(alias="date_from")] = "",
     last: Annotated[str, Query(alias="date_to")] = "",
     by: str = "level",
-) -> HTMLResponse:
-    report = await _answered(
-        request,
-        user,
-        customer_statistics(
-            session=session,
-            user=user,
-            period=_period(request, user, today, first, last),
-            by=by,
-        ),
+) -> CustomerStatistics:
+    """The report the query string asks for (the page and its export read the same)."""
+    period = _period(request, user, today, first, last)
+    return await _answered(
+        request, user, customer_statistics(session=session, user=user, period=period, by=by)
     )
+
+
+@router.get("/reports/customers")
+async def customers_page(
+    request: Request,
+    user: PageUser,
+    report: Annotated[CustomerStatistics, Depends(customers_report)],
+) -> HTMLResponse:
     return render(
         request,
         "reports/customers.html",
@@ -118,6 +129,20 @@ async def customers_page(
         report=report,
         groupings=CUSTOMER_GROUPINGS,
         chart=customers_chart(request, user, report) if report.rows else None,
+        export_query=_export_query(report.period, report.by),
+    )
+
+
+@router.get("/reports/customers/export.{file_format}")
+async def export_customers(
+    request: Request,
+    user: PageExporter,
+    file_format: ExportFormat,
+    report: Annotated[CustomerStatistics, Depends(customers_report)],
+) -> Response:
+    export = customer_statistics_export(request=request, user=user, report=report)
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
     )
 
 
@@ -147,8 +172,7 @@ def orders_chart(request: Request, user: User, report: OrderStatistics) -> Marku
     )
 
 
-@router.get("/reports/orders")
-async def orders_page(
+async def orders_report(
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -156,17 +180,20 @@ async def orders_page(
     first: Annotated[str, Query(alias="date_from")] = "",
     last: Annotated[str, Query(alias="date_to")] = "",
     by: str = "department",
-) -> HTMLResponse:
-    report = await _answered(
-        request,
-        user,
-        order_statistics(
-            session=session,
-            user=user,
-            period=_period(request, user, today, first, last),
-            by=by,
-        ),
+) -> OrderStatistics:
+    """The report the query string asks for (the page and its export read the same)."""
+    period = _period(request, user, today, first, last)
+    return await _answered(
+        request, user, order_statistics(session=session, user=user, period=period, by=by)
     )
+
+
+@router.get("/reports/orders")
+async def orders_page(
+    request: Request,
+    user: PageUser,
+    report: Annotated[OrderStatistics, Depends(orders_report)],
+) -> HTMLResponse:
     fmt = _formatter(request, user)
     return render(
         request,
@@ -176,6 +203,20 @@ async def orders_page(
         groupings=ORDER_GROUPINGS,
         month_names={m: month_label(fmt, m) for m in report.months},
         chart=orders_chart(request, user, report) if report.rows else None,
+        export_query=_export_query(report.period, report.by),
+    )
+
+
+@router.get("/reports/orders/export.{file_format}")
+async def export_orders_report(
+    request: Request,
+    user: PageExporter,
+    file_format: ExportFormat,
+    report: Annotated[OrderStatistics, Depends(orders_report)],
+) -> Response:
+    export = order_statistics_export(request=request, user=user, report=report)
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
     )
 
 
@@ -194,8 +235,7 @@ def waits_chart(request: Request, user: User, report: WaitsReport) -> Markup:
     )
 
 
-@router.get("/reports/waits")
-async def waits_page(
+async def waits_of(
     request: Request,
     user: PageUser,
     session: SessionDep,
@@ -203,17 +243,21 @@ async def waits_page(
     now: Now,
     first: Annotated[str, Query(alias="date_from")] = "",
     last: Annotated[str, Query(alias="date_to")] = "",
-) -> HTMLResponse:
+) -> WaitsReport:
+    """The report the query string asks for (the page and its export read the same); 403 for
+    a role without it."""
     try:
         check_may_see_waits(user)
     except ReportRefusal as refusal:
         raise _refused(request, user, 403, refusal) from refusal
-    report = await waits_report(
-        session=session,
-        user=user,
-        period=_period(request, user, today, first, last),
-        now=now,
-    )
+    period = _period(request, user, today, first, last)
+    return await waits_report(session=session, user=user, period=period, now=now)
+
+
+@router.get("/reports/waits")
+async def waits_page(
+    request: Request, user: PageUser, report: Annotated[WaitsReport, Depends(waits_of)]
+) -> HTMLResponse:
     return render(
         request,
         "reports/waits.html",
@@ -221,4 +265,23 @@ async def waits_page(
         report=report,
         number=partial(number_text, _formatter(request, user)),
         chart=waits_chart(request, user, report) if report.todo_kinds else None,
+        export_query=_export_query(report.period),
     )
+
+
+@router.get("/reports/waits/export.{file_format}")
+async def export_waits(
+    request: Request,
+    user: PageExporter,
+    file_format: ExportFormat,
+    report: Annotated[WaitsReport, Depends(waits_of)],
+) -> Response:
+    export = waits_export(request=request, user=user, report=report)
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
+    )
+
+
+def _export_query(period: Period, by: str | None = None) -> str:
+    """The report's query string for its export links."""
+    return urlencode(period_filters(period, by))
