@@ -55,8 +55,12 @@ def bar_chart(
     fmt: Formatter,
     horizontal: bool = False,
     stacked: bool = False,
+    width: int = 700,
+    value_labels: int | None = None,
 ) -> Markup:
-    """A bar chart (one bar per label and series) as inline SVG."""
+    """A bar chart (one bar per label and series) as inline SVG, drawn `width` wide (its text
+    scales with it: a narrower drawing reads larger in a small box); `value_labels` keeps that
+    many of the value axis's labels (a narrow drawing has no room for pygal's ten or more)."""
     kind = {
         (False, False): pygal.Bar,
         (False, True): pygal.StackedBar,
@@ -66,7 +70,7 @@ def bar_chart(
     chart = kind(
         style=STYLE,
         title=title,
-        width=700,
+        width=width,
         height=340 if not horizontal else max(220, 100 + 30 * len(labels) * len(series)),
         explicit_size=False,  # scales to the width of its box (CSS)
         js=[],  # no script: the CSP forbids inline scripts, and nothing needs one
@@ -80,6 +84,7 @@ def bar_chart(
         value_formatter=lambda value: number_text(fmt, value),
         margin=12,
         margin_left=12 + _wide_extra(labels) if horizontal else 12,
+        **({} if value_labels is None else _fewer_value_labels(value_labels, horizontal)),
     )
     # A horizontal chart draws its first label at the bottom: reversed, it reads as the table.
     order = slice(None, None, -1) if horizontal else slice(None)
@@ -87,6 +92,13 @@ def bar_chart(
     for name, values in series:
         chart.add(name, [None if v is None else float(v) for v in values][order])
     return Markup(_SCRIPT.sub("", chart.render(is_unicode=True)))
+
+
+def _fewer_value_labels(count: int, horizontal: bool) -> dict[str, object]:
+    """pygal's options for `count` labels on the value axis (x when the bars lie down)."""
+    if horizontal:  # and room at the right for the last label, centred on the axis's end
+        return {"x_labels_major_count": count, "show_minor_x_labels": False, "margin_right": 32}
+    return {"y_labels_major_count": count, "show_minor_y_labels": False}
 
 
 def _wide_extra(labels: Sequence[str]) -> int:

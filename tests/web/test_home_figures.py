@@ -20,6 +20,8 @@ confirmed, Chen Jie 60,000 confirmed; East China office none of its own (its peo
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -235,3 +237,57 @@ async def test_a_role_without_home_figures_is_refused_them(api, company, role):
     assert answer.json()["detail"] == (
         "The figures of the home page are for sales reps, sales managers, directors and finance."
     )
+
+
+def text_of(response) -> str:
+    assert response.status_code == 200, response.text
+    return html.unescape(re.sub(r"\s+", " ", response.text))
+
+
+async def test_the_reps_home_page_says_what_is_still_missing_above_the_inbox(
+    browser_session, company
+):
+    page = text_of(await (await browser_session("sales")).get("/"))
+    block = page[page.index('data-home="own"') : page.index("</section>")]
+    assert page.index("</section>") < page.index("<h1>My to-dos")
+    assert "Where you stand in Nov 2026" in block
+    assert 'Still missing</dt><dd><span class="late">CN¥40,000.00</span>' in block
+    assert "Achieved so far</dt><dd>CN¥60,000.00</dd>" in block
+    assert '<dd class="home-percent">60 % of the target</dd>' in block
+    assert '?overdue=1">CN¥50,000.00</a>' in block
+    assert "<svg" in block and "Chen Jie" not in page and "Liu Yang" not in page
+
+
+async def test_the_managers_home_page_has_a_row_per_person(browser_session, company):
+    page = text_of(await (await browser_session("sales_manager")).get("/"))
+    assert "Your team in Nov 2026 · East China office" in page
+    assert f'<tr data-person="{company["follower"]}"><td class="card-head">Liu Yang</td>' in page
+    assert f'<tr data-person="{company["sales"]}"><td class="card-head">Wang Fang</td>' in page
+    assert "Chen Jie" not in page
+
+
+async def test_the_directors_home_page_has_the_months_with_margin(browser_session, company):
+    page = text_of(await (await browser_session("director")).get("/"))
+    november = page[page.index('<tr data-month="2026-11">') :]
+    november = november[: november.index("</tr>")]
+    assert '<td class="card-head">Nov 2026</td>' in november
+    cells = re.findall(r'data-label="([^"]+)">([^<]+)</td>', november)
+    assert cells == [
+        ("Net revenue", "CN¥100,000.00"),
+        ("Margin", "CN¥30,000.00"),
+        ("Collected", "CN¥30,000.00"),
+        ("Overdue", "CN¥30,000.00"),
+    ]
+    assert "Margin in Nov 2026" in page
+
+
+async def test_a_warehouse_home_page_has_no_figures(browser_session, company):
+    page = text_of(await (await browser_session("warehouse")).get("/"))
+    assert "home-figures" not in page and "¥85,000.00" not in page and "My to-dos" in page
+
+
+@needs_catalog
+async def test_the_home_figures_speak_chinese(browser_session, company):
+    client = await chinese_session(browser_session, "sales")
+    page = text_of(await client.get("/"))
+    assert "2026年11月业绩进度" in page and "尚差" in page and "¥40,000.00" in page

@@ -19,13 +19,18 @@ from models.queries.sorting import SortOrder
 from models.queries.todos import DUE_WINDOWS, InboxFilter
 from models.tables import Todo, User
 from settings import Settings
+from web.api.home import HomeToday
 from web.commands.actions import Refused
 from web.commands.dispatch import packing_for_todo
 from web.commands.fulfilment import OWN_CONFIRMATION, milestone_codes
 from web.commands.todos import complete_todo, requested_by, visible_todo
 from web.deps import PageUser, SessionDep, SettingsDep, TemporalClient
+from web.exports import ExportFormat, export_response
+from web.exports.access import PageExporter, exporter_of
+from web.exports.todos import todos_export
 from web.forms.errors import FormRefusal, form_refusal
 from web.pages.common import page_router
+from web.pages.home_figures import home_block
 from web.pages.todo_forms import (
     COST_ITEM_REFUSALS,
     FormFields,
@@ -44,6 +49,7 @@ async def inbox(
     request: Request,
     user: PageUser,
     session: SessionDep,
+    today: HomeToday,
     kind: str = "",
     order: str = "",
     customer: str = "",
@@ -69,6 +75,7 @@ async def inbox(
         filters=shown,
         due_windows=DUE_WINDOWS,
         sorting=SortLinks("/", filters.sort, shown, usual=SortOrder("since")),
+        **await home_block(request, user, session, today),  # the figures above the inbox
     )
 
 
@@ -177,6 +184,30 @@ def _cost_facts(facts: dict[str, Any]) -> dict[str, Any]:
     for name in REVENUE_FACTS:  # the variance to-dos': the net revenue and the margin on it
         shown[name] = _decimal(facts.get(name))
     return shown
+
+
+@router.get("/todos/export.{file_format}")
+async def export_todos(
+    request: Request,
+    user: PageExporter,
+    session: SessionDep,
+    file_format: ExportFormat,
+    kind: str = "",
+    order: str = "",
+    customer: str = "",
+    due: str = "",
+    sort: SortColumn = "",
+    direction: SortDirection = "",
+) -> Response:
+    """The inbox as filtered and sorted, every to-do of it, as a file (before the to-do
+    page's route, which would take `export.csv` for a to-do's number)."""
+    filters = InboxFilter.asked(
+        kind=kind, order=order, customer=customer, due=due, sort=sort, direction=direction
+    )
+    export = await todos_export(request=request, session=session, user=user, filters=filters)
+    return await export_response(
+        export, file_format=file_format, exporter=exporter_of(request, user)
+    )
 
 
 @router.get("/todos/{todo_id}")
