@@ -16,13 +16,13 @@ month is the company's: the caller passes the company's today."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Case, ColumnElement, Select, case, func, select
+from sqlalchemy import Case, ColumnElement, Select, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -37,12 +37,12 @@ from models.reports.performance import (
     net_confirmed,
     performance_rows,
     row_of,
-    totals_of,
 )
 from models.reports.performance_period import ReportPeriod, report_period
 from models.reports.receivables_scope import is_open, of_orders, receivable_orders
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Installment, Order, Payment, User
+from models.targets.store import month_targets, target_tree
 
 HOME_MONTHS = 6
 OWN, TREE, COMPANY = "own", "tree", "company"
@@ -187,19 +187,32 @@ async def _own(session: AsyncSession, user: User, period: ReportPeriod, today: d
 async def _tree(
     session: AsyncSession, user: User, period: ReportPeriod, today: date
 ) -> HomeFigures:
-    """The manager's tree as the performance report's total of its department rows counts it
-    (its top departments: each order once), and each person of it."""
-    departments = await performance_rows(session=session, user=user, period=period, by="department")
+    """Each person of the manager's tree (the performance report's rows by person) and the
+    tree: what its people achieved (its orders, each once: every order has one owner) against
+    its top departments' targets (their own, else their people's and sub-departments')."""
     people = await performance_rows(session=session, user=user, period=period, by="person")
     overdue, per_owner = await overdue_by_owner(session=session, user=user, today=today)
-    top = min((r.depth for r in departments), default=0)
-    name = ", ".join(r.name for r in departments if r.depth == top)
-    total = totals_of(departments, "department") or row_of(0, "", Figures(), None, None)
+    tree = await target_tree(session=session, user=user)
+    targets = await month_targets(
+        session=session, month=period.value, departments=tree.all_departments
+    )
+    tops = [d for d in tree.departments if tree.depth[d.id] == 0]
+    achieved = Figures(
+        confirmed=sum((p.confirmed for p in people), ZERO),
+        collected=sum((p.collected for p in people), ZERO),
+    )
+    total = row_of(
+        0,
+        ", ".join(d.name for d in tops),
+        achieved,
+        sum((targets.department("confirmed", d.id) for d in tops), ZERO) or None,
+        sum((targets.department("collected", d.id) for d in tops), ZERO) or None,
+    )
     return HomeFigures(
         TREE,
         period,
         overdue,
-        standing=_standing(replace(total, name=name), overdue),
+        standing=_standing(total, overdue),
         people=[_standing(r, per_owner.get(r.key, ZERO)) for r in people],
     )
 
@@ -291,13 +304,17 @@ async def _collected_by_month(
     session: AsyncSession, user: User, months: list[date]
 ) -> dict[int, Decimal]:
     """Per month: the money received in it (confirmed payments by the day received, as the
-    performance report's collected)."""
+    performance report's collected); the whole company's reads the payments alone."""
+    scope = await order_scope(session=session, user=user)
+    in_scope = [] if scope is true() else [Payment.order_id.in_(select(Order.id).where(scope))]
     sums = await _summed_by_month(
         session,
-        select(_month_index(Payment.received_on, months), Payment.amount)
-        .join(Order, Order.id == Payment.order_id)
-        .where(await order_scope(session=session, user=user), Payment.status == "confirmed")
-        .where(Payment.received_on >= months[0], Payment.received_on < months[-1]),
+        select(_month_index(Payment.received_on, months), Payment.amount).where(
+            *in_scope,
+            Payment.status == "confirmed",
+            Payment.received_on >= months[0],
+            Payment.received_on < months[-1],
+        ),
     )
     return {index: amount for index, (amount,) in sums.items()}
 
