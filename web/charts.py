@@ -5,6 +5,7 @@ also in a table beside it."""
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from datetime import date
@@ -57,10 +58,13 @@ def bar_chart(
     stacked: bool = False,
     width: int = 700,
     value_labels: int | None = None,
+    colours: Sequence[str] | None = None,
 ) -> Markup:
     """A bar chart (one bar per label and series) as inline SVG, drawn `width` wide (its text
     scales with it: a narrower drawing reads larger in a small box); `value_labels` keeps that
-    many of the value axis's labels (a narrow drawing has no room for pygal's ten or more)."""
+    many of the value axis's labels (a narrow drawing has no room for pygal's ten or more);
+    `colours`, one per series, keep a measure's colour when another chart leaves a series out
+    (SERIES_COLOURS in turn otherwise)."""
     kind = {
         (False, False): pygal.Bar,
         (False, True): pygal.StackedBar,
@@ -68,7 +72,7 @@ def bar_chart(
         (True, True): pygal.HorizontalStackedBar,
     }[(horizontal, stacked)]
     chart = kind(
-        style=STYLE,
+        style=STYLE if colours is None else _coloured(colours),
         title=title,
         width=width,
         height=340 if not horizontal else max(220, 100 + 30 * len(labels) * len(series)),
@@ -92,6 +96,12 @@ def bar_chart(
     for name, values in series:
         chart.add(name, [None if v is None else float(v) for v in values][order])
     return Markup(_SCRIPT.sub("", chart.render(is_unicode=True)))
+
+
+def _coloured(colours: Sequence[str]) -> Style:
+    style = copy.copy(STYLE)
+    style.colors = tuple(colours)
+    return style
 
 
 def _fewer_value_labels(count: int, horizontal: bool) -> dict[str, object]:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from i18n import Formatter, translations
 from models.reports.home import COMPANY, OWN, TREE, HomeFigures, home_figures
 from models.tables import User
-from web.charts import bar_chart, month_label
+from web.charts import SERIES_COLOURS, bar_chart, month_label
 from web.company_zone import time_zone_of
 from web.templating import locale_of
 
@@ -84,21 +84,26 @@ def home_chart(request: Request, user: User, figures: HomeFigures, fmt: Formatte
         )
     assert figures.kind == COMPANY
     months = figures.months
-    series = []
+    blue, green, yellow, red = SERIES_COLOURS[:4]  # each measure its colour in every chart
+    series, colours = [], []
     if months and months[0].revenue is not None:
         series.append((gettext("Net revenue"), [m.revenue for m in months]))
+        colours.append(blue)
     if months and months[0].margin is not None:
         series.append((gettext("Margin"), [m.margin for m in months]))
+        colours.append(green)
     series += [
         (gettext("Collected"), [m.collected for m in months]),
         (gettext("Overdue"), [m.overdue for m in months]),
     ]
+    colours += [yellow, red]
     return bar_chart(
         title=gettext("The company month by month (%(currency)s)") % {"currency": currency},
         labels=[_short_month(fmt, m.month, first=i == 0) for i, m in enumerate(months)],
         series=series,
         fmt=fmt,
         width=MONTHS_WIDTH,
+        colours=colours,
         value_labels=VALUE_LABELS,
     )
 
