@@ -1,7 +1,8 @@
 """The figures above the inbox: where the reader stands this month.
 
 A sales rep: their target of this month (confirmed order amount and money collected) against
-what they achieved, what is still missing, and their overdue money. A sales manager: the same
+what they achieved, what is still missing, and their overdue money (a follower, who enters
+orders and may have a target but has no receivables, the same without it). A sales manager: the same
 for their department tree (its departments rolled up as the performance report does) and a row
 per person. The director: the company's net revenue, margin, money collected and overdue money
 month by month over the last HOME_MONTHS months; finance the same without revenue and margin
@@ -39,7 +40,12 @@ from models.reports.performance import (
     row_of,
 )
 from models.reports.performance_period import ReportPeriod, report_period
-from models.reports.receivables_scope import is_open, of_orders, receivable_orders
+from models.reports.receivables_scope import (
+    is_open,
+    may_see_receivables,
+    of_orders,
+    receivable_orders,
+)
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Installment, Order, Payment, User
 from models.targets.store import month_targets, target_tree
@@ -47,9 +53,11 @@ from models.targets.store import month_targets, target_tree
 HOME_MONTHS = 6
 OWN, TREE, COMPANY = "own", "tree", "company"
 COMPANY_ROLES = frozenset({Role.director, Role.finance})
-HOME_ROLES = frozenset({Role.sales, Role.sales_manager}) | COMPANY_ROLES
+OWN_ROLES = frozenset({Role.sales, Role.follower})
+HOME_ROLES = OWN_ROLES | {Role.sales_manager} | COMPANY_ROLES
 NO_HOME_FIGURES = N_(
-    "The figures of the home page are for sales reps, sales managers, directors and finance."
+    "The figures of the home page are for sales reps, followers, sales managers, directors and "
+    "finance."
 )
 
 
@@ -82,7 +90,7 @@ class Standing:
     collected: Decimal
     collection_missing: Decimal | None
     collected_percent: Decimal | None
-    overdue: Decimal
+    overdue: Decimal | None  # None for a follower: no receivables
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,7 @@ class CompanyMonth:
 class HomeFigures:
     kind: str  # own, tree, company
     period: ReportPeriod  # this month
-    overdue: Decimal  # every overdue installment in the reader's scope, today
+    overdue: Decimal | None  # every overdue installment in the reader's receivables, today
     standing: Standing | None = None  # own and tree
     people: list[Standing] = field(default_factory=list)  # tree
     months: list[CompanyMonth] = field(default_factory=list)  # company, the oldest first
@@ -127,7 +135,7 @@ async def home_figures(*, session: AsyncSession, user: User, today: date) -> Hom
         return None
     role = Role(user.role)
     period = report_period("month", today.strftime("%Y-%m"))
-    if role == Role.sales:
+    if role in OWN_ROLES:
         return await _own(session, user, period, today)
     if role == Role.sales_manager:
         return await _tree(session, user, period, today)
@@ -159,7 +167,7 @@ def _overdue_before(today: date) -> date:
     return aging_edges(today)[0]
 
 
-def _standing(row: PerformanceRow, overdue: Decimal) -> Standing:
+def _standing(row: PerformanceRow, overdue: Decimal | None) -> Standing:
     return Standing(
         key=row.key,
         name=row.name,
@@ -180,7 +188,9 @@ async def _own(session: AsyncSession, user: User, period: ReportPeriod, today: d
     mine = next((r for r in rows if r.key == user.id), None)
     if mine is None:  # nothing confirmed or collected, no target
         mine = row_of(user.id, user.full_name, Figures(), None, None)
-    overdue, _ = await overdue_by_owner(session=session, user=user, today=today)
+    overdue = None  # a follower has no receivables
+    if may_see_receivables(user):
+        overdue, _ = await overdue_by_owner(session=session, user=user, today=today)
     return HomeFigures(OWN, period, overdue, standing=_standing(mine, overdue))
 
 

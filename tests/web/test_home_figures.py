@@ -191,6 +191,17 @@ async def test_a_rep_without_a_target_sees_what_they_achieved_and_no_missing(api
         "60000.00", "0.00", None, "0.00", None, None, "35000.00")  # fmt: skip
 
 
+async def test_a_follower_sees_their_own_target_and_missing_without_receivables(
+    api, browser_session, company
+):
+    body = await home(await api("follower"))  # Liu Yang: C, 40,000 of a 50,000 target
+    assert body["kind"] == "own" and body["overdue"] is None
+    assert body["standing"] == {**liu(company["follower"]), "overdue": None}
+    page = text_of(await (await browser_session("follower")).get("/"))
+    assert "Still missing" in page and "CN¥10,000.00" in page
+    assert 'data-figure="overdue"' not in page  # no receivables of their own to link to
+
+
 async def test_a_manager_sees_their_tree_rolled_up_and_each_person(api, company):
     body = await home(await api("sales_manager"))
     assert body["kind"] == "tree"
@@ -235,7 +246,8 @@ async def test_a_role_without_home_figures_is_refused_them(api, company, role):
     answer = await (await api(role)).get("/api/v1/reports/home")
     assert answer.status_code == 403
     assert answer.json()["detail"] == (
-        "The figures of the home page are for sales reps, sales managers, directors and finance."
+        "The figures of the home page are for sales reps, followers, sales managers, directors "
+        "and finance."
     )
 
 

@@ -1,6 +1,7 @@
 """The home page's figures in the JSON API: where the reader stands this month (the company's
-month): a rep their own target, achieved, missing and overdue money; a sales manager their
-department tree's and each person's; the director and finance the company's months."""
+month): a rep (or a follower) their own target, achieved, missing and overdue money; a sales
+manager their department tree's and each person's; the director and finance the company's
+months."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ class StandingOut(Model):
     departments): this month's order target against the amount confirmed (net of returns,
     credit notes and cancellations, as the performance report counts it), what is `missing`
     (never below zero) and the percent achieved; the same for the money collected; and the
-    money `overdue` today (open installments past due, as the receivables list has them).
+    money `overdue` today (open installments past due, as the receivables list has them; null
+    for a follower, who has no receivables).
     Targets, missing and percents are null where no target is set."""
 
     key: int
@@ -63,7 +65,7 @@ class StandingOut(Model):
     collected: Decimal
     collection_missing: Decimal | None
     collected_percent: Decimal | None
-    overdue: Decimal
+    overdue: Decimal | None
 
 
 class CompanyMonthOut(Model):
@@ -80,16 +82,17 @@ class CompanyMonthOut(Model):
 
 
 class HomeFiguresOut(Model):
-    """`kind` own (a sales rep: `standing`), tree (a sales manager: `standing` for the tree and
-    `people`) or company (the director and finance: `months`, the last few, oldest first, and
-    `overdue_earlier`, what fell due before them and is still open). `overdue` is every overdue
-    installment in the reader's receivables today."""
+    """`kind` own (a sales rep or a follower: `standing`), tree (a sales manager:
+    `standing` for the tree and `people`) or company (the director and finance: `months`, the
+    last few, oldest first, and `overdue_earlier`, what fell due before them and is still
+    open). `overdue` is every overdue installment in the reader's receivables today (null for
+    a follower)."""
 
     kind: Literal["own", "tree", "company"]
     month: str
     first_day: date
     last_day: date
-    overdue: Decimal
+    overdue: Decimal | None
     standing: StandingOut | None
     people: list[StandingOut]
     months: list[CompanyMonthOut]
@@ -104,10 +107,11 @@ def home_out(figures: HomeFigures) -> HomeFiguresOut:
 async def home_report(
     user: Annotated[User, Depends(home_user)], session: SessionDep, today: HomeToday
 ) -> HomeFiguresOut:
-    """Where the reader stands in the company's current month, in their scope (as the order
-    list's): a sales rep their own figures, a sales manager their department tree's and each
-    person's, the director the company's last six months (net revenue, margin, collected,
-    overdue), finance the same without revenue and margin. Any other role: 403."""
+    """Where the reader stands in the company's current month, in their scope (as the
+    order list's): a sales rep or a follower their own figures, a sales manager their
+    department tree's and each person's, the director the company's last six months (net
+    revenue, margin, collected, overdue), finance the same without revenue and margin. Any
+    other role: 403."""
     figures = await home_figures(session=session, user=user, today=today)
     if figures is None:  # home_user refused the other roles already
         raise refused(Refused.of(403, HomeFiguresRefusal(NO_HOME_FIGURES)))
