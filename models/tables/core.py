@@ -133,6 +133,21 @@ class Todo(Base):
     # What decides it (an approval's total, discount, margin, exposure, stock), for the inbox.
     facts: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
+    __table_args__ = (
+        # Where orders wait (models/reports/waits.py): the to-dos completed in a period with
+        # what the report reads of them, and the open ones oldest first.
+        Index(
+            "ix_todos_completed",
+            "status",
+            "completed_at",
+            "kind",
+            "created_at",
+            "completed_by_id",
+            "order_id",
+        ),
+        Index("ix_todos_open_oldest", "status", "created_at"),
+    )
+
     assignees: Mapped[list[TodoAssignee]] = relationship(
         cascade="all, delete-orphan", lazy="selectin"
     )

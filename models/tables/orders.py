@@ -83,6 +83,34 @@ class Order(Base):
             "actual_cost",
             "department_id",
         ),
+        # The orders confirmed in a period and the figures the performance report and the
+        # statistics sum, from the index alone (models/reports/).
+        Index(
+            "ix_orders_confirmed_figures",
+            "confirmed_at",
+            "stage",
+            "owner_id",
+            "department_id",
+            "customer_id",
+            "total",
+            "returned",
+            "paid",
+            "invoiced",
+        ),
+        # The same for a manager's departments (the department's own index read every order
+        # of the tree to find a month's).
+        Index(
+            "ix_orders_department_confirmed",
+            "department_id",
+            "confirmed_at",
+            "stage",
+            "owner_id",
+            "customer_id",
+            "total",
+            "returned",
+            "paid",
+            "invoiced",
+        ),
     )
 
     customer: Mapped[Customer] = relationship(lazy="joined")
@@ -137,5 +165,8 @@ class TimelineEvent(Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     kind: Mapped[str] = mapped_column(String(40))
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    # Where orders wait: the stage changes of a period (models/reports/waits.py).
+    __table_args__ = (Index("ix_timeline_events_kind_at", "kind", "at", "order_id"),)
 
     actor: Mapped[User | None] = relationship(lazy="joined")

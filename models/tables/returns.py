@@ -55,7 +55,8 @@ class OrderReturnLine(Base):
     __table_args__ = (UniqueConstraint("return_id", "order_line_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     return_id: Mapped[int] = mapped_column(ForeignKey("order_returns.id"), index=True)
-    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    # index: order statistics by product category read what came back of each line.
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     quantity: Mapped[Decimal] = mapped_column(Quantity)  # asked for
     received: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
     restocked: Mapped[Decimal] = mapped_column(Quantity, default=Decimal("0"))
