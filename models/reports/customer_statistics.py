@@ -9,15 +9,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.reports.order_figures import (
-    MoneyFigures,
-    counted_orders,
-    money_figures,
-    order_figures,
-    summed_columns,
-)
+from models.reports.order_figures import MoneyFigures, counted_orders, grouped_figures
 from models.reports.statistics_period import Period, check_may_see_statistics, checked_choice
-from models.tables import Customer, User
+from models.tables import Customer, Order, User
 
 CUSTOMER_GROUPINGS = ("level", "customer")
 
@@ -47,15 +41,16 @@ async def customer_statistics(
     user's order scope; customers without an order confirmed in the period are left out."""
     check_may_see_statistics(user)
     checked_choice(by, CUSTOMER_GROUPINGS)
-    figures = order_figures(await counted_orders(session=session, user=user, period=period))
+    conditions = await counted_orders(session=session, user=user, period=period)
+    figures = await grouped_figures(session, conditions, [Order.customer_id])
     found = await session.execute(
-        select(Customer.id, Customer.name, Customer.level, *summed_columns(figures))
-        .join(figures, figures.c.customer_id == Customer.id)
-        .group_by(Customer.id, Customer.name, Customer.level)
+        select(Customer.id, Customer.name, Customer.level).where(
+            Customer.id.in_([key for (key,) in figures])
+        )
     )
     customers = [
-        CustomerRow(label=name, level=level, customer_id=id_, figures=money_figures(*sums))
-        for id_, name, level, *sums in found
+        CustomerRow(label=name, level=level, customer_id=id_, figures=figures[(id_,)])
+        for id_, name, level in found
     ]
     totals = sum((row.figures for row in customers), MoneyFigures())
     if by == "customer":

@@ -1,5 +1,5 @@
-"""Each confirmed order's money in a statistics period, net of returns and cancellations, as one
-subquery the customer and order statistics sum up.
+"""Confirmed orders' money in a statistics period, net of returns and cancellations, summed per
+group (a customer, a month and region, ...) for the customer and order statistics.
 
 An order counts in the period it was confirmed in (the company's days) and in the user's order
 scope; a cancelled order counts nowhere. Its `amount` is its net revenue (models/reports/
@@ -10,21 +10,29 @@ the credit notes issued."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    SQLColumnExpression,
+    case,
+    func,
+    literal_column,
+    select,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from models.domain import Stage
 from models.queries import order_scope
-from models.reports.net_revenue import credited_for_returns_of_order, net_revenue
+from models.reports.net_revenue import net_revenue
 from models.reports.receivables_scope import is_open
-from models.reports.refund_figures import credited_of_order
 from models.reports.statistics_period import Period
 from models.reports.sums import ZERO, sum_as_money
-from models.tables import Installment, Order, Refund, User
+from models.tables import CreditNote, Installment, Order, Refund, User
 
 
 async def counted_orders(
@@ -39,38 +47,6 @@ async def counted_orders(
         Order.confirmed_at < end,
         Order.stage != Stage.cancelled.value,
     ]
-
-
-def order_figures(conditions: list[ColumnElement[bool]]) -> Subquery:
-    """One row per counted order with the figures the statistics sum."""
-    refunded = (
-        select(func.coalesce(func.sum(Refund.amount), 0))
-        .where(Refund.order_id == Order.id, Refund.status == "refunded")
-        .scalar_subquery()
-    )
-    outstanding = (
-        select(func.coalesce(func.sum(Installment.amount - Installment.paid), 0))
-        .where(Installment.order_id == Order.id, *is_open(Installment))
-        .scalar_subquery()
-    )
-    credited = credited_of_order()
-    return (
-        select(
-            Order.id.label("order_id"),
-            Order.customer_id,
-            Order.department_id,
-            Order.confirmed_at,
-            Order.total,
-            Order.returned,
-            credited.label("credited"),
-            credited_for_returns_of_order().label("credited_for_returns"),
-            (Order.paid - refunded).label("collected"),
-            outstanding.label("outstanding"),
-            (Order.invoiced - credited).label("invoiced"),
-        )
-        .where(*conditions)
-        .subquery()
-    )
 
 
 @dataclass(frozen=True)
@@ -95,46 +71,81 @@ class MoneyFigures:
         )
 
 
-def summed_columns(figures: Subquery) -> list[ColumnElement[Any]]:
-    """The sums over an order_figures subquery, in the order money_figures reads them."""
-    c = figures.c
-    return [
-        func.count(c.order_id),
-        func.sum(c.total),
-        func.sum(c.returned),
-        func.sum(c.credited),
-        func.sum(c.credited_for_returns),
-        func.sum(c.collected),
-        func.sum(c.outstanding),
-        func.sum(c.invoiced),
-    ]
+Key = tuple[Any, ...]
 
 
-Sum = Decimal | float | int | None
+async def grouped_figures(
+    session: AsyncSession,
+    conditions: list[ColumnElement[bool]],
+    keys: Sequence[SQLColumnExpression[Any]],
+    joins: Sequence[tuple[Any, ColumnElement[bool]]] = (),
+) -> dict[Key, MoneyFigures]:
+    """The counted orders' money per value of `keys` (on orders, and on the tables `joins`
+    adds). Each part is summed on its own, from the orders, the issued credit notes, the
+    refunds paid back and the open installments: a sum of per-order figures is the sum of
+    their parts, and each part reads only its own rows (the orders from their covering index)
+    instead of looking up every order's credit notes, refunds and installments."""
 
+    async def sums(
+        source: Any, values: Sequence[SQLColumnExpression[Any]], *extra: ColumnElement[bool]
+    ) -> dict[Key, Sequence[Any]]:
+        return await summed_by(session, source, keys, joins, [*conditions, *extra], values)
 
-def money_figures(
-    count: int | None,
-    total: Sum,
-    returned: Sum,
-    credited: Sum,
-    credited_for_returns: Sum,
-    collected: Sum,
-    outstanding: Sum,
-    invoiced: Sum,
-) -> MoneyFigures:
-    """MoneyFigures from a row of summed_columns (`money_figures(*row)`)."""
-    returned_money = sum_as_money(returned)
-    return MoneyFigures(
-        orders=count or 0,
-        amount=net_revenue(
-            sum_as_money(total),
-            returned_money,
-            sum_as_money(credited),
-            sum_as_money(credited_for_returns),
-        ),
-        returned=returned_money,
-        collected=sum_as_money(collected),
-        outstanding=sum_as_money(outstanding),
-        invoiced=sum_as_money(invoiced),
+    base = await sums(Order, [literal_column("1"), Order.total, Order.returned, Order.paid,
+                              Order.invoiced])  # fmt: skip
+    issued = [CreditNote.amount, case((CreditNote.return_id.is_not(None), CreditNote.amount))]
+    notes = await sums(CreditNote, issued, CreditNote.status == "issued")
+    refunds = await sums(Refund, [Refund.amount], Refund.status == "refunded")
+    still_open = await sums(
+        Installment, [Installment.amount - Installment.paid], *is_open(Installment)
     )
+    found = {}
+    for key, (count, total, returned, paid, invoiced) in base.items():
+        credited, for_returns = (sum_as_money(v) for v in notes.get(key, (None, None)))
+        returned_money = sum_as_money(returned)
+        found[key] = MoneyFigures(
+            orders=int(count or 0),
+            amount=net_revenue(sum_as_money(total), returned_money, credited, for_returns),
+            returned=returned_money,
+            collected=sum_as_money(paid) - sum_as_money(refunds.get(key, (None,))[0]),
+            outstanding=sum_as_money(still_open.get(key, (None,))[0]),
+            invoiced=sum_as_money(invoiced) - credited,
+        )
+    return found
+
+
+async def summed_by(
+    session: AsyncSession,
+    source: Any,
+    keys: Sequence[SQLColumnExpression[Any]],
+    joins: Sequence[tuple[Any, ColumnElement[bool]]],
+    conditions: list[ColumnElement[bool]],
+    values: Sequence[SQLColumnExpression[Any]],
+    *,
+    through: tuple[Any, ColumnElement[bool], Any] | None = None,
+) -> dict[Key, Sequence[Any]]:
+    """Sums of `values` per value of `keys` over the rows of `source` whose order meets
+    `conditions`: orders, a table with an order_id, or one `through` another (the table, the
+    join's condition, its order_id column). Grouped over a subquery, so that a key with
+    parameters (a month's CASE) is written once: PostgreSQL would not take it again in GROUP
+    BY."""
+    per_row: Select[*tuple[Any, ...]] = select(
+        *(key.label(f"key_{n}") for n, key in enumerate(keys)),
+        *(value.label(f"value_{n}") for n, value in enumerate(values)),
+    )
+    if through is not None:
+        table, on, order_id = through
+        per_row = per_row.select_from(source).join(table, on)
+        per_row = per_row.join(Order, Order.id == order_id)
+    elif source is not Order:
+        per_row = per_row.select_from(source).join(Order, Order.id == source.order_id)
+    for table, on in joins:
+        per_row = per_row.join(table, on)
+    rows = per_row.where(*conditions).subquery("per_row")
+    grouped = [rows.c[f"key_{n}"] for n in range(len(keys))]
+    found = await session.execute(
+        select(*grouped, *(func.sum(rows.c[f"value_{n}"]) for n in range(len(values)))).group_by(
+            *grouped
+        )
+    )
+    return {tuple(row[: len(keys)]): row[len(keys) :] for row in found}

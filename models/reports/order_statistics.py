@@ -9,22 +9,26 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Subquery, func, select
+from sqlalchemy import Case, ColumnElement, case, distinct, func, literal, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
-from models.reports.net_revenue import net_revenue
-from models.reports.order_figures import counted_orders, order_figures
-from models.reports.statistics_period import (
-    Period,
-    check_may_see_statistics,
-    checked_choice,
-    month_key,
-)
+from models.reports.order_figures import counted_orders, grouped_figures, summed_by
+from models.reports.statistics_period import Period, check_may_see_statistics, checked_choice
 from models.reports.sums import ZERO, sum_as_money
-from models.tables import Customer, Department, OrderLine, OrderReturnLine, Product, User
+from models.tables import (
+    Customer,
+    Department,
+    Order,
+    OrderLine,
+    OrderReturnLine,
+    Product,
+    User,
+)
 
 ORDER_GROUPINGS = ("region", "customer_level", "product_category", "department")
 
@@ -59,26 +63,28 @@ async def order_statistics(
 ) -> OrderStatistics:
     check_may_see_statistics(user)
     checked_choice(by, ORDER_GROUPINGS)
-    figures = order_figures(await counted_orders(session=session, user=user, period=period))
+    conditions = await counted_orders(session=session, user=user, period=period)
+    month = month_of(Order.confirmed_at, period)
     if by == "product_category":
-        found = await _per_category(session, figures)
+        found, per_month_orders = await _per_category(session, conditions, month)
     else:
-        found = await _per_order(session, figures, by)
+        found = await _per_group(session, conditions, month, by)
+        per_month_orders = defaultdict(int)
+        for at, _, orders, _ in found:
+            per_month_orders[at] += orders
     groups: dict[str, GroupRow] = {}
-    per_month: dict[str, MonthFigures] = {month: MonthFigures() for month in period.months()}
-    counted: set[int] = set()
-    for order_id, confirmed_at, group, amount in found:
-        month = month_key(period.day_of(confirmed_at))
+    per_month: dict[str, MonthFigures] = {m: MonthFigures() for m in period.months()}
+    for at, group, orders, amount in found:
         row = groups.setdefault(group or "", GroupRow(group=group or ""))
-        for figures_of in (row.months[month], row.total, per_month[month]):
+        for figures_of in (row.months[at], row.total):
+            figures_of.orders += orders
             figures_of.amount += amount
-        row.months[month].orders += 1
-        row.total.orders += 1
-        if order_id not in counted:
-            counted.add(order_id)
-            per_month[month].orders += 1
+        per_month[at].amount += amount
+    for at, orders in per_month_orders.items():
+        per_month[at].orders = orders
     total = MonthFigures(
-        orders=len(counted), amount=sum((m.amount for m in per_month.values()), ZERO)
+        orders=sum(per_month_orders.values()),
+        amount=sum((m.amount for m in per_month.values()), ZERO),
     )
     return OrderStatistics(
         period=period,
@@ -90,42 +96,84 @@ async def order_statistics(
     )
 
 
-Counted = list[tuple[int, datetime, str, Decimal]]  # order, confirmed at, group, net amount
-
-
-async def _per_order(session: AsyncSession, figures: Subquery, by: str) -> Counted:
-    c = figures.c
-    key = {
-        "region": Customer.region,
-        "customer_level": Customer.level,
-        "department": Department.name,
-    }[by]
-    rows = await session.execute(
-        select(c.order_id, c.confirmed_at, key, c.total, c.returned, c.credited)
-        .add_columns(c.credited_for_returns)
-        .join(Customer, Customer.id == c.customer_id)
-        .join(Department, Department.id == c.department_id)
-    )
-    return [
-        (order_id, at, group, net_revenue(*(sum_as_money(v) for v in (t, r, cr, cfr))))
-        for order_id, at, group, t, r, cr, cfr in rows
+def month_of(column: InstrumentedAttribute[datetime | None], period: Period) -> Case[str]:
+    """The period's month (2026-01) a moment falls in, by the company's calendar: a CASE over
+    the moments (in UTC) each month after the first begins at."""
+    zone = ZoneInfo(period.time_zone)
+    months = period.months()
+    begins = [date(int(m[:4]), int(m[5:]), 1) for m in months[1:]]
+    whens = [
+        (column < datetime.combine(day, time(), zone).astimezone(UTC), before)
+        for before, day in zip(months, begins, strict=False)
     ]
+    return case(*whens, else_=months[-1]) if whens else literal(months[0])  # type: ignore[return-value]
 
 
-async def _per_category(session: AsyncSession, figures: Subquery) -> Counted:
-    c = figures.c
-    came_back = (
-        select(func.coalesce(func.sum(OrderReturnLine.amount), 0))
-        .where(OrderReturnLine.order_line_id == OrderLine.id)
-        .scalar_subquery()
+Counted = list[tuple[str, str, int, Decimal]]  # month, group, orders, net amount
+
+
+async def _per_group(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], month: Case[str], by: str
+) -> Counted:
+    """Each month's and group's orders and net amount (models/reports/order_figures.py)."""
+    key, table, on = {
+        "region": (Customer.region, Customer, Customer.id == Order.customer_id),
+        "customer_level": (Customer.level, Customer, Customer.id == Order.customer_id),
+        "department": (Department.name, Department, Department.id == Order.department_id),
+    }[by]
+    figures = await grouped_figures(session, conditions, [month, key], [(table, on)])
+    return [(at, group, f.orders, f.amount) for (at, group), f in figures.items()]
+
+
+async def _per_category(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], month: Case[str]
+) -> tuple[Counted, dict[str, int]]:
+    """Each month's and category's orders and their lines' amounts less what came back of
+    them; and each month's orders (each once: every confirmed order has a line)."""
+    product = [(Product, Product.id == OrderLine.product_id)]
+    keys = [month, Product.category]
+    lines = await _lines_per_category(session, conditions, month)
+    came_back = await summed_by(
+        session,
+        OrderReturnLine,
+        keys,
+        product,
+        conditions,
+        [OrderReturnLine.amount],
+        through=(OrderLine, OrderLine.id == OrderReturnLine.order_line_id, OrderLine.order_id),
     )
-    rows = await session.execute(
-        select(c.order_id, c.confirmed_at, Product.category, func.sum(OrderLine.amount - came_back))
-        .join(OrderLine, OrderLine.order_id == c.order_id)
+    found = [
+        (
+            at,
+            group,
+            orders,
+            sum_as_money(amount) - sum_as_money(came_back.get((at, group), (0,))[0]),
+        )
+        for (at, group), (orders, amount) in lines.items()
+    ]
+    per_month = await summed_by(session, Order, [month], [], conditions, [literal_column("1")])
+    return found, {at: int(count) for (at,), (count,) in per_month.items()}
+
+
+async def _lines_per_category(
+    session: AsyncSession, conditions: list[ColumnElement[bool]], month: Case[str]
+) -> dict[tuple[str, str], tuple[int, float]]:
+    """Per month and category: the orders with a line of it, and those lines' amounts."""
+    lines = (
+        select(month.label("month"), Product.category, OrderLine.order_id, OrderLine.amount)
+        .select_from(OrderLine)
+        .join(Order, Order.id == OrderLine.order_id)
         .join(Product, Product.id == OrderLine.product_id)
-        .group_by(c.order_id, c.confirmed_at, Product.category)
+        .where(*conditions)
+        .subquery("lines")
     )
-    return [(order_id, at, group, sum_as_money(amount)) for order_id, at, group, amount in rows]
+    c = lines.c
+    rows = await session.execute(
+        select(c.month, c.category, func.count(distinct(c.order_id)), func.sum(c.amount)).group_by(
+            c.month, c.category
+        )
+    )
+    return {(at, group): (orders, amount) for at, group, orders, amount in rows}
 
 
 def order_statistics_rows(report: OrderStatistics) -> list[dict[str, str | int | Decimal]]:
