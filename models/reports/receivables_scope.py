@@ -3,7 +3,7 @@ receivables list and the aging share."""
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, exists, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import N_
@@ -64,12 +64,14 @@ def of_orders(
     installment: type[Installment], order_conditions: list[ColumnElement[bool]]
 ) -> list[ColumnElement[bool]]:
     """The installment belongs to an order meeting the conditions (none: any order). A
-    subquery, not a join, so that the whole company's receivables read installments only."""
+    subquery, not a join, so that the whole company's receivables read installments only;
+    EXISTS, not IN: the open installments are few, while a manager's tree can have tens of
+    thousands of orders for IN to list first in every query."""
     # true() is a singleton: the whole company's scope adds no condition.
     conditions = [c for c in order_conditions if c is not true()]
     if not conditions:
         return []
-    return [installment.order_id.in_(select(Order.id).where(*conditions))]
+    return [exists().where(Order.id == installment.order_id, *conditions).correlate_except(Order)]
 
 
 async def receivable_owners(*, session: AsyncSession, user: User) -> list[User]:

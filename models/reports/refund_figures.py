@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, ScalarSelect, case, func, select, true
+from sqlalchemy import ColumnElement, ScalarSelect, case, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
@@ -87,11 +87,12 @@ async def money_back(
 def _of_orders(
     order_id: QueryableAttribute[int], conditions: list[ColumnElement[bool]]
 ) -> list[ColumnElement[bool]]:
-    """The row belongs to an order meeting the conditions (the company's scope: any order)."""
+    """The row belongs to an order meeting the conditions (the company's scope: any order):
+    EXISTS, not IN, so that a manager's tree of orders is not listed first."""
     kept = [c for c in conditions if c is not true()]
     if not kept:
         return []
-    return [order_id.in_(select(Order.id).where(*kept))]
+    return [exists().where(Order.id == order_id, *kept).correlate_except(Order)]
 
 
 async def _refunds_due(

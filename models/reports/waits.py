@@ -12,13 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from i18n import N_
 from models.domain import Role, TodoStatus
 from models.queries import order_scope
+from models.reports.seconds_between import seconds_between
 from models.reports.statistics_period import Period, ReportRefusal
 from models.reports.wait_spells import (
     MEASURED_STAGES,
@@ -124,8 +125,12 @@ async def _stage_samples(
         .order_by(TimelineEvent.order_id, TimelineEvent.at, TimelineEvent.id)
     )
     events: dict[tuple[int, str], list[tuple[datetime, str]]] = defaultdict(list)
+    naive = False
     for order_id, department, at, kind in found:
-        events[(order_id, department)].append((_aware(at), kind))
+        events[(order_id, department)].append((at, kind))
+        naive = at.tzinfo is None
+    if naive:  # SQLite hands moments back without their zone (UTC): the bounds likewise
+        begin, end = begin.replace(tzinfo=None), end.replace(tzinfo=None)
     return [
         (spell.stage.value, department, None, spell.seconds)
         for (_, department), timeline in events.items()
@@ -137,23 +142,31 @@ async def _stage_samples(
 async def _todo_samples(
     session: AsyncSession, scope: ColumnElement[bool], period: Period
 ) -> list[Sample]:
+    """Each to-do completed in the period: its kind, who completed it and their department,
+    and how long it took (computed by the database: one number a to-do)."""
     begin, end = period.bounds()
-    found = await session.execute(
-        select(Todo.kind, Department.name, User.full_name, Todo.created_at, Todo.completed_at)
-        .join(Order, Order.id == Todo.order_id)
-        .outerjoin(User, User.id == Todo.completed_by_id)
-        .outerjoin(Department, Department.id == User.department_id)
-        .where(
-            scope,
-            Todo.status == TodoStatus.done.value,
-            Todo.completed_at >= begin,
-            Todo.completed_at < end,
-        )
+    query = select(
+        Todo.kind, Todo.completed_by_id, seconds_between(Todo.created_at, Todo.completed_at)
+    ).where(
+        Todo.status == TodoStatus.done.value,
+        Todo.completed_at >= begin,
+        Todo.completed_at < end,
     )
+    if scope is not true():  # everyone's: the to-dos alone, from their covering index
+        query = query.join(Order, Order.id == Todo.order_id).where(scope)
+    people: dict[int | None, tuple[str, str | None]] = {
+        person_id: (department, name)
+        for person_id, name, department in await session.execute(
+            select(User.id, User.full_name, Department.name).join(
+                Department, Department.id == User.department_id
+            )
+        )
+    }
+    nobody = ("", None)
     return [
-        (kind, department or "", person, (_aware(done) - _aware(created)).total_seconds())
-        for kind, department, person, created, done in found
-        if done is not None
+        (kind, *people.get(person_id, nobody), seconds)
+        for kind, person_id, seconds in await session.execute(query)
+        if seconds is not None
     ]
 
 
