@@ -82,7 +82,7 @@ async def test_finance_tells_two_payments_of_one_order_apart_and_sorts_the_inbox
     await expect(finance.locator('th[data-sort="since"]')).to_have_attribute(
         "aria-sort", "descending"
     )
-    await expect(finance.locator("tbody tr")).to_have_count(2)
+    await expect(finance.locator("table.inbox tbody tr")).to_have_count(2)
 
     await in_chinese(finance)
     await finance.goto("/")
