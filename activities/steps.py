@@ -16,6 +16,7 @@ from models.company import company_time_zone
 from models.db import DIALECT_INSERTS, dialect_insert
 from models.domain import APPROVAL_KINDS, Assignee, OpenTodo, Role, Stage, TodoKind, TodoStatus
 from models.links import DecisionLinks
+from models.reports.wait_counts import count_stage_wait, count_todo_wait
 from models.tables import Department, Order, OutboxMail, TimelineEvent, Todo, TodoAssignee, User
 from notifications.mail import render
 
@@ -220,6 +221,7 @@ class StepRecorder:
             todo.completed_at = self.now
             todo.completed_by_id = by_user_id
             await self._close_assignees([todo.id], TodoStatus.done)
+            await count_todo_wait(self.session, todo, time_zone=await self.time_zone())
         return todo
 
     async def cancel_todos(self, todos: Sequence[Todo]) -> None:
@@ -243,7 +245,7 @@ class StepRecorder:
     async def add_event(
         self, *, key: str, order: Order, kind: str, actor_id: int | None, **details: Any
     ) -> None:
-        await self.session.execute(
+        added = await self.session.execute(
             _for_dialect(self.session, _NEW_EVENT),
             {
                 "key": key,
@@ -254,6 +256,7 @@ class StepRecorder:
                 "details": {k: str(v) for k, v in details.items() if v is not None},
             },
         )
+        await count_stage_wait(self.session, added, key, order, kind, zone=self.time_zone)
 
     def set_stage(self, order: Order, stage: Stage) -> None:
         order.stage = stage.value

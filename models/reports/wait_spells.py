@@ -1,9 +1,8 @@
 """How long orders wait, as pure functions: the stages an order went through read from its
-timeline, and the median and 90th percentile of a set of waits."""
+timeline."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -83,28 +82,3 @@ def stage_spells(events: Iterable[tuple[datetime, str]]) -> list[Spell]:
             spells.append(Spell(stage=current, began=began, ended=at))
         current, began = entered, at
     return spells
-
-
-def percentile(values: list[float], percent: int) -> float:
-    """The nearest-rank percentile: the smallest value with at least `percent` % of the values
-    at or below it (p50 of 1, 2, 3, 4 is 2; p90 of ten values is the 9th)."""
-    ordered = sorted(values)
-    rank = max(1, math.ceil(percent / 100 * len(ordered)))
-    return ordered[rank - 1]
-
-
-@dataclass(frozen=True)
-class WaitFigures:
-    """How many waits, and their median and 90th percentile in hours."""
-
-    count: int
-    p50_hours: float
-    p90_hours: float
-
-
-def wait_figures(seconds: list[float]) -> WaitFigures:
-    return WaitFigures(
-        count=len(seconds),
-        p50_hours=round(percentile(seconds, 50) / 3600, 2),
-        p90_hours=round(percentile(seconds, 90) / 3600, 2),
-    )

@@ -3,32 +3,41 @@ kind (p50, p90), by department and by person, and the open to-dos waiting longes
 
 A stage counts in the period it ended in, by the order's department; a to-do in the period it
 was completed in, by who completed it and their department. Orders are those the user sees
-(the order list's scope)."""
+(the order list's scope).
+
+Each wait is counted when it ends (models/reports/wait_counts.py) in the histograms of
+models/tables/waits.py, by the company's day, month, quarter and year: a period is read as a few
+spans' histograms (a year to date is one) instead of every to-do and timeline event in it. The
+counts are exact; p50 and p90 are found by rank among the counted waits and given as the mean of
+the waits in their bucket, within WITHIN_PERCENT (2 %) of the wait at that rank."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from i18n import N_
 from models.domain import Role, TodoStatus
 from models.queries import order_scope
-from models.reports.seconds_between import seconds_between
+from models.queries.scope import department_subtree, managed_department_ids
+from models.reports.packed_histogram import packed_histogram, unpacked
 from models.reports.statistics_period import Period, ReportRefusal
-from models.reports.wait_spells import (
-    MEASURED_STAGES,
-    STAGE_ENTERED,
+from models.reports.wait_buckets import (
+    DAY,
+    WITHIN_PERCENT,
+    Histogram,
     WaitFigures,
-    stage_spells,
+    period_spans,
     wait_figures,
 )
-from models.tables import Department, Order, TimelineEvent, Todo, TodoAssignee, User
+from models.reports.wait_counts import EVERY_DEPARTMENT, STAGE, TODO
+from models.reports.wait_spells import MEASURED_STAGES
+from models.tables import Department, Order, Todo, TodoAssignee, User, WaitHistogram
 
 WAITS_ROLES = frozenset({Role.ops_manager, Role.sales_manager, Role.director})
 NOT_FOR_YOUR_ROLE = N_(
@@ -84,10 +93,7 @@ class WaitsReport:
     stages: list[WaitRow]
     todo_kinds: list[WaitRow]
     open_todos: list[WaitingTodo]
-
-
-# A wait: what waited (stage or kind), the department, the person (or None), in seconds.
-Sample = tuple[str, str, str | None, float]
+    within_percent: int = WITHIN_PERCENT  # how close p50 and p90 are to the exact figures
 
 
 async def waits_report(
@@ -95,11 +101,13 @@ async def waits_report(
 ) -> WaitsReport:
     check_may_see_waits(user)
     scope = await order_scope(session=session, user=user)
+    departments = await _departments_seen(session, user)
+    spans = await _spans(session, period)
     stage_rank = {stage.value: n for n, stage in enumerate(MEASURED_STAGES)}
     return WaitsReport(
         period=period,
-        stages=_rows(await _stage_samples(session, scope, period), stage_rank),
-        todo_kinds=_rows(await _todo_samples(session, scope, period), {}),
+        stages=(await _stage_waits(session, spans, departments)).rows(stage_rank),
+        todo_kinds=(await _todo_waits(session, spans, departments)).rows({}),
         open_todos=await _waiting_todos(session, scope, now),
     )
 
@@ -109,52 +117,115 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def _stage_samples(
-    session: AsyncSession, scope: ColumnElement[bool], period: Period
-) -> list[Sample]:
-    begin, end = period.bounds()
-    kinds = list(STAGE_ENTERED)
-    moved = select(TimelineEvent.order_id).where(
-        TimelineEvent.kind.in_(kinds), TimelineEvent.at >= begin, TimelineEvent.at < end
-    )
-    found = await session.execute(
-        select(TimelineEvent.order_id, Department.name, TimelineEvent.at, TimelineEvent.kind)
-        .join(Order, Order.id == TimelineEvent.order_id)
-        .join(Department, Department.id == Order.department_id)
-        .where(scope, TimelineEvent.kind.in_(kinds), TimelineEvent.order_id.in_(moved))
-        .order_by(TimelineEvent.order_id, TimelineEvent.at, TimelineEvent.id)
-    )
-    events: dict[tuple[int, str], list[tuple[datetime, str]]] = defaultdict(list)
-    naive = False
-    for order_id, department, at, kind in found:
-        events[(order_id, department)].append((at, kind))
-        naive = at.tzinfo is None
-    if naive:  # SQLite hands moments back without their zone (UTC): the bounds likewise
-        begin, end = begin.replace(tzinfo=None), end.replace(tzinfo=None)
-    return [
-        (spell.stage.value, department, None, spell.seconds)
-        for (_, department), timeline in events.items()
-        for spell in stage_spells(timeline)
-        if begin <= spell.ended < end
-    ]
+async def _departments_seen(session: AsyncSession, user: User) -> list[int] | None:
+    """The departments whose orders' waits the user sees, as the order list: a sales manager
+    their tree; None for everyone's (operations managers and directors see every submitted
+    order, and only submitted orders have waits)."""
+    if Role(user.role) != Role.sales_manager:
+        return None
+    managed = await managed_department_ids(session=session, user=user)
+    return await department_subtree(session=session, roots=[*managed, user.department_id])
 
 
-async def _todo_samples(
-    session: AsyncSession, scope: ColumnElement[bool], period: Period
-) -> list[Sample]:
-    """Each to-do completed in the period: its kind, who completed it and their department,
-    and how long it took (computed by the database: one number a to-do)."""
-    begin, end = period.bounds()
+async def _spans(session: AsyncSession, period: Period) -> list[tuple[str, date]]:
+    """The spans of the histograms that make up the period (none when nothing is counted)."""
+    latest = await session.scalar(
+        select(func.max(WaitHistogram.starts)).where(WaitHistogram.span == DAY)
+    )
+    if latest is None:
+        return []
+    return period_spans(period.first, period.last, nothing_after=latest)
+
+
+def _counted(
+    measure: str,
+    by: InstrumentedAttribute[int],
+    spans: list[tuple[str, date]],
+    departments: list[int] | None,
+) -> Select[int, str, str]:
+    """Per department or person (`by`) and stage or kind: the histogram of the period's waits,
+    packed; grouped in the table's order, by department too. A to-do is also counted for every
+    department at once, which everyone's scope reads."""
+    table = WaitHistogram
     query = select(
-        Todo.kind, Todo.completed_by_id, seconds_between(Todo.created_at, Todo.completed_at)
+        by, table.name, packed_histogram(table.bucket, table.waits, table.seconds)
     ).where(
-        Todo.status == TodoStatus.done.value,
-        Todo.completed_at >= begin,
-        Todo.completed_at < end,
+        or_(*(and_(table.span == span, table.starts == starts) for span, starts in spans)),
+        table.measure == measure,
     )
-    if scope is not true():  # everyone's: the to-dos alone, from their covering index
-        query = query.join(Order, Order.id == Todo.order_id).where(scope)
-    people: dict[int | None, tuple[str, str | None]] = {
+    if departments is not None:  # a person's to-dos of several departments: added up after
+        query = query.where(table.department_id.in_(departments))
+    elif measure == TODO:
+        query = query.where(table.department_id == EVERY_DEPARTMENT)
+    return query.group_by(table.department_id, table.name, by)
+
+
+class _Waits:
+    """The histograms of each stage or kind: in all, by department and by person."""
+
+    def __init__(self) -> None:
+        self.all: dict[str, Histogram] = defaultdict(Histogram)
+        self.departments: dict[str, dict[str, Histogram]] = defaultdict(dict)
+        self.people: dict[str, dict[str, Histogram]] = defaultdict(dict)
+
+    def add(self, name: str, labels: tuple[str, str | None], packed: str) -> None:
+        """One department's or person's histogram of a stage or kind (`packed`), counted in
+        all and under its labels (a wait without a department or a person in all alone)."""
+        histograms = [self.all[name]]
+        for label, breakdown in zip(labels, (self.departments, self.people), strict=True):
+            if label:
+                histograms.append(breakdown[name].setdefault(label, Histogram()))
+        for bucket, waits, seconds in unpacked(packed):
+            for histogram in histograms:
+                histogram.add(bucket, waits, seconds)
+
+    def rows(self, rank: dict[str, int]) -> list[WaitRow]:
+        """A row per stage (in the order's path) or per kind (the slowest p90 first)."""
+        rows = [
+            WaitRow(
+                name=name,
+                figures=wait_figures(histogram),
+                by_department=_breakdown(self.departments[name]),
+                by_assignee=_breakdown(self.people[name]),
+            )
+            for name, histogram in self.all.items()
+        ]
+        if rank:
+            return sorted(rows, key=lambda r: rank.get(r.name, len(rank)))
+        return sorted(rows, key=lambda r: (-r.figures.p90_hours, r.name))
+
+
+def _breakdown(histograms: dict[str, Histogram]) -> list[Breakdown]:
+    """Per label (people or departments), the slowest p90 first."""
+    found = [Breakdown(label=k, figures=wait_figures(v)) for k, v in histograms.items()]
+    return sorted(found, key=lambda b: (-b.figures.p90_hours, b.label))
+
+
+async def _stage_waits(
+    session: AsyncSession, spans: list[tuple[str, date]], departments: list[int] | None
+) -> _Waits:
+    """Each stage that ended in the period, by the order's department."""
+    waits = _Waits()
+    if not spans:
+        return waits
+    names: dict[int, str] = {
+        department_id: name
+        for department_id, name in await session.execute(select(Department.id, Department.name))
+    }
+    query = _counted(STAGE, WaitHistogram.department_id, spans, departments)
+    for department_id, name, packed in await session.execute(query):
+        waits.add(name, (names.get(department_id, ""), None), packed)
+    return waits
+
+
+async def _todo_waits(
+    session: AsyncSession, spans: list[tuple[str, date]], departments: list[int] | None
+) -> _Waits:
+    """Each to-do completed in the period, by who completed it and their department."""
+    waits = _Waits()
+    if not spans:
+        return waits
+    people: dict[int, tuple[str, str | None]] = {
         person_id: (department, name)
         for person_id, name, department in await session.execute(
             select(User.id, User.full_name, Department.name).join(
@@ -163,40 +234,10 @@ async def _todo_samples(
         )
     }
     nobody = ("", None)
-    return [
-        (kind, *people.get(person_id, nobody), seconds)
-        for kind, person_id, seconds in await session.execute(query)
-        if seconds is not None
-    ]
-
-
-def _breakdown(samples: Iterable[tuple[str | None, float]]) -> list[Breakdown]:
-    """Per label (people or departments), the slowest p90 first; waits without one left out."""
-    grouped: dict[str, list[float]] = defaultdict(list)
-    for label, seconds in samples:
-        if label:
-            grouped[label].append(seconds)
-    found = [Breakdown(label=k, figures=wait_figures(v)) for k, v in grouped.items()]
-    return sorted(found, key=lambda b: (-b.figures.p90_hours, b.label))
-
-
-def _rows(samples: list[Sample], rank: dict[str, int]) -> list[WaitRow]:
-    """A row per stage (in the order's path) or per kind (the slowest p90 first)."""
-    grouped: dict[str, list[Sample]] = defaultdict(list)
-    for sample in samples:
-        grouped[sample[0]].append(sample)
-    rows = [
-        WaitRow(
-            name=name,
-            figures=wait_figures([s[3] for s in waits]),
-            by_department=_breakdown((s[1], s[3]) for s in waits),
-            by_assignee=_breakdown((s[2], s[3]) for s in waits),
-        )
-        for name, waits in grouped.items()
-    ]
-    if rank:
-        return sorted(rows, key=lambda r: rank.get(r.name, len(rank)))
-    return sorted(rows, key=lambda r: (-r.figures.p90_hours, r.name))
+    query = _counted(TODO, WaitHistogram.user_id, spans, departments)
+    for user_id, name, packed in await session.execute(query):
+        waits.add(name, people.get(user_id, nobody), packed)
+    return waits
 
 
 async def _waiting_todos(

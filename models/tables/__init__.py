@@ -63,6 +63,7 @@ from models.tables.shipment import (
     StockReservation,
 )
 from models.tables.targets import Target
+from models.tables.waits import WaitHistogram
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -112,4 +113,5 @@ __all__ = [
     "TodoAssignee",
     "User",
     "VariancePolicyVersion",
+    "WaitHistogram",
 ]

@@ -55,6 +55,7 @@ AREAS = {
     "targets": {"targets"},
     "audit": {"export_audits"},
     "permissions": {"role_permissions"},
+    "waits": {"wait_histograms"},
 }
 
 
