@@ -107,8 +107,15 @@ async def orders_in_view(
 async def list_orders(*, session: AsyncSession, user: User, filters: OrderFilter) -> OrderPage:
     query = await orders_in_view(session=session, user=user, filters=filters)
     total = await session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    # The page's ids first, then those orders: sorting a manager's tens of thousands of orders
+    # for 25 reads their ids from an index, not every order's whole row.
+    page = (
+        query.with_only_columns(Order.id)
+        .limit(filters.per_page)
+        .offset((filters.page - 1) * filters.per_page)
+    )
     rows = await session.scalars(
-        query.limit(filters.per_page).offset((filters.page - 1) * filters.per_page)
+        select(Order).where(Order.id.in_(page)).order_by(*_order_of_list(filters.sort))
     )
     return OrderPage(list(rows.unique()), total or 0, filters.page, filters.per_page)
 
