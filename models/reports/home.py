@@ -23,9 +23,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Case, ColumnElement, Select, case, func, select, true
+from sqlalchemy import ColumnElement, Select, SQLColumnExpression, case, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from i18n import N_
 from models.company import company_time_zone
@@ -46,6 +45,7 @@ from models.reports.receivables_scope import (
     of_orders,
     receivable_orders,
 )
+from models.reports.statistics_period import month_case
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import Installment, Order, Payment, User
 from models.targets.store import month_targets, target_tree
@@ -268,12 +268,12 @@ def _months_to(first_day: date, count: int) -> list[date]:
     return found
 
 
-def _month_index(column: InstrumentedAttribute[Any], edges: Sequence[date | datetime]) -> Case[int]:
+def _month_of(
+    column: SQLColumnExpression[Any], edges: Sequence[date | datetime]
+) -> ColumnElement[int]:
     """Which of the months between the edges (0, 1, ...) a day or moment falls in; -1 before
-    the first."""
-    whens: list[tuple[ColumnElement[bool], int]] = [(column < edges[0], -1)]
-    whens += [(column < edge, index) for index, edge in enumerate(edges[1:])]
-    return case(*whens)
+    the first (the caller keeps the rows before the last edge)."""
+    return month_case(column, edges[:-1], range(len(edges) - 1), before=-1)
 
 
 async def _summed_by_month(
@@ -301,7 +301,7 @@ async def _sales_by_month(
     live_cost = case((Order.stage != Stage.cancelled.value, cost), else_=0)
     sums = await _summed_by_month(
         session,
-        select(_month_index(Order.confirmed_at, edges), net_confirmed(), live_cost).where(
+        select(_month_of(Order.confirmed_at, edges), net_confirmed(), live_cost).where(
             await order_scope(session=session, user=user),
             Order.confirmed_at >= edges[0],
             Order.confirmed_at < edges[-1],
@@ -319,7 +319,7 @@ async def _collected_by_month(
     in_scope = [] if scope is true() else [Payment.order_id.in_(select(Order.id).where(scope))]
     sums = await _summed_by_month(
         session,
-        select(_month_index(Payment.received_on, months), Payment.amount).where(
+        select(_month_of(Payment.received_on, months), Payment.amount).where(
             *in_scope,
             Payment.status == "confirmed",
             Payment.received_on >= months[0],
@@ -338,9 +338,7 @@ async def _overdue_by_due_month(
     )
     sums = await _summed_by_month(
         session,
-        select(
-            _month_index(Installment.due_on, months), Installment.amount - Installment.paid
-        ).where(
+        select(_month_of(Installment.due_on, months), Installment.amount - Installment.paid).where(
             *is_open(Installment),
             *of_orders(Installment, conditions),
             Installment.due_on < _overdue_before(today),

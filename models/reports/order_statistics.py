@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Case, ColumnElement, case, distinct, func, literal, literal_column, select
+from sqlalchemy import ColumnElement, distinct, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from models.reports.order_figures import counted_orders, grouped_figures, summed_by
-from models.reports.statistics_period import Period, check_may_see_statistics, checked_choice
+from models.reports.statistics_period import (
+    Period,
+    check_may_see_statistics,
+    checked_choice,
+    month_case,
+)
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import (
     Customer,
@@ -64,7 +66,7 @@ async def order_statistics(
     check_may_see_statistics(user)
     checked_choice(by, ORDER_GROUPINGS)
     conditions = await counted_orders(session=session, user=user, period=period)
-    month = month_of(Order.confirmed_at, period)
+    month = month_case(Order.confirmed_at, period.month_starts(), period.months())
     if by == "product_category":
         found, per_month_orders = await _per_category(session, conditions, month)
     else:
@@ -96,24 +98,11 @@ async def order_statistics(
     )
 
 
-def month_of(column: InstrumentedAttribute[datetime | None], period: Period) -> Case[str]:
-    """The period's month (2026-01) a moment falls in, by the company's calendar: a CASE over
-    the moments (in UTC) each month after the first begins at."""
-    zone = ZoneInfo(period.time_zone)
-    months = period.months()
-    begins = [date(int(m[:4]), int(m[5:]), 1) for m in months[1:]]
-    whens = [
-        (column < datetime.combine(day, time(), zone).astimezone(UTC), before)
-        for before, day in zip(months, begins, strict=False)
-    ]
-    return case(*whens, else_=months[-1]) if whens else literal(months[0])  # type: ignore[return-value]
-
-
 Counted = list[tuple[str, str, int, Decimal]]  # month, group, orders, net amount
 
 
 async def _per_group(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], month: Case[str], by: str
+    session: AsyncSession, conditions: list[ColumnElement[bool]], month: ColumnElement[str], by: str
 ) -> Counted:
     """Each month's and group's orders and net amount (models/reports/order_figures.py)."""
     key, table, on = {
@@ -126,7 +115,7 @@ async def _per_group(
 
 
 async def _per_category(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], month: Case[str]
+    session: AsyncSession, conditions: list[ColumnElement[bool]], month: ColumnElement[str]
 ) -> tuple[Counted, dict[str, int]]:
     """Each month's and category's orders and their lines' amounts less what came back of
     them; and each month's orders (each once: every confirmed order has a line)."""
@@ -156,7 +145,7 @@ async def _per_category(
 
 
 async def _lines_per_category(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], month: Case[str]
+    session: AsyncSession, conditions: list[ColumnElement[bool]], month: ColumnElement[str]
 ) -> dict[tuple[str, str], tuple[int, float]]:
     """Per month and category: the orders with a line of it, and those lines' amounts."""
     lines = (

@@ -3,9 +3,13 @@ and its months; who may read the customer and order statistics."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal
 
 from i18n import N_
 from models.dates import report_days_refusal
@@ -92,6 +96,32 @@ class Period:
             found.append(f"{year:04d}-{month:02d}")
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return found
+
+    def month_starts(self) -> list[datetime]:
+        """The moment (in UTC, as they are stored) each of its months begins at in the
+        company's calendar: the first of the month's midnight."""
+        zone = ZoneInfo(self.time_zone)
+        return [
+            datetime.combine(date(int(m[:4]), int(m[5:]), 1), time(), zone).astimezone(UTC)
+            for m in self.months()
+        ]
+
+
+def month_case(
+    column: SQLColumnExpression[Any],
+    starts: Sequence[date | datetime],
+    labels: Sequence[Any],
+    *,
+    before: Any = None,
+) -> ColumnElement[Any]:
+    """Which month a day or moment falls in, as its label: labels[k] from starts[k] until the
+    next start, the last label from its start on; `before` (when given) before the first start
+    (else the first label). The caller's WHERE keeps the rows within the months."""
+    whens: list[tuple[ColumnElement[bool], Any]] = []
+    if before is not None:
+        whens.append((column < starts[0], before))
+    whens += [(column < start, label) for label, start in zip(labels, starts[1:], strict=False)]
+    return case(*whens, else_=labels[-1]) if whens else literal(labels[0])
 
 
 def _day(field: str, text: str | None) -> date | None:
