@@ -10,10 +10,12 @@ import math
 import random
 from datetime import date, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from activities.steps import StepRecorder
 from models.domain import TodoKind
+from models.reports.statistics_period import Period
 from models.reports.wait_buckets import (
     DAY,
     MONTH,
@@ -25,8 +27,11 @@ from models.reports.wait_buckets import (
     period_spans,
 )
 from models.reports.wait_counts import EVERY_DEPARTMENT, rebuild_wait_histograms
+from models.reports.waits import waits_report
 from models.tables import Customer, Order, Todo, User, WaitHistogram
-from tests.web.test_waits_report import DONE, OWNERS, TIMELINES, ZONE, utc
+from tests.models.test_postgres import URL as PG_URL
+from tests.models.test_postgres import pg_factory, pg_url  # noqa: F401 - fixtures
+from tests.web.test_waits_report import DONE, NOW, OWNERS, TIMELINES, ZONE, utc
 
 
 def recorder(session, now: datetime) -> StepRecorder:
@@ -137,6 +142,27 @@ async def test_a_retried_step_counts_its_to_do_and_its_stage_once(session_factor
         (DAY, "todo", "estimate_cost", EVERY_DEPARTMENT, 1, 3 * 3600),
         (DAY, "stage", "costing", east, 1, 3 * 3600),
     }
+
+
+@pytest.mark.skipif(not PG_URL, reason="no PostgreSQL: set O2C_TEST_POSTGRES_URL")
+async def test_on_postgresql_the_steps_count_as_the_rebuild_and_the_report_reads_them(
+    pg_factory,  # noqa: F811
+):
+    await step_steps(pg_factory)
+    live = await histograms(pg_factory)
+    async with pg_factory() as session:
+        await session.run_sync(lambda s: rebuild_wait_histograms(s.connection(), default_zone=ZONE))
+        await session.commit()
+    assert await histograms(pg_factory) == live
+    async with pg_factory() as session:
+        director = await session.scalar(select(User).where(User.username == "director"))
+        report = await waits_report(session=session, user=director, now=NOW, period=Period(
+            first=date(2026, 3, 1), last=date(2026, 3, 31), time_zone=ZONE))  # fmt: skip
+    approve = next(row for row in report.todo_kinds if row.name == "approve")
+    assert (approve.figures.count, approve.figures.p50_hours, approve.figures.p90_hours) == (
+        5, 3.0, 10.0)  # fmt: skip
+    assert [(s.name, s.figures.count) for s in report.stages] == [
+        ("costing", 3), ("approval", 3), ("revising", 1), ("confirmed", 1)]  # fmt: skip
 
 
 def exact(values: list[int], percent: int) -> int:
