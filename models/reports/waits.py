@@ -14,8 +14,10 @@ the waits in their bucket, within WITHIN_PERCENT (2 %) of the wait at that rank.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
+from functools import partial
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +33,7 @@ from models.reports.wait_buckets import (
     DAY,
     WITHIN_PERCENT,
     Histogram,
+    Span,
     WaitFigures,
     period_spans,
     wait_figures,
@@ -44,6 +47,8 @@ NOT_FOR_YOUR_ROLE = N_(
     "Where orders wait is for operations managers, sales managers and directors."
 )
 OPEN_LISTED = 20  # the open to-dos listed, the longest waiting first
+# The spans that make up a period, and the days taken away from them (period_spans).
+Spans = tuple[list[Span], list[Span]]
 
 
 def check_may_see_waits(user: User) -> None:
@@ -127,20 +132,21 @@ async def _departments_seen(session: AsyncSession, user: User) -> list[int] | No
     return await department_subtree(session=session, roots=[*managed, user.department_id])
 
 
-async def _spans(session: AsyncSession, period: Period) -> list[tuple[str, date]]:
+async def _spans(session: AsyncSession, period: Period) -> Spans:
     """The spans of the histograms that make up the period (none when nothing is counted)."""
     latest = await session.scalar(
         select(func.max(WaitHistogram.starts)).where(WaitHistogram.span == DAY)
     )
     if latest is None:
-        return []
+        return [], []
     return period_spans(period.first, period.last, nothing_after=latest)
 
 
 def _counted(
     measure: str,
     by: InstrumentedAttribute[int],
-    spans: list[tuple[str, date]],
+    spans: list[Span],
+    *,
     departments: list[int] | None,
 ) -> Select[int, str, str]:
     """Per department or person (`by`) and stage or kind: the histogram of the period's waits,
@@ -168,16 +174,17 @@ class _Waits:
         self.departments: dict[str, dict[str, Histogram]] = defaultdict(dict)
         self.people: dict[str, dict[str, Histogram]] = defaultdict(dict)
 
-    def add(self, name: str, labels: tuple[str, str | None], packed: str) -> None:
+    def add(self, name: str, labels: tuple[str, str | None], packed: str, sign: int) -> None:
         """One department's or person's histogram of a stage or kind (`packed`), counted in
-        all and under its labels (a wait without a department or a person in all alone)."""
+        all and under its labels (a wait without a department or a person in all alone);
+        taken away with `sign` -1."""
         histograms = [self.all[name]]
         for label, breakdown in zip(labels, (self.departments, self.people), strict=True):
             if label:
                 histograms.append(breakdown[name].setdefault(label, Histogram()))
         for bucket, waits, seconds in unpacked(packed):
             for histogram in histograms:
-                histogram.add(bucket, waits, seconds)
+                histogram.add(bucket, sign * waits, sign * seconds)
 
     def rows(self, rank: dict[str, int]) -> list[WaitRow]:
         """A row per stage (in the order's path) or per kind (the slowest p90 first)."""
@@ -189,6 +196,7 @@ class _Waits:
                 by_assignee=_breakdown(self.people[name]),
             )
             for name, histogram in self.all.items()
+            if histogram.count  # none left once the days outside the period are taken away
         ]
         if rank:
             return sorted(rows, key=lambda r: rank.get(r.name, len(rank)))
@@ -197,34 +205,44 @@ class _Waits:
 
 def _breakdown(histograms: dict[str, Histogram]) -> list[Breakdown]:
     """Per label (people or departments), the slowest p90 first."""
-    found = [Breakdown(label=k, figures=wait_figures(v)) for k, v in histograms.items()]
+    found = [Breakdown(label=k, figures=wait_figures(v)) for k, v in histograms.items() if v.count]
     return sorted(found, key=lambda b: (-b.figures.p90_hours, b.label))
 
 
+async def _read(
+    session: AsyncSession,
+    query: Callable[[list[Span]], Select[int, str, str]],
+    spans: Spans,
+    labels: Callable[[int], tuple[str, str | None]],
+) -> _Waits:
+    """The period's histograms: its spans' added up, less the days taken away."""
+    waits = _Waits()
+    added, taken = spans
+    for found, sign in ((added, 1), (taken, -1)):
+        if found:
+            for key, name, packed in await session.execute(query(found)):
+                waits.add(name, labels(key), packed, sign)
+    return waits
+
+
 async def _stage_waits(
-    session: AsyncSession, spans: list[tuple[str, date]], departments: list[int] | None
+    session: AsyncSession, spans: Spans, departments: list[int] | None
 ) -> _Waits:
     """Each stage that ended in the period, by the order's department."""
-    waits = _Waits()
-    if not spans:
-        return waits
     names: dict[int, str] = {
         department_id: name
         for department_id, name in await session.execute(select(Department.id, Department.name))
     }
-    query = _counted(STAGE, WaitHistogram.department_id, spans, departments)
-    for department_id, name, packed in await session.execute(query):
-        waits.add(name, (names.get(department_id, ""), None), packed)
-    return waits
+    return await _read(
+        session,
+        partial(_counted, STAGE, WaitHistogram.department_id, departments=departments),
+        spans,
+        lambda department_id: (names.get(department_id, ""), None),
+    )
 
 
-async def _todo_waits(
-    session: AsyncSession, spans: list[tuple[str, date]], departments: list[int] | None
-) -> _Waits:
+async def _todo_waits(session: AsyncSession, spans: Spans, departments: list[int] | None) -> _Waits:
     """Each to-do completed in the period, by who completed it and their department."""
-    waits = _Waits()
-    if not spans:
-        return waits
     people: dict[int, tuple[str, str | None]] = {
         person_id: (department, name)
         for person_id, name, department in await session.execute(
@@ -234,10 +252,12 @@ async def _todo_waits(
         )
     }
     nobody = ("", None)
-    query = _counted(TODO, WaitHistogram.user_id, spans, departments)
-    for user_id, name, packed in await session.execute(query):
-        waits.add(name, people.get(user_id, nobody), packed)
-    return waits
+    return await _read(
+        session,
+        partial(_counted, TODO, WaitHistogram.user_id, departments=departments),
+        spans,
+        lambda user_id: people.get(user_id, nobody),
+    )
 
 
 async def _waiting_todos(

@@ -31,7 +31,7 @@ from models.reports.waits import waits_report
 from models.tables import Customer, Order, Todo, User, WaitHistogram
 from tests.models.test_postgres import URL as PG_URL
 from tests.models.test_postgres import pg_factory, pg_url  # noqa: F401 - fixtures
-from tests.web.test_waits_report import DONE, NOW, OWNERS, TIMELINES, ZONE, utc
+from tests.web.test_waits_report import DONE, NOW, OWNERS, TIMELINES, ZONE, utc, write_waits
 
 
 def recorder(session, now: datetime) -> StepRecorder:
@@ -190,13 +190,48 @@ def test_percentiles_are_found_by_rank_within_two_percent_and_exact_for_equal_wa
 def test_a_period_is_read_as_its_fewest_whole_spans():
     today = date(2026, 12, 5)
     # The year to date, nothing counted after today: the year.
-    assert period_spans(date(2026, 1, 1), today, nothing_after=today) == [(YEAR, date(2026, 1, 1))]
+    assert period_spans(date(2026, 1, 1), today, nothing_after=today) == (
+        [(YEAR, date(2026, 1, 1))], [])  # fmt: skip
     # Twelve months from July: the last two quarters of 2026, and 2027 to date is its year.
-    assert period_spans(date(2026, 7, 1), date(2027, 6, 15), nothing_after=date(2027, 6, 15)) == [
-        (QUARTER, date(2026, 7, 1)), (QUARTER, date(2026, 10, 1)), (YEAR, date(2027, 1, 1)),
-    ]  # fmt: skip
-    # Waits counted after the period: it ends on its own last day.
-    assert period_spans(date(2026, 3, 30), date(2026, 5, 2), nothing_after=today) == [
+    assert period_spans(date(2026, 7, 1), date(2027, 6, 15), nothing_after=date(2027, 6, 15)) == (
+        [(QUARTER, date(2026, 7, 1)), (QUARTER, date(2026, 10, 1)), (YEAR, date(2027, 1, 1))],
+        [],
+    )
+    # Waits counted after the period: it ends on its own last day; from March 30 the days, May
+    # to the 2nd too, April whole.
+    assert period_spans(date(2026, 3, 30), date(2026, 5, 2), nothing_after=today) == ([
         (DAY, date(2026, 3, 30)), (DAY, date(2026, 3, 31)), (MONTH, date(2026, 4, 1)),
         (DAY, date(2026, 5, 1)), (DAY, date(2026, 5, 2)),
-    ]  # fmt: skip
+    ], [])  # fmt: skip
+    # From the 4th to the 29th of a month of 30 days: the month less its four other days
+    # (read like 12 days, not 26); from the 15th, the 16 days.
+    assert period_spans(date(2026, 4, 4), date(2026, 4, 29), nothing_after=today) == (
+        [(MONTH, date(2026, 4, 1))],
+        [(DAY, date(2026, 4, d)) for d in (1, 2, 3, 30)],
+    )
+    assert period_spans(date(2026, 4, 15), date(2026, 4, 30), nothing_after=today) == (
+        [(DAY, date(2026, 4, d)) for d in range(15, 31)],
+        [],
+    )
+
+
+async def test_a_period_from_the_third_counts_march_less_its_first_two_days(session_factory):
+    async with session_factory() as session:
+        await write_waits(session)
+        director = await session.scalar(select(User).where(User.username == "director"))
+        period = Period(first=date(2026, 3, 3), last=date(2026, 3, 31), time_zone=ZONE)
+        report = await waits_report(session=session, user=director, now=NOW, period=period)
+    figures = {
+        row.name: (row.figures.count, row.figures.p50_hours, row.figures.p90_hours)
+        for row in report.todo_kinds + report.stages
+    }
+    # Left out, ended on March 2 in Shanghai: W1's approval of 1 h (19:00) and its estimate
+    # (22:00), W1's costing (22:00). Approvals 3, 10, 2, 4: p50 the 2nd, p90 the 4th.
+    assert figures == {
+        "approve": (4, 3.0, 10.0),
+        "estimate_cost": (1, 7.0, 7.0),
+        "costing": (2, 1.0, 7.0),  # W2's 7 and 1
+        "approval": (3, 4.0, 10.0),  # W1's 10, W2's 2 and 4
+        "revising": (1, 24.0, 24.0),
+        "confirmed": (1, 24.0, 24.0),
+    }
