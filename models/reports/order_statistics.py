@@ -11,15 +11,20 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, distinct, func, literal_column, select
+from sqlalchemy import ColumnElement, distinct, func, literal_column
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models.reports.order_figures import counted_orders, grouped_figures, summed_by
+from models.reports.order_figures import (
+    Monthly,
+    counted_orders,
+    grouped_figures,
+    orders_a_month_at_a_time,
+    summed_by,
+)
 from models.reports.statistics_period import (
     Period,
     check_may_see_statistics,
     checked_choice,
-    month_case,
 )
 from models.reports.sums import ZERO, sum_as_money
 from models.tables import (
@@ -65,12 +70,12 @@ async def order_statistics(
 ) -> OrderStatistics:
     check_may_see_statistics(user)
     checked_choice(by, ORDER_GROUPINGS)
-    conditions = await counted_orders(session=session, user=user, period=period)
-    month = month_case(Order.confirmed_at, period.month_starts(), period.months())
+    conditions = await counted_orders(session=session, user=user, period=None)
+    monthly = Monthly.of(period)
     if by == "product_category":
-        found, per_month_orders = await _per_category(session, conditions, month)
+        found, per_month_orders = await _per_category(session, conditions, monthly)
     else:
-        found = await _per_group(session, conditions, month, by)
+        found = await _per_group(session, conditions, monthly, by)
         per_month_orders = defaultdict(int)
         for at, _, orders, _ in found:
             per_month_orders[at] += orders
@@ -102,7 +107,7 @@ Counted = list[tuple[str, str, int, Decimal]]  # month, group, orders, net amoun
 
 
 async def _per_group(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], month: ColumnElement[str], by: str
+    session: AsyncSession, conditions: list[ColumnElement[bool]], monthly: Monthly, by: str
 ) -> Counted:
     """Each month's and group's orders and net amount (models/reports/order_figures.py)."""
     key, table, on = {
@@ -110,26 +115,33 @@ async def _per_group(
         "customer_level": (Customer.level, Customer, Customer.id == Order.customer_id),
         "department": (Department.name, Department, Department.id == Order.department_id),
     }[by]
-    figures = await grouped_figures(session, conditions, [month, key], [(table, on)])
+    figures = await grouped_figures(session, conditions, [key], [(table, on)], monthly)
     return [(at, group, f.orders, f.amount) for (at, group), f in figures.items()]
 
 
 async def _per_category(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], month: ColumnElement[str]
+    session: AsyncSession, conditions: list[ColumnElement[bool]], monthly: Monthly
 ) -> tuple[Counted, dict[str, int]]:
     """Each month's and category's orders and their lines' amounts less what came back of
     them; and each month's orders (each once: every confirmed order has a line)."""
     product = [(Product, Product.id == OrderLine.product_id)]
-    keys = [month, Product.category]
-    lines = await _lines_per_category(session, conditions, month)
+    lines = await orders_a_month_at_a_time(
+        session,
+        [Product.category],
+        [(OrderLine, OrderLine.order_id == Order.id), *product],
+        conditions,
+        [func.count(distinct(OrderLine.order_id)), func.sum(OrderLine.amount)],
+        monthly,
+    )
     came_back = await summed_by(
         session,
         OrderReturnLine,
-        keys,
+        [Product.category],
         product,
         conditions,
         [OrderReturnLine.amount],
-        through=(OrderLine, OrderLine.id == OrderReturnLine.order_line_id, OrderLine.order_id),
+        through=(OrderLine, OrderReturnLine.order_line_id, OrderLine.order_id),
+        monthly=monthly,
     )
     found = [
         (
@@ -140,29 +152,10 @@ async def _per_category(
         )
         for (at, group), (orders, amount) in lines.items()
     ]
-    per_month = await summed_by(session, Order, [month], [], conditions, [literal_column("1")])
+    per_month = await summed_by(
+        session, Order, [], [], conditions, [literal_column("1")], monthly=monthly
+    )
     return found, {at: int(count) for (at,), (count,) in per_month.items()}
-
-
-async def _lines_per_category(
-    session: AsyncSession, conditions: list[ColumnElement[bool]], month: ColumnElement[str]
-) -> dict[tuple[str, str], tuple[int, float]]:
-    """Per month and category: the orders with a line of it, and those lines' amounts."""
-    lines = (
-        select(month.label("month"), Product.category, OrderLine.order_id, OrderLine.amount)
-        .select_from(OrderLine)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Product, Product.id == OrderLine.product_id)
-        .where(*conditions)
-        .subquery("lines")
-    )
-    c = lines.c
-    rows = await session.execute(
-        select(c.month, c.category, func.count(distinct(c.order_id)), func.sum(c.amount)).group_by(
-            c.month, c.category
-        )
-    )
-    return {(at, group): (orders, amount) for at, group, orders, amount in rows}
 
 
 def order_statistics_rows(report: OrderStatistics) -> list[dict[str, str | int | Decimal]]:

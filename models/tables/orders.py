@@ -111,6 +111,19 @@ class Order(Base):
             "paid",
             "invoiced",
         ),
+        # And for a rep's own orders (the owner's own index read all of them for each month).
+        Index(
+            "ix_orders_owner_confirmed",
+            "owner_id",
+            "confirmed_at",
+            "stage",
+            "department_id",
+            "customer_id",
+            "total",
+            "returned",
+            "paid",
+            "invoiced",
+        ),
     )
 
     customer: Mapped[Customer] = relationship(lazy="joined")
