@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
@@ -149,3 +151,25 @@ async def events(session_factory: SessionFactory, order: Order) -> list[str]:
                 .order_by(TimelineEvent.id)
             )
         )
+
+
+def order_row(
+    *, number: str, owner: User, customer_id: int, total: Decimal, at: datetime, **columns: Any
+) -> Order:
+    """An order written straight to the database rather than through its workflow, as the
+    report tests build their data sets: the owner's department, domestic, the list total its
+    total, in collection, created, updated and confirmed `at`; any other column as given."""
+    row: dict[str, Any] = {
+        "number": number,
+        "customer_id": customer_id,
+        "owner_id": owner.id,
+        "department_id": owner.department_id,
+        "shipping_mode": "domestic",
+        "total": total,
+        "list_total": total,
+        "stage": "collection",
+        "created_at": at,
+        "updated_at": at,
+        "confirmed_at": at,
+    }
+    return Order(**{**row, **columns})

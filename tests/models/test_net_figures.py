@@ -31,6 +31,7 @@ from models.tables import (
     Refund,
     User,
 )
+from tests import helpers
 
 D = Decimal
 SHANGHAI = "Shanghai Precision Machinery Co."
@@ -64,12 +65,9 @@ async def write_net_book(session_factory) -> NetBook:
         customers = {c.name: c.id for c in await session.scalars(select(Customer))}
 
         async def order(key: str, owner: str, customer: str, total: str, **more: object) -> Order:
-            row = Order(
-                number=f"SO-2026-N{key}", customer_id=customers[customer],
-                owner_id=users[owner].id, department_id=users[owner].department_id,
-                shipping_mode="domestic", list_total=D(total), total=D(total),
-                stage=more.pop("stage", "collection"), collection_status="due",
-                created_at=NOW, submitted_at=NOW, confirmed_at=NOW, updated_at=NOW, **more,
+            row = helpers.order_row(
+                number=f"SO-2026-N{key}", owner=users[owner], customer_id=customers[customer],
+                total=D(total), at=NOW, collection_status="due", submitted_at=NOW, **more,
             )  # fmt: skip
             session.add(row)
             await session.flush()

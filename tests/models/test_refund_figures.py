@@ -15,6 +15,7 @@ from sqlalchemy import select
 from models.reports.cost_report import CostReportFilter, cost_variance_report
 from models.reports.refund_figures import MoneyBack, money_back
 from models.tables import CreditNote, Customer, Invoice, Order, Refund, User
+from tests import helpers
 
 SHANGHAI = "Shanghai Precision Machinery Co."
 BEIJING = "Beijing Northern Logistics"
@@ -38,15 +39,12 @@ async def write_refund_book(session_factory) -> RefundBook:
 
         async def order(n: int, owner: str, customer: str, stage: str, total: str) -> Order:
             closed = NOW - timedelta(days=1) if stage == "closed" or n == 4 else None
-            row = Order(
-                number=f"SO-2026-R{n:04d}", customer_id=customers[customer],
-                owner_id=users[owner].id, department_id=users[owner].department_id,
-                shipping_mode="domestic", list_total=Decimal(total), total=Decimal(total),
-                paid=Decimal(total), stage=stage, collection_status="paid",
-                expected_cost=Decimal("100.00"), actual_cost=Decimal("150.00"),
-                variance=Decimal("50.00") if closed else None,
+            row = helpers.order_row(
+                number=f"SO-2026-R{n:04d}", owner=users[owner], customer_id=customers[customer],
+                total=Decimal(total), at=NOW, submitted_at=NOW, paid=Decimal(total), stage=stage,
+                collection_status="paid", expected_cost=Decimal("100.00"),
+                actual_cost=Decimal("150.00"), variance=Decimal("50.00") if closed else None,
                 variance_percent=Decimal("50.000") if closed else None, closed_at=closed,
-                created_at=NOW, submitted_at=NOW, confirmed_at=NOW, updated_at=NOW,
             )  # fmt: skip
             session.add(row)
             await session.flush()

@@ -29,6 +29,7 @@ import pytest
 from sqlalchemy import select
 
 from models.tables import Installment, Order, Payment, Target, User
+from tests import helpers
 from tests.web.test_i18n import chinese_session, needs_catalog, zh_catalog_compiled  # noqa: F401
 from web.api.home import home_today
 
@@ -47,20 +48,10 @@ async def company(app, session_factory) -> dict[str, int]:
         users = {u.username: u for u in await session.scalars(select(User))}
 
         def order(number: str, owner: str, total: str, confirmed: datetime, **kw) -> Order:
-            placed = Order(
-                number=number,
-                customer_id=1,
-                owner_id=users[owner].id,
-                department_id=users[owner].department_id,
-                shipping_mode="domestic",
-                total=Decimal(total),
-                list_total=Decimal(total),
-                stage=kw.pop("stage", "collection"),
-                created_at=confirmed,
-                updated_at=confirmed,
-                confirmed_at=confirmed,
-                **kw,
-            )
+            placed = helpers.order_row(
+                number=number, owner=users[owner], customer_id=1, total=Decimal(total),
+                at=confirmed, **kw,
+            )  # fmt: skip
             session.add(placed)
             return placed
 

@@ -38,6 +38,7 @@ from models.tables import (
     Target,
     User,
 )
+from tests import helpers
 from tests.web.test_i18n import chinese_session, needs_catalog, zh_catalog_compiled  # noqa: F401
 
 NOW = datetime(2026, 12, 5, tzinfo=UTC)
@@ -55,20 +56,10 @@ async def november(session_factory) -> dict[str, int]:
         first, second = list(await session.scalars(select(Customer.id).order_by(Customer.id)))[:2]
 
         def order(number: str, owner: str, customer: int, total: str, confirmed: datetime, **kw):
-            placed = Order(
-                number=number,
-                customer_id=customer,
-                owner_id=users[owner].id,
-                department_id=users[owner].department_id,
-                shipping_mode="domestic",
-                total=Decimal(total),
-                list_total=Decimal(total),
-                stage=kw.pop("stage", "collection"),
-                created_at=confirmed,
-                updated_at=confirmed,
-                confirmed_at=confirmed,
-                **kw,
-            )
+            placed = helpers.order_row(
+                number=number, owner=users[owner], customer_id=customer, total=Decimal(total),
+                at=confirmed, **kw,
+            )  # fmt: skip
             session.add(placed)
             return placed
 
