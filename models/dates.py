@@ -1,9 +1,10 @@
 """The window of sensible dates for each date people enter, as pure functions of the date and
-today: each returns the refusal to show (naming the field) or None when the date is fine."""
+today: each returns the refusal to show (naming the field) or None when the date is fine; and
+the moments the database hands back, in UTC."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from i18n import N_
 from models.domain import Refusal
@@ -18,6 +19,12 @@ OUTSIDE_REPORT_DAYS = N_(
     "The report's days must lie between %(earliest)s and %(latest)s; %(date)s does not."
 )
 REPORT_YEARS = 100  # a report period's days, either way from today ("everything" is wide)
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A moment read from the database: SQLite hands datetimes back without their zone; they
+    were stored in UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class DateRefusal(Refusal):

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from models.dates import as_utc
 from models.domain import (
     APPROVAL_KINDS,
     Actor,
@@ -273,16 +274,11 @@ def over_credit_limit(facts: DecisionFacts | None) -> bool:
 
 def is_late(status: str, due_at: datetime | None) -> bool:
     """An open to-do past its due time (shown red)."""
-    return status == TodoStatus.open.value and due_at is not None and _aware(due_at) < _now()
+    return status == TodoStatus.open.value and due_at is not None and as_utc(due_at) < _now()
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _aware(value: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def _inbox_params(

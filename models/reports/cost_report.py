@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute, aliased
 
 from i18n import N_
-from models.dates import report_days_refusal
+from models.dates import as_utc, report_days_refusal
 from models.domain import CostCategory, Refusal, Role, Stage
 from models.queries import department_subtree
 from models.reports.net_revenue import credited_for_returns_of_order, net_revenue
@@ -360,7 +360,7 @@ def _variance_row(row: Row[*tuple[Any, ...]], category: CostCategory | None) -> 
         owner=row[5],
         department_id=row[6],
         department=row[7],
-        closed_at=row[8] if row[8].tzinfo else row[8].replace(tzinfo=UTC),
+        closed_at=as_utc(row[8]),
         total=row[9],
         expected_cost=row[10],
         actual_cost=row[11],

@@ -5,13 +5,14 @@ credited; and the credit notes that take an order's revenue down in the cost var
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, ScalarSelect, case, exists, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from models.dates import as_utc
 from models.reports.receivables_scope import receivable_orders
 from models.reports.sums import sum_as_money
 from models.tables import CreditNote, Customer, Order, Refund, User
@@ -113,7 +114,7 @@ async def _refunds_due(
             customer=customer,
             amount=sum_as_money(amount),
             # SQLite hands datetimes back without their zone; they were stored in UTC.
-            since=since if since.tzinfo else since.replace(tzinfo=UTC),
+            since=as_utc(since),
         )
         for number, customer_id, customer, amount, since in rows
     ]

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal
 
 from i18n import N_
-from models.dates import report_days_refusal
+from models.dates import as_utc, report_days_refusal
 from models.domain import Refusal, Role
 from models.tables import User
 
@@ -85,8 +85,7 @@ class Period:
 
     def day_of(self, moment: datetime) -> date:
         """The company's day of a moment (a naive one, as SQLite gives them, is UTC)."""
-        aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        return aware.astimezone(ZoneInfo(self.time_zone)).date()
+        return as_utc(moment).astimezone(ZoneInfo(self.time_zone)).date()
 
     def months(self) -> list[str]:
         """Each month the period touches, as 2026-01, in order."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from itertools import groupby, product
 from typing import Any, cast
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from models.dates import as_utc
 from models.db import DIALECT_INSERTS
 from models.domain import TodoStatus
 from models.reports.wait_buckets import bucket_of, spans_of
@@ -82,18 +83,13 @@ class Wait:
 Cells = dict[tuple[Any, ...], list[int]]
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def count_into(cells: Cells, waits: Iterable[Wait], zone: ZoneInfo) -> None:
     """Each wait counted, to the second, in its bucket and the four spans of its day (a to-do
     also for every department)."""
     for wait in waits:
         seconds = round(wait.seconds)
         bucket = bucket_of(seconds)
-        day = _aware(wait.ended).astimezone(zone).date()
+        day = as_utc(wait.ended).astimezone(zone).date()
         departments = [wait.department_id]
         if wait.measure == TODO:
             departments.append(EVERY_DEPARTMENT)
@@ -123,7 +119,7 @@ def todo_wait(
         department_id=department_id,
         user_id=by_id or NOBODY,
         ended=completed,
-        seconds=(_aware(completed) - _aware(created)).total_seconds(),
+        seconds=(as_utc(completed) - as_utc(created)).total_seconds(),
     )
 
 

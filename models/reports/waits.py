@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from i18n import N_
+from models.dates import as_utc
 from models.domain import Role, TodoStatus
 from models.queries import order_scope
 from models.queries.scope import department_subtree, managed_department_ids
@@ -115,11 +116,6 @@ async def waits_report(
         todo_kinds=(await _todo_waits(session, spans, departments)).rows({}),
         open_todos=await _waiting_todos(session, scope, now),
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def _departments_seen(session: AsyncSession, user: User) -> list[int] | None:
@@ -278,8 +274,8 @@ async def _waiting_todos(
             todo_id=todo_id,
             kind=kind,
             order_number=number,
-            since=_aware(created),
-            waited_hours=round((now - _aware(created)).total_seconds() / 3600, 2),
+            since=as_utc(created),
+            waited_hours=round((now - as_utc(created)).total_seconds() / 3600, 2),
             assignees=assignees.get(todo_id, []),
         )
         for todo_id, kind, number, created in found

@@ -4,7 +4,7 @@ every page of the list as filtered, in its order."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,7 @@ from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import N_, labels, translations
+from models.dates import as_utc
 from models.queries import sees_costs
 from models.queries.orders import OrderFilter, stream_orders
 from models.tables import User
@@ -33,8 +34,7 @@ COST_COLUMNS = (N_("Expected cost"), N_("Expected margin"))
 
 def local_date(moment: datetime, zone: ZoneInfo) -> date:
     """The company's calendar day of a moment (SQLite gives it back without its zone: UTC)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(zone).date()
+    return as_utc(moment).astimezone(zone).date()
 
 
 async def orders_export(

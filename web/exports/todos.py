@@ -5,13 +5,14 @@ that see costs."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from i18n import N_, labels, translations
+from models.dates import as_utc
 from models.domain import TodoStatus
 from models.queries import sees_costs
 from models.queries.todos import InboxFilter, stream_todos
@@ -37,8 +38,7 @@ def local_time(moment: datetime | None, zone: ZoneInfo) -> datetime | None:
     """A moment as the company's clock shows it (SQLite gives it back without its zone: UTC)."""
     if moment is None:
         return None
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(zone)
+    return as_utc(moment).astimezone(zone)
 
 
 async def todos_export(

@@ -16,6 +16,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
 from i18n import N_, Formatter, translations
+from models.dates import as_utc
 from models.domain import ArrivalConfirmation, Stage, TodoDone
 from models.links import ContactLinks
 from models.tables import Contact, ContactLink, Dispatch, Order, OrderLine
@@ -72,11 +73,6 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 @lru_cache
 def _contact_links(secret_key: str) -> ContactLinks:
     return ContactLinks(secret_key)
@@ -115,7 +111,7 @@ async def usable_link(
         raise ArrivalRefused(404, NOT_VALID)
     if link.used_at is not None:
         raise ArrivalRefused(409, USED)
-    if _utc(link.expires_at) <= now:
+    if as_utc(link.expires_at) <= now:
         raise ArrivalRefused(410, EXPIRED)
     if order.stage == Stage.cancelled.value:
         raise ArrivalRefused(409, CANCELLED)

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse
 
 from i18n import N_, translations
+from models.dates import as_utc
 from models.domain import APPROVAL_KINDS, TodoStatus
 from models.links import DecisionLinks
 from models.queries import actor_for, approval_rounds, get_todo, is_assignee, order_of_todo
@@ -54,11 +55,6 @@ class UsableLink:
     person: User
 
 
-def _utc(value: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they were stored in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 async def usable_link(
     *, session: AsyncSession, links: DecisionLinks, token: str, now: datetime
 ) -> UsableLink:
@@ -73,7 +69,7 @@ async def usable_link(
         raise LinkRefused(403, INACTIVE, person=person)
     if link.used_at is not None:
         raise LinkRefused(409, USED, person=person)
-    if _utc(link.expires_at) <= now:
+    if as_utc(link.expires_at) <= now:
         raise LinkRefused(410, EXPIRED, person=person)
     if todo.status != TodoStatus.open.value:
         raise LinkRefused(409, ALREADY_DECIDED, person=person)
